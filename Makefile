@@ -1,0 +1,54 @@
+# PgBackMan — developer and operator entry points. See README.rst.
+#   make test        install what is missing, then run the whole suite on real PostgreSQL
+#   make quickstart  embedded default: private cluster + catalog + demo node + control + first backup
+#   make bench       benchmarks (numbers go to bench/RESULTS.md)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST_ARGS ?=
+
+.PHONY: all deps system-deps venv test unit integration quickstart quickstart-stop bench lint typecheck clean
+
+all: test
+
+# Debian packages the project needs; installed only when missing (apt-get needs root).
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+deps: system-deps venv
+
+# pytest exit status 5 (no tests collected) is a failure, like any other non-zero status.
+test: deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: venv
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: deps
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+quickstart: deps
+	@bash scripts/quickstart.sh
+
+quickstart-stop:
+	@bash scripts/quickstart.sh stop
+
+bench: deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,214 @@
+"""Configuration: the INI file of INTERFACES.md read into frozen dataclasses, validated once.
+
+Lookup order (first existing file wins, no merging): ``--config FILE``, ``$PGBACKMAN_CONFIG``,
+``~/.pgbackman/pgbackman.conf`` (only when HOME is set), ``/etc/pgbackman/pgbackman.conf``.
+Any unknown section or key, or a malformed value, is a :class:`ConfigError` naming it.
+A missing file is not an error: defaults apply (the shell may run before anything is set up).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import socket
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pgbackman.errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/pgbackman/pgbackman.conf")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+OUTPUT_FORMATS = ("table", "csv", "json")
+
+
+@dataclass(frozen=True)
+class BackupServerConfig:
+    backup_server: str = ""  # FQDN of this backup server; empty -> socket.getfqdn()
+    # Where cache_dir/ and pending_updates/ are found when the catalog is down.
+    root_backup_partition: str = "/srv/pgbackman"
+
+    @property
+    def fqdn(self) -> str:
+        return self.backup_server or socket.getfqdn()
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    host: str = ""
+    hostaddr: str = ""
+    port: int = 5432
+    dbname: str = "pgbackman"
+    user: str = "pgbackman_role_rw"
+    # Discouraged (use ~/.pgpass or PGPASSFILE); accepted because upstream configs have it.
+    password: str = field(default="", repr=False)
+    pg_connect_retry_interval: int = 10
+    connect_timeout: int = 10
+    statement_timeout: int = 60  # seconds; 0 = none. A hung catalog must not hang us.
+    sslmode: str = ""
+    database_source_dir: str = "/usr/share/pgbackman"
+
+
+@dataclass(frozen=True)
+class DumpConfig:
+    tmp_dir: str = "/tmp"
+    pause_recovery_process_on_slave: bool = False
+    read_back_check: bool = True  # pg_restore -f /dev/null of every dump before SUCCEEDED
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    maintenance_interval: int = 70
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    # Full resync period even when no NOTIFY arrives (belt and braces for lost notifications).
+    resync_interval: int = 300
+    pidfile: str = "/run/pgbackman/pgbackman_control.pid"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    log_level: str = "INFO"
+    log_file: str = "/var/log/pgbackman/pgbackman.log"
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    default_output_format: str = "table"
+    history_file: str = "~/.pgbackman/history"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``path`` is the file it came from (None = defaults)."""
+
+    path: str | None = None
+    backup_server: BackupServerConfig = field(default_factory=BackupServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    dump: DumpConfig = field(default_factory=DumpConfig)
+    maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    @classmethod
+    def load(cls, path: str | None = None) -> Config:
+        """Find and parse the configuration file (see module docstring)."""
+        found = find_config_file(path)
+        if found is None:
+            return cls()
+        return parse_config_file(found)
+
+
+# INI section name -> (Config attribute, dataclass)
+_SECTIONS: dict[str, tuple[str, type[Any]]] = {
+    "backup_server": ("backup_server", BackupServerConfig),
+    "pgbackman_database": ("database", DatabaseConfig),
+    "pgbackman_dump": ("dump", DumpConfig),
+    "pgbackman_maintenance": ("maintenance", MaintenanceConfig),
+    "pgbackman_control": ("control", ControlConfig),
+    "logging": ("logging", LoggingConfig),
+    "output": ("output", OutputConfig),
+}
+# Sections upstream configs carry that we accept and ignore (pgbackman_alerts is not built).
+_IGNORED_SECTIONS = {"pgbackman_alerts"}
+
+
+def find_config_file(explicit: str | None = None) -> Path | None:
+    """Return the first configuration file of the lookup order, or None."""
+    if explicit:
+        p = Path(explicit)
+        if not p.is_file():
+            raise ConfigError(f"Configuration file {explicit} does not exist or is not a file")
+        return p
+    env = os.environ.get("PGBACKMAN_CONFIG")
+    if env:
+        p = Path(env)
+        if not p.is_file():
+            raise ConfigError(f"PGBACKMAN_CONFIG={env} does not exist or is not a file")
+        return p
+    candidates = []
+    if os.environ.get("HOME"):
+        candidates.append(Path(os.environ["HOME"]) / ".pgbackman" / "pgbackman.conf")
+    candidates.append(SYSTEM_CONFIG)
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None
+
+
+def _convert(section: str, key: str, raw: str, default: Any) -> Any:
+    raw = raw.strip()
+    where = f"[{section}] {key}"
+    if isinstance(default, bool):
+        v = raw.upper()
+        if v in ("ON", "TRUE", "YES", "1"):
+            return True
+        if v in ("OFF", "FALSE", "NO", "0", ""):
+            return False
+        raise ConfigError(f"Configuration {where} = {raw!r}: expected ON or OFF")
+    if isinstance(default, int):
+        if raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"Configuration {where} = {raw!r}: expected an integer") from None
+        if value < 0 or (key == "port" and not 0 < value < 65536):
+            raise ConfigError(f"Configuration {where} = {raw!r}: out of range")
+        return value
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+        raise ConfigError(f"Configuration {where}: control characters are not allowed")
+    return raw
+
+
+def parse_config_file(path: Path) -> Config:
+    """Parse and validate one INI file."""
+    parser = configparser.RawConfigParser()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read configuration file {path}: {exc}") from None
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"Configuration file {path} is malformed: {first}") from None
+
+    values: dict[str, Any] = {"path": str(path)}
+    for section in parser.sections():
+        if section in _IGNORED_SECTIONS:
+            continue
+        if section not in _SECTIONS:
+            raise ConfigError(f"Configuration file {path}: unknown section [{section}]")
+        attr, klass = _SECTIONS[section]
+        defaults = klass()
+        known = {f.name for f in fields(klass)}
+        kwargs: dict[str, Any] = {}
+        for key, raw in parser.items(section):
+            if key not in known:
+                raise ConfigError(f"Configuration file {path}: unknown key [{section}] {key}")
+            kwargs[key] = _convert(section, key, raw, getattr(defaults, key))
+        values[attr] = klass(**kwargs)
+
+    cfg = Config(**values)
+    _validate(cfg)
+    return cfg
+
+
+def _validate(cfg: Config) -> None:
+    level = cfg.logging.log_level.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"Configuration [logging] log_level = {cfg.logging.log_level!r}: "
+            f"expected one of {', '.join(LOG_LEVELS)}"
+        )
+    if cfg.output.default_output_format not in OUTPUT_FORMATS:
+        raise ConfigError(
+            "Configuration [output] default_output_format: expected table, csv or json"
+        )
+    if cfg.database.pg_connect_retry_interval < 1:
+        raise ConfigError("Configuration [pgbackman_database] pg_connect_retry_interval must be >= 1")
+    if cfg.maintenance.maintenance_interval < 1:
+        raise ConfigError("Configuration [pgbackman_maintenance] maintenance_interval must be >= 1")

@@ -1,0 +1,1 @@
+"""PgBackMan core package."""

@@ -1,0 +1,50 @@
+"""Pending results: backup/restore outcomes written while the catalog was unreachable.
+
+One JSON file per result, ``<root>/pending_updates/<kind>_<run_uuid>.json`` (mode 0600,
+tmp + fsync + rename). Ingestion (pgbackman_maintenance) inserts with
+``ON CONFLICT (run_uuid) DO NOTHING`` and only then unlinks the file, so a result is
+recorded exactly once even if ingestion is killed between the two steps or runs twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pgbackman.infra.fsutil import atomic_write, ensure_dir
+
+PENDING_DIR = "pending_updates"
+KINDS = ("backup", "restore")
+
+
+def pending_dir(root: str | Path) -> Path:
+    return Path(root) / PENDING_DIR
+
+
+def write_pending(root: str | Path, kind: str, record: dict[str, Any]) -> Path:
+    """Spool ``record`` (must carry a ``run_uuid``); returns the file written."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown pending kind {kind!r}")
+    run_uuid = str(uuid.UUID(str(record["run_uuid"])))
+    d = ensure_dir(pending_dir(root), 0o700)
+    path = d / f"{kind}_{run_uuid}.json"
+    atomic_write(path, json.dumps({"kind": kind, "record": record}, default=str, indent=1), 0o600)
+    return path
+
+
+def iter_pending(root: str | Path, kind: str) -> Iterator[tuple[Path, dict[str, Any] | None]]:
+    """Yield (path, record) for every pending file of ``kind``; record is None if unreadable."""
+    d = pending_dir(root)
+    if not d.is_dir():
+        return
+    for path in sorted(d.glob(f"{kind}_*.json")):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            record = data.get("record") if isinstance(data, dict) else None
+            yield path, record if isinstance(record, dict) else None
+        except (OSError, ValueError):
+            yield path, None

@@ -1,0 +1,74 @@
+"""Logging set-up shared by every program, and redaction of secrets in logged text.
+
+One format for all programs (upstream's, with the program name and optional node/db):
+``2026-11-24 10:00:00,000 [pgbackman_dump][node][db][1234][INFO]: message``.
+The log file handler is a WatchedFileHandler, so logrotate without copytruncate works.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+from collections.abc import Sequence
+
+from pgbackman.config import Config
+
+_SECRET_RE = re.compile(r"(?i)(password|passwd|pwd)(\s*[=:]\s*)(\S+)")
+
+
+def redact(text: str) -> str:
+    """Hide ``password=...``-like values in text that goes to a log."""
+    return _SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}********", text)
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """Redact secrets in an argv list (for logging the exact command run)."""
+    return [redact(a) for a in argv]
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(
+    cfg: Config,
+    program: str,
+    *,
+    node: str | None = None,
+    dbname: str | None = None,
+    to_stderr: bool = False,
+) -> logging.Handler | None:
+    """Configure the root logger for ``program``; return the file handler (for daemons).
+
+    When the log file cannot be opened the program still runs and logs to stderr: losing a
+    backup because /var/log is not writable would be the wrong trade.
+    """
+    extra = "".join(f"[{v}]" for v in (node, dbname) if v)
+    fmt = f"%(asctime)s [{program}]{extra}[%(process)d][%(levelname)s]: %(message)s"
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    level_name = cfg.logging.log_level.upper()
+    level_name = "WARNING" if level_name == "WARN" else level_name
+    root.setLevel(getattr(logging, level_name, logging.INFO))
+    handler: logging.Handler | None = None
+    try:
+        handler = logging.handlers.WatchedFileHandler(cfg.logging.log_file, encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"WARNING: cannot open log file {cfg.logging.log_file} ({exc.strerror}); "
+            "logging to stderr",
+            file=sys.stderr,
+        )
+        to_stderr = True
+    if handler is not None:
+        handler.setFormatter(_RedactingFormatter(fmt))
+        root.addHandler(handler)
+    if to_stderr:
+        err = logging.StreamHandler(sys.stderr)
+        err.setFormatter(_RedactingFormatter(fmt))
+        root.addHandler(err)
+    return handler

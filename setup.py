@@ -1,0 +1,43 @@
+"""Packaging for PgBackMan: the package, five console scripts, SQL and etc/ files."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+version: dict[str, str] = {}
+exec((HERE / "pgbackman" / "version.py").read_text(), version)
+
+setup(
+    name="pgbackman",
+    version=version["SOFTWARE_VERSION"],
+    description="PostgreSQL backup manager for fleets of PostgreSQL servers",
+    long_description=(HERE / "README.rst").read_text(),
+    long_description_content_type="text/x-rst",
+    license="GPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=["pgbackman", "pgbackman.*"]),
+    include_package_data=True,
+    package_data={"pgbackman": ["py.typed"]},
+    install_requires=[
+        "psycopg2>=2.9",
+        "python-crontab>=3.0",
+        "python-daemon>=3.0",
+        "tabulate>=0.9",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate"],
+    },
+    entry_points={
+        "console_scripts": [
+            "pgbackman = pgbackman.programs.cli:main",
+            "pgbackman_control = pgbackman.programs.control:main",
+            "pgbackman_maintenance = pgbackman.programs.maintenance:main",
+            "pgbackman_dump = pgbackman.programs.dump:main",
+            "pgbackman_restore = pgbackman.programs.restore:main",
+        ]
+    },
+    data_files=[
+        ("share/pgbackman", [str(p) for p in sorted(Path("sql").glob("*.sql"))]),
+        ("share/pgbackman/etc", [str(p) for p in sorted(Path("etc").glob("*")) if p.is_file()]),
+    ],
+)
