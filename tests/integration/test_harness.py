@@ -1,0 +1,56 @@
+"""The test harness itself: clusters start, the catalog clone works as pgbackman_role_rw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.schema import check_version, upgrade_files
+from pgbackman.config import Config
+from pgbackman.errors import CatalogError, CatalogUnavailableError
+from pgbackman.version import SCHEMA_VERSION
+
+
+def test_catalog_clone_usable_as_rw(pgb_env: Any, node1: Any) -> None:
+    cat = pgb_env.cat
+    assert cat.scalar("SELECT current_user") == "pgbackman_role_rw"
+    assert check_version(cat).version == SCHEMA_VERSION
+    rows = cat.query("SELECT server_id, hostname, domain_name FROM backup_server")
+    assert [(r["hostname"], r["domain_name"]) for r in rows] == [("backup01", "pgbackman.test")]
+    assert rows[0]["server_id"] == pgb_env.server_id
+    node_id = pgb_env.register_node(node1)
+    cfg = {
+        r["parameter"]: r["value"]
+        for r in cat.query(
+            "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (node_id,)
+        )
+    }
+    assert cfg["pgnode_backup_partition"] == f"{pgb_env.root}/pgsql_node_{node_id}"
+    assert cfg["pgnode_crontab_file"] == f"{pgb_env.cron_dir}/pgsql_node_{node_id}"
+
+
+def test_version_mismatch_is_a_clear_error(pgb_env: Any) -> None:
+    with pytest.raises(CatalogError, match="newer than this software"):
+        check_version(pgb_env.cat, expected=SCHEMA_VERSION - 1)
+    with pytest.raises(CatalogError, match="pgbackman_<n>.sql"):
+        check_version(pgb_env.cat, expected=SCHEMA_VERSION + 1)
+
+
+def test_upgrade_files_in_order_and_missing_reported(tmp_path: Any) -> None:
+    for n in (2, 3, 5):
+        (tmp_path / f"pgbackman_{n}.sql").write_text("-- upgrade\n")
+    assert [p.name for p in upgrade_files(tmp_path, 1, 3)] == ["pgbackman_2.sql", "pgbackman_3.sql"]
+    with pytest.raises(CatalogError, match="pgbackman_4.sql"):
+        upgrade_files(tmp_path, 1, 5)
+
+
+def test_unreachable_catalog_is_unavailable_error(pgb_env: Any) -> None:
+    from support.pgcluster import free_port
+
+    cfg = Config.load(str(pgb_env.config_path))
+    dead = type(cfg.database)(host="127.0.0.1", port=free_port(), dbname="x", user="y",
+                              connect_timeout=2)
+    with pytest.raises(CatalogUnavailableError, match="Cannot connect"):
+        Catalog(dead).connect()
