@@ -1,13 +1,142 @@
-"""pgbackman entry point (the shell is implemented in its own issue)."""
+"""``pgbackman``: the PgBackMan shell (interactive, ``-C "command"``, or a script on stdin).
+
+Exit status: 0 success, 1 failure (a command failed, catalog unreachable, schema version
+mismatch), 2 bad usage (argparse).
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
 import sys
+
+from pgbackman.catalog import stats as cat_stats
+from pgbackman.catalog.connection import Catalog
+from pgbackman.config import Config
+from pgbackman.errors import PgBackManError, exit_code_for
+from pgbackman.log import setup_logging
+from pgbackman.shell.app import Shell, history_path
+from pgbackman.shell.context import ShellContext
+from pgbackman.shell.render import FORMATS, Output
+from pgbackman.version import SCHEMA_VERSION, SOFTWARE_VERSION
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pgbackman",
+        description="PgBackMan shell: manage backup servers, PgSQL nodes, backup definitions, "
+        "snapshots, restores and the backup catalog.",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=FORMATS,
+        help="output format (default: config "
+        "[output] default_output_format, else table)",
+    )
+    p.add_argument(
+        "-C",
+        "--command",
+        metavar="COMMAND_LINE",
+        help="run one shell command and exit (0 = success, 1 = error)",
+    )
+    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_argument(
+        "--version", action="version", version=f"pgbackman {SOFTWARE_VERSION}"
+    )
+    return p
+
+
+def _setup_logging(cfg: Config) -> None:
+    """Log to the configured file; the shell never mixes log lines into its output."""
+    try:
+        with open(cfg.logging.log_file, "a", encoding="utf-8"):
+            pass
+    except OSError:
+        logging.getLogger().addHandler(logging.NullHandler())
+        return
+    setup_logging(cfg, "pgbackman_cli")
+
+
+def check_schema_version(cat: Catalog) -> str | None:
+    """An error message when the catalog schema is not the one this software expects."""
+    installed = cat_stats.installed_schema_version(cat)
+    if installed == SCHEMA_VERSION:
+        return None
+    if installed is None or installed < SCHEMA_VERSION:
+        return (
+            f"The PgBackMan catalog has schema version {installed}, this software needs "
+            f"version {SCHEMA_VERSION}: upgrade the catalog database first"
+        )
+    return (
+        f"The PgBackMan catalog has schema version {installed}, newer than this software "
+        f"supports ({SCHEMA_VERSION}): upgrade the PgBackMan software"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("pgbackman: not implemented yet", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = Config.load(args.config)
+    except PgBackManError as exc:
+        print(f"[ERROR]: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
+    _setup_logging(cfg)
+
+    tty = sys.stdin.isatty()
+    interactive = args.command is None and tty
+    out = Output(
+        args.output or cfg.output.default_output_format, interactive=interactive
+    )
+    cat = Catalog(cfg.database, application_name="pgbackman_cli")
+    ctx = ShellContext(cfg, cat, out, interactive=interactive)
+    shell = Shell(ctx)
+    _warn_broken_commands()
+    try:
+        if args.command is not None:
+            return shell.run_one(args.command)
+        if not tty:
+            return shell.run_script(sys.stdin)
+        try:
+            problem = check_schema_version(cat)
+        except PgBackManError as exc:
+            out.error(str(exc))
+            return exit_code_for(exc)
+        if problem:
+            out.error(problem)
+            return 1
+        return shell.run_interactive(history_path(cfg.output.history_file))
+    except KeyboardInterrupt:
+        return 1
+    except BrokenPipeError:
+        # Output piped into head(1) and closed early: not an error worth a traceback.
+        _silence_stdout()
+        return 1
+    finally:
+        cat.close()
+
+
+def _warn_broken_commands() -> None:
+    """A command module that failed to load: say so on stderr, keep the rest usable."""
+    from pgbackman.shell import registry
+    from pgbackman.shell.commands import BROKEN
+
+    registry.names()  # loads the command modules
+    for module, reason in sorted(BROKEN.items()):
+        print(
+            f"[WARNING]: shell commands in module {module} unavailable: {reason}",
+            file=sys.stderr,
+        )
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

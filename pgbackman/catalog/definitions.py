@@ -1,0 +1,260 @@
+"""Catalog access for backup definitions (the periodic, cron-driven jobs) as the shell needs it.
+
+Owns: listing definitions with filters, registering several definitions atomically, update,
+delete (plain and forced), moving definitions between backup servers, and the node facts a
+registration needs (node config values, which databases already have definitions).
+Every filter is a bound array parameter (``= ANY(%s)``); ``None`` means "no filter".
+Rows carry typed ids (numbers), never lpad'ed strings, so that JSON output has numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.errors import CatalogError, UserInputError
+
+IntFilter = Sequence[int] | None
+TextFilter = Sequence[str] | None
+
+
+def int_array(values: IntFilter) -> list[int] | None:
+    """A filter as a bound bigint[] parameter (None = no filter)."""
+    return None if values is None else [int(v) for v in values]
+
+
+def text_array(values: TextFilter) -> list[str] | None:
+    """A filter as a bound text[] parameter (None = no filter)."""
+    return None if values is None else [str(v) for v in values]
+
+
+# Fully-qualified names are shown as upstream does: hostname.domain_name.
+_DEF_SELECT = """
+SELECT d.def_id AS "DefID",
+       d.registered AS "Registered",
+       d.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       d.pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
+       d.dbname AS "DBname",
+       d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' '
+         || d.month_cron || ' ' || d.weekday_cron AS "Schedule",
+       d.backup_code AS "Code",
+       d.encryption AS "Encryption",
+       d.retention_period::text || ' (' || d.retention_redundancy::text || ')' AS "Retention",
+       d.job_status AS "Status",
+       d.extra_backup_parameters AS "Parameters"
+  FROM backup_definition d
+  JOIN backup_server bs ON bs.server_id = d.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = d.pgsql_node_id
+"""
+
+
+def show_backup_definitions(
+    cat: Catalog, servers: IntFilter, nodes: IntFilter, dbnames: TextFilter
+) -> list[Row]:
+    """Definitions matching every given filter (lists are OR-ed inside one filter)."""
+    q = (
+        _DEF_SELECT
+        + """
+ WHERE (%(srv)s::bigint[] IS NULL OR d.backup_server_id = ANY(%(srv)s::bigint[]))
+   AND (%(node)s::bigint[] IS NULL OR d.pgsql_node_id = ANY(%(node)s::bigint[]))
+   AND (%(db)s::text[] IS NULL OR d.dbname = ANY(%(db)s::text[]))
+ ORDER BY d.backup_server_id, d.pgsql_node_id, d.dbname, d.def_id
+"""
+    )
+    return cat.query(
+        q,
+        {
+            "srv": int_array(servers),
+            "node": int_array(nodes),
+            "db": text_array(dbnames),
+        },
+    )
+
+
+def show_empty_backup_catalogs(cat: Catalog) -> list[Row]:
+    """Definitions that never produced a catalog row."""
+    q = (
+        _DEF_SELECT
+        + """
+ WHERE NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.def_id = d.def_id)
+ ORDER BY d.backup_server_id, d.pgsql_node_id, d.dbname, d.def_id
+"""
+    )
+    return cat.query(q)
+
+
+def get_backup_definition(cat: Catalog, def_id: int) -> Row | None:
+    """The raw definition row (current values for update prompts)."""
+    return cat.query_one(
+        "SELECT def_id, backup_server_id, pgsql_node_id, dbname, minutes_cron, hours_cron,"
+        " day_month_cron, month_cron, weekday_cron, backup_code, encryption,"
+        " retention_period::text AS retention_period, retention_redundancy,"
+        " extra_backup_parameters, job_status, remarks"
+        " FROM backup_definition WHERE def_id = %s",
+        (int(def_id),),
+    )
+
+
+def node_config(cat: Catalog, node_id: int) -> dict[str, str]:
+    """pgsql_node_config of one node as parameter -> value (registration defaults)."""
+    rows = cat.query(
+        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
+        (int(node_id),),
+    )
+    return {r["parameter"]: r["value"] for r in rows}
+
+
+def node_status(cat: Catalog, node_id: int) -> str | None:
+    value = cat.scalar(
+        "SELECT status FROM pgsql_node WHERE node_id = %s", (int(node_id),)
+    )
+    return None if value is None else str(value)
+
+
+def dbnames_with_definitions(cat: Catalog, node_id: int) -> set[str]:
+    """Databases of a node that have a non-DELETED definition on any backup server."""
+    rows = cat.query(
+        "SELECT DISTINCT dbname FROM backup_definition"
+        " WHERE pgsql_node_id = %s AND job_status <> 'DELETED'",
+        (int(node_id),),
+    )
+    return {r["dbname"] for r in rows}
+
+
+def check_interval(cat: Catalog, value: str, label: str = "Retention period") -> str:
+    """Let PostgreSQL judge an interval; returns its canonical text."""
+    try:
+        return str(cat.scalar("SELECT %s::interval::text", (value,)))
+    except (UserInputError, CatalogError):
+        raise UserInputError(
+            f"{label} [{value}] is not a valid interval (e.g. '7 days')"
+        ) from None
+
+
+@dataclass(frozen=True)
+class NewDefinition:
+    """Everything register_backup_definition needs for one database."""
+
+    server_id: int
+    node_id: int
+    dbname: str
+    minutes: str
+    hours: str
+    day_month: str
+    month: str
+    weekday: str
+    backup_code: str
+    encryption: bool
+    retention_period: str
+    retention_redundancy: int
+    extra_parameters: str
+    job_status: str
+    remarks: str
+
+    def args(self) -> tuple[Any, ...]:
+        return (
+            self.server_id,
+            self.node_id,
+            self.dbname,
+            self.minutes,
+            self.hours,
+            self.day_month,
+            self.month,
+            self.weekday,
+            self.backup_code,
+            self.encryption,
+            self.retention_period,
+            self.retention_redundancy,
+            self.extra_parameters,
+            self.job_status,
+            self.remarks,
+        )
+
+
+def register_backup_definitions(
+    cat: Catalog, defs: Sequence[NewDefinition]
+) -> list[int]:
+    """Register all definitions in ONE transaction: all of them or none."""
+    ids: list[int] = []
+    with cat.transaction():
+        for d in defs:
+            ids.append(int(cat.call("register_backup_definition", *d.args())))
+    return ids
+
+
+def update_backup_definition(
+    cat: Catalog,
+    def_id: int,
+    minutes: str,
+    hours: str,
+    day_month: str,
+    month: str,
+    weekday: str,
+    retention_period: str,
+    retention_redundancy: int,
+    extra_parameters: str,
+    job_status: str,
+    remarks: str,
+) -> None:
+    """Arguments are passed by name to the SQL function's order (no dom/dow swap)."""
+    cat.call(
+        "update_backup_definition",
+        int(def_id),
+        minutes,
+        hours,
+        day_month,
+        month,
+        weekday,
+        retention_period,
+        int(retention_redundancy),
+        extra_parameters,
+        job_status,
+        remarks,
+    )
+
+
+def delete_backup_definition_id(cat: Catalog, def_id: int, force: bool) -> None:
+    fn = "delete_force_backup_definition_id" if force else "delete_backup_definition_id"
+    cat.call(fn, int(def_id))
+
+
+def delete_backup_definition_dbname(
+    cat: Catalog, node_id: int, dbname: str, force: bool
+) -> None:
+    fn = (
+        "delete_force_backup_definition_dbname"
+        if force
+        else "delete_backup_definition_dbname"
+    )
+    cat.call(fn, int(node_id), dbname)
+
+
+def move_backup_definitions(
+    cat: Catalog,
+    from_server: int,
+    to_server: int,
+    nodes: IntFilter,
+    dbnames: TextFilter,
+    def_ids: IntFilter,
+) -> int:
+    """One UPDATE; the update_job_queue trigger regenerates crontabs on both servers."""
+    return cat.execute(
+        """
+UPDATE backup_definition SET backup_server_id = %(to)s
+ WHERE backup_server_id = %(from)s
+   AND (%(node)s::bigint[] IS NULL OR pgsql_node_id = ANY(%(node)s::bigint[]))
+   AND (%(db)s::text[] IS NULL OR dbname = ANY(%(db)s::text[]))
+   AND (%(ids)s::bigint[] IS NULL OR def_id = ANY(%(ids)s::bigint[]))
+""",
+        {
+            "to": int(to_server),
+            "from": int(from_server),
+            "node": int_array(nodes),
+            "db": text_array(dbnames),
+            "ids": int_array(def_ids),
+        },
+    )

@@ -1,0 +1,78 @@
+"""Catalog access for backup servers (shell side): list, look up, register, update, delete.
+
+Every statement uses bound parameters. Listing queries read the tables (not the upstream
+views, whose ids are ``lpad``-ed text) so that ids reach the JSON output as numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgbackman.catalog.connection import Catalog, Row
+
+
+def list_servers(cat: Catalog) -> list[Row]:
+    """Every backup server: server_id, fqdn, status, remarks (ordered like upstream's view)."""
+    return cat.query(
+        "SELECT server_id, hostname || '.' || domain_name AS fqdn, status, remarks"
+        "  FROM backup_server ORDER BY domain_name, hostname, status"
+    )
+
+
+def get_server(cat: Catalog, server_id: int) -> Row | None:
+    return cat.query_one(
+        "SELECT server_id, hostname, domain_name, hostname || '.' || domain_name AS fqdn,"
+        "       status, remarks, registered"
+        "  FROM backup_server WHERE server_id = %s",
+        (server_id,),
+    )
+
+
+def server_id_by_fqdn(cat: Catalog, fqdn: str) -> int | None:
+    value = cat.call("get_backup_server_id", fqdn)
+    return int(value) if value is not None else None
+
+
+def server_fqdns(cat: Catalog) -> list[str]:
+    """FQDNs only (cheap; used by tab completion)."""
+    return [r["fqdn"] for r in list_servers(cat)]
+
+
+def default_parameter(cat: Catalog, parameter: str) -> str:
+    """Value of a ``backup_server_default_config`` parameter."""
+    return str(cat.call("get_default_backup_server_parameter", parameter))
+
+
+def register_server(
+    cat: Catalog, hostname: str, domain: str, status: str, remarks: str
+) -> int:
+    """Register a backup server; empty domain/status take the catalog defaults."""
+    return int(cat.call("register_backup_server", hostname, domain, status, remarks))
+
+
+def delete_server(cat: Catalog, server_id: int) -> None:
+    cat.call("delete_backup_server", server_id)
+
+
+def update_server(cat: Catalog, server_id: int, remarks: str) -> None:
+    cat.call("update_backup_server", server_id, remarks)
+
+
+def server_config(cat: Catalog, server_id: int) -> list[Row]:
+    """Parameter / value / description of one server, ordered by parameter."""
+    return cat.query(
+        "SELECT parameter, value, description FROM backup_server_config"
+        " WHERE server_id = %s ORDER BY parameter",
+        (server_id,),
+    )
+
+
+def server_config_dict(cat: Catalog, server_id: int) -> dict[str, str]:
+    return {r["parameter"]: r["value"] for r in server_config(cat, server_id)}
+
+
+def update_server_config(cat: Catalog, server_id: int, changes: dict[str, Any]) -> None:
+    """Set several parameters atomically (all or nothing)."""
+    with cat.transaction():
+        for parameter, value in changes.items():
+            cat.call("update_backup_server_config", server_id, parameter, value)

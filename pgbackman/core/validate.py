@@ -1,0 +1,219 @@
+"""Validation of values typed by users: names, ports, codes, statuses, intervals, cron ranges.
+
+Pure functions (no I/O). Each returns the normalised value or raises
+:class:`~pgbackman.errors.UserInputError` with a one-line message naming the field, so that a
+command refuses bad input *before* it writes anything. The catalog checks again (FKs, casts,
+CHECK constraints); these checks exist to give a clear message first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pgbackman.errors import UserInputError
+
+SERVER_STATUSES = ("RUNNING", "STOPPED")
+BACKUP_CODES = ("FULL", "SCHEMA", "DATA", "CLUSTER", "RDS")
+JOB_STATUSES = ("ACTIVE", "STOPPED")
+OUTPUT_FORMATS = ("table", "csv", "json")
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+# Units PostgreSQL's interval input accepts (singular, plural and abbreviations).
+_INTERVAL_UNITS = (
+    "microsecond",
+    "microseconds",
+    "us",
+    "usec",
+    "usecs",
+    "millisecond",
+    "milliseconds",
+    "ms",
+    "msec",
+    "msecs",
+    "second",
+    "seconds",
+    "s",
+    "sec",
+    "secs",
+    "minute",
+    "minutes",
+    "m",
+    "min",
+    "mins",
+    "hour",
+    "hours",
+    "h",
+    "hr",
+    "hrs",
+    "day",
+    "days",
+    "d",
+    "week",
+    "weeks",
+    "w",
+    "month",
+    "months",
+    "mon",
+    "mons",
+    "year",
+    "years",
+    "y",
+    "yr",
+    "yrs",
+    "decade",
+    "decades",
+    "century",
+    "centuries",
+    "millennium",
+    "millennia",
+)
+_NUM = r"\d+(?:\.\d+)?"
+_UNIT = "|".join(sorted(_INTERVAL_UNITS, key=len, reverse=True))
+_QUANTITY = rf"{_NUM}\s*(?:{_UNIT})"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+_INTERVAL_RE = re.compile(
+    rf"^@?\s*(?:{_QUANTITY})(?:\s+(?:{_QUANTITY}))*(?:\s+{_CLOCK})?$|^{_CLOCK}$",
+    re.IGNORECASE,
+)
+_ISO_INTERVAL_RE = re.compile(
+    r"^P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+
+
+def no_control_chars(field: str, value: str) -> str:
+    """Refuse newlines, NULs and other control characters (they break cron lines and logs)."""
+    if _CONTROL_RE.search(value):
+        raise UserInputError(
+            f"{field} contains control characters, which are not allowed"
+        )
+    return value
+
+
+def required(field: str, value: str) -> str:
+    value = no_control_chars(field, value.strip())
+    if not value:
+        raise UserInputError(f"{field} cannot be empty")
+    return value
+
+
+def hostname(value: str, field: str = "Hostname") -> str:
+    """A host name or domain (lower-cased): dot-separated labels of letters, digits, '-'."""
+    value = required(field, value).lower()
+    labels = value.split(".")
+    if len(value) > 253 or not all(_HOST_LABEL_RE.match(lbl) for lbl in labels):
+        raise UserInputError(f"{field} [{value}] is not a valid host/domain name")
+    return value
+
+
+def split_fqdn_port(value: str) -> tuple[str, int | None]:
+    """``host.domain`` or ``host.domain:port`` -> (fqdn, port or None)."""
+    fqdn, sep, port_text = value.strip().rpartition(":")
+    if not sep:
+        return value.strip().lower(), None
+    return fqdn.lower(), port(port_text)
+
+
+def port(value: str | int, field: str = "Port") -> int:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise UserInputError(
+            f"{field} value should be an INTEGER between 1 and 65535: [{text}]"
+        )
+    number = int(text)
+    if not 1 <= number <= 65535:
+        raise UserInputError(f"{field} value should be between 1 and 65535: [{text}]")
+    return number
+
+
+def _choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    v = no_control_chars(field, value.strip()).upper()
+    if v not in allowed:
+        raise UserInputError(
+            f"{field} [{value.strip()}] is not valid; use one of {', '.join(allowed)}"
+        )
+    return v
+
+
+def server_status(value: str, field: str = "Status") -> str:
+    return _choice(field, value, SERVER_STATUSES)
+
+
+def backup_code(value: str, field: str = "Backup code") -> str:
+    return _choice(field, value, BACKUP_CODES)
+
+
+def job_status(value: str, field: str = "Job status") -> str:
+    return _choice(field, value, JOB_STATUSES)
+
+
+def boolean(value: str, field: str = "Encryption") -> bool:
+    v = value.strip().lower()
+    if v in ("true", "t", "yes", "y", "on", "1"):
+        return True
+    if v in ("false", "f", "no", "n", "off", "0"):
+        return False
+    raise UserInputError(f"{field} [{value.strip()}] is not valid; use true or false")
+
+
+def interval(value: str, field: str = "Retention period") -> str:
+    """A positive PostgreSQL interval (``7 days``, ``1 week 2 days``, ``P1D``, ``12:00:00``)."""
+    v = " ".join(no_control_chars(field, value).split()).lower()
+    if not v or not (_INTERVAL_RE.match(v) or _ISO_INTERVAL_RE.match(v.upper())):
+        raise UserInputError(
+            f"{field} [{value.strip()}] is not a valid interval (e.g. '7 days', '2 weeks', '1 month')"
+        )
+    return v
+
+
+def redundancy(value: str | int, field: str = "Retention redundancy") -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise UserInputError(f"{field} [{text}] must be an integer >= 1")
+    return int(text)
+
+
+def _range(field: str, value: str, high: int) -> str:
+    v = value.strip()
+    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", v)
+    if not m or not (0 <= int(m.group(1)) <= int(m.group(2)) <= high):
+        raise UserInputError(
+            f"{field} [{v}] is not valid; use 'a-b' with 0 <= a <= b <= {high}"
+        )
+    return f"{int(m.group(1)):02d}-{int(m.group(2)):02d}"
+
+
+def minutes_interval(value: str, field: str = "Minutes cron interval") -> str:
+    return _range(field, value, 59)
+
+
+def hours_interval(value: str, field: str = "Hours cron interval") -> str:
+    return _range(field, value, 23)
+
+
+def absolute_path(value: str, field: str = "Directory") -> str:
+    v = required(field, value)
+    if not v.startswith("/"):
+        raise UserInputError(f"{field} [{v}] must be an absolute path")
+    return v
+
+
+def email(value: str, field: str = "Logs e-mail") -> str:
+    v = required(field, value)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", v):
+        raise UserInputError(f"{field} [{v}] is not a valid e-mail address")
+    return v
+
+
+def role_name(value: str, field: str = "Admin user") -> str:
+    return required(field, value)
+
+
+def output_format(value: str) -> str:
+    v = value.strip().lower() or "table"
+    if v not in OUTPUT_FORMATS:
+        raise UserInputError(
+            f"Output format [{value.strip()}] is not valid; use table, csv or json"
+        )
+    return v

@@ -1,0 +1,253 @@
+"""Backup catalog commands: show_backup_catalog, show_backup_details,
+show_empty_backup_catalogs, show_databases_without_backup_definitions.
+
+Fixed from upstream: every filter is a bound parameter (no SQL injection through DBname or
+status lists) and an unreachable node is reported as a warning instead of being skipped
+silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pgbackman.catalog import backups as cat_bck
+from pgbackman.catalog import definitions as cat_defs
+from pgbackman.catalog import nodes as cat_nodes
+from pgbackman.catalog import pgnode
+from pgbackman.errors import UserInputError
+from pgbackman.shell.commands._b_common import (
+    digits,
+    id_filter,
+    is_all,
+    node_filter,
+    server_filter,
+    status_filter,
+    text_filter,
+    warn,
+)
+from pgbackman.shell.commands.definitions import DEF_LEFT
+from pgbackman.shell.context import ShellContext
+from pgbackman.shell.registry import command
+
+CATALOG_COLUMNS = (
+    "BckID",
+    "DefID",
+    "SnapshotID",
+    "Finished",
+    "ID.",
+    "Backup server",
+    "ID",
+    "PgSQL node",
+    "DBname",
+    "Duration",
+    "Size",
+    "Code",
+    "Execution",
+    "Status",
+)
+EMPTY_COLUMNS = (
+    "DefID",
+    "Registered",
+    "ID.",
+    "Backup server",
+    "ID",
+    "PgSQL node",
+    "DBname",
+    "Schedule",
+    "Code",
+    "Retention",
+    "Status",
+    "Parameters",
+)
+
+
+@command(
+    "show_backup_catalog",
+    nargs=(5,),
+    usage="""
+    show_backup_catalog [SrvID|FQDN] [NodeID|FQDN] [DBname] [DefID] [Status]
+
+    Shows the backups in the catalog, newest first.
+
+    Parameters:
+      [SrvID|FQDN]   Backup server ('' = default backup server; all or * = every server).
+      [NodeID|FQDN]  PgSQL node (all, * or '' = every node).
+      [DBname]       Database (all, * or '' = every database).
+      [DefID]        Backup definition id (all, * or '' = every definition).
+      [Status]       SUCCEEDED, ERROR or WARNING (all, * or '' = every status).
+    Every parameter accepts a comma list (values OR-ed).
+
+    Example:
+      show_backup_catalog all 1 app1,app2 all ERROR
+    """,
+)
+def show_backup_catalog(ctx: ShellContext, args: list[str]) -> None:
+    if args:
+        srv, node, db, defid, status = args
+    else:
+        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
+        node = ctx.prompt("NodeID / FQDN", "all")
+        db = ctx.prompt("DBname", "all")
+        defid = ctx.prompt("DefID", "all")
+        status = ctx.prompt("Status", "all")
+    filters = (
+        server_filter(ctx, srv),
+        node_filter(ctx, node),
+        text_filter(db),
+        id_filter(defid, "DefID"),
+        status_filter(status),
+    )
+    if args:
+        ctx.out.filters(
+            [
+                ("SrvID / FQDN", srv),
+                ("NodeID / FQDN", node),
+                ("DBname", db),
+                ("DefID", defid),
+                ("Status", status),
+            ]
+        )
+    rows = cat_bck.show_backup_catalog(ctx.cat, *filters)
+    ctx.out.table(
+        "backup_catalog",
+        CATALOG_COLUMNS,
+        rows,
+        left=("Backup server", "PgSQL node", "DBname"),
+    )
+
+
+@command(
+    "show_backup_details",
+    nargs=(1,),
+    usage="""
+    show_backup_details [BckID]
+
+    Shows every detail of one backup in the catalog: times, sizes, files, roles, schedule,
+    retention ("On disk until") and error message.
+
+    Example:
+      show_backup_details 35
+    """,
+)
+def show_backup_details(ctx: ShellContext, args: list[str]) -> None:
+    bck_id = digits(args[0] if args else ctx.prompt("BckID", ""), "BckID")
+    d = cat_bck.backup_details(ctx.cat, bck_id)
+    if d is None:
+        raise UserInputError(f"Backup BckID [{bck_id}] does not exist in the catalog")
+    ctx.out.keyvalue("backup_details", _detail_pairs(d))
+
+
+def _file(path: Any, size: Any) -> str:
+    return f"{path} ({size})" if path and path != "None" else ""
+
+
+def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
+    schedule = (
+        f"{d['schedule']} [min hour day_month month weekday]" if d["schedule"] else ""
+    )
+    return [
+        ("BckID", d["bck_id"]),
+        ("ProcPID", d["procpid"]),
+        ("Registered", d["registered"]),
+        ("#", ""),
+        ("Started", d["started"]),
+        ("Finished", d["finished"]),
+        ("Duration", d["duration"]),
+        ("Total size", d["total_size"]),
+        ("Execution method", d["execution_method"]),
+        ("Execution status", d["execution_status"]),
+        ("##", ""),
+        ("DefID", d["def_id"]),
+        ("SnapshotID", d["snapshot_id"]),
+        ("DBname", d["dbname"]),
+        ("Backup server", f"[{d['backup_server_id']}] {d['backup_server']}"),
+        ("PgSQL node", f"[{d['pgsql_node_id']}] {d['pgsql_node']}"),
+        ("PgSQL node release", d["pgsql_node_release"]),
+        ("Pg_dump release", d["pg_dump_release"]),
+        ("###", ""),
+        ("Schedule", schedule),
+        ("AT time", d["at_time"]),
+        ("Retention", d["retention"]),
+        ("Backup code", d["backup_code"]),
+        ("Extra parameters", d["extra_parameters"]),
+        ("####", ""),
+        ("DB dump file", _file(d["pg_dump_file"], d["pg_dump_file_size"])),
+        ("DB log file", d["pg_dump_log_file"]),
+        ("#####", ""),
+        ("Role list", ", ".join(d["role_list"] or [])),
+        ("######", ""),
+        ("DB roles dump file", _file(d["pg_dump_roles_file"], d["roles_size"])),
+        ("DB roles log file", d["pg_dump_roles_log_file"]),
+        ("#######", ""),
+        ("DB config dump file", _file(d["pg_dump_dbconfig_file"], d["dbconfig_size"])),
+        ("DB config log file", d["pg_dump_dbconfig_log_file"]),
+        ("########", ""),
+        ("On disk until", d["on_disk_until"]),
+        ("Error message", d["error_message"]),
+    ]
+
+
+@command(
+    "show_empty_backup_catalogs",
+    nargs=(0,),
+    usage="""
+    show_empty_backup_catalogs
+
+    Shows the backup definitions that have not produced any backup in the catalog yet.
+    """,
+)
+def show_empty_backup_catalogs(ctx: ShellContext, args: list[str]) -> None:
+    rows = cat_defs.show_empty_backup_catalogs(ctx.cat)
+    ctx.out.table("empty_backup_catalogs", EMPTY_COLUMNS, rows, left=DEF_LEFT)
+
+
+@command(
+    "show_databases_without_backup_definitions",
+    nargs=(1,),
+    usage="""
+    show_databases_without_backup_definitions [NodeID|FQDN|all|*]
+
+    Connects to the PgSQL node(s) and lists the databases (except template0, template1 and
+    postgres) that have no active or stopped backup definition on any backup server.
+    all or * = every RUNNING node. An unreachable node is reported as a warning.
+
+    Example:
+      show_databases_without_backup_definitions all
+    """,
+)
+def show_databases_without_backup_definitions(
+    ctx: ShellContext, args: list[str]
+) -> None:
+    value = args[0] if args else ctx.prompt("NodeID / FQDN", "all")
+    if is_all(value) or not value.strip():
+        node_ids = [
+            int(n["node_id"])
+            for n in cat_nodes.list_nodes(ctx.cat)
+            if n["status"] == "RUNNING"
+        ]
+    else:
+        node_ids = node_filter(ctx, value) or []
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    for node_id in sorted(node_ids):
+        target = ctx.node_target(node_id)
+        try:
+            with pgnode.session(target, application_name="pgbackman_cli") as conn:
+                on_node = pgnode.list_databases(conn)
+        except pgnode.NodeUnavailableError as exc:
+            warnings.append(f"PgSQL node [{node_id}] {target.fqdn} skipped: {exc}")
+            continue
+        have = cat_defs.dbnames_with_definitions(ctx.cat, node_id)
+        rows.extend(
+            {"NodeID": node_id, "PgSQL node": target.fqdn, "DBname": db}
+            for db in on_node
+            if db not in have
+        )
+    ctx.out.table(
+        "databases_without_backup_definitions",
+        ("NodeID", "PgSQL node", "DBname"),
+        rows,
+        left=("PgSQL node", "DBname"),
+    )
+    for w in warnings:
+        warn(ctx, w)

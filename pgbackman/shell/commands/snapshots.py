@@ -1,0 +1,208 @@
+"""Snapshot commands: register_snapshot_definition, show_snapshot_definitions,
+show_snapshots_in_progress.
+
+A snapshot is a one-off backup run by ``at`` on the backup server. Fixed from upstream: an
+invalid pg_dump release is an error (upstream printed it and registered anyway), and all
+snapshots of one command are registered in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from pgbackman.catalog import definitions as cat_defs
+from pgbackman.catalog import pgnode
+from pgbackman.catalog import snapshots as cat_snap
+from pgbackman.core import dbselect, validate
+from pgbackman.errors import UserInputError
+from pgbackman.shell.commands._b_common import node_filter, server_filter, text_filter
+from pgbackman.shell.context import ShellContext
+from pgbackman.shell.registry import command
+
+SUPPORTED_RELEASES = tuple(str(v) for v in range(12, 19))
+
+SNAP_COLUMNS = (
+    "SnapshotID",
+    "Registered",
+    "ID.",
+    "Backup server",
+    "ID",
+    "PgSQL node",
+    "DBname",
+    "AT time",
+    "Code",
+    "Retention",
+    "Parameters",
+    "Tag",
+    "Status",
+)
+SNAP_LEFT = ("Backup server", "PgSQL node", "DBname", "Parameters", "Tag")
+PROGRESS_COLUMNS = (
+    "SnapshotID",
+    "Registered",
+    "ID.",
+    "Backup server",
+    "ID",
+    "PgSQL node",
+    "DBname",
+    "AT time",
+    "Code",
+    "Elapsed time",
+)
+
+
+def random_tag() -> str:
+    """Upstream's tag: 9 upper-case hexadecimal characters."""
+    return secrets.token_hex(5).upper()[:9]
+
+
+def check_release(value: str) -> str | None:
+    v = value.strip()
+    if not v:
+        return None
+    if v not in SUPPORTED_RELEASES:
+        raise UserInputError(
+            f"pg_dump/all release [{v}] is not supported; use one of "
+            f"{', '.join(SUPPORTED_RELEASES)} or empty (same as the PgSQL node)"
+        )
+    return v
+
+
+@command(
+    "register_snapshot_definition",
+    nargs=(10,),
+    usage="""
+    register_snapshot_definition [SrvID|FQDN] [NodeID|FQDN] [DBname] [DBname exceptions]
+                                 [AT time] [backup code] [retention period]
+                                 [extra backup parameters] [tag] [pg_dump/all release]
+
+    Defines a one-off backup (snapshot) run once at a given time by the backup server.
+
+    Parameters:
+      [SrvID|FQDN]     Backup server ('' = default backup server).
+      [NodeID|FQDN]    PgSQL node; it must have status RUNNING.
+      [DBname]         A database, a comma list, #all_databases#, or '' with code CLUSTER.
+      [DBname exceptions]  Comma list of databases left out.
+      [AT time]        When to run it (a timestamp; '' = now + 1 minute).
+      [backup code]    FULL, SCHEMA, DATA, CLUSTER or RDS ('' = node default).
+      [retention period]  How long the snapshot is kept ('' = node default).
+      [extra backup parameters]  Extra pg_dump/pg_dumpall parameters ('' = node default).
+      [tag]            Label stored with every snapshot of this command ('' = random).
+      [pg_dump/all release]  Major release of pg_dump to use: 12..18; '' = the node's.
+
+    Example:
+      register_snapshot_definition "" 1 "app1,app2" "" "2030-01-01 03:00" FULL "30 days" "" before-upgrade ""
+    """,
+)
+def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
+    if args:
+        srv, node, db_text, exc_text, at_text, code, ret, extra, tag, release = args
+        server_id = ctx.resolve_server(srv or ctx.default_backup_server())
+        node_id = ctx.resolve_node(node)
+        cfg = cat_defs.node_config(ctx.cat, node_id)
+    else:
+        server_id = ctx.resolve_server(
+            ctx.prompt("Backup server SrvID / FQDN", ctx.default_backup_server())
+        )
+        node_id = ctx.resolve_node(ctx.prompt("PgSQL node NodeID / FQDN", ""))
+        cfg = cat_defs.node_config(ctx.cat, node_id)
+        db_text = ctx.prompt("DBname", "")
+        exc_text = ctx.prompt("DBname exceptions", "")
+        at_text = ctx.prompt("AT timestamp", cat_snap.now_plus_one_minute(ctx.cat))
+        code = ctx.prompt("Backup code", cfg.get("backup_code", "FULL"))
+        ret = ctx.prompt("Retention period", cfg.get("retention_period", "7 days"))
+        extra = ctx.prompt("Extra parameters", cfg.get("extra_backup_parameters", ""))
+        tag = ctx.prompt("Tag", random_tag())
+        release = ctx.prompt("pg_dump/all release", "Same as pgSQL node running dbname")
+        if release == "Same as pgSQL node running dbname":
+            release = ""
+    at_time = cat_snap.parse_timestamp(
+        ctx.cat, at_text.strip() or cat_snap.now_plus_one_minute(ctx.cat)
+    )
+    code = validate.backup_code(code or cfg.get("backup_code", "FULL"))
+    retention = cat_defs.check_interval(
+        ctx.cat, validate.interval(ret or cfg.get("retention_period", "7 days"))
+    )
+    extra = validate.no_control_chars("Extra parameters", extra)
+    tag = validate.no_control_chars("Tag", tag.strip() or random_tag())
+    pg_release = check_release(release)
+    if cat_defs.node_status(ctx.cat, node_id) != "RUNNING":
+        raise UserInputError(
+            f"PgSQL node [{node_id}] is not RUNNING; snapshots need a running node"
+        )
+    spec = dbselect.parse_dbname(db_text, allow_without_definitions=False)
+    exceptions = dbselect.parse_exceptions(exc_text)
+    if code == "CLUSTER" and spec.kind == dbselect.KIND_CLUSTER:
+        dbnames = [""]
+    else:
+        target = ctx.node_target(node_id)
+        with pgnode.session(target, application_name="pgbackman_cli") as conn:
+            on_node = pgnode.list_databases(conn, include_system=True)
+        dbnames = dbselect.select_databases(
+            spec, exceptions, on_node, node_label=target.fqdn, backup_code=code
+        )
+    if ctx.prompted:
+        ctx.confirm_or_abort()
+    cat_snap.register_snapshot_definitions(
+        ctx.cat,
+        server_id,
+        node_id,
+        dbnames,
+        at_time,
+        code,
+        retention,
+        extra,
+        tag,
+        pg_release,
+    )
+    for db in dbnames:
+        ctx.out.done(f"Snapshot for dbname: [{db}] and backup code [{code}] defined.")
+
+
+@command(
+    "show_snapshot_definitions",
+    nargs=(3,),
+    usage="""
+    show_snapshot_definitions [SrvID|FQDN] [NodeID|FQDN] [DBname]
+
+    Shows the snapshot definitions (one-off backups). Filters as show_backup_definitions:
+    '' server = default backup server; all or * = no filter; comma lists allowed.
+
+    Example:
+      show_snapshot_definitions all all all
+    """,
+)
+def show_snapshot_definitions(ctx: ShellContext, args: list[str]) -> None:
+    if args:
+        srv, node, db = args
+    else:
+        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
+        node = ctx.prompt("NodeID / FQDN", "all")
+        db = ctx.prompt("DBname", "all")
+    filters = (server_filter(ctx, srv), node_filter(ctx, node), text_filter(db))
+    if args:
+        ctx.out.filters(
+            [("SrvID / FQDN", srv), ("NodeID / FQDN", node), ("DBname", db)]
+        )
+    rows = cat_snap.show_snapshot_definitions(ctx.cat, *filters)
+    ctx.out.table("snapshot_definitions", SNAP_COLUMNS, rows, left=SNAP_LEFT)
+
+
+@command(
+    "show_snapshots_in_progress",
+    nargs=(0,),
+    usage="""
+    show_snapshots_in_progress
+
+    Shows the snapshot definitions that have not produced a backup catalog entry yet
+    (waiting for their AT time, or running).
+    """,
+)
+def show_snapshots_in_progress(ctx: ShellContext, args: list[str]) -> None:
+    rows = cat_snap.show_snapshots_in_progress(ctx.cat)
+    ctx.out.table(
+        "snapshots_in_progress",
+        PROGRESS_COLUMNS,
+        rows,
+        left=("Backup server", "PgSQL node", "DBname"),
+    )

@@ -1,0 +1,158 @@
+"""What a shell command gets to work with: config, catalog, output, prompts and look-ups.
+
+A command function receives a :class:`ShellContext` and its positional arguments. Prompting
+(``# Label [default]: `` then ``# Are all values correct (yes/no): ``) lives here so that every
+command asks the same way, and so that Ctrl-C/EOF inside a prompt becomes :class:`Aborted`
+("[ABORTED] Command interrupted by the user.") instead of leaving the shell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pgbackman.catalog import nodes as cat_nodes
+from pgbackman.catalog import servers as cat_servers
+from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.pgnode import NodeTarget
+from pgbackman.config import Config
+from pgbackman.core import validate
+from pgbackman.errors import PgBackManError, UserInputError
+from pgbackman.shell.render import RULER, Output
+
+
+class Aborted(PgBackManError):
+    """The user interrupted a command (Ctrl-C/EOF at a prompt, or answered no)."""
+
+    def __init__(self, message: str = "Command interrupted by the user.") -> None:
+        super().__init__(message)
+
+
+class ShellExit(Exception):
+    """Raised by quit/EOF to leave the shell loop."""
+
+
+class ShellContext:
+    """Per-session state shared by all commands."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        cat: Catalog,
+        out: Output,
+        interactive: bool,
+        input_func: Callable[[str], str] = input,
+    ) -> None:
+        self.cfg = cfg
+        self.cat = cat
+        self.out = out
+        self.interactive = interactive
+        self.input_func = input_func
+        self.history: list[str] = []
+        self._prompted = False
+        # The question being asked right now (None at the command prompt): lets tab
+        # completion offer server/node ids and FQDNs inside prompts.
+        self.asking: str | None = None
+
+    # -- prompting -------------------------------------------------------------------
+    def begin_command(self) -> None:
+        """Reset per-command prompt state (called by the app before each command)."""
+        self._prompted = False
+
+    @property
+    def prompted(self) -> bool:
+        """True once the running command asked something (it then owes a confirmation)."""
+        return self._prompted
+
+    def _ask(self, text: str) -> str:
+        if not self.interactive:
+            raise UserInputError(
+                "Wrong number of parameters used: this command needs its parameters when "
+                "not run interactively"
+            )
+        if not self._prompted:
+            self._prompted = True
+            self.out.write(RULER)
+        self.asking = text
+        try:
+            return self.input_func(text)
+        except (KeyboardInterrupt, EOFError):
+            # The terminal is left mid-line after ^C/^D.
+            self.out.write()
+            raise Aborted() from None
+        finally:
+            self.asking = None
+
+    def prompt(self, label: str, default: str = "") -> str:
+        """Ask ``# Label [default]: ``; an empty answer means the default."""
+        answer = self._ask(f"# {label} [{default}]: ").strip()
+        validate.no_control_chars(label, answer)
+        return answer if answer != "" else default
+
+    def confirm(self, question: str = "Are all values correct (yes/no)") -> bool:
+        """Ask until the answer is exactly ``yes`` or ``no``."""
+        if not self._prompted:
+            self._prompted = True
+            self.out.write(RULER)
+        self.out.write()
+        while True:
+            answer = self._ask(f"# {question}: ").strip()
+            if answer in ("yes", "no"):
+                self.out.write(RULER)
+                return answer == "yes"
+
+    def confirm_or_abort(
+        self, question: str = "Are all values correct (yes/no)"
+    ) -> None:
+        """Confirm, or raise :class:`Aborted` when the answer is no."""
+        if not self.confirm(question):
+            raise Aborted()
+
+    # -- look-ups --------------------------------------------------------------------
+    def default_backup_server(self) -> str:
+        """The backup server offered by default in prompts (config, else this host's FQDN)."""
+        return self.cfg.backup_server.fqdn
+
+    def resolve_server(self, value: str) -> int:
+        """SrvID or FQDN -> server_id; UserInputError when no such backup server."""
+        value = value.strip()
+        validate.no_control_chars("SrvID / FQDN", value)
+        if value.isdigit():
+            if cat_servers.get_server(self.cat, int(value)) is None:
+                raise UserInputError(
+                    f"Backup server with SrvID [{value}] does not exist"
+                )
+            return int(value)
+        server_id = cat_servers.server_id_by_fqdn(self.cat, value)
+        if server_id is None:
+            raise UserInputError(f"Backup server [{value}] does not exist")
+        return server_id
+
+    def resolve_node(self, value: str) -> int:
+        """NodeID, FQDN or FQDN:port -> node_id; UserInputError when unknown or ambiguous."""
+        value = value.strip()
+        validate.no_control_chars("NodeID / FQDN", value)
+        if value.isdigit():
+            if cat_nodes.get_node(self.cat, int(value)) is None:
+                raise UserInputError(f"PgSQL node with NodeID [{value}] does not exist")
+            return int(value)
+        fqdn, port = validate.split_fqdn_port(value)
+        ids = cat_nodes.node_ids_by_fqdn(self.cat, fqdn, port)
+        if not ids:
+            raise UserInputError(f"PgSQL node [{value}] does not exist")
+        if len(ids) > 1:
+            raise UserInputError(
+                f"PgSQL node [{value}] is ambiguous (several ports); use FQDN:port or the NodeID"
+            )
+        return ids[0]
+
+    def node_target(self, node_id: int) -> NodeTarget:
+        """Connection target of a registered node (for catalog/pgnode.py)."""
+        node = cat_nodes.get_node(self.cat, node_id)
+        if node is None:
+            raise UserInputError(f"PgSQL node with NodeID [{node_id}] does not exist")
+        return NodeTarget(
+            fqdn=node["fqdn"],
+            port=int(node["pgport"]),
+            admin_user=node["admin_user"],
+            node_id=int(node["node_id"]),
+        )

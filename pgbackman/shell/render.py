@@ -1,0 +1,219 @@
+"""Everything the shell prints: tables, key/value blocks, messages, in table, csv or json.
+
+Owns the three output formats of upstream §2.3, fixed:
+
+* ``table`` — tabulate's ``pretty`` grid (PrettyTable's look), listed columns left-aligned,
+  the others centred;
+* ``csv`` — the csv module (real quoting), header = normalised column keys;
+* ``json`` — ``{"<result_type>": [ {...}, ... ]}`` with numbers as numbers, NULL as null,
+  timestamps as ISO 8601 strings and one stable key per column.
+
+Key normalisation (csv header and json keys) is upstream's: lower-case, spaces -> ``_``, and the
+two duplicated id columns renamed (``ID.`` -> ``backup_server_id``, ``ID`` -> ``pgsql_node_id``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from tabulate import tabulate
+
+from pgbackman.errors import UserInputError
+
+FORMATS = ("table", "csv", "json")
+RULER = "-" * 56
+
+_KEY_RENAMES = {"ID.": "backup_server_id", "ID": "pgsql_node_id"}
+
+
+def normalise_key(column: str) -> str:
+    """The machine-readable key of a column title (csv header, json key)."""
+    if column in _KEY_RENAMES:
+        return _KEY_RENAMES[column]
+    key = column.strip().lower().replace(" ", "_")
+    return key.rstrip(":").replace("/", "_").replace("-", "_").replace(".", "")
+
+
+def json_value(value: Any) -> Any:
+    """A value as it should appear in JSON: typed where JSON has the type, text otherwise."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return text_value(value)
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def text_value(value: Any) -> str:
+    """A value as a human reads it in a table or a csv cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        # Catalog timestamps are timestamptz; seconds are enough for a human.
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.timedelta):
+        total = int(value.total_seconds())
+        sign = "-" if total < 0 else ""
+        total = abs(total)
+        days, rest = divmod(total, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, seconds = divmod(rest, 60)
+        clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+        return (
+            f"{sign}{days} day{'s' if days != 1 else ''} {clock}"
+            if days
+            else sign + clock
+        )
+    if isinstance(value, (list, tuple)):
+        return ", ".join(text_value(v) for v in value)
+    return str(value)
+
+
+class Output:
+    """Where and how the shell writes; ``format`` can change during a session (``set``)."""
+
+    def __init__(
+        self,
+        fmt: str = "table",
+        stream: TextIO | None = None,
+        interactive: bool = False,
+    ):
+        self._format = "table"
+        self.format = fmt
+        self._stream = stream
+        self.interactive = interactive
+
+    @property
+    def stream(self) -> TextIO:
+        # Resolved at each write so that pytest's capsys (which swaps sys.stdout) works.
+        return self._stream if self._stream is not None else sys.stdout
+
+    @property
+    def format(self) -> str:
+        return self._format
+
+    @format.setter
+    def format(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise UserInputError(
+                f"Output format [{fmt}] is not valid; use table, csv or json"
+            )
+        self._format = fmt
+
+    def write(self, text: str = "") -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    # -- results ---------------------------------------------------------------------
+    def table(
+        self,
+        result_type: str,
+        columns: Sequence[str],
+        rows: Iterable[dict[str, Any]],
+        left: Iterable[str] = (),
+    ) -> None:
+        """Print rows (dicts keyed by column title) as a table, csv or json."""
+        rows = list(rows)
+        if self.format == "json":
+            data = [
+                {normalise_key(c): json_value(r.get(c)) for c in columns} for r in rows
+            ]
+            self.write(json.dumps({result_type: data}, indent=2, ensure_ascii=False))
+        elif self.format == "csv":
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow([normalise_key(c) for c in columns])
+            for r in rows:
+                w.writerow([text_value(r.get(c)) for c in columns])
+            self.stream.write(buf.getvalue())
+            self.stream.flush()
+        else:
+            lefts = set(left)
+            align = ["left" if c in lefts else "center" for c in columns]
+            body = [[text_value(r.get(c)) for c in columns] for r in rows]
+            if not body:
+                # tabulate draws nothing for an empty body; keep the header visible.
+                body = []
+            self.write(
+                tabulate(
+                    body,
+                    headers=list(columns),
+                    tablefmt="pretty",
+                    colalign=align,
+                    disable_numparse=True,
+                )
+            )
+
+    def keyvalue(self, result_type: str, pairs: Sequence[tuple[str, Any]]) -> None:
+        """Print one record as key/value lines; ``#`` keys are separators or section titles."""
+        if self.format == "json":
+            data = {
+                normalise_key(k): json_value(v)
+                for k, v in pairs
+                if not k.startswith("#")
+            }
+            self.write(json.dumps({result_type: [data]}, indent=2, ensure_ascii=False))
+            return
+        if self.format == "csv":
+            kept = [(k, v) for k, v in pairs if "#" not in k]
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow([normalise_key(k) for k, _ in kept])
+            w.writerow([text_value(v) for _, v in kept])
+            self.stream.write(buf.getvalue())
+            self.stream.flush()
+            return
+        body: list[list[str]] = []
+        for key, value in pairs:
+            if key.startswith("#"):
+                title = key.lstrip("#").strip()
+                body.append([title, ""] if title else ["", ""])
+            else:
+                body.append([f"{key}:", text_value(value)])
+        self.write(
+            tabulate(
+                body,
+                tablefmt="pretty",
+                colalign=("right", "left"),
+                disable_numparse=True,
+            )
+        )
+
+    def filters(self, pairs: Sequence[tuple[str, Any]]) -> None:
+        """Echo the filter values of a show_* command (table mode only, as upstream)."""
+        if self.format != "table":
+            return
+        self.write(RULER)
+        for label, value in pairs:
+            self.write(f"# {label}: {text_value(value)}")
+        self.write(RULER)
+
+    # -- messages --------------------------------------------------------------------
+    def done(self, msg: str) -> None:
+        # The manual (the user promise) spells it "[Done]".
+        if self.interactive:
+            self.write()
+        self.write(f"[Done] {msg}")
+
+    def error(self, msg: str) -> None:
+        self.write(f"[ERROR]: {msg}")
+
+    def warning(self, msg: str) -> None:
+        self.write(f"[WARNING]: {msg}")
+
+    def info(self, msg: str) -> None:
+        self.write(msg)
