@@ -1,0 +1,298 @@
+"""Catalog access for pgbackman_control: listen channels, the job queue, crontab rows,
+WAITING snapshots/restores, their status updates and the node-to-delete queue.
+
+Everything here is bound parameters or schema functions; the daemon logic lives in
+:mod:`pgbackman.control`. Also home of :func:`install_interruptible_wait`, which makes every
+catalog call of the daemon give up when a stop is requested or a client-side deadline passes:
+``statement_timeout`` is enforced by the server, so a hung (SIGSTOPped) catalog would
+otherwise block the daemon and its SIGTERM handling forever.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import select
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+
+from pgbackman.catalog.connection import Catalog
+
+# ---------------------------------------------------------------------------------------
+# Interruptible waits (process-wide: only the control/maintenance daemons install it)
+# ---------------------------------------------------------------------------------------
+
+
+def install_interruptible_wait(
+    should_abort: Callable[[], bool], deadline_s: float
+) -> None:
+    """Route every libpq wait through Python so that a stop request or ``deadline_s``
+    seconds without an answer aborts the call with an OperationalError (mapped to
+    CatalogUnavailableError by the Catalog). The connection is then unusable and is
+    reopened by the caller."""
+
+    def wait(conn: Any) -> None:
+        started = time.monotonic()
+        while True:
+            state = conn.poll()
+            if state == psycopg2.extensions.POLL_OK:
+                return
+            # No conn.close() here: psycopg2 holds the connection's lock while it waits
+            # (closing would deadlock); it closes the connection itself when we raise.
+            if should_abort():
+                raise psycopg2.OperationalError(
+                    "catalog call interrupted by a stop request"
+                )
+            if deadline_s and time.monotonic() - started > deadline_s:
+                raise psycopg2.OperationalError(
+                    f"no answer from the catalog within {deadline_s:.0f}s"
+                )
+            if state == psycopg2.extensions.POLL_READ:
+                select.select([conn.fileno()], [], [], 0.5)
+            elif state == psycopg2.extensions.POLL_WRITE:
+                select.select([], [conn.fileno()], [], 0.5)
+            else:  # pragma: no cover - psycopg2 contract
+                raise psycopg2.OperationalError(f"bad poll state {state}")
+
+    psycopg2.extensions.set_wait_callback(wait)
+
+
+def uninstall_interruptible_wait() -> None:
+    psycopg2.extensions.set_wait_callback(None)
+
+
+# ---------------------------------------------------------------------------------------
+# Backup server and nodes
+# ---------------------------------------------------------------------------------------
+
+
+def get_server_id(cat: Catalog, fqdn: str) -> int | None:
+    value = cat.scalar("SELECT get_backup_server_id(%s)", (fqdn,))
+    return int(value) if value is not None else None
+
+
+def server_config(cat: Catalog, server_id: int) -> dict[str, str]:
+    rows = cat.query(
+        "SELECT parameter, value FROM backup_server_config WHERE server_id = %s",
+        (server_id,),
+    )
+    return {r["parameter"]: r["value"] for r in rows}
+
+
+def node_default_config(cat: Catalog) -> dict[str, str]:
+    rows = cat.query("SELECT parameter, value FROM pgsql_node_default_config")
+    return {r["parameter"]: r["value"] for r in rows}
+
+
+@dataclass
+class NodeInfo:
+    node_id: int
+    hostname: str
+    domain_name: str
+    pgport: int
+    admin_user: str
+    status: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.hostname}.{self.domain_name}"
+
+
+def get_node(cat: Catalog, node_id: int) -> NodeInfo | None:
+    row = cat.query_one(
+        "SELECT node_id, hostname, domain_name, pgport, admin_user, status"
+        " FROM pgsql_node WHERE node_id = %s",
+        (node_id,),
+    )
+    if row is None:
+        return None
+    cfg = cat.query(
+        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (node_id,)
+    )
+    return NodeInfo(
+        node_id=int(row["node_id"]),
+        hostname=row["hostname"],
+        domain_name=row["domain_name"],
+        pgport=int(row["pgport"]),
+        admin_user=row["admin_user"],
+        status=row["status"],
+        config={r["parameter"]: r["value"] for r in cfg},
+    )
+
+
+def nodes_with_jobs(cat: Catalog, server_id: int) -> list[int]:
+    """Nodes that have backup or snapshot definitions on this server (they need files here)."""
+    rows = cat.query(
+        "SELECT pgsql_node_id FROM backup_definition WHERE backup_server_id = %s"
+        " UNION SELECT pgsql_node_id FROM snapshot_definition WHERE backup_server_id = %s"
+        " UNION SELECT target_pgsql_node_id FROM restore_definition WHERE backup_server_id = %s"
+        " ORDER BY 1",
+        (server_id, server_id, server_id),
+    )
+    return [int(r["pgsql_node_id"]) for r in rows]
+
+
+# ---------------------------------------------------------------------------------------
+# LISTEN channels and the job queue
+# ---------------------------------------------------------------------------------------
+
+
+def listen_channel_names(cat: Catalog, server_id: int) -> list[str]:
+    rows = cat.query(
+        "SELECT * FROM get_listen_channel_names(%s) AS c(name)", (server_id,)
+    )
+    return [r["name"] for r in rows]
+
+
+def pop_job_queue(cat: Catalog, server_id: int) -> list[int]:
+    """Delete and return every queued node of this server, in one statement."""
+    rows = cat.query("SELECT * FROM pop_job_queue(%s) AS q(node_id)", (server_id,))
+    return sorted({int(r["node_id"]) for r in rows})
+
+
+def requeue_node(cat: Catalog, server_id: int, node_id: int) -> None:
+    cat.call("update_job_queue", server_id, node_id)
+
+
+def crontab_jobs(cat: Catalog, server_id: int, node_id: int) -> list[dict[str, Any]]:
+    return cat.query(
+        "SELECT * FROM get_crontab_backup_jobs(%s, %s)", (server_id, node_id)
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# at jobs: WAITING snapshots and restores
+# ---------------------------------------------------------------------------------------
+
+_WAITING_SQL = {
+    "snapshot": (
+        "SELECT snapshot_id AS id, at_time FROM snapshot_definition"
+        " WHERE backup_server_id = %s AND status = 'WAITING' ORDER BY at_time, snapshot_id"
+    ),
+    "restore": (
+        "SELECT restore_def AS id, at_time FROM restore_definition"
+        " WHERE backup_server_id = %s AND status = 'WAITING' ORDER BY at_time, restore_def"
+    ),
+}
+_LOCK_SQL = {
+    "snapshot": (
+        "SELECT snapshot_id AS id, at_time FROM snapshot_definition"
+        " WHERE snapshot_id = %s AND status = 'WAITING' FOR UPDATE SKIP LOCKED"
+    ),
+    "restore": (
+        "SELECT restore_def AS id, at_time FROM restore_definition"
+        " WHERE restore_def = %s AND status = 'WAITING' FOR UPDATE SKIP LOCKED"
+    ),
+}
+_STATUS_FUNC = {
+    "snapshot": "update_snapshot_status",
+    "restore": "update_restore_status",
+}
+
+
+def waiting_at_jobs(
+    cat: Catalog, kind: str, server_id: int
+) -> list[tuple[int, _dt.datetime]]:
+    rows = cat.query(_WAITING_SQL[kind], (server_id,))
+    return [(int(r["id"]), r["at_time"]) for r in rows]
+
+
+@contextmanager
+def claim_at_job(cat: Catalog, kind: str, ident: int) -> Iterator[_dt.datetime | None]:
+    """Lock one WAITING row for the time it takes to queue it; yields its at_time, or None
+    when another process holds it or it is no longer WAITING. The caller sets the status
+    inside the block (same transaction), so two control processes never queue it twice."""
+    with cat.transaction():
+        row = cat.query_one(_LOCK_SQL[kind], (ident,))
+        yield row["at_time"] if row else None
+
+
+def set_at_status(cat: Catalog, kind: str, ident: int, status: str) -> None:
+    cat.call(_STATUS_FUNC[kind], ident, status)
+
+
+# ---------------------------------------------------------------------------------------
+# Deleted nodes
+# ---------------------------------------------------------------------------------------
+
+
+def nodes_to_delete(cat: Catalog, server_id: int) -> list[int]:
+    rows = cat.query(
+        "SELECT pgsql_node_id FROM pgsql_node_to_delete WHERE backup_server_id = %s"
+        " ORDER BY pgsql_node_id",
+        (server_id,),
+    )
+    return [int(r["pgsql_node_id"]) for r in rows]
+
+
+def node_to_delete_done(cat: Catalog, server_id: int, node_id: int) -> None:
+    cat.call("delete_pgsql_node_to_delete", server_id, node_id)
+
+
+# ---------------------------------------------------------------------------------------
+# Local cache contents (fallback when catalog.jobs' builders are not available)
+# ---------------------------------------------------------------------------------------
+
+
+def build_server_cache(cat: Catalog, server_id: int) -> dict[str, Any]:
+    """Server cache data (docs/DESIGN.md "Local cache"); prefers catalog.jobs' builder."""
+    try:
+        from pgbackman.catalog import jobs  # owned by the dump work
+
+        return dict(jobs.build_server_cache(cat, server_id))
+    except (ImportError, AttributeError):
+        pass
+    fqdn = cat.scalar("SELECT get_backup_server_fqdn(%s)", (server_id,))
+    return {
+        "backup_server_id": server_id,
+        "backup_server_fqdn": fqdn,
+        "config": server_config(cat, server_id),
+    }
+
+
+def build_node_cache(
+    cat: Catalog, server_id: int, node_id: int
+) -> dict[str, Any] | None:
+    """Node cache data for this server; None when the node does not exist."""
+    try:
+        from pgbackman.catalog import jobs  # owned by the dump work
+
+        data = jobs.build_node_cache(cat, server_id, node_id)
+        return dict(data) if data is not None else None
+    except (ImportError, AttributeError):
+        pass
+    node = get_node(cat, node_id)
+    if node is None:
+        return None
+    defs = cat.query(
+        "SELECT def_id, dbname, backup_code, extra_backup_parameters, retention_period,"
+        " retention_redundancy, job_status, backup_server_id FROM backup_definition"
+        " WHERE backup_server_id = %s AND pgsql_node_id = %s",
+        (server_id, node_id),
+    )
+    snaps = cat.query(
+        "SELECT snapshot_id, dbname, backup_code, extra_backup_parameters, retention_period,"
+        " pg_dump_release, at_time, status, backup_server_id FROM snapshot_definition"
+        " WHERE backup_server_id = %s AND pgsql_node_id = %s",
+        (server_id, node_id),
+    )
+    return {
+        "node": {
+            "node_id": node.node_id,
+            "hostname": node.hostname,
+            "domain_name": node.domain_name,
+            "fqdn": node.fqdn,
+            "pgport": node.pgport,
+            "admin_user": node.admin_user,
+            "status": node.status,
+        },
+        "config": node.config,
+        "definitions": {str(d["def_id"]): d for d in defs},
+        "snapshots": {str(s["snapshot_id"]): s for s in snaps},
+    }

@@ -1,0 +1,199 @@
+"""The pgbackman_control main loop: LISTEN/NOTIFY, coalescing, reconnects, periodic resync.
+
+Shape (patroni): signal handlers only set flags; each turn of the loop waits at most about a
+second for notifications, so SIGTERM is acted on promptly, and never in the middle of a file
+installation. On every (re)connect the daemon LISTENs first and then resyncs everything:
+notifications sent while it was disconnected are lost, the catalog state is not. A burst of
+notifications is drained for a short window and handled once (one pop of the whole job queue,
+each affected node's file rewritten once). A full resync also runs every
+``[pgbackman_control] resync_interval`` seconds in case a notification was missed anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pgbackman.catalog import control as ccat
+from pgbackman.catalog.connection import Catalog
+from pgbackman.config import Config
+from pgbackman.control.resync import Controller
+from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.infra.daemon import SignalFlags
+
+log = logging.getLogger("pgbackman_control")
+
+APPLICATION_NAME = "pgbackman_control"
+WAIT_SLICE = 1.0  # seconds per wait for notifications (bounds the SIGTERM latency)
+COALESCE_WINDOW = 0.15  # collect a burst of notifications for this long ...
+COALESCE_MAX = 1.0  # ... but never longer than this in total
+
+NODE_STATUS_CHANNELS = {"channel_pgsql_node_running", "channel_pgsql_node_stopped"}
+NODE_DELETED_CHANNEL = "channel_pgsql_node_deleted"
+AT_CHANNELS = {"channel_snapshot_defined", "channel_restore_defined"}
+
+
+def client_deadline(cfg: Config) -> float:
+    """Seconds without an answer after which a catalog call is abandoned client-side."""
+    db = cfg.database
+    return float(max(db.connect_timeout, db.statement_timeout) + 5)
+
+
+class ControlDaemon:
+    """One backup server's control loop."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        flags: SignalFlags,
+        reload_config: Callable[[], Config] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.flags = flags
+        self.reload_config = reload_config
+        self.cat = Catalog(cfg.database, APPLICATION_NAME)
+        self.controller = Controller(cfg, self.cat)
+        self.listening: set[str] = set()
+        self.next_resync = 0.0
+
+    # -- one-shot ------------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Full resync, then exit status 0 (1 when a node failed: details in the log).
+        Raises PgBackManError when the resync could not run at all."""
+        try:
+            self.cat.connect()
+            ok = self.controller.full_resync()
+        finally:
+            self.cat.close()
+        return 0 if ok else 1
+
+    # -- daemon --------------------------------------------------------------------------
+    def run(self) -> int:
+        log.info("**** Pgbackman_Control started. ****")
+        ccat.install_interruptible_wait(
+            self.flags.should_stop, client_deadline(self.cfg)
+        )
+        try:
+            while not self.flags.should_stop():
+                self._turn()
+        finally:
+            ccat.uninstall_interruptible_wait()
+            self.cat.close()
+        log.info("**** Pgbackman_Control stopped. ****")
+        return 0
+
+    def _turn(self) -> None:
+        retry = self.cfg.database.pg_connect_retry_interval
+        try:
+            if self.flags.reload_requested:
+                self._reload()
+            if not self.cat.is_open:
+                self._connect()
+                return
+            channels = self._wait_burst()
+            if channels:
+                self.handle(channels)
+            elif self.controller.retries and self.controller.due_retries():
+                self.controller.sync_queue()
+            if time.monotonic() >= self.next_resync:
+                self._full_resync()
+        except CatalogUnavailableError as exc:
+            if self.flags.should_stop():
+                return
+            log.critical("%s; reconnecting in %ss", exc, retry)
+            self.cat.close()
+            self.flags.sleep(retry)
+        except PgBackManError as exc:
+            log.error("%s", exc)
+            self.cat.close()  # LISTEN + full resync on the next turn
+            self.flags.sleep(retry)
+        except Exception:
+            log.exception("General error in main loop")
+            self.cat.close()
+            self.flags.sleep(retry)
+
+    def _connect(self) -> None:
+        """(Re)connect: LISTEN first, then a full resync."""
+        self.cat.connect()
+        self.listening = set()
+        server = self.controller.load_server()
+        self._refresh_listen(server.server_id)
+        log.info(
+            "Connected to the catalog; listening on %d channels as backup server %s (id %s)",
+            len(self.listening),
+            server.fqdn,
+            server.server_id,
+        )
+        self._full_resync()
+
+    def _full_resync(self) -> None:
+        self.controller.full_resync()
+        self.next_resync = time.monotonic() + max(1, self.cfg.control.resync_interval)
+
+    def _refresh_listen(self, server_id: int) -> None:
+        wanted = set(ccat.listen_channel_names(self.cat, server_id))
+        new = sorted(wanted - self.listening)
+        gone = sorted(self.listening - wanted)
+        if new:
+            self.cat.listen(new)
+        if gone:
+            self.cat.unlisten(gone)
+        self.listening = wanted
+
+    def _wait_burst(self) -> set[str]:
+        """Wait up to WAIT_SLICE for a notification, then drain the burst that follows."""
+        notes = self.cat.wait_notifications(WAIT_SLICE)
+        if not notes:
+            return set()
+        channels = {ch for ch, _payload in notes}
+        start = time.monotonic()
+        quiet_until = start + COALESCE_WINDOW
+        while not self.flags.should_stop():
+            now = time.monotonic()
+            if now >= quiet_until or now - start >= COALESCE_MAX:
+                break
+            more = self.cat.wait_notifications(quiet_until - now)
+            if more:
+                channels |= {ch for ch, _payload in more}
+                quiet_until = time.monotonic() + COALESCE_WINDOW
+        return channels
+
+    def handle(self, channels: set[str]) -> None:
+        """Act once on a set of channel names (payloads are informational only)."""
+        log.debug("Notifications on %s", ", ".join(sorted(channels)))
+        server_id = self.controller.srv.server_id
+        if channels & NODE_STATUS_CHANNELS or NODE_DELETED_CHANNEL in channels:
+            self._refresh_listen(server_id)
+        if NODE_DELETED_CHANNEL in channels:
+            self.controller.process_deletions()
+        if channels & NODE_STATUS_CHANNELS:
+            # Which node changed is not in the notification: rewrite every node of ours.
+            self.controller.sync_all_nodes()
+        else:
+            self.controller.sync_queue()
+        if channels & AT_CHANNELS:
+            self.controller.schedule_at_jobs()
+
+    def _reload(self) -> None:
+        self.flags.reload_requested = False
+        if self.reload_config is None:
+            return
+        try:
+            new = self.reload_config()
+        except PgBackManError as exc:
+            log.error("Configuration not reloaded: %s", exc)
+            return
+        db_changed = new.database != self.cfg.database
+        self.cfg = new
+        self.controller.cfg = new
+        if db_changed:
+            log.info("Catalog connection settings changed: reconnecting")
+            self.cat.close()
+            self.cat = Catalog(new.database, APPLICATION_NAME)
+            self.controller.cat = self.cat
+            ccat.install_interruptible_wait(
+                self.flags.should_stop, client_deadline(new)
+            )
+        log.info("Configuration reloaded from %s", new.path)
+        self.next_resync = 0.0  # resync with the new settings (LISTEN is kept)

@@ -1,0 +1,364 @@
+"""What pgbackman_control does to the files of a backup server: the resync logic.
+
+:class:`Controller` turns catalog state into local state, idempotently:
+
+* per node: the cron.d file (one line per ACTIVE definition of a RUNNING node on this
+  server, header only otherwise), the node's dump/ and log/ directories and its cache file;
+* per server: the root, pending_updates/, cache_dir/ and the server cache;
+* WAITING snapshot/restore definitions become ``at`` jobs (status DEFINED or ERROR);
+* deleted nodes lose their crontab file, cache file and backup partition (inside the root).
+
+A failure on one node is logged and retried later with back-off; it never stops the others.
+The daemon loop (:mod:`pgbackman.control.daemon`) decides *when* these run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pgbackman.catalog import control as ccat
+from pgbackman.catalog.connection import Catalog
+from pgbackman.config import Config
+from pgbackman.control import files
+from pgbackman.core.cron import CronJob, CrontabContext, render_crontab
+from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.infra import atjobs, cache, cronfile
+from pgbackman.infra.fsutil import atomic_write
+
+log = logging.getLogger("pgbackman_control")
+
+STATE_FILE = (
+    "control_nodes.json"  # node id -> files we made for it (to remove on deletion)
+)
+RETRY_MIN = 1.0
+RETRY_MAX = 300.0
+
+
+class ServerNotRegisteredError(PgBackManError):
+    """This host is not registered as a backup server in the catalog."""
+
+
+@dataclass(frozen=True)
+class ServerState:
+    server_id: int
+    fqdn: str
+    root: Path
+    dump_program: str
+    restore_program: str
+    backup_user: str
+    config: dict[str, str]
+
+
+class Controller:
+    """Resync of one backup server's local files from the catalog."""
+
+    def __init__(self, cfg: Config, cat: Catalog) -> None:
+        self.cfg = cfg
+        self.cat = cat
+        self.config_file = os.path.abspath(cfg.path) if cfg.path else ""
+        self.server: ServerState | None = None
+        # node id -> (monotonic time of next attempt, current delay)
+        self.retries: dict[int, tuple[float, float]] = {}
+        self._state: dict[str, dict[str, str]] | None = None
+
+    # -- server ------------------------------------------------------------------------
+    def load_server(self) -> ServerState:
+        fqdn = self.cfg.backup_server.fqdn
+        server_id = ccat.get_server_id(self.cat, fqdn)
+        if server_id is None:
+            raise ServerNotRegisteredError(
+                f"Backup server {fqdn} is not registered in the catalog"
+            )
+        conf = ccat.server_config(self.cat, server_id)
+        root = Path(
+            conf.get("root_backup_partition")
+            or self.cfg.backup_server.root_backup_partition
+        )
+        if str(root) != self.cfg.backup_server.root_backup_partition:
+            log.warning(
+                "root_backup_partition differs: catalog %s, config file %s (the catalog wins;"
+                " jobs use the config value when the catalog is down)",
+                root,
+                self.cfg.backup_server.root_backup_partition,
+            )
+        self.server = ServerState(
+            server_id=server_id,
+            fqdn=fqdn,
+            root=root,
+            dump_program=conf.get("pgbackman_dump", "/usr/bin/pgbackman_dump"),
+            restore_program=conf.get("pgbackman_restore", "/usr/bin/pgbackman_restore"),
+            backup_user=conf.get("backup_user", "pgbackman"),
+            config=conf,
+        )
+        return self.server
+
+    @property
+    def srv(self) -> ServerState:
+        if self.server is None:
+            return self.load_server()
+        return self.server
+
+    def owner(self) -> files.Owner | None:
+        return files.owner_for(self.srv.backup_user)
+
+    # -- full resync ---------------------------------------------------------------------
+    def full_resync(self) -> bool:
+        """Everything, from scratch. Returns False when some part failed (logged)."""
+        started = time.monotonic()
+        srv = self.load_server()
+        owner = self.owner()
+        files.ensure_global_dirs(srv.root, owner)
+        cache.write_server_cache(
+            srv.root, ccat.build_server_cache(self.cat, srv.server_id)
+        )
+        files.chown_cache_files(srv.root, None, owner)
+        ok = self.process_deletions()
+        # Pop first, read after: a change made after the pop queues the node again.
+        queued = ccat.pop_job_queue(self.cat, srv.server_id)
+        nodes = (
+            set(queued)
+            | set(ccat.nodes_with_jobs(self.cat, srv.server_id))
+            | set(self.retries)
+        )
+        ok = self.sync_nodes(sorted(nodes)) and ok
+        ok = self.schedule_at_jobs() and ok
+        log.info(
+            "Full resync of backup server %s done in %.2fs (%d nodes)%s",
+            srv.fqdn,
+            time.monotonic() - started,
+            len(nodes),
+            "" if ok else " with errors",
+        )
+        return ok
+
+    def sync_queue(self) -> bool:
+        """Rewrite the nodes queued for this server (and due retries)."""
+        queued = ccat.pop_job_queue(self.cat, self.srv.server_id)
+        return self.sync_nodes(sorted(set(queued) | set(self.due_retries())))
+
+    def sync_all_nodes(self) -> bool:
+        srv = self.srv
+        nodes = set(ccat.pop_job_queue(self.cat, srv.server_id))
+        nodes |= set(ccat.nodes_with_jobs(self.cat, srv.server_id))
+        return self.sync_nodes(sorted(nodes))
+
+    # -- nodes ----------------------------------------------------------------------------
+    def sync_nodes(self, node_ids: Iterable[int]) -> bool:
+        ok = True
+        changed_state = False
+        for node_id in node_ids:
+            try:
+                changed_state = self.sync_node(node_id) or changed_state
+                self.retries.pop(node_id, None)
+            except CatalogUnavailableError:
+                self._schedule_retry(node_id)
+                raise
+            except (PgBackManError, OSError) as exc:
+                ok = False
+                delay = self._schedule_retry(node_id)
+                log.error("PgSQL node %s: %s (retrying in %.0fs)", node_id, exc, delay)
+        if changed_state:
+            self._save_state()
+        return ok
+
+    def sync_node(self, node_id: int) -> bool:
+        """Crontab file, directories and cache of one node. Returns True if the remembered
+        file locations of the node changed."""
+        srv = self.srv
+        node = ccat.get_node(self.cat, node_id)
+        if node is None:
+            return False  # deleted: handled through pgsql_node_to_delete
+        crontab_file = node.config.get("pgnode_crontab_file", "")
+        partition = node.config.get("pgnode_backup_partition", "")
+        rows = ccat.crontab_jobs(self.cat, srv.server_id, node_id)
+        ctx = CrontabContext(
+            file_path=crontab_file,
+            node_fqdn=node.fqdn,
+            server_fqdn=srv.fqdn,
+            os_user=srv.backup_user,
+            dump_program=srv.dump_program,
+            config_file=self.config_file,
+            mailto=node.config.get("logs_email", ""),
+        )
+        jobs = [
+            CronJob(
+                int(r["def_id"]),
+                r["minutes_cron"],
+                r["hours_cron"],
+                r["day_month_cron"],
+                r["month_cron"],
+                r["weekday_cron"],
+            )
+            for r in rows
+        ]
+        result = render_crontab(ctx, jobs, _now_text())
+        for def_id, reason in result.skipped:
+            log.error(
+                "Backup definition %s skipped in %s: %s", def_id, crontab_file, reason
+            )
+        state_changed = self._forget_old_files(node_id, crontab_file, partition)
+        # Directories and cache first: a job started by the new line finds everything ready.
+        owner = self.owner()
+        if partition:
+            files.ensure_node_dirs(Path(partition), owner)
+        data = ccat.build_node_cache(self.cat, srv.server_id, node_id)
+        if data is not None:
+            cache.write_node_cache(srv.root, node_id, data)
+            files.chown_cache_files(srv.root, node_id, owner)
+        if cronfile.install_crontab(crontab_file, result.text):
+            log.info(
+                "Crontab file %s of PgSQL node %s written (%d jobs)",
+                crontab_file,
+                node.fqdn,
+                result.lines,
+            )
+        return state_changed
+
+    def _forget_old_files(
+        self, node_id: int, crontab_file: str, partition: str
+    ) -> bool:
+        """Remember where this node's files are; remove a crontab file left at an old path."""
+        state = self._load_state()
+        key = str(node_id)
+        old = state.get(key, {})
+        new = {"crontab_file": crontab_file, "partition": partition}
+        if old == new:
+            return False
+        old_file = old.get("crontab_file")
+        if old_file and old_file != crontab_file:
+            try:
+                cronfile.remove_crontab(old_file)
+                log.info(
+                    "Old crontab file %s of PgSQL node %s removed", old_file, node_id
+                )
+            except cronfile.CronFileError as exc:
+                log.warning("%s", exc)
+        state[key] = new
+        return True
+
+    def _schedule_retry(self, node_id: int) -> float:
+        _when, delay = self.retries.get(node_id, (0.0, RETRY_MIN / 2))
+        delay = min(RETRY_MAX, delay * 2)
+        self.retries[node_id] = (time.monotonic() + delay, delay)
+        return delay
+
+    def due_retries(self) -> list[int]:
+        now = time.monotonic()
+        return [n for n, (when, _d) in self.retries.items() if when <= now]
+
+    # -- deleted nodes -----------------------------------------------------------------------
+    def process_deletions(self) -> bool:
+        srv = self.srv
+        ok = True
+        defaults: dict[str, str] | None = None
+        state = self._load_state()
+        changed = False
+        for node_id in ccat.nodes_to_delete(self.cat, srv.server_id):
+            known = state.get(str(node_id))
+            if known is None:
+                defaults = (
+                    defaults
+                    if defaults is not None
+                    else ccat.node_default_config(self.cat)
+                )
+                known = {
+                    k: defaults.get(p, "").replace("%%pgnode%%", str(node_id))
+                    for k, p in (
+                        ("crontab_file", "pgnode_crontab_file"),
+                        ("partition", "pgnode_backup_partition"),
+                    )
+                }
+            problems = files.remove_node_files(
+                srv.root, node_id, known.get("crontab_file"), known.get("partition")
+            )
+            for p in problems:
+                log.error("Deleted PgSQL node %s: %s", node_id, p)
+            # Files we may not delete (outside the root, not ours) stay; the row goes anyway
+            # so that the problem is reported once, not on every pass.
+            ccat.node_to_delete_done(self.cat, srv.server_id, node_id)
+            self.retries.pop(node_id, None)
+            if state.pop(str(node_id), None) is not None:
+                changed = True
+            ok = ok and not problems
+            log.info(
+                "PgSQL node %s deleted: its files on this backup server are gone",
+                node_id,
+            )
+        if changed:
+            self._save_state()
+        return ok
+
+    # -- at jobs -----------------------------------------------------------------------------
+    def schedule_at_jobs(self) -> bool:
+        ok = True
+        for kind in ("snapshot", "restore"):
+            for ident, _at in ccat.waiting_at_jobs(self.cat, kind, self.srv.server_id):
+                ok = self._queue_at_job(kind, ident) and ok
+        return ok
+
+    def _queue_at_job(self, kind: str, ident: int) -> bool:
+        srv = self.srv
+        config = ["--config", self.config_file] if self.config_file else []
+        if kind == "snapshot":
+            argv = [srv.dump_program, *config, "--snapshot-id", str(ident)]
+        else:
+            argv = [srv.restore_program, *config, "--restore-def", str(ident)]
+        with ccat.claim_at_job(self.cat, kind, ident) as at_time:
+            if at_time is None:
+                return (
+                    True  # another control process has it, or it is no longer WAITING
+                )
+            try:
+                job = atjobs.queue_job(
+                    argv, at_time, run_as=atjobs.run_as_user(srv.backup_user)
+                )
+            except (atjobs.AtJobError, OSError) as exc:
+                log.error(
+                    "%s definition %s: at job not created: %s",
+                    kind.capitalize(),
+                    ident,
+                    exc,
+                )
+                ccat.set_at_status(self.cat, kind, ident, "ERROR")
+                return False
+            ccat.set_at_status(self.cat, kind, ident, "DEFINED")
+        log.info(
+            "%s definition %s queued as at job %s (%s)",
+            kind.capitalize(),
+            ident,
+            job.job_number,
+            " ".join(job.timespec),
+        )
+        return True
+
+    # -- remembered node files -----------------------------------------------------------------
+    def _state_path(self) -> Path:
+        return cache.cache_dir(self.srv.root) / STATE_FILE
+
+    def _load_state(self) -> dict[str, dict[str, str]]:
+        if self._state is None:
+            try:
+                data: Any = json.loads(self._state_path().read_text(encoding="utf-8"))
+                self._state = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._state = {}
+        return self._state
+
+    def _save_state(self) -> None:
+        path = self._state_path()
+        files.make_dir(path.parent, self.owner())
+        atomic_write(
+            path, json.dumps(self._load_state(), indent=1, sort_keys=True), 0o600
+        )
+
+
+def _now_text() -> str:
+    return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S%z")
