@@ -59,6 +59,7 @@ class DumpConfig:
 @dataclass(frozen=True)
 class MaintenanceConfig:
     maintenance_interval: int = 70
+    pidfile: str = "/run/pgbackman/pgbackman_maintenance.pid"  # daemon mode only
 
 
 @dataclass(frozen=True)
