@@ -79,6 +79,9 @@
 --   D32 catalog_entries_to_delete: + pg_dump_manifest_file.
 --   D33 Indexes for 10k definitions / 1M catalog rows (see "Indexes").
 --   D34 delete_* functions raise a clear message when the object is still referenced.
+--   D35 backup_definition.deleted_at (stamped by trigger when job_status becomes DELETED) is the
+--       quarantine clock of get_deleted_backup_definitions_to_delete_by_retention (upstream used
+--       "registered", which every UPDATE resets).
 -- =====================================================================================
 
 \set ON_ERROR_STOP 1
@@ -362,6 +365,7 @@ CREATE TABLE backup_definition (
   extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
   job_status              varchar(20) NOT NULL REFERENCES job_definition_status (code) ON DELETE RESTRICT,
   remarks                 text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  deleted_at              timestamptz,   -- D35: when job_status became DELETED (quarantine clock)
   PRIMARY KEY (backup_server_id, pgsql_node_id, dbname, minutes_cron, hours_cron, day_month_cron,
                month_cron, weekday_cron, backup_code, extra_backup_parameters)
 );
@@ -1465,7 +1469,7 @@ CREATE FUNCTION register_backup_catalog(
     p_global_log_file text, p_execution_status text, p_execution_method text, p_error_message text,
     p_snapshot_id bigint, p_role_list text[], p_pgsql_node_release text, p_pg_dump_release text,
     p_run_uuid uuid DEFAULT NULL, p_backup_code text DEFAULT NULL, p_checksum text DEFAULT NULL,
-    p_pg_dump_manifest_file text DEFAULT NULL)
+    p_pg_dump_manifest_file text DEFAULT NULL, p_dbname_size bigint DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
@@ -1492,14 +1496,14 @@ BEGIN
                               pg_dump_dbconfig_file, pg_dump_dbconfig_file_size, pg_dump_dbconfig_log_file,
                               global_log_file, execution_status, execution_method, error_message,
                               snapshot_id, role_list, pgsql_node_release, pg_dump_release,
-                              run_uuid, backup_code, checksum, pg_dump_manifest_file)
+                              run_uuid, backup_code, checksum, pg_dump_manifest_file, dbname_size)
   VALUES (p_def_id, p_procpid, p_server_id, p_node_id, p_dbname, p_started, p_finished,
           coalesce(p_duration, p_finished - p_started), p_pg_dump_file, p_pg_dump_file_size,
           p_pg_dump_log_file, p_pg_dump_roles_file, p_pg_dump_roles_file_size, p_pg_dump_roles_log_file,
           p_pg_dump_dbconfig_file, p_pg_dump_dbconfig_file_size, p_pg_dump_dbconfig_log_file,
           p_global_log_file, upper(p_execution_status), upper(p_execution_method), p_error_message,
           p_snapshot_id, p_role_list, p_pgsql_node_release, p_pg_dump_release,
-          p_run_uuid, v_code, p_checksum, p_pg_dump_manifest_file)
+          p_run_uuid, v_code, p_checksum, p_pg_dump_manifest_file, p_dbname_size)
   ON CONFLICT (run_uuid) DO NOTHING
   RETURNING bck_id INTO v_id;
   IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same run
@@ -1785,6 +1789,28 @@ END;
 $$;
 CREATE TRIGGER update_backup_definition_registration BEFORE UPDATE ON backup_definition
   FOR EACH ROW EXECUTE FUNCTION trg_update_backup_definition_registration();
+
+-- D35: deleted_at is stamped when a definition becomes DELETED and cleared when it leaves that
+-- status; later updates keep it (an explicit new value wins). Unlike "registered", which every
+-- UPDATE resets, it is a stable start for automatic_deletion_retention.
+CREATE FUNCTION trg_backup_definition_deleted_at() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NEW.job_status <> 'DELETED' THEN
+    NEW.deleted_at := NULL;
+  ELSIF TG_OP = 'UPDATE' AND OLD.job_status = 'DELETED' THEN
+    NEW.deleted_at := coalesce(NEW.deleted_at, OLD.deleted_at, now());
+  ELSIF TG_OP = 'UPDATE' THEN
+    NEW.deleted_at := now();
+  ELSE
+    NEW.deleted_at := coalesce(NEW.deleted_at, now());
+  END IF;
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER backup_definition_deleted_at BEFORE INSERT OR UPDATE ON backup_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_backup_definition_deleted_at();
 
 CREATE FUNCTION trg_update_job_queue() RETURNS trigger
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
@@ -2299,7 +2325,8 @@ SELECT d.def_id,
        d.pgsql_node_id,
        d.dbname,
        d.backup_code,
-       r.automatic_deletion_retention
+       r.automatic_deletion_retention,
+       d.deleted_at
   FROM backup_definition d
   CROSS JOIN LATERAL (
     SELECT coalesce((SELECT value FROM pgsql_node_config c
@@ -2308,7 +2335,7 @@ SELECT d.def_id,
                       WHERE parameter = 'automatic_deletion_retention'),
                     '14 days')::interval AS automatic_deletion_retention) r
  WHERE d.job_status = 'DELETED'
-   AND d.registered < now() - r.automatic_deletion_retention;
+   AND d.deleted_at < now() - r.automatic_deletion_retention;   -- D35 (upstream: registered)
 
 -- =====================================================================================
 -- Version

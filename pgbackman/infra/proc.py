@@ -111,3 +111,109 @@ def terminate_children(sig: int = signal.SIGTERM) -> None:
                 p.send_signal(sig)
             except ProcessLookupError:
                 pass
+
+
+def run_streaming(
+    argv: Sequence[str],
+    sink: Any,
+    *,
+    env: Mapping[str, str] | None = None,
+    stderr: IO[Any] | int | None = None,
+    chunk_size: int = 1 << 20,
+) -> Result:
+    """Run ``argv`` (no shell) and feed its binary stdout to ``sink(bytes)`` chunk by chunk.
+
+    Used for ``pg_dumpall`` whose output is compressed in Python: no shell pipe, so the
+    program's own exit status is the one reported. A sink exception stops the child.
+    ``stderr`` should be a file (e.g. the run log): a pipe could fill up and block.
+    """
+    args = [str(a) for a in argv]
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=dict(env) if env is not None else child_env(),
+    )
+    with _lock:
+        _children.add(proc)
+    try:
+        assert proc.stdout is not None
+        while True:
+            chunk = proc.stdout.read(chunk_size)
+            if not chunk:
+                break
+            sink(chunk)
+        proc.wait()
+    except BaseException:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        raise
+    finally:
+        for fh in (proc.stdout, proc.stderr):
+            if fh is not None:
+                fh.close()
+        with _lock:
+            _children.discard(proc)
+    return Result(args, proc.returncode, "", "")
+
+
+def run_feeding(
+    argv: Sequence[str],
+    chunks: Any,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: IO[Any] | int | None = None,
+    stderr: IO[Any] | int | None = None,
+) -> Result:
+    """Run ``argv`` (no shell) and write every ``bytes`` item of the iterable ``chunks`` to
+    its stdin, then close stdin and wait.
+
+    Used by pgbackman_restore to stream a decompressed ``pg_dumpall`` file into ``psql``
+    without a shell pipe. When the child exits early (``psql -v ON_ERROR_STOP=1`` stops at
+    the first error) the broken pipe ends the feeding and the child's own exit status is
+    reported. ``stdout``/``stderr`` should be files (e.g. the run log), never pipes.
+    """
+    args = [str(a) for a in argv]
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.PIPE,
+        stdout=stdout,
+        stderr=stderr,
+        env=dict(env) if env is not None else child_env(),
+    )
+    with _lock:
+        _children.add(proc)
+    try:
+        assert proc.stdin is not None
+        try:
+            for chunk in chunks:
+                if proc.poll() is not None:
+                    break
+                proc.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # the child stopped reading: its exit status says why
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        proc.wait()
+    except BaseException:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        raise
+    finally:
+        with _lock:
+            _children.discard(proc)
+    return Result(args, proc.returncode, "", "")

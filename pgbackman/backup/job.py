@@ -1,0 +1,170 @@
+"""Resolve what one pgbackman_dump run must do: from the catalog when it answers, else from
+the local cache that pgbackman_control keeps under ``<root>/cache_dir`` (docs/DESIGN.md).
+
+Only ids travel through cron/at; every other value (database name, code, extra parameters,
+node address, directories, binaries) is read here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgbackman.catalog import jobs
+from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.pgnode import NodeTarget
+from pgbackman.config import Config
+from pgbackman.errors import CatalogUnavailableError, PgBackManError, UserInputError
+from pgbackman.infra import cache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobSpec:
+    """Everything a dump run needs, whatever its source."""
+
+    def_id: int | None
+    snapshot_id: int | None
+    server_id: int
+    server_fqdn: str
+    server_config: dict[str, str]
+    node_id: int
+    node_fqdn: str
+    node_port: int
+    admin_user: str
+    node_status: str
+    node_config: dict[str, str]
+    dbname: str
+    backup_code: str
+    extra_backup_parameters: str
+    pg_dump_release: str | None
+    job_status: str
+    from_cache: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def execution_method(self) -> str:
+        return "CRON" if self.def_id is not None else "AT"
+
+    @property
+    def root(self) -> str:
+        return self.server_config.get("root_backup_partition", "")
+
+    @property
+    def partition(self) -> Path:
+        value = self.node_config.get("pgnode_backup_partition") or ""
+        if not value:
+            value = f"{self.root.rstrip('/')}/pgsql_node_{self.node_id}"
+        return Path(value.replace("%%pgnode%%", str(self.node_id)))
+
+    @property
+    def target(self) -> NodeTarget:
+        return NodeTarget(self.node_fqdn, self.node_port, self.admin_user, self.node_id)
+
+    @property
+    def label(self) -> str:
+        return f"backup definition {self.def_id}" if self.def_id is not None else f"snapshot {self.snapshot_id}"
+
+
+def resolve(cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None) -> JobSpec:
+    """The job spec from the catalog; from the local cache if the catalog is unreachable."""
+    try:
+        return _from_catalog(cfg, cat, def_id, snapshot_id)
+    except CatalogUnavailableError as exc:
+        log.warning("%s; using the local cache under %s", exc, cfg.backup_server.root_backup_partition)
+        cat.close()
+        return _from_cache(cfg, def_id, snapshot_id)
+
+
+def _from_catalog(cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None) -> JobSpec:
+    if def_id is not None:
+        d = jobs.get_backup_definition(cat, def_id)
+        if d is None:
+            raise UserInputError(f"Backup definition {def_id} does not exist in the catalog")
+        job_status = str(d["job_status"])
+        release = None
+    else:
+        assert snapshot_id is not None
+        d = jobs.get_snapshot_definition(cat, snapshot_id)
+        if d is None:
+            raise UserInputError(f"Snapshot definition {snapshot_id} does not exist in the catalog")
+        job_status = str(d["status"])
+        release = d.get("pg_dump_release")
+    server_id = int(d["backup_server_id"])
+    notes: list[str] = []
+    mine = jobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
+    if mine is not None and mine != server_id:
+        raise UserInputError(
+            f"This job belongs to backup server {server_id}, not to this one "
+            f"({cfg.backup_server.fqdn}, {mine}): not run"
+        )
+    if mine is None:
+        notes.append(
+            f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
+            f"running as server {server_id}"
+        )
+    node = jobs.get_node(cat, int(d["pgsql_node_id"]))
+    srv = jobs.get_server(cat, server_id)
+    if node is None or srv is None:
+        raise UserInputError("The job's node or backup server does not exist in the catalog")
+    return JobSpec(
+        def_id=def_id,
+        snapshot_id=snapshot_id,
+        server_id=server_id,
+        server_fqdn=str(srv["fqdn"]),
+        server_config=jobs.get_server_config(cat, server_id),
+        node_id=int(node["node_id"]),
+        node_fqdn=str(node["fqdn"]),
+        node_port=int(node["pgport"]),
+        admin_user=str(node["admin_user"]),
+        node_status=str(node["status"]),
+        node_config=jobs.get_node_config(cat, int(node["node_id"])),
+        dbname=str(d["dbname"] or ""),
+        backup_code=str(d["backup_code"]).upper(),
+        extra_backup_parameters=str(d.get("extra_backup_parameters") or ""),
+        pg_dump_release=str(release) if release else None,
+        job_status=job_status,
+        notes=notes,
+    )
+
+
+def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> JobSpec:
+    root = cfg.backup_server.root_backup_partition
+    try:
+        server = cache.read_server_cache(root)
+        if def_id is not None:
+            node_data, d = cache.find_definition(root, def_id)
+        else:
+            assert snapshot_id is not None
+            node_data, d = cache.find_snapshot(root, snapshot_id)
+    except cache.CacheError as exc:
+        raise PgBackManError(f"Catalog unavailable and no usable local cache: {exc}") from None
+    node: dict[str, Any] = node_data.get("node", {})
+    server_config = {str(k): str(v) for k, v in (server.get("config") or {}).items()}
+    server_config.setdefault("root_backup_partition", root)
+    try:
+        return JobSpec(
+            def_id=def_id,
+            snapshot_id=snapshot_id,
+            server_id=int(d.get("backup_server_id") or server["backup_server_id"]),
+            server_fqdn=str(server.get("backup_server_fqdn") or cfg.backup_server.fqdn),
+            server_config=server_config,
+            node_id=int(node["node_id"]),
+            node_fqdn=str(node["fqdn"]),
+            node_port=int(node["pgport"]),
+            admin_user=str(node["admin_user"]),
+            node_status=str(node.get("status", "")),
+            node_config={str(k): str(v) for k, v in (node_data.get("config") or {}).items()},
+            dbname=str(d.get("dbname") or ""),
+            backup_code=str(d["backup_code"]).upper(),
+            extra_backup_parameters=str(d.get("extra_backup_parameters") or ""),
+            pg_dump_release=str(d["pg_dump_release"]) if d.get("pg_dump_release") else None,
+            job_status=str(d.get("job_status") or d.get("status") or ""),
+            from_cache=True,
+            notes=[f"job read from the local cache written {node_data.get('written', '?')}"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PgBackManError(f"Local cache under {root} is malformed: {exc}") from None

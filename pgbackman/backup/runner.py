@@ -1,0 +1,373 @@
+"""One pgbackman_dump run, from job resolution to the recorded result.
+
+Order of a run (each step either completes or the run ends as ONE ERROR result):
+resolve the job (catalog, else local cache) -> take the per-job flock -> sweep stale
+``.partial-*`` of this job -> connect to the node -> choose pg_dump by release -> dump into a
+staging directory (pg_dump -Fd, or pg_dumpall gzip-compressed in Python) -> roles and database
+settings files (FULL/SCHEMA/DATA) -> read-back check (pg_restore -f /dev/null; gzip + trailer
+for CLUSTER) -> modes, fsync, SHA-256 manifest -> rename into place (manifest last) ->
+register_backup_catalog, or a pending file when the catalog is down.
+
+A second run of the same job while one is running exits 1 after logging "locked, skipped"
+and records nothing: no files were produced, and an ERROR row would raise an alert for a job
+that is in fact running. SIGTERM/SIGINT set a flag and are forwarded to pg_dump; the run then
+records one ERROR and exits 1. Exit status: 0 SUCCEEDED (also when the result was spooled),
+1 otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import json
+import logging
+import os
+import signal
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgbackman.backup import files, tools
+from pgbackman.backup.globals import GLOBALS_MARKER, render_dbconfig_sql, render_roles_sql
+from pgbackman.backup.job import JobSpec
+from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
+from pgbackman.catalog import globals as nodeglobals
+from pgbackman.catalog import pgnode
+from pgbackman.config import Config
+from pgbackman.core import argv as argvmod
+from pgbackman.core import naming, pgversion
+from pgbackman.errors import DumpError, PgBackManError
+from pgbackman.infra import proc
+from pgbackman.infra.fsutil import atomic_write, ensure_dir, safe_remove, tree_size
+
+log = logging.getLogger(__name__)
+CLUSTER_TRAILER = "-- PostgreSQL database cluster dump complete"
+
+
+@dataclass
+class Outcome:
+    """What a run produced; turned into a backup_catalog record by :meth:`DumpRun.record`."""
+
+    status: str = "ERROR"
+    error_message: str | None = None
+    pg_dump_file: str | None = None
+    pg_dump_file_size: int | None = None
+    roles_file: str | None = None
+    roles_file_size: int | None = None
+    dbconfig_file: str | None = None
+    dbconfig_file_size: int | None = None
+    manifest_file: str | None = None
+    checksum: str | None = None
+    log_file: str | None = None
+    role_list: list[str] = field(default_factory=list)
+    node_release: str | None = None
+    pg_dump_release: str | None = None
+    dbname_size: int | None = None
+
+
+class DumpRun:
+    """The dump part of a run (the caller holds the job lock)."""
+
+    def __init__(self, cfg: Config, spec: JobSpec, started: _dt.datetime) -> None:
+        self.cfg = cfg
+        self.spec = spec
+        self.started = started
+        self.run_uuid = str(uuid.uuid4())
+        self.stop_signal: int | None = None
+        self.tag = naming.job_tag(spec.def_id, spec.snapshot_id)
+        self.partition = spec.partition
+        self.dump_dir = self.partition / "dump"
+        self.log_dir = self.partition / "log"
+        self.outcome = Outcome()
+        self._runlog: tools.RunLog | None = None
+        self._log_handler: logging.Handler | None = None
+        self._staging: Path | None = None
+        self._conn: Any = None
+
+    # -- signals ----------------------------------------------------------------------------
+    def request_stop(self, signum: int) -> None:
+        """Signal-handler side: remember and forward to the running client program."""
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        proc.terminate_children(signal.SIGTERM)
+
+    def checkpoint(self) -> None:
+        if self.stop_signal is not None:
+            raise DumpError(f"pgbackman_dump stopped by {signal.Signals(self.stop_signal).name}")
+
+    # -- the run ----------------------------------------------------------------------------
+    def prepare_dirs(self) -> None:
+        for d in (self.partition, self.dump_dir, self.log_dir):
+            ensure_dir(d, 0o700)
+
+    def sweep(self) -> None:
+        files.sweep_partials(self.partition, self.dump_dir, self.tag)
+
+    def execute(self) -> Outcome:
+        spec = self.spec
+        try:
+            self.checkpoint()
+            code = spec.backup_code
+            if code not in argvmod.BACKUP_CODES:
+                raise DumpError(f"Backup code {code!r} is not supported by pgbackman_dump")
+            tool = "pg_dumpall" if code == "CLUSTER" else "pg_dump"
+            try:
+                extra = argvmod.tokenize_extra(spec.extra_backup_parameters, tool)
+            except argvmod.ExtraParameterError as exc:
+                raise DumpError(f"Invalid extra backup parameters: {exc}") from None
+            self._connect()
+            version_num = pgnode.server_version_num(self._conn)
+            node_rel = pgversion.release_from_version_num(version_num)
+            self.outcome.node_release = pgversion.release_dotted(node_rel)
+            try:
+                want = pgversion.choose_release(node_rel, spec.pg_dump_release)
+            except ValueError as exc:
+                raise DumpError(str(exc)) from None
+            programs = [tool, "pg_restore"] if tool == "pg_dump" else [tool]
+            bindir, rel, full = tools.find_bindir(
+                want, spec.server_config, programs, exact=spec.pg_dump_release is not None
+            )
+            self.outcome.pg_dump_release = pgversion.release_dotted(rel)
+            names = self._names(pgversion.release_tag(rel))
+            self._open_runlog(names, full, version_num)
+            self._staging = ensure_dir(
+                self.dump_dir / naming.partial_dir_name(self.tag, os.getpid(), names.base[-15:]), 0o700
+            )
+            if code != "CLUSTER":
+                self.outcome.dbname_size = nodeglobals.database_size(self._conn)
+            items = self._dump(code, bindir, extra, names)
+            self.checkpoint()
+            for name in items:
+                files.force_modes(self._staging / name)
+                files.fsync_tree(self._staging / name)
+            self.outcome.checksum = files.write_manifest(self._staging, names.manifest, items)
+            self.checkpoint()
+            files.commit(self._staging, self.dump_dir, items, names.manifest)
+            self._staging = None
+            self._fill_paths(names, items)
+            self.outcome.status = "SUCCEEDED"
+            log.info("Backup completed: %s (checksum of manifest %s)", self.outcome.pg_dump_file,
+                     self.outcome.checksum)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes one ERROR result
+            self.outcome.status = "ERROR"
+            self.outcome.error_message = self._describe(exc)
+            log.error("Backup failed: %s", self.outcome.error_message)
+            if not isinstance(exc, PgBackManError):
+                log.error("%s", "".join(traceback.format_exception(exc)).rstrip())
+            self._cleanup()
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.stop_signal is None:
+                raise
+        finally:
+            self._close()
+        return self.outcome
+
+    # -- steps ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        spec = self.spec
+        dbname = None if spec.backup_code == "CLUSTER" else spec.dbname
+        try:
+            self._conn = pgnode.connect(spec.target, dbname, APPLICATION_NAME)
+        except pgnode.NodeUnavailableError as exc:
+            what = "PgSQL node" if dbname is None else f"Database {dbname!r} to backup"
+            raise DumpError(f"{what} not available: {exc}") from None
+
+    def _names(self, release_tag: str) -> naming.DumpNames:
+        """Names with one timestamp; a second run of the job in the same second waits."""
+        while True:
+            ts = naming.run_timestamp(_dt.datetime.now())
+            names = naming.dump_names(
+                dbname=self.spec.dbname, node_fqdn=self.spec.node_fqdn, release_tag=release_tag,
+                tag=self.tag, backup_code=self.spec.backup_code, ts=ts,
+            )
+            if not any((self.dump_dir / n).exists() or (self.log_dir / n).exists()
+                       for n in (names.manifest, names.database, names.cluster_file, names.log)):
+                return names
+            time.sleep(0.3)
+
+    def _open_runlog(self, names: naming.DumpNames, pg_dump_version: str, version_num: int) -> None:
+        path = self.log_dir / names.log
+        self._runlog = tools.RunLog(path)
+        self.outcome.log_file = str(path)
+        handler = logging.StreamHandler(self._runlog.fh)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        self._log_handler = handler
+        s = self.spec
+        log.info(
+            "pgbackman_dump run %s: %s, node %s:%s (server_version_num %s), database %r, code %s, "
+            "pg_dump %s, source %s", self.run_uuid, s.label, s.node_fqdn, s.node_port, version_num,
+            s.dbname, s.backup_code, pg_dump_version, "local cache" if s.from_cache else "catalog",
+        )
+        for note in s.notes:
+            log.warning("%s", note)
+        if s.job_status not in ("ACTIVE", "WAITING", "DEFINED"):
+            log.warning("The job's status is %s; running it anyway (started by hand?)", s.job_status)
+        if s.node_status and s.node_status != "RUNNING":
+            log.warning("PgSQL node %s has status %s in the catalog", s.node_fqdn, s.node_status)
+
+    def _env(self, dbname: str | None) -> dict[str, str]:
+        s = self.spec
+        env = argvmod.libpq_env(s.node_fqdn, s.node_port, s.admin_user, dbname or "", APPLICATION_NAME)
+        if dbname is None:
+            env.pop("PGDATABASE")
+        return env
+
+    def _run(self, argv: list[str], env: dict[str, str]) -> proc.Result:
+        assert self._runlog is not None
+        log.info("Running %s", argv[0])
+        self._runlog.fh.flush()
+        offset = self._runlog.header(argv, env)
+        res = proc.run(argv, env=proc.child_env(env), stdout=self._runlog.fh, stderr=self._runlog.fh)
+        self.checkpoint()
+        if not res.ok:
+            detail = self._runlog.tail_errors(offset)
+            raise DumpError(f"{res.describe()}: {detail}" if detail else res.describe())
+        return res
+
+    def _dump(self, code: str, bindir: str, extra: list[str], names: naming.DumpNames) -> list[str]:
+        assert self._staging is not None
+        pause_enabled = self.cfg.dump.pause_recovery_process_on_slave
+        with ReplayPause(self._conn, pause_enabled):
+            if code == "CLUSTER":
+                self._dump_cluster(bindir, extra, names)
+                items = [names.cluster_file]
+            else:
+                out = self._staging / names.database
+                self._run(argvmod.pg_dump_argv(bindir, code, str(out), extra), self._env(self.spec.dbname))
+                items = [names.database]
+                if code != "RDS":
+                    items += self._write_globals(names)
+        self.checkpoint()
+        if code == "CLUSTER":
+            self._check_cluster_file(self._staging / names.cluster_file)
+        elif self.cfg.dump.read_back_check:
+            self._run(argvmod.pg_restore_check_argv(bindir, str(self._staging / names.database)), {})
+            log.info("Read-back check passed (pg_restore -f /dev/null)")
+        return items
+
+    def _dump_cluster(self, bindir: str, extra: list[str], names: naming.DumpNames) -> None:
+        assert self._staging is not None and self._runlog is not None
+        argv = argvmod.pg_dumpall_argv(bindir, extra)
+        env = self._env(None)
+        path = self._staging / names.cluster_file
+        offset = self._runlog.header(argv, env)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz:
+            res = proc.run_streaming(argv, gz.write, env=proc.child_env(env), stderr=self._runlog.fh)
+        self.checkpoint()
+        if not res.ok:
+            detail = self._runlog.tail_errors(offset)
+            raise DumpError(f"{res.describe()}: {detail}" if detail else res.describe())
+
+    def _check_cluster_file(self, path: Path) -> None:
+        """Read the whole gzip stream back and require pg_dumpall's completion trailer."""
+        tail = b""
+        try:
+            with gzip.open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    tail = (tail + chunk)[-4096:]
+        except (OSError, EOFError) as exc:
+            raise DumpError(f"Read-back check of {path.name} failed: {exc}") from None
+        if CLUSTER_TRAILER.encode() not in tail:
+            raise DumpError(f"Read-back check of {path.name} failed: pg_dumpall output is incomplete")
+        log.info("Read-back check passed (gzip stream complete, pg_dumpall trailer present)")
+
+    def _write_globals(self, names: naming.DumpNames) -> list[str]:
+        assert self._staging is not None
+        g = nodeglobals.read_database_globals(self._conn)
+        node = f"{self.spec.node_fqdn}:{self.spec.node_port}"
+        now = _dt.datetime.now(_dt.timezone.utc)
+        for note in g.notes:
+            log.warning("%s", note)
+        roles = render_roles_sql(g, node=node, generated=now)
+        # The structured data rides along as one comment line, so a restore can re-render a
+        # subset of roles without a separate file to keep track of.
+        roles += GLOBALS_MARKER + json.dumps(g.to_json_dict(), ensure_ascii=True, sort_keys=True) + "\n"
+        atomic_write(self._staging / names.users, roles, files.FILE_MODE)
+        atomic_write(self._staging / names.dbconfig, render_dbconfig_sql(g, node=node, generated=now),
+                     files.FILE_MODE)
+        self.outcome.role_list = g.role_list
+        log.info("Roles file and database configuration file written (%d roles)", len(g.role_list))
+        return [names.users, names.dbconfig]
+
+    def _fill_paths(self, names: naming.DumpNames, items: list[str]) -> None:
+        o = self.outcome
+        main = self.dump_dir / items[0]
+        o.pg_dump_file, o.pg_dump_file_size = str(main), tree_size(main)
+        if names.users in items:
+            o.roles_file = str(self.dump_dir / names.users)
+            o.roles_file_size = tree_size(self.dump_dir / names.users)
+            o.dbconfig_file = str(self.dump_dir / names.dbconfig)
+            o.dbconfig_file_size = tree_size(self.dump_dir / names.dbconfig)
+        o.manifest_file = str(self.dump_dir / names.manifest)
+
+    def _describe(self, exc: BaseException) -> str:
+        if self.stop_signal is not None:
+            return f"pgbackman_dump stopped by {signal.Signals(self.stop_signal).name}; dump aborted"
+        if isinstance(exc, PgBackManError):
+            return str(exc)
+        if isinstance(exc, OSError):
+            return f"File system error: {exc}"
+        return f"Internal error: {type(exc).__name__}: {exc}"
+
+    def _cleanup(self) -> None:
+        if self._staging is not None:
+            try:
+                safe_remove(self.partition, self._staging)
+            except OSError as exc:
+                log.error("Cannot remove partial output %s: %s", self._staging, exc)
+            self._staging = None
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
+                pass
+            self._conn = None
+        if self._log_handler is not None:
+            logging.getLogger().removeHandler(self._log_handler)
+            self._log_handler = None
+        if self._runlog is not None:
+            self._runlog.close()
+
+    # -- the result -------------------------------------------------------------------------
+    def record(self, finished: _dt.datetime) -> dict[str, Any]:
+        """The backup_catalog record (catalog/jobs.BACKUP_FIELDS) of this run."""
+        s, o = self.spec, self.outcome
+        log_file = o.log_file
+        return {
+            "def_id": s.def_id,
+            "procpid": os.getpid(),
+            "server_id": s.server_id,
+            "node_id": s.node_id,
+            "dbname": s.dbname,
+            "started": self.started.isoformat(),
+            "finished": finished.isoformat(),
+            "duration": (finished - self.started).total_seconds(),
+            "pg_dump_file": o.pg_dump_file,
+            "pg_dump_file_size": o.pg_dump_file_size,
+            "pg_dump_log_file": log_file,
+            "pg_dump_roles_file": o.roles_file,
+            "pg_dump_roles_file_size": o.roles_file_size,
+            "pg_dump_roles_log_file": log_file if o.roles_file else None,
+            "pg_dump_dbconfig_file": o.dbconfig_file,
+            "pg_dump_dbconfig_file_size": o.dbconfig_file_size,
+            "pg_dump_dbconfig_log_file": log_file if o.dbconfig_file else None,
+            "global_log_file": self.cfg.logging.log_file,
+            "execution_status": o.status,
+            "execution_method": s.execution_method,
+            "error_message": o.error_message,
+            "snapshot_id": s.snapshot_id,
+            "role_list": o.role_list,
+            "pgsql_node_release": o.node_release,
+            "pg_dump_release": o.pg_dump_release,
+            "run_uuid": self.run_uuid,
+            "backup_code": s.backup_code,
+            "checksum": o.checksum,
+            "pg_dump_manifest_file": o.manifest_file,
+            "dbname_size": o.dbname_size,
+        }

@@ -1,0 +1,132 @@
+"""File and directory names of one dump run (upstream §4.3, with one timestamp per run).
+
+Layout under a node's backup partition ``<dir>``::
+
+    <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-DATABASE        pg_dump -Fd directory
+    <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-USERS.sql       roles the database needs
+    <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-DBCONFIG.sql    CREATE/ALTER DATABASE, ACL, comment
+    <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-MANIFEST.sha256 sha256sum format, relative to dump/
+    <dir>/log/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>.log              one log per run
+    <dir>/dump/CLUSTER-<fqdn>-v<R>-<ID>-cCLUSTER-<TS>.sql.gz      pg_dumpall output (gzip)
+
+``<ID>`` is ``defid<N>`` (cron) or ``snapid<N>`` (at). ``<R>`` is the pg_dump release tag
+(``15``, ``9_6``). The database name is made file-name safe by :func:`safe_component`; the
+catalog keeps the exact name. The manifest is written last: its presence marks a complete dump.
+While a run works, everything lives in ``<dir>/dump/.partial-<ID>-<pid>-<TS>/`` and is renamed
+into place at the end; stale ``.partial-<ID>-*`` directories are swept by the next run of the
+same job (under its lock).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from dataclasses import dataclass
+
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+# Keep names well under NAME_MAX (255 bytes) once the suffixes are added.
+_MAX_COMPONENT = 96
+TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
+PARTIAL_PREFIX = ".partial-"
+
+
+def safe_component(name: str) -> str:
+    """Encode ``name`` so it can be one path component, even inside a cron line.
+
+    Characters outside ``[A-Za-z0-9._-]`` become ``_xHH_`` per UTF-8 byte (no ``%``: cron
+    treats it specially; never ``/``). A leading ``.`` is encoded too, so a name can never be
+    hidden, ``.`` or ``..``. Long results are shortened and made unique with a hash suffix.
+    """
+    out: list[str] = []
+    for i, ch in enumerate(name):
+        if ch in _SAFE and not (i == 0 and ch == "."):
+            out.append(ch)
+        else:
+            out.extend(f"_x{b:02X}_" for b in ch.encode("utf-8"))
+    result = "".join(out)
+    if len(result) > _MAX_COMPONENT:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+        result = f"{result[: _MAX_COMPONENT - 13]}~{digest}"
+    return result
+
+
+def run_timestamp(now: _dt.datetime) -> str:
+    """The one timestamp used in every file name of a run."""
+    return now.strftime(TIMESTAMP_FORMAT)
+
+
+def job_tag(def_id: int | None, snapshot_id: int | None) -> str:
+    """``defid<N>`` for a backup definition, ``snapid<N>`` for a snapshot."""
+    if (def_id is None) == (snapshot_id is None):
+        raise ValueError("exactly one of def_id and snapshot_id is required")
+    return f"defid{int(def_id)}" if def_id is not None else f"snapid{int(snapshot_id or 0)}"
+
+
+def lock_file_name(def_id: int | None, snapshot_id: int | None) -> str:
+    """Per-job lock file inside the node's backup partition (docs/DESIGN.md)."""
+    if def_id is not None:
+        return f".backup-def{int(def_id)}.lock"
+    if snapshot_id is not None:
+        return f".snapshot-{int(snapshot_id)}.lock"
+    raise ValueError("def_id or snapshot_id is required")
+
+
+def partial_dir_name(tag: str, pid: int, ts: str) -> str:
+    return f"{PARTIAL_PREFIX}{tag}-{int(pid)}-{ts}"
+
+
+def partial_glob(tag: str) -> str:
+    """Glob matching the staging directories of one job (and only that job)."""
+    return f"{PARTIAL_PREFIX}{tag}-*"
+
+
+@dataclass(frozen=True)
+class DumpNames:
+    """Base names (no directory) of every file a run may produce."""
+
+    base: str
+    cluster: bool
+
+    @property
+    def database(self) -> str:
+        return f"{self.base}-DATABASE"
+
+    @property
+    def users(self) -> str:
+        return f"{self.base}-USERS.sql"
+
+    @property
+    def dbconfig(self) -> str:
+        return f"{self.base}-DBCONFIG.sql"
+
+    @property
+    def cluster_file(self) -> str:
+        return f"{self.base}.sql.gz"
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.base}-MANIFEST.sha256"
+
+    @property
+    def log(self) -> str:
+        return f"{self.base}.log"
+
+
+def dump_names(
+    *,
+    dbname: str,
+    node_fqdn: str,
+    release_tag: str,
+    tag: str,
+    backup_code: str,
+    ts: str,
+) -> DumpNames:
+    """Names of one run; ``backup_code`` CLUSTER ignores ``dbname``."""
+    fqdn = safe_component(node_fqdn)
+    code = safe_component(backup_code.upper())
+    rel = safe_component(release_tag)
+    if code == "CLUSTER":
+        return DumpNames(f"CLUSTER-{fqdn}-v{rel}-{tag}-cCLUSTER-{ts}", cluster=True)
+    if not dbname:
+        raise ValueError("a database name is required for backup code " + code)
+    return DumpNames(f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}", cluster=False)
