@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import add_backup, answer, definitions, quit_shell
+from shell_b_helpers import add_backup, answer, definitions, quit_shell
 from test_definitions import reg
 
 SRV = "backup01.pgbackman.test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import add_backup, answer, definitions, quit_shell
+from shell_b_helpers import add_backup, answer, definitions, quit_shell
 
 SRV = "backup01.pgbackman.test"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import add_backup, answer, quit_shell
+from shell_b_helpers import add_backup, answer, quit_shell
 
 ROLE = "pgb_shellb_restore_role"
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from conftest import add_backup, answer, quit_shell
+from shell_b_helpers import add_backup, answer, quit_shell
 
 SRV = "backup01.pgbackman.test"
 

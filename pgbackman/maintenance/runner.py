@@ -1,0 +1,146 @@
+"""One maintenance pass (tasks in order, each isolated) and the daemon loop around it.
+
+The loop never dies of a lost catalog: the pass is abandoned, the connection closed and
+re-opened with retry (every pg_connect_retry_interval s), and the next pass starts. Stop
+requests are flags polled between items and while sleeping (in small steps), so SIGTERM ends
+the process within a second and never half-way through deleting one backup.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pgbackman.catalog import maintenance as mcat
+from pgbackman.catalog.connection import Catalog
+from pgbackman.config import Config
+from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.maintenance import tasks
+from pgbackman.maintenance.files import Deleter, deletion_roots
+from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
+
+log = logging.getLogger("pgbackman_maintenance")
+
+SLEEP_STEP = 0.2  # seconds between two looks at the stop flag while sleeping
+
+
+class ServerNotRegisteredError(PgBackManError):
+    """This host is not a registered backup server: maintenance has nothing to work on."""
+
+
+class Maintenance:
+    """pgbackman_maintenance for the backup server named in the configuration."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        dry_run: bool = False,
+        out: Printer = stdout_printer,
+        should_stop: Callable[[], bool] = lambda: False,
+        cat: Catalog | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.dry_run = dry_run
+        self.out = out
+        self.should_stop = should_stop
+        self.cat = cat or Catalog(cfg.database, application_name="pgbackman_maintenance")
+        self._server_id: int | None = None
+
+    # -- one pass -----------------------------------------------------------------------
+    def server_id(self) -> int:
+        if self._server_id is None:
+            fqdn = self.cfg.backup_server.fqdn
+            srv = mcat.server_id(self.cat, fqdn)
+            if srv is None:
+                raise ServerNotRegisteredError(
+                    f"Backup server {fqdn} is not registered in the catalog; "
+                    "register it with register_backup_server"
+                )
+            self._server_id = srv
+        return self._server_id
+
+    def context(self) -> tasks.PassContext:
+        srv = self.server_id()
+        root = mcat.server_root(self.cat, srv)
+        partitions = mcat.node_partitions(self.cat)
+        return tasks.PassContext(
+            cat=self.cat,
+            server_id=srv,
+            root=root,
+            partitions=partitions,
+            deleter=Deleter(deletion_roots(root, partitions.values()), dry_run=self.dry_run),
+            now=mcat.now(self.cat),
+            dry_run=self.dry_run,
+            out=self.out,
+            should_stop=self.should_stop,
+        )
+
+    def run_pass(self) -> PassReport:
+        """Run every task once. Raises CatalogUnavailableError when the catalog is lost."""
+        report = PassReport(dry_run=self.dry_run)
+        ctx = self.context()
+        for name, task in tasks.TASKS:
+            if self.should_stop():
+                log.info("Stop requested: pass ended before task %s", name)
+                break
+            self._run_task(name, task, ctx, report)
+        if ctx.force_deleted and not self.should_stop():
+            # Definitions force-deleted by the dropped-database task: their files go now
+            # rather than one interval later.
+            self._run_task(tasks.FORCED, tasks.forced_deletions, ctx, report)
+        level = logging.WARNING if report.failed else logging.INFO
+        log.log(level, "Maintenance pass%s done: %s",
+                " (dry run)" if self.dry_run else "", report.summary())
+        return report
+
+    @staticmethod
+    def _run_task(
+        name: str,
+        task: Callable[[tasks.PassContext, PassReport], None],
+        ctx: tasks.PassContext,
+        report: PassReport,
+    ) -> None:
+        try:
+            task(ctx, report)
+        except CatalogUnavailableError:
+            raise
+        except PgBackManError as exc:
+            report.error(name, f"task aborted: {exc}")
+        except Exception as exc:  # noqa: BLE001 - one broken task must not stop the others
+            log.exception("[%s] unexpected error", name)
+            report.error(name, f"task aborted: {type(exc).__name__}: {exc}")
+
+    # -- modes --------------------------------------------------------------------------
+    def once(self) -> PassReport:
+        """One pass and return (--once / --dry-run): the catalog must be reachable now."""
+        self.cat.connect()
+        try:
+            return self.run_pass()
+        finally:
+            self.cat.close()
+
+    def loop(self, interval: Callable[[], int]) -> None:
+        """Pass, sleep ``interval()`` s, repeat, until should_stop(); survives catalog loss."""
+        while not self.should_stop():
+            try:
+                self.cat.connect_with_retry(self.should_stop)
+                self.run_pass()
+            except CatalogUnavailableError as exc:
+                if self.should_stop():
+                    break
+                log.error("Catalog lost during the pass: %s; reconnecting", exc)
+                self.cat.close()
+                # A catalog that accepts connections but fails every pass must not spin us.
+                self.sleep(self.cfg.database.pg_connect_retry_interval)
+                continue
+            except ServerNotRegisteredError:
+                raise
+            self.sleep(interval())
+        self.cat.close()
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.should_stop() and time.monotonic() < deadline:
+            time.sleep(min(SLEEP_STEP, max(0.0, deadline - time.monotonic())))
