@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pgbackman.catalog import control as ccat
+from pgbackman.catalog import jobs as catjobs
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.control import files
@@ -117,7 +118,7 @@ class Controller:
         owner = self.owner()
         files.ensure_global_dirs(srv.root, owner)
         cache.write_server_cache(
-            srv.root, ccat.build_server_cache(self.cat, srv.server_id)
+            srv.root, catjobs.build_server_cache(self.cat, srv.server_id)
         )
         files.chown_cache_files(srv.root, None, owner)
         ok = self.process_deletions()
@@ -209,7 +210,7 @@ class Controller:
         owner = self.owner()
         if partition:
             files.ensure_node_dirs(Path(partition), owner)
-        data = ccat.build_node_cache(self.cat, srv.server_id, node_id)
+        data = catjobs.build_node_cache(self.cat, srv.server_id, node_id)
         if data is not None:
             cache.write_node_cache(srv.root, node_id, data)
             files.chown_cache_files(srv.root, node_id, owner)
