@@ -69,7 +69,9 @@ class Catalog:
 
     def _open(self) -> psycopg2.extensions.connection:
         try:
-            conn = psycopg2.connect(**connect_kwargs(self.cfg, self.application_name))
+            conn: psycopg2.extensions.connection = psycopg2.connect(
+                **connect_kwargs(self.cfg, self.application_name)
+            )
         except psycopg2.Error as exc:
             where = self.cfg.host or self.cfg.hostaddr or "local socket"
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

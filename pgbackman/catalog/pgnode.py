@@ -60,7 +60,9 @@ def connect(
     last: Exception | None = None
     for db in candidates:
         try:
-            conn = psycopg2.connect(**node.conn_kwargs(db or "postgres", application_name))
+            conn: psycopg2.extensions.connection = psycopg2.connect(
+                **node.conn_kwargs(db or "postgres", application_name)
+            )
             conn.autocommit = True
             return conn
         except psycopg2.Error as exc:
