@@ -88,7 +88,7 @@ SELECT c.bck_id, c.procpid, date_trunc('second', c.registered) AS registered,
        c.pg_dump_roles_log_file,
        c.pg_dump_dbconfig_file,
        pg_size_pretty(coalesce(c.pg_dump_dbconfig_file_size, 0)) AS dbconfig_size,
-       c.pg_dump_dbconfig_log_file,
+       c.pg_dump_dbconfig_log_file, c.pg_dump_manifest_file, c.checksum,
        date_trunc('second', c.finished + coalesce(d.retention_period, s.retention_period))
          AS on_disk_until,
        c.error_message

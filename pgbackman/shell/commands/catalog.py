@@ -182,6 +182,10 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("DB config dump file", _file(d["pg_dump_dbconfig_file"], d["dbconfig_size"])),
         ("DB config log file", d["pg_dump_dbconfig_log_file"]),
         ("########", ""),
+        # SHA-256 of every file is in the manifest; this is the manifest's own SHA-256.
+        ("Manifest file", d["pg_dump_manifest_file"]),
+        ("Manifest checksum", d["checksum"]),
+        ("#########", ""),
         ("On disk until", d["on_disk_until"]),
         ("Error message", d["error_message"]),
     ]
