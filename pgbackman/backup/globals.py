@@ -25,6 +25,7 @@ All identifiers are double-quoted and all literals escaped here (never pasted ra
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import secrets
 
 from pgbackman.catalog.globals import DatabaseGlobals, Membership, RoleInfo
@@ -302,8 +303,6 @@ GLOBALS_MARKER = "-- pgbackman-globals-json: "
 
 def read_globals_from_users_file(path: str) -> DatabaseGlobals | None:
     """The structured roles/settings saved in a USERS file (None when the file has none)."""
-    import json
-
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.startswith(GLOBALS_MARKER):

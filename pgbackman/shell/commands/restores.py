@@ -155,7 +155,10 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
     backup_roles = list(bck["role_list"])
     with pgnode.session(node, application_name="pgbackman_cli") as conn:
         renamed_name: str | None = None
-        if bck["backup_code"] != "CLUSTER" and pgnode.database_exists(conn, target):
+        if bck["backup_code"] == "DATA":
+            # A DATA backup is loaded into the EXISTING database (pgbackman_restore).
+            _require_existing(conn, target, node.fqdn)
+        elif bck["backup_code"] != "CLUSTER" and pgnode.database_exists(conn, target):
             if not renamed.strip():
                 raise UserInputError(
                     f"Target DBname [{target}] already exists on target PgSQL node {node.fqdn}: "
@@ -221,7 +224,9 @@ def _plan_interactive(ctx: ShellContext) -> RestorePlan:
         extra,
     )
     with pgnode.session(node, application_name="pgbackman_cli") as conn:
-        if bck["backup_code"] != "CLUSTER":
+        if bck["backup_code"] == "DATA":
+            _require_existing(conn, target, node.fqdn)
+        elif bck["backup_code"] != "CLUSTER":
             plan.renamed = _ask_rename(ctx, conn, target)
         for role in bck["role_list"]:
             if not pgnode.role_exists(conn, role):
@@ -237,6 +242,14 @@ def _plan_interactive(ctx: ShellContext) -> RestorePlan:
     _print_summary(ctx, plan)
     ctx.confirm_or_abort()
     return plan
+
+
+def _require_existing(conn: psycopg2.extensions.connection, target: str, fqdn: str) -> None:
+    if not pgnode.database_exists(conn, target):
+        raise UserInputError(
+            f"Target DBname [{target}] does not exist on target PgSQL node {fqdn}: a DATA "
+            "backup is restored into an existing database that has the schema"
+        )
 
 
 def _ask_rename(

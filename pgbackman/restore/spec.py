@@ -1,0 +1,142 @@
+"""Resolve what one pgbackman_restore run must do, from the catalog only.
+
+A restore needs the catalog at its start (the definition, the backup row, the target node):
+unlike a scheduled dump, a restore that cannot read its definition has nothing to do. Only
+the result may be spooled when the catalog goes away meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pgbackman.catalog import restorejobs
+from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.pgnode import NodeTarget
+from pgbackman.config import Config
+from pgbackman.errors import RestoreError, UserInputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RestoreSpec:
+    """Everything a restore run needs."""
+
+    restore_def: int
+    bck_id: int
+    server_id: int
+    server_config: dict[str, str]
+    target_node_id: int
+    target_fqdn: str
+    target_port: int
+    admin_user: str
+    target_node_config: dict[str, str]
+    target_dbname: str
+    renamed_dbname: str | None
+    extra_restore_parameters: str
+    roles_to_restore: list[str]
+    backup_code: str
+    source_dbname: str
+    pg_dump_file: str | None
+    roles_file: str | None
+    dbconfig_file: str | None
+    manifest_file: str | None
+    checksum: str | None
+    backup_role_list: list[str]
+    backup_node_release: str | None
+    backup_pg_release: str | None
+    backup_status: str
+    backup_server_id: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> str:
+        return self.server_config.get("root_backup_partition", "")
+
+    @property
+    def target(self) -> NodeTarget:
+        return NodeTarget(self.target_fqdn, self.target_port, self.admin_user, self.target_node_id)
+
+    @property
+    def partition(self) -> Path:
+        """The TARGET node's backup partition: its log/ holds the restore logs."""
+        value = self.target_node_config.get("pgnode_backup_partition") or ""
+        if not value:
+            value = f"{self.root.rstrip('/')}/pgsql_node_{self.target_node_id}"
+        return Path(value.replace("%%pgnode%%", str(self.target_node_id)))
+
+    @property
+    def label(self) -> str:
+        return f"restore definition {self.restore_def}"
+
+
+def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
+    """The spec of ``restore_def``; UserInputError when it cannot be run from here."""
+    d = restorejobs.get_restore_definition(cat, restore_def)
+    if d is None:
+        raise UserInputError(f"Restore definition {restore_def} does not exist in the catalog")
+    server_id = int(d["backup_server_id"])
+    notes: list[str] = []
+    mine = restorejobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
+    if mine is not None and mine != server_id:
+        raise UserInputError(
+            f"Restore definition {restore_def} belongs to backup server {server_id}, not to this "
+            f"one ({cfg.backup_server.fqdn}, {mine}): not run"
+        )
+    if mine is None:
+        notes.append(f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
+                     f"running as server {server_id}")
+    node = restorejobs.get_node(cat, int(d["target_pgsql_node_id"]))
+    if node is None:
+        raise UserInputError(f"Target PgSQL node {d['target_pgsql_node_id']} does not exist")
+    return RestoreSpec(
+        restore_def=int(d["restore_def"]),
+        bck_id=int(d["bck_id"]),
+        server_id=server_id,
+        server_config=restorejobs.get_server_config(cat, server_id),
+        target_node_id=int(node["node_id"]),
+        target_fqdn=str(node["fqdn"]),
+        target_port=int(node["pgport"]),
+        admin_user=str(node["admin_user"]),
+        target_node_config=restorejobs.get_node_config(cat, int(node["node_id"])),
+        target_dbname=str(d["target_dbname"]),
+        renamed_dbname=_opt(d["renamed_dbname"]),
+        extra_restore_parameters=str(d["extra_restore_parameters"] or ""),
+        roles_to_restore=[str(r) for r in d["roles_to_restore"] or []],
+        backup_code=str(d["bck_code"] or "").upper(),
+        source_dbname=str(d["bck_dbname"] or ""),
+        pg_dump_file=_opt(d["bck_pg_dump_file"]),
+        roles_file=_opt(d["bck_roles_file"]),
+        dbconfig_file=_opt(d["bck_dbconfig_file"]),
+        manifest_file=_opt(d["bck_manifest_file"]),
+        checksum=_opt(d["bck_checksum"]),
+        backup_role_list=[str(r) for r in d["bck_role_list"] or []],
+        backup_node_release=_opt(d["bck_node_release"]),
+        backup_pg_release=_opt(d["bck_pg_dump_release"]) or _opt(d["bck_node_release"]),
+        backup_status=str(d["bck_status"] or ""),
+        backup_server_id=int(d["bck_server_id"]),
+        notes=notes,
+    )
+
+
+def _opt(v: Any) -> str | None:
+    """Catalog text that may be NULL, '' or upstream's literal 'None'."""
+    if v is None:
+        return None
+    s = str(v)
+    return None if s in ("", "None") else s
+
+
+def check_backup(spec: RestoreSpec) -> None:
+    """Refuse backups that cannot be restored from this server (before anything is done)."""
+    if spec.backup_status != "SUCCEEDED":
+        raise RestoreError(f"Backup {spec.bck_id} cannot be restored: its status is "
+                           f"{spec.backup_status or 'unknown'}")
+    if spec.backup_server_id != spec.server_id:
+        raise RestoreError(f"Backup {spec.bck_id} is stored on backup server "
+                           f"{spec.backup_server_id}, not on server {spec.server_id}")
+    if not spec.pg_dump_file:
+        raise RestoreError(f"Backup {spec.bck_id} has no dump file in the catalog")
