@@ -11,7 +11,8 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -55,6 +56,34 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def _tracked(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
+    """Start ``argv``; while it runs it is known to :func:`terminate_children`, and if the
+    caller is interrupted (e.g. by a signal handler raising) the child is never left running.
+    """
+    proc = subprocess.Popen(argv, **popen)
+    with _lock:
+        _children.add(proc)
+    try:
+        yield proc
+    except BaseException:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        raise
+    finally:
+        with _lock:
+            _children.discard(proc)
+
+
+def _env(env: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(env) if env is not None else child_env()
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -67,37 +96,16 @@ def run(
 ) -> Result:
     """Run ``argv`` (no shell) to completion and return its status and captured output."""
     args = [str(a) for a in argv]
-    proc = subprocess.Popen(
-        args,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        env=dict(env) if env is not None else child_env(),
-        cwd=cwd,
-        text=True,
-        start_new_session=False,
-    )
-    with _lock:
-        _children.add(proc)
-    try:
-        out, err = proc.communicate(input=input, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return Result(args, -signal.SIGKILL, out or "", (err or "") + "\ntimed out")
-    except BaseException:
-        # Interrupted (e.g. by a signal handler raising): never leave the child running.
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        raise
-    finally:
-        with _lock:
-            _children.discard(proc)
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    with _tracked(
+        args, stdin=stdin, stdout=stdout, stderr=stderr, env=_env(env), cwd=cwd, text=True
+    ) as proc:
+        try:
+            out, err = proc.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            return Result(args, -signal.SIGKILL, out or "", (err or "") + "\ntimed out")
     return Result(args, proc.returncode, out or "", err or "")
 
 
@@ -128,38 +136,14 @@ def run_streaming(
     ``stderr`` should be a file (e.g. the run log): a pipe could fill up and block.
     """
     args = [str(a) for a in argv]
-    proc = subprocess.Popen(
-        args,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        env=dict(env) if env is not None else child_env(),
-    )
-    with _lock:
-        _children.add(proc)
-    try:
+    with _tracked(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, env=_env(env)
+    ) as proc:
         assert proc.stdout is not None
-        while True:
-            chunk = proc.stdout.read(chunk_size)
-            if not chunk:
-                break
-            sink(chunk)
+        with proc.stdout:
+            while chunk := proc.stdout.read(chunk_size):
+                sink(chunk)
         proc.wait()
-    except BaseException:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        raise
-    finally:
-        for fh in (proc.stdout, proc.stderr):
-            if fh is not None:
-                fh.close()
-        with _lock:
-            _children.discard(proc)
     return Result(args, proc.returncode, "", "")
 
 
@@ -180,16 +164,9 @@ def run_feeding(
     reported. ``stdout``/``stderr`` should be files (e.g. the run log), never pipes.
     """
     args = [str(a) for a in argv]
-    proc = subprocess.Popen(
-        args,
-        stdin=subprocess.PIPE,
-        stdout=stdout,
-        stderr=stderr,
-        env=dict(env) if env is not None else child_env(),
-    )
-    with _lock:
-        _children.add(proc)
-    try:
+    with _tracked(
+        args, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, env=_env(env)
+    ) as proc:
         assert proc.stdin is not None
         try:
             for chunk in chunks:
@@ -204,16 +181,4 @@ def run_feeding(
             except BrokenPipeError:
                 pass
         proc.wait()
-    except BaseException:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        raise
-    finally:
-        with _lock:
-            _children.discard(proc)
     return Result(args, proc.returncode, "", "")
