@@ -25,7 +25,10 @@ setup(
         "tabulate>=0.9",
     ],
     extras_require={
-        "test": ["pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate"],
+        "test": [
+            "pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate",
+            "docutils>=0.20",
+        ],
     },
     entry_points={
         "console_scripts": [
