@@ -2212,7 +2212,8 @@ SELECT lpad(sn.snapshot_id::text, 11, '0') AS "SnapshotID",
        sn.dbname AS "DBname",
        to_char(sn.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
        sn.backup_code AS "Code",
-       date_trunc('seconds', now() - sn.at_time) AS "Elapsed time"
+       CASE WHEN sn.at_time > now() THEN 'not started'
+            ELSE date_trunc('seconds', now() - sn.at_time)::text END AS "Elapsed time"
   FROM snapshot_definition sn
   JOIN backup_server s ON s.server_id = sn.backup_server_id
   JOIN pgsql_node n ON n.node_id = sn.pgsql_node_id
@@ -2229,7 +2230,8 @@ SELECT lpad(r.restore_def::text, 8, '0') AS "RestoreDef",
        n.hostname || '.' || n.domain_name AS "Target PgSQL node",
        r.target_dbname AS "Target DBname",
        to_char(r.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
-       date_trunc('seconds', now() - r.at_time) AS "Elapsed time"
+       CASE WHEN r.at_time > now() THEN 'not started'
+            ELSE date_trunc('seconds', now() - r.at_time)::text END AS "Elapsed time"
   FROM restore_definition r
   JOIN backup_server s ON s.server_id = r.backup_server_id
   JOIN pgsql_node n ON n.node_id = r.target_pgsql_node_id

@@ -143,7 +143,8 @@ SELECT r.restore_def AS "RestoreDef",
        pn.hostname || '.' || pn.domain_name AS "Target PgSQL node",
        r.target_dbname AS "Target DBname",
        to_char(r.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
-       date_trunc('second', now() - r.at_time)::text AS "Elapsed time"
+       CASE WHEN r.at_time > now() THEN 'not started'
+            ELSE date_trunc('second', now() - r.at_time)::text END AS "Elapsed time"
   FROM restore_definition r
   JOIN backup_server bs ON bs.server_id = r.backup_server_id
   JOIN pgsql_node pn ON pn.node_id = r.target_pgsql_node_id

@@ -41,13 +41,13 @@ def check_version(cat: Catalog, expected: int = SCHEMA_VERSION) -> SchemaVersion
     current = installed_version(cat)
     if current.version < expected:
         raise CatalogError(
-            f"The catalog schema is version {current.version} but this software needs "
+            f"The catalog has schema version {current.version} but this software needs "
             f"version {expected}: apply sql/pgbackman_<n>.sql for n = "
             f"{current.version + 1}..{expected} (as a superuser) first"
         )
     if current.version > expected:
         raise CatalogError(
-            f"The catalog schema is version {current.version}, newer than this software "
+            f"The catalog has schema version {current.version}, newer than this software "
             f"(version {expected}): upgrade PgBackMan on this host"
         )
     return current

@@ -115,7 +115,8 @@ SELECT s.snapshot_id AS "SnapshotID",
        s.dbname AS "DBname",
        to_char(s.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
        s.backup_code AS "Code",
-       date_trunc('second', now() - s.at_time)::text AS "Elapsed time"
+       CASE WHEN s.at_time > now() THEN 'not started'
+            ELSE date_trunc('second', now() - s.at_time)::text END AS "Elapsed time"
   FROM snapshot_definition s
   JOIN backup_server bs ON bs.server_id = s.backup_server_id
   JOIN pgsql_node pn ON pn.node_id = s.pgsql_node_id

@@ -11,12 +11,6 @@ from psycopg2 import sql
 from pgbackman.catalog.connection import Catalog, Row
 
 
-def installed_schema_version(cat: Catalog) -> int | None:
-    """``max(version)`` of ``pgbackman_version`` (None when the table is empty)."""
-    value = cat.scalar("SELECT max(version) AS version FROM pgbackman_version")
-    return int(value) if value is not None else None
-
-
 def schema_version_row(cat: Catalog) -> Row | None:
     return cat.query_one(
         "SELECT version, tag, registered FROM pgbackman_version"

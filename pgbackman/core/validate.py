@@ -217,3 +217,22 @@ def output_format(value: str) -> str:
             f"Output format [{value.strip()}] is not valid; use table, csv or json"
         )
     return v
+
+
+def extra_parameters(label: str, value: str, tool: str) -> str:
+    """Extra pg_dump / pg_dumpall / pg_restore parameters, checked at registration with the
+    same allowlist the job programs apply at run time (a definition that can never run is
+    refused now, not failed at 02:00)."""
+    from pgbackman.core.argv import ExtraParameterError, tokenize_extra
+
+    text = no_control_chars(label, value)
+    try:
+        tokenize_extra(text, tool)
+    except ExtraParameterError as exc:
+        raise UserInputError(f"{label} [{text}]: {exc}") from None
+    return text
+
+
+def dump_tool(backup_code: str) -> str:
+    """The program a backup code runs (its extra parameters are checked against it)."""
+    return "pg_dumpall" if backup_code.upper() == "CLUSTER" else "pg_dump"

@@ -11,15 +11,15 @@ import logging
 import os
 import sys
 
-from pgbackman.catalog import stats as cat_stats
 from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.schema import check_version
 from pgbackman.config import Config
-from pgbackman.errors import PgBackManError, exit_code_for
+from pgbackman.errors import CatalogUnavailableError, PgBackManError, exit_code_for
 from pgbackman.log import setup_logging
 from pgbackman.shell.app import Shell, history_path
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.render import FORMATS, Output
-from pgbackman.version import SCHEMA_VERSION, SOFTWARE_VERSION
+from pgbackman.version import SOFTWARE_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +61,6 @@ def _setup_logging(cfg: Config) -> None:
     setup_logging(cfg, "pgbackman_cli")
 
 
-def check_schema_version(cat: Catalog) -> str | None:
-    """An error message when the catalog schema is not the one this software expects."""
-    installed = cat_stats.installed_schema_version(cat)
-    if installed == SCHEMA_VERSION:
-        return None
-    if installed is None or installed < SCHEMA_VERSION:
-        return (
-            f"The PgBackMan catalog has schema version {installed}, this software needs "
-            f"version {SCHEMA_VERSION}: upgrade the catalog database first"
-        )
-    return (
-        f"The PgBackMan catalog has schema version {installed}, newer than this software "
-        f"supports ({SCHEMA_VERSION}): upgrade the PgBackMan software"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -96,18 +80,22 @@ def main(argv: list[str] | None = None) -> int:
     shell = Shell(ctx)
     _warn_broken_commands()
     try:
+        # Every mode refuses to write to a catalog of another schema version. With the
+        # catalog down, only the interactive shell stops here: `-C help` still works and a
+        # command that needs the catalog reports the outage itself.
+        try:
+            check_version(cat)
+        except CatalogUnavailableError as exc:
+            if interactive:
+                out.error(str(exc))
+                return exit_code_for(exc)
+        except PgBackManError as exc:
+            out.error(str(exc))
+            return exit_code_for(exc)
         if args.command is not None:
             return shell.run_one(args.command)
         if not tty:
             return shell.run_script(sys.stdin)
-        try:
-            problem = check_schema_version(cat)
-        except PgBackManError as exc:
-            out.error(str(exc))
-            return exit_code_for(exc)
-        if problem:
-            out.error(problem)
-            return 1
         return shell.run_interactive(history_path(cfg.output.history_file))
     except KeyboardInterrupt:
         return 1

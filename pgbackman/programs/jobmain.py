@@ -119,6 +119,9 @@ def register_or_spool(
     taken while the catalog was down is a success); one the catalog refused is a failure.
     """
     ok = record["execution_status"] == "SUCCEEDED"
+    if not ok:
+        # cron/at mail whatever a job prints: the operator sees why without opening the log.
+        print(f"ERROR: {record.get('error_message') or 'failed (see the log)'}", file=sys.stderr)
     try:
         ident = register(record)
         log.info(

@@ -69,12 +69,10 @@ def run_restore(cfg: Config, restore_def: int, stop: StopFlag | None = None) -> 
         run = RestoreRun(cfg, spec, started)
         if stop is not None:
             stop.attach(run)
-        outcome = run.execute()
+        run.execute()
         if stop is not None:
             stop.detach()
         record = run.record(_dt.datetime.now(_dt.UTC))
-        if outcome.status != "SUCCEEDED":
-            print(f"ERROR: {outcome.error_message}", file=sys.stderr)
         return register(
             cat, record, spec.root or cfg.backup_server.root_backup_partition
         )

@@ -54,3 +54,37 @@ def test_unreachable_catalog_is_unavailable_error(pgb_env: Any) -> None:
                               connect_timeout=2)
     with pytest.raises(CatalogUnavailableError, match="Cannot connect"):
         Catalog(dead).connect()
+
+
+def test_every_shell_mode_refuses_another_schema_version(pgb_env: Any) -> None:
+    import subprocess
+
+    pgb_env.su("INSERT INTO pgbackman_version (version, tag) VALUES (99, 'v_99_0_0')")
+    for extra in (["-C", "show_backup_servers"], []):
+        res = subprocess.run(
+            ["pgbackman", *extra], env=pgb_env.env, input="show_backup_servers\n",
+            capture_output=True, text=True, timeout=60,
+        )
+        assert res.returncode == 1
+        assert "schema version 99" in res.stdout + res.stderr
+        assert "backup01" not in res.stdout
+
+
+def test_help_works_with_the_catalog_down(pgb_env: Any, tmp_path: Any) -> None:
+    import subprocess
+
+    from support.pgcluster import free_port
+
+    conf = tmp_path / "down.conf"
+    conf.write_text(
+        pgb_env.config_path.read_text().replace(
+            f"port = {pgb_env.catalog_cluster.port}", f"port = {free_port()}"
+        )
+    )
+    env = dict(pgb_env.env, PGBACKMAN_CONFIG=str(conf))
+    res = subprocess.run(["pgbackman", "-C", "help set"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0 and "output_format" in res.stdout
+    res = subprocess.run(["pgbackman", "-C", "show_backup_servers"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "[ERROR]" in res.stdout + res.stderr

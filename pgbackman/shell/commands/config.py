@@ -32,6 +32,15 @@ def _text(value: str, field: str) -> str:
     return validate.no_control_chars(field, value)
 
 
+def _extra_backup(value: str, field: str) -> str:
+    # Node defaults are used by FULL/SCHEMA/DATA/RDS definitions: pg_dump's allowlist.
+    return validate.extra_parameters(field, value, "pg_dump")
+
+
+def _extra_restore(value: str, field: str) -> str:
+    return validate.extra_parameters(field, value, "pg_restore")
+
+
 NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
     ("backup_minutes_interval", "Minutes cron interval", validate.minutes_interval),
     ("backup_hours_interval", "Hours cron interval", validate.hours_interval),
@@ -42,8 +51,8 @@ NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
     ("retention_period", "Retention period", validate.interval),
     ("retention_redundancy", "Retention redundancy", validate.redundancy),
     ("automatic_deletion_retention", "Automatic deletion retention", validate.interval),
-    ("extra_backup_parameters", "Extra backup parameters", _text),
-    ("extra_restore_parameters", "Extra restore parameters", _text),
+    ("extra_backup_parameters", "Extra backup parameters", _extra_backup),
+    ("extra_restore_parameters", "Extra restore parameters", _extra_restore),
     ("backup_job_status", "Backup Job status", validate.job_status),
     ("domain", "Domain", validate.hostname),
     ("logs_email", "Logs e-mail", validate.email),

@@ -198,7 +198,7 @@ def _build_definitions(
     encryption = validate.boolean(enc)
     retention = cat_defs.check_interval(ctx.cat, validate.interval(ret))
     redundancy = validate.redundancy(red)
-    extra = validate.no_control_chars("Extra parameters", extra)
+    extra = validate.extra_parameters("Extra parameters", extra, validate.dump_tool(code))
     status = validate.job_status(status)
     remarks = validate.no_control_chars("Remarks", remarks)
     spec = dbselect.parse_dbname(db_text)
@@ -386,8 +386,10 @@ def update_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         ctx.cat, validate.interval(new["retention_period"])
     )
     redundancy = validate.redundancy(new["retention_redundancy"])
-    extra = validate.no_control_chars(
-        "Extra parameters", new["extra_backup_parameters"]
+    extra = validate.extra_parameters(
+        "Extra parameters",
+        new["extra_backup_parameters"],
+        validate.dump_tool(cur["backup_code"]),
     )
     status = new["job_status"].strip().upper()
     if status != cur["job_status"]:

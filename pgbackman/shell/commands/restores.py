@@ -147,8 +147,8 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
     node_id = ctx.resolve_node(node_text)
     cfg = cat_defs.node_config(ctx.cat, node_id)
     target = _target_name(target or bck["dbname"] or "postgres", "Target DBname")
-    extra = validate.no_control_chars(
-        "Extra parameters", extra or cfg.get("extra_restore_parameters", "")
+    extra = validate.extra_parameters(
+        "Extra parameters", extra or cfg.get("extra_restore_parameters", ""), "pg_restore"
     )
     node = _running_node(ctx, node_id)
     wanted = split_list(validate.no_control_chars("Roles to restore", roles_text))
@@ -208,7 +208,11 @@ def _plan_interactive(ctx: ShellContext) -> RestorePlan:
     target = _target_name(
         ctx.prompt("Target DBname", bck["dbname"] or "postgres"), "Target DBname"
     )
-    extra = ctx.prompt("Extra parameters", cfg.get("extra_restore_parameters", ""))
+    extra = validate.extra_parameters(
+        "Extra parameters",
+        ctx.prompt("Extra parameters", cfg.get("extra_restore_parameters", "")),
+        "pg_restore",
+    )
     ctx.confirm_or_abort()
     ctx.out.info("[Processing restore data]")
     ctx.out.info(RULER)
