@@ -157,7 +157,8 @@ def test_restore_at_job_in_local_time_zone(
     assert pgb_env.su_query(
         "SELECT status FROM restore_definition WHERE restore_def = %s", (restore_def,)
     ) == [("DEFINED",)]
-    job = _find_at_job(f"--restore-def {restore_def}")
+    # The config path is unique to this test: never touch another at job on the machine.
+    job = _find_at_job(f"--config {pgb_env.config_path} --restore-def {restore_def}")
     try:
         assert job is not None
         _number, when = job
