@@ -121,6 +121,24 @@ def run(defs: int, nodes: int) -> tuple[float, float]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def run_markdown(quick: bool) -> str:
+    """The section of bench/RESULTS.md (bench/run_all.py)."""
+    cases = [(1000, 10)] if quick else [(1000, 10), (10000, 100)]
+    lines = [
+        "| definitions | nodes | INSERT (s), median of 3 | INSERT -> all crontab lines (s), "
+        "median of 3 (min-max) |",
+        "|---:|---:|---:|---:|",
+    ]
+    for defs, nodes in cases:
+        runs = [run(defs, nodes) for _ in range(3)]
+        ins = sorted(r[0] for r in runs)
+        tot = sorted(r[1] for r in runs)
+        lines.append(
+            f"| {defs} | {nodes} | {ins[1]:.2f} | {tot[1]:.2f} ({tot[0]:.2f}-{tot[2]:.2f}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--defs", type=int, action="append")

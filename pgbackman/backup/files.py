@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from pathlib import Path
 
 from pgbackman.core.naming import partial_glob
@@ -35,17 +36,24 @@ def sweep_partials(partition: Path, dump_dir: Path, tag: str) -> list[Path]:
     return removed
 
 
+def _chmod_if_needed(path: str | Path, mode: int) -> None:
+    # A chmod dirties the inode even when the mode is unchanged, and the fsync that follows
+    # then costs a journal commit per file (~0.5 s for a 500-table directory dump).
+    if stat.S_IMODE(os.lstat(path).st_mode) != mode:
+        os.chmod(path, mode)
+
+
 def force_modes(path: Path) -> None:
     """0700 for directories, 0600 for files, recursively (pg_dump follows the umask)."""
     if path.is_dir():
-        os.chmod(path, DIR_MODE)
+        _chmod_if_needed(path, DIR_MODE)
         for dirpath, dirs, files in os.walk(path):
             for d in dirs:
-                os.chmod(os.path.join(dirpath, d), DIR_MODE)
+                _chmod_if_needed(os.path.join(dirpath, d), DIR_MODE)
             for f in files:
-                os.chmod(os.path.join(dirpath, f), FILE_MODE)
+                _chmod_if_needed(os.path.join(dirpath, f), FILE_MODE)
     else:
-        os.chmod(path, FILE_MODE)
+        _chmod_if_needed(path, FILE_MODE)
 
 
 def fsync_tree(path: Path) -> None:

@@ -76,34 +76,72 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
     full one. Each row carries the definition's retention values and node, not the file
     paths (see :func:`backup_files`).
     """
+    # Index-driven (bench/RESULTS.md): one probe per definition finds those with an expired
+    # row, then per definition only its expired rows (index on def_id, finished) and its
+    # max(redundancy, 1) newest SUCCEEDED rows (partial index, LIMIT) are read; never a scan
+    # of the whole catalog. The two UNION ALL branches keep "finished DESC NULLS LAST"
+    # exact while each branch can use the DESC (NULLS FIRST) index order.
     q = sql.SQL(
         """
         WITH defs AS (
-            SELECT DISTINCT a.def_id
-              FROM backup_catalog a
-              JOIN backup_definition b ON b.def_id = a.def_id
-             WHERE a.backup_server_id = %(srv)s
-               AND a.finished < now() - b.retention_period
-        ), ranked AS (
-            SELECT a.bck_id, a.def_id, a.pgsql_node_id, a.dbname, a.finished,
-                   a.execution_status, b.retention_period, b.retention_redundancy,
-                   CASE WHEN a.execution_status = 'SUCCEEDED' THEN
-                        row_number() OVER (
-                            PARTITION BY a.def_id, a.execution_status = 'SUCCEEDED'
-                            ORDER BY a.finished DESC NULLS LAST, a.bck_id DESC)
-                   END AS succeeded_rank
-              FROM backup_catalog a
-              JOIN backup_definition b ON b.def_id = a.def_id
-             WHERE a.def_id IN (SELECT def_id FROM defs)
-               AND a.backup_server_id = %(srv)s
+            SELECT b.def_id, b.retention_period, b.retention_redundancy,
+                   greatest(b.retention_redundancy, 1) AS keep
+              FROM backup_definition b
+             CROSS JOIN LATERAL (SELECT 1 FROM backup_catalog a
+                                  WHERE a.def_id = b.def_id
+                                    AND a.backup_server_id = %(srv)s
+                                    AND a.finished < now() - b.retention_period
+                                  LIMIT 1) x   -- LIMIT: one index probe per definition
+        ), top AS (
+            SELECT t.*, d.retention_period, d.retention_redundancy,
+                   row_number() OVER (PARTITION BY d.def_id
+                                      ORDER BY t.finished DESC NULLS LAST, t.bck_id DESC) AS succeeded_rank
+              FROM defs d
+             CROSS JOIN LATERAL (
+                SELECT u.*
+                  FROM ((SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
+                           FROM backup_catalog g
+                          WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
+                            AND g.backup_server_id = %(srv)s AND g.finished IS NOT NULL
+                          ORDER BY g.finished DESC, g.bck_id DESC LIMIT d.keep)
+                        UNION ALL
+                        (SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
+                           FROM backup_catalog g
+                          WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
+                            AND g.backup_server_id = %(srv)s AND g.finished IS NULL
+                          ORDER BY g.bck_id DESC LIMIT d.keep)) u
+                 ORDER BY u.finished DESC NULLS LAST, u.bck_id DESC
+                 LIMIT d.keep) t
+        ), old AS (
+            SELECT o.*, d.retention_period, d.retention_redundancy
+              FROM defs d
+             CROSS JOIN LATERAL (
+                SELECT a.bck_id, a.def_id, a.pgsql_node_id, a.dbname, a.finished, a.execution_status
+                  FROM backup_catalog a
+                 WHERE a.def_id = d.def_id
+                   AND a.backup_server_id = %(srv)s
+                   AND a.finished < now() - d.retention_period
+                OFFSET 0) o   -- not flattened: one index range scan per definition
         )
-        SELECT * FROM ranked
-         WHERE finished < now() - retention_period
-            OR succeeded_rank <= greatest(retention_redundancy, 1)
-         ORDER BY def_id, finished, bck_id
+        SELECT coalesce(old.bck_id, top.bck_id) AS bck_id,
+               coalesce(old.def_id, top.def_id) AS def_id,
+               coalesce(old.pgsql_node_id, top.pgsql_node_id) AS pgsql_node_id,
+               coalesce(old.dbname, top.dbname) AS dbname,
+               coalesce(old.finished, top.finished) AS finished,
+               coalesce(old.execution_status, top.execution_status) AS execution_status,
+               coalesce(old.retention_period, top.retention_period) AS retention_period,
+               coalesce(old.retention_redundancy, top.retention_redundancy) AS retention_redundancy,
+               top.succeeded_rank
+          FROM old
+          FULL JOIN top ON top.bck_id = old.bck_id
+         ORDER BY 2, 5, 1
         """
     )
-    return cat.query(q, {"srv": srv_id})
+    with cat.transaction():
+        # The row estimates of the LATERAL steps are far too high, which would make the
+        # planner JIT-compile this ~50 ms query for ~400 ms.
+        cat.execute("SET LOCAL jit = off")
+        return cat.query(q, {"srv": srv_id})
 
 
 def backup_files(cat: Catalog, bck_id: int) -> Row | None:

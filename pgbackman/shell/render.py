@@ -23,8 +23,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from tabulate import tabulate
-
 from pgbackman.errors import UserInputError
 
 FORMATS = ("table", "csv", "json")
@@ -58,6 +56,8 @@ def json_value(value: Any) -> Any:
 
 def text_value(value: Any) -> str:
     """A value as a human reads it in a table or a csv cell."""
+    if type(value) is str:  # most cells: skip the isinstance chain below
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -81,6 +81,54 @@ def text_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(text_value(v) for v in value)
     return str(value)
+
+
+def tabulate(*args: Any, **kwargs: Any) -> str:
+    """tabulate.tabulate, imported on first use: most tables take the fast path of
+    pretty_table, and the import costs ~15 ms of every shell start-up."""
+    from tabulate import tabulate as _tabulate
+
+    return str(_tabulate(*args, **kwargs))
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def pretty_table(headers: list[str], body: list[list[str]], align: list[str]) -> str:
+    """tabulate(tablefmt="pretty", disable_numparse=True) of string cells, aligned "left" or
+    "center".
+
+    tabulate infers a type for every cell even with numparse disabled, which makes a
+    10 000-row listing (show_backup_definitions all all all) cost ~0.4 s. When every cell
+    and header is one line of printable ASCII (the catalog's CHECKs forbid control
+    characters), the same grid is drawn here directly; anything else (non-ASCII text whose
+    display width may differ, an empty body) goes to tabulate. tests/unit/test_render_fast_table.py
+    checks both give identical output.
+    """
+    if (
+        not body
+        or not all(_plain(h) and h == h.strip() for h in headers)
+        or not all(_plain("".join(row)) for row in body)
+        or any(a not in ("left", "center") for a in align)
+    ):
+        return tabulate(
+            body, headers=headers, tablefmt="pretty", colalign=align, disable_numparse=True
+        )
+    cells = [[c.strip() for c in row] for row in body]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            if len(c) > widths[i]:
+                widths[i] = len(c)
+    # tabulate pads both sides with str.format's "^" (the odd space goes right).
+    fmts = [f"{{:{'<' if a == 'left' else '^'}{w}}}" for a, w in zip(align, widths)]
+    fmt = "| " + " | ".join(fmts) + " |"
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    lines = [rule, fmt.format(*headers), rule]
+    lines.extend(fmt.format(*row) for row in cells)
+    lines.append(rule)
+    return "\n".join(lines)
 
 
 class Output:
@@ -148,15 +196,7 @@ class Output:
             if not body:
                 # tabulate draws nothing for an empty body; keep the header visible.
                 body = []
-            self.write(
-                tabulate(
-                    body,
-                    headers=list(columns),
-                    tablefmt="pretty",
-                    colalign=align,
-                    disable_numparse=True,
-                )
-            )
+            self.write(pretty_table(list(columns), body, align))
 
     def keyvalue(self, result_type: str, pairs: Sequence[tuple[str, Any]]) -> None:
         """Print one record as key/value lines; ``#`` keys are separators or section titles."""
