@@ -7,8 +7,10 @@ The log file handler is a WatchedFileHandler, so logrotate without copytruncate 
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -31,6 +33,26 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
 class _RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+LOG_FILE_MODE = 0o640
+
+
+class _PrivateLogFileHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler whose file is created 0640 whatever the umask (programs started
+    by a shell or systemd with umask 000 would otherwise make the log world-writable), also
+    when it reopens the file after logrotate moved it away."""
+
+    def _open(self) -> io.TextIOWrapper:
+        try:
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         LOG_FILE_MODE)
+        except FileExistsError:
+            pass
+        else:
+            os.fchmod(fd, LOG_FILE_MODE)
+            os.close(fd)
+        return super()._open()
 
 
 def setup_logging(
@@ -56,7 +78,7 @@ def setup_logging(
     root.setLevel(getattr(logging, level_name, logging.INFO))
     handler: logging.Handler | None = None
     try:
-        handler = logging.handlers.WatchedFileHandler(cfg.logging.log_file, encoding="utf-8")
+        handler = _PrivateLogFileHandler(cfg.logging.log_file, encoding="utf-8")
     except OSError as exc:
         print(
             f"WARNING: cannot open log file {cfg.logging.log_file} ({exc.strerror}); "

@@ -191,7 +191,7 @@ class DumpRun:
         path = self.log_dir / names.log
         self._runlog = tools.RunLog(path)
         self.outcome.log_file = str(path)
-        handler = logging.StreamHandler(self._runlog.fh)
+        handler = tools.RunLogHandler(self._runlog.fh)
         handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
         logging.getLogger().addHandler(handler)
         self._log_handler = handler

@@ -113,7 +113,21 @@ class RunLog:
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:
+                # Disk full: the buffered tail is lost, but the run's result must still be
+                # recorded (the error is in the program log and the catalog).
+                log.warning("Cannot complete the run log %s: %s", self.path, exc)
+
+
+class RunLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Copies our log lines into the run log. A run log that cannot be written (disk full)
+    loses lines silently: the program log has them, and logging's default reaction (a
+    traceback on stderr per line) would bury the one error that matters."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
 
 
 def pgpass_warning() -> str | None:

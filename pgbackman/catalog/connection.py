@@ -17,9 +17,9 @@ from typing import Any
 
 import psycopg2
 import psycopg2.extensions
-import psycopg2.extras
 from psycopg2 import sql
 
+from pgbackman.catalog.deadline import Watchdog, client_deadline
 from pgbackman.catalog.errors import map_db_error
 from pgbackman.config import DatabaseConfig
 from pgbackman.errors import CatalogUnavailableError
@@ -59,6 +59,7 @@ class Catalog:
         self.cfg = cfg
         self.application_name = application_name
         self._conn: psycopg2.extensions.connection | None = None
+        self._watchdog: Watchdog | None = None
 
     # -- connection management -------------------------------------------------------
     @property
@@ -80,7 +81,31 @@ class Catalog:
                 f"{self.cfg.port}: {reason}"
             ) from None
         conn.autocommit = True
+        # A hung (not down) catalog must fail a call, not hang it: see catalog/deadline.py.
+        self._drop_watchdog()
+        seconds = client_deadline(self.cfg.statement_timeout, self.cfg.connect_timeout)
+        if seconds:
+            self._watchdog = Watchdog(conn.fileno(), seconds)
         return conn
+
+    def _drop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
+
+    def _overran(self) -> CatalogUnavailableError | None:
+        """After a failed call: the error to raise if the watchdog cut it off."""
+        wd = self._watchdog
+        if wd is None or not wd.fired:
+            return None
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+        self._conn = None
+        self._drop_watchdog()
+        return CatalogUnavailableError(
+            f"Catalog connection problem: no answer from the catalog database {self.cfg.dbname}"
+            f" within {wd.seconds:.0f}s (catalog hung?)"
+        )
 
     def connect(self) -> Catalog:
         """Open the connection now (raises CatalogUnavailableError)."""
@@ -104,6 +129,7 @@ class Catalog:
         if self._conn is not None and not self._conn.closed:
             self._conn.close()
         self._conn = None
+        self._drop_watchdog()
 
     @property
     def is_open(self) -> bool:
@@ -118,10 +144,22 @@ class Catalog:
     # -- queries ---------------------------------------------------------------------
     def _run(self, query: Query, params: Sequence[Any] | dict[str, Any] | None) -> Any:
         try:
-            cur = self.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
-            cur.execute(query, params)
+            # A plain cursor: rows become dicts in query() with dict(zip(...)), several times
+            # faster than RealDictCursor on a 10 000-row listing.
+            cur = self.conn.cursor()
+            wd = self._watchdog
+            if wd is not None:
+                wd.arm()
+            try:
+                cur.execute(query, params)
+            finally:
+                if wd is not None:
+                    wd.disarm()
             return cur
         except psycopg2.Error as exc:
+            overran = self._overran()
+            if overran is not None:
+                raise overran from None
             if self._conn is not None and self._conn.closed:
                 self._conn = None
             raise map_db_error(exc) from None
@@ -139,7 +177,9 @@ class Catalog:
         """Run a query and return every row as a dict (column name -> value)."""
         cur = self._run(query, params)
         try:
-            return [dict(r) for r in cur.fetchall()]
+            rows = cur.fetchall()
+            names = [d.name for d in cur.description]
+            return [dict(zip(names, r)) for r in rows]
         except psycopg2.Error as exc:
             raise map_db_error(exc) from None
         finally:
@@ -178,7 +218,16 @@ class Catalog:
         conn.autocommit = False
         try:
             yield self
-            conn.commit()
+            wd = self._watchdog
+            if wd is not None:
+                wd.arm()
+            try:
+                conn.commit()
+            except psycopg2.Error as exc:
+                raise (self._overran() or map_db_error(exc)) from None
+            finally:
+                if wd is not None:
+                    wd.disarm()
         except BaseException:
             if not conn.closed:
                 conn.rollback()

@@ -32,7 +32,7 @@ from pgbackman.control import files
 from pgbackman.core.cron import CronJob, CrontabContext, render_crontab
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
 from pgbackman.infra import atjobs, cache, cronfile
-from pgbackman.infra.fsutil import atomic_write
+from pgbackman.infra.fsutil import atomic_write, sweep_stale_temps
 
 log = logging.getLogger("pgbackman_control")
 
@@ -69,6 +69,7 @@ class Controller:
         # node id -> (monotonic time of next attempt, current delay)
         self.retries: dict[int, tuple[float, float]] = {}
         self._state: dict[str, dict[str, str]] | None = None
+        self._swept: set[str] = set()
 
     # -- server ------------------------------------------------------------------------
     def load_server(self) -> ServerState:
@@ -117,6 +118,7 @@ class Controller:
         srv = self.load_server()
         owner = self.owner()
         files.ensure_global_dirs(srv.root, owner)
+        self._sweep_once(cache.server_cache_path(srv.root), self._state_path())
         cache.write_server_cache(
             srv.root, catjobs.build_server_cache(self.cat, srv.server_id)
         )
@@ -205,6 +207,8 @@ class Controller:
             log.error(
                 "Backup definition %s skipped in %s: %s", def_id, crontab_file, reason
             )
+        if crontab_file:
+            self._sweep_once(crontab_file, cache.node_cache_path(srv.root, node_id))
         state_changed = self._forget_old_files(node_id, crontab_file, partition)
         # Directories and cache first: a job started by the new line finds everything ready.
         owner = self.owner()
@@ -222,6 +226,17 @@ class Controller:
                 result.lines,
             )
         return state_changed
+
+    def _sweep_once(self, *targets: str | Path) -> None:
+        """Remove temp files of our atomic writes left by a killed run (SIGKILL between
+        write and rename), once per target and process: at start-up in practice."""
+        for target in targets:
+            key = str(target)
+            if key in self._swept:
+                continue
+            self._swept.add(key)
+            for p in sweep_stale_temps(target):
+                log.warning("Removed stale temporary file %s left by an interrupted run", p)
 
     def _forget_old_files(
         self, node_id: int, crontab_file: str, partition: str

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 from pgbackman.errors import PgBackManError
@@ -116,3 +119,40 @@ def tree_size(path: str | os.PathLike[str]) -> int:
             if not os.path.islink(fp):
                 total += os.path.getsize(fp)
     return total
+
+
+# Names atomic_write gives its temp files: ".<target name>.<8 mkstemp characters>.tmp".
+_TEMP_RANDOM = re.compile(r"^[a-z0-9_]{8}$")
+
+
+def sweep_stale_temps(target: str | os.PathLike[str], min_age: float = 2.0) -> list[Path]:
+    """Remove temp files that :func:`atomic_write` of ``target`` left behind when its process
+    was killed (SIGKILL, power loss) between creating and renaming them.
+
+    Only regular files named exactly like our temp files of this target and not modified for
+    ``min_age`` seconds are removed (a write in progress in another process is left alone).
+    Returns what was removed; errors are ignored (the next sweep retries).
+    """
+    t = Path(target)
+    prefix, suffix = f".{t.name}.", ".tmp"
+    removed = []
+    try:
+        names = os.listdir(t.parent)
+    except OSError:
+        return []
+    now = time.time()
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        if not _TEMP_RANDOM.match(name[len(prefix):-len(suffix)]):
+            continue
+        p = t.parent / name
+        try:
+            st = os.lstat(p)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < min_age:
+                continue
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            continue
+    return removed

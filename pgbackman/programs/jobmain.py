@@ -96,6 +96,12 @@ def job_main(
     except SystemExit as exc:  # --help
         return exit_code_for(exc)
     setup_logging(cfg, program)
+    if os.environ.pop("PGPASSWORD", None) is not None:
+        # Children never get it (infra/proc.child_env); dropping it here too keeps our own
+        # node connections consistent with pg_dump/pg_restore instead of half-working.
+        logging.getLogger(program).warning(
+            "PGPASSWORD is set and ignored: give passwords in a .pgpass file (PGPASSFILE)"
+        )
     stop = StopFlag()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, stop)

@@ -6,7 +6,10 @@
   ``maintenance_interval`` seconds; ``--foreground`` is the same loop without forking (systemd);
 * ``--once`` (alias ``--cron``, upstream's name): one pass, exit 0, or 1 if any task failed;
 * ``--dry-run``: one pass that prints (stdout, one line each) what would be deleted and why,
-  and changes nothing.
+  and changes nothing;
+* ``--verify [--bck-id N]``: re-check the SHA-256 manifests of this server's SUCCEEDED
+  backups (or one) against the files and the catalog; one line per backup, exit 1 on any
+  MISMATCH/MISSING (:mod:`pgbackman.maintenance.verify`).
 
 The work itself is :mod:`pgbackman.maintenance`; this module only wires arguments, logging,
 signals and the daemon.
@@ -22,6 +25,8 @@ from pgbackman.config import Config
 from pgbackman.errors import PgBackManError, exit_code_for
 from pgbackman.infra.daemon import SignalFlags, daemon_context, log_file_descriptors
 from pgbackman.log import setup_logging
+from pgbackman.maintenance import verify
+from pgbackman.maintenance.report import stdout_printer
 from pgbackman.maintenance.runner import Maintenance
 
 PROGRAM = "pgbackman_maintenance"
@@ -40,7 +45,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="print what one pass would delete and why; change nothing")
     p.add_argument("--foreground", action="store_true",
                    help="loop without detaching (for systemd)")
-    return p.parse_args(argv)
+    p.add_argument("--verify", action="store_true",
+                   help="check the checksums of stored backups; print one line per backup")
+    p.add_argument("--bck-id", type=int, metavar="N", help="with --verify: only this backup")
+    args = p.parse_args(argv)
+    if args.bck_id is not None and not args.verify:
+        p.error("--bck-id needs --verify")
+    if args.bck_id is not None and args.bck_id <= 0:
+        p.error("--bck-id must be a positive integer")
+    return args
+
+
+def _verify(cfg: Config, bck_id: int | None) -> int:
+    maint = Maintenance(cfg)
+    maint.cat.connect()
+    try:
+        return verify.verify(maint.cat, maint.server_id(), bck_id, stdout_printer)
+    finally:
+        maint.cat.close()
 
 
 def _one_pass(cfg: Config, dry_run: bool, flags: SignalFlags) -> int:
@@ -82,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         single = args.once or args.dry_run
         handler = setup_logging(cfg, PROGRAM, to_stderr=args.foreground)
         flags = SignalFlags()
+        if args.verify:
+            return _verify(cfg, args.bck_id)
         if single:
             flags.install()
             return _one_pass(cfg, args.dry_run, flags)

@@ -167,7 +167,7 @@ class RestoreRun:
             path = path.with_name(path.name[:-4] + f"-{n}.log")
         self._runlog = tools.RunLog(path)
         self.outcome.log_file = str(path)
-        handler = logging.StreamHandler(self._runlog.fh)
+        handler = tools.RunLogHandler(self._runlog.fh)
         handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
         logging.getLogger().addHandler(handler)
         self._log_handler = handler

@@ -3,6 +3,8 @@ version check, catalog outages."""
 
 from __future__ import annotations
 
+import time
+
 import json
 import subprocess
 from pathlib import Path
@@ -132,6 +134,11 @@ def test_interactive_history_completion_and_shortcuts(
     sh.expect(PROMPT)
     # Ctrl-C at the prompt clears the line and keeps the shell.
     sh.send("show_pgsql_no")
+    # Wait until readline has echoed the text, as a person would before pressing Ctrl-C:
+    # CPython's readline loop only sees a signal that interrupts its select(), so a SIGINT
+    # racing the processing of the typed characters is noticed at the next keystroke only.
+    sh.expect_exact("show_pgsql_no")
+    time.sleep(0.3)
     sh.sendintr()
     sh.expect(PROMPT)
     sh.sendline("\\q")

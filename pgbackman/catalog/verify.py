@@ -1,0 +1,38 @@
+"""What ``pgbackman_maintenance --verify`` reads from the catalog: the SUCCEEDED backups of
+one backup server with their manifest file and its recorded SHA-256, page by page (keyset on
+bck_id, so a catalog of a million rows is never held in memory at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgbackman.catalog.connection import Catalog, Row
+
+PAGE = 1000
+
+_COLUMNS = (
+    "SELECT bck_id, def_id, snapshot_id, dbname, finished, pg_dump_file,"
+    " pg_dump_manifest_file, checksum FROM backup_catalog"
+)
+
+
+def succeeded_backups(cat: Catalog, srv_id: int, bck_id: int | None = None) -> Iterator[Row]:
+    """SUCCEEDED backups of server ``srv_id`` in bck_id order (only ``bck_id`` if given)."""
+    if bck_id is not None:
+        yield from cat.query(
+            _COLUMNS + " WHERE bck_id = %s AND backup_server_id = %s"
+            " AND execution_status = 'SUCCEEDED'",
+            (bck_id, srv_id),
+        )
+        return
+    last = 0
+    while True:
+        rows = cat.query(
+            _COLUMNS + " WHERE backup_server_id = %s AND execution_status = 'SUCCEEDED'"
+            " AND bck_id > %s ORDER BY bck_id LIMIT %s",
+            (srv_id, last, PAGE),
+        )
+        yield from rows
+        if len(rows) < PAGE:
+            return
+        last = int(rows[-1]["bck_id"])
