@@ -31,8 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from pgbackman.backup import files, tools
-from pgbackman.backup.globals import GLOBALS_MARKER, render_dbconfig_sql, render_roles_sql
+from pgbackman.backup.globals import (
+    GLOBALS_MARKER,
+    render_dbconfig_sql,
+    render_roles_sql,
+)
 from pgbackman.backup.job import JobSpec
+from pgbackman.backup.jobrun import JobRun
 from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
 from pgbackman.catalog import globals as nodeglobals
 from pgbackman.catalog import pgnode
@@ -68,35 +73,25 @@ class Outcome:
     dbname_size: int | None = None
 
 
-class DumpRun:
+class DumpRun(JobRun):
     """The dump part of a run (the caller holds the job lock)."""
 
+    program = "pgbackman_dump"
+    error = DumpError
+
     def __init__(self, cfg: Config, spec: JobSpec, started: _dt.datetime) -> None:
+        super().__init__()
         self.cfg = cfg
         self.spec = spec
         self.started = started
         self.run_uuid = str(uuid.uuid4())
-        self.stop_signal: int | None = None
         self.tag = naming.job_tag(spec.def_id, spec.snapshot_id)
         self.partition = spec.partition
         self.dump_dir = self.partition / "dump"
         self.log_dir = self.partition / "log"
         self.outcome = Outcome()
-        self._runlog: tools.RunLog | None = None
-        self._log_handler: logging.Handler | None = None
         self._staging: Path | None = None
         self._conn: Any = None
-
-    # -- signals ----------------------------------------------------------------------------
-    def request_stop(self, signum: int) -> None:
-        """Signal-handler side: remember and forward to the running client program."""
-        if self.stop_signal is None:
-            self.stop_signal = signum
-        proc.terminate_children(signal.SIGTERM)
-
-    def checkpoint(self) -> None:
-        if self.stop_signal is not None:
-            raise DumpError(f"pgbackman_dump stopped by {signal.Signals(self.stop_signal).name}")
 
     # -- the run ----------------------------------------------------------------------------
     def prepare_dirs(self) -> None:
@@ -189,12 +184,8 @@ class DumpRun:
 
     def _open_runlog(self, names: naming.DumpNames, pg_dump_version: str, version_num: int) -> None:
         path = self.log_dir / names.log
-        self._runlog = tools.RunLog(path)
+        self.open_runlog(path)
         self.outcome.log_file = str(path)
-        handler = tools.RunLogHandler(self._runlog.fh)
-        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
-        logging.getLogger().addHandler(handler)
-        self._log_handler = handler
         s = self.spec
         log.info(
             "pgbackman_dump run %s: %s, node %s:%s (server_version_num %s), database %r, code %s, "
@@ -216,16 +207,8 @@ class DumpRun:
         return env
 
     def _run(self, argv: list[str], env: dict[str, str]) -> proc.Result:
-        assert self._runlog is not None
         log.info("Running %s", argv[0])
-        self._runlog.fh.flush()
-        offset = self._runlog.header(argv, env)
-        res = proc.run(argv, env=proc.child_env(env), stdout=self._runlog.fh, stderr=self._runlog.fh)
-        self.checkpoint()
-        if not res.ok:
-            detail = self._runlog.tail_errors(offset)
-            raise DumpError(f"{res.describe()}: {detail}" if detail else res.describe())
-        return res
+        return self.run_logged(argv, env)
 
     def _dump(self, code: str, bindir: str, extra: list[str], names: naming.DumpNames) -> list[str]:
         assert self._staging is not None
@@ -328,11 +311,7 @@ class DumpRun:
             except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
                 pass
             self._conn = None
-        if self._log_handler is not None:
-            logging.getLogger().removeHandler(self._log_handler)
-            self._log_handler = None
-        if self._runlog is not None:
-            self._runlog.close()
+        self.close_runlog()
 
     # -- the result -------------------------------------------------------------------------
     def record(self, finished: _dt.datetime) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from typing import Any
 from pgbackman.backup import files as dumpfiles
 from pgbackman.backup import tools
 from pgbackman.backup.globals import read_globals_from_users_file, render_roles_sql
+from pgbackman.backup.jobrun import JobRun
 from pgbackman.catalog import pgnode
 from pgbackman.catalog import restorenode as rnode
 from pgbackman.catalog.globals import DatabaseGlobals
@@ -71,37 +72,27 @@ class Outcome:
     role_list: list[str] = field(default_factory=list)
 
 
-class RestoreRun:
+class RestoreRun(JobRun):
     """A restore run; :meth:`execute` never raises for a failed restore (it records it)."""
 
+    program = "pgbackman_restore"
+    error = RestoreError
+
     def __init__(self, cfg: Config, spec: RestoreSpec, started: _dt.datetime) -> None:
+        super().__init__()
         self.cfg = cfg
         self.spec = spec
         self.started = started
         self.run_uuid = str(uuid.uuid4())
-        self.stop_signal: int | None = None
         self.outcome = Outcome(role_list=list(spec.roles_to_restore))
         self.conn: Any = None
         self.maint_db = "postgres"
         self.bindir = ""
         self.target_version_num = 0
-        self._runlog: tools.RunLog | None = None
-        self._log_handler: logging.Handler | None = None
         self._temp_db: str | None = None
         self._renamed: str | None = None  # the existing target now lives under this name
         self._created_roles: list[str] = []
         self._cleanup_hooks: list[Any] = []
-
-    # -- signals ----------------------------------------------------------------------------
-    def request_stop(self, signum: int) -> None:
-        """Signal-handler side: remember the first signal and forward it to the child."""
-        if self.stop_signal is None:
-            self.stop_signal = signum
-        proc.terminate_children(signal.SIGTERM)
-
-    def checkpoint(self) -> None:
-        if self.stop_signal is not None:
-            raise RestoreError(f"pgbackman_restore stopped by {signal.Signals(self.stop_signal).name}")
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -165,12 +156,8 @@ class RestoreRun:
         while path.exists():  # two runs of one definition in the same second
             n += 1
             path = path.with_name(path.name[:-4] + f"-{n}.log")
-        self._runlog = tools.RunLog(path)
+        self.open_runlog(path)
         self.outcome.log_file = str(path)
-        handler = tools.RunLogHandler(self._runlog.fh)
-        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
-        logging.getLogger().addHandler(handler)
-        self._log_handler = handler
         log.info(
             "pgbackman_restore run %s: %s, BckID %s (code %s, database %r, release %s) -> node %s "
             "database %r%s, roles to restore: %s", self.run_uuid, s.label, s.bck_id, s.backup_code,
@@ -238,25 +225,7 @@ class RestoreRun:
 
     def run(self, argv: list[str], env: dict[str, str], input: str | None = None) -> proc.Result:
         """Run a client program with its output in the run log; RestoreError on failure."""
-        assert self._runlog is not None
-        self._runlog.fh.flush()
-        offset = self._runlog.header(argv, env)
-        res = proc.run(argv, env=proc.child_env(env), stdout=self._runlog.fh,
-                       stderr=self._runlog.fh, input=input)
-        self.checkpoint()
-        if not res.ok:
-            raise RestoreError(self.failure(res, offset))
-        return res
-
-    def failure(self, res: proc.Result, offset: int) -> str:
-        assert self._runlog is not None
-        detail = self._runlog.tail_errors(offset)
-        return f"{res.describe()}: {detail}" if detail else res.describe()
-
-    @property
-    def runlog(self) -> tools.RunLog:
-        assert self._runlog is not None
-        return self._runlog
+        return self.run_logged(argv, env, input)
 
     # -- database codes ---------------------------------------------------------------------
     def _restore_new_database(self) -> None:
@@ -454,11 +423,7 @@ class RestoreRun:
             except Exception:  # noqa: BLE001, S110 - closing a broken connection must not mask the result
                 pass
             self.conn = None
-        if self._log_handler is not None:
-            logging.getLogger().removeHandler(self._log_handler)
-            self._log_handler = None
-        if self._runlog is not None:
-            self._runlog.close()
+        self.close_runlog()
 
     # -- the result -------------------------------------------------------------------------
     def record(self, finished: _dt.datetime) -> dict[str, Any]:
