@@ -30,14 +30,14 @@ def node_ids_by_fqdn(cat: Catalog, fqdn: str, port: int | None = None) -> list[i
     """Ids of the nodes called ``fqdn`` (on ``port`` when given); several = ambiguous."""
     if port is None:
         rows = cat.query(
-            "SELECT node_id FROM pgsql_node WHERE hostname || '.' || domain_name = %s"
+            "SELECT node_id FROM pgsql_node WHERE lower(hostname || '.' || domain_name) = lower(%s)"
             " ORDER BY node_id",
             (fqdn,),
         )
     else:
         rows = cat.query(
             "SELECT node_id FROM pgsql_node"
-            " WHERE hostname || '.' || domain_name = %s AND pgport = %s ORDER BY node_id",
+            " WHERE lower(hostname || '.' || domain_name) = lower(%s) AND pgport = %s ORDER BY node_id",
             (fqdn, port),
         )
     return [int(r["node_id"]) for r in rows]

@@ -123,6 +123,9 @@ class ShellContext:
                 )
             return int(value)
         server_id = cat_servers.server_id_by_fqdn(self.cat, value)
+        if server_id is None and value != value.lower():
+            # Host names are case-insensitive and registered lower-cased.
+            server_id = cat_servers.server_id_by_fqdn(self.cat, value.lower())
         if server_id is None:
             raise UserInputError(f"Backup server [{value}] does not exist")
         return server_id

@@ -106,6 +106,7 @@ REGISTER_USAGE = """
 
     An empty value ("") takes the default shown between [] in interactive mode (the node's
     configuration, see show_pgsql_node_config).
+    The 1.0 form without [DBname exceptions] (15 arguments) is accepted too.
 
     Examples:
       register_backup_definition 1 1 test02 "" 41 01 "*" "*" "*" SCHEMA false "7 days" 1 "" ACTIVE "Testing reg"
@@ -113,8 +114,11 @@ REGISTER_USAGE = """
     """
 
 
-@command("register_backup_definition", nargs=(16,), usage=REGISTER_USAGE)
+@command("register_backup_definition", nargs=(15, 16), usage=REGISTER_USAGE)
 def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
+    if len(args) == 15:
+        # PgBackMan 1.0 argument list: no [DBname exceptions] after [DBname].
+        args = [*args[:3], "", *args[3:]]
     if args:
         srv_text, node_text, db_text, exc_text = args[0:4]
         server_id = ctx.resolve_server(srv_text or ctx.default_backup_server())

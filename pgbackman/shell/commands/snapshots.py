@@ -70,7 +70,7 @@ def check_release(value: str) -> str | None:
 
 @command(
     "register_snapshot_definition",
-    nargs=(10,),
+    nargs=(8, 9, 10),
     usage="""
     register_snapshot_definition [SrvID|FQDN] [NodeID|FQDN] [DBname] [DBname exceptions]
                                  [AT time] [backup code] [retention period]
@@ -90,11 +90,17 @@ def check_release(value: str) -> str | None:
       [tag]            Label stored with every snapshot of this command ('' = random).
       [pg_dump/all release]  Major release of pg_dump to use: 12..18; '' = the node's.
 
+    The older forms are accepted too: 1.0 (8 arguments, no [DBname exceptions] and no
+    release, [tag] was called remarks) and 1.1 (9 arguments, no [DBname exceptions]).
+
     Example:
       register_snapshot_definition "" 1 "app1,app2" "" "2030-01-01 03:00" FULL "30 days" "" before-upgrade ""
     """,
 )
 def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
+    if len(args) in (8, 9):
+        # PgBackMan 1.0/1.1 argument lists: no [DBname exceptions]; 1.0 has no release either.
+        args = [*args[:3], "", *args[3:], *([""] if len(args) == 8 else [])]
     if args:
         srv, node, db_text, exc_text, at_text, code, ret, extra, tag, release = args
         server_id = ctx.resolve_server(srv or ctx.default_backup_server())
