@@ -75,6 +75,10 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
     SUCCEEDED rows: core.retention gives the same answer on that partial history as on the
     full one. Each row carries the definition's retention values and node, not the file
     paths (see :func:`backup_files`).
+
+    The newest SUCCEEDED rows are counted on every backup server (as the schema's retention
+    view does): after move_backup_definition the old server keeps expiring the dumps it
+    holds once the new server has newer good ones. Only this server's rows are deleted.
     """
     # Index-driven (bench/RESULTS.md): one probe per definition finds those with an expired
     # row, then per definition only its expired rows (index on def_id, finished) and its
@@ -102,13 +106,13 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
                   FROM ((SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
                            FROM backup_catalog g
                           WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
-                            AND g.backup_server_id = %(srv)s AND g.finished IS NOT NULL
+                            AND g.finished IS NOT NULL
                           ORDER BY g.finished DESC, g.bck_id DESC LIMIT d.keep)
                         UNION ALL
                         (SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
                            FROM backup_catalog g
                           WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
-                            AND g.backup_server_id = %(srv)s AND g.finished IS NULL
+                            AND g.finished IS NULL
                           ORDER BY g.bck_id DESC LIMIT d.keep)) u
                  ORDER BY u.finished DESC NULLS LAST, u.bck_id DESC
                  LIMIT d.keep) t

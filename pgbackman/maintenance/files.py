@@ -37,6 +37,11 @@ def deletion_roots(server_root: str, partitions: Iterable[str]) -> list[str]:
     return roots
 
 
+def already_gone(path: str) -> bool:
+    """An absolute path with nothing there (not even a dangling symlink): nothing to delete."""
+    return os.path.isabs(path) and not os.path.lexists(path)
+
+
 class Deleter:
     """Removes files and trees, refusing anything outside ``roots``."""
 
@@ -83,7 +88,10 @@ class Deleter:
     def remove_all(self, paths: Iterable[str]) -> tuple[int, list[str]]:
         """Delete every path; return (removed count, error messages). All paths are checked
         before any is deleted, so a refused row leaves its files untouched."""
-        paths = list(paths)
+        # An absolute path that is already gone needs no permission: refusing it would keep
+        # its row (and an error) forever, e.g. files of a deleted node's partition outside
+        # the root that the DBA removed by hand. Nothing is deleted for it either.
+        paths = [p for p in paths if not already_gone(p)]
         errors: list[str] = []
         for path in paths:
             try:

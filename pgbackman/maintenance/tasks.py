@@ -24,7 +24,7 @@ from pgbackman.core.retention import RunRow, expired_backups, snapshot_row_expir
 from pgbackman.errors import CatalogUnavailableError, LockBusyError, PgBackManError
 from pgbackman.infra import spool
 from pgbackman.infra.fsutil import UnsafePathError
-from pgbackman.maintenance.files import Deleter, job_lock, lock_path
+from pgbackman.maintenance.files import Deleter, already_gone, job_lock, lock_path
 from pgbackman.maintenance.report import PassReport, Printer
 
 log = logging.getLogger("pgbackman_maintenance")
@@ -60,6 +60,8 @@ class PassContext:
         """Dry-run line for one row; paths the real pass would refuse are said so."""
         refused = []
         for f in files:
+            if already_gone(f):
+                continue  # the real pass skips it too (nothing to delete)
             try:
                 self.deleter.check(f)
             except UnsafePathError as exc:
