@@ -53,8 +53,20 @@ def make_database(node: PgCluster, dbname: str, scale: int) -> str:
     """pgbench tables at ``scale`` + SMALL_TABLES tables of 20 rows; returns its size."""
     node.psql(f'CREATE DATABASE "{dbname}"')
     run_timed(
-        [f"{node.bindir}/pgbench", "-i", "-q", "-s", str(scale), "-h", node.host,
-         "-p", str(node.port), "-U", "postgres", dbname],
+        [
+            f"{node.bindir}/pgbench",
+            "-i",
+            "-q",
+            "-s",
+            str(scale),
+            "-h",
+            node.host,
+            "-p",
+            str(node.port),
+            "-U",
+            "postgres",
+            dbname,
+        ],
     )
     node.psql(
         f"""
@@ -81,7 +93,9 @@ def make_database(node: PgCluster, dbname: str, scale: int) -> str:
         CHECKPOINT;
         """
     )
-    return str(node.psql(f"SELECT pg_size_pretty(pg_database_size('{dbname}'))")).strip()
+    return str(
+        node.psql(f"SELECT pg_size_pretty(pg_database_size('{dbname}'))")
+    ).strip()
 
 
 def define(env: BenchEnv, node_id: int, dbname: str, extra: str) -> int:
@@ -105,24 +119,55 @@ def clear(path: Path) -> None:
 
 def run_ours(env: BenchEnv, cfg: Path, def_id: int, partition: Path) -> dict[str, Any]:
     out = env.base / "rss.json"
-    argv = [str(VENV_BIN / "python"), str(BENCH / "rss_wrap.py"), str(out), "pgbackman.programs.dump",
-            "--def-id", str(def_id), "--config", str(cfg)]
+    argv = [
+        str(VENV_BIN / "python"),
+        str(BENCH / "rss_wrap.py"),
+        str(out),
+        "pgbackman.programs.dump",
+        "--def-id",
+        str(def_id),
+        "--config",
+        str(cfg),
+    ]
     r = run_timed(argv, env.env)
     data = json.loads(out.read_text())
-    got = env.q("SELECT execution_status, error_message FROM backup_catalog WHERE def_id = %s"
-                " ORDER BY bck_id DESC LIMIT 1", (def_id,))
+    got = env.q(
+        "SELECT execution_status, error_message FROM backup_catalog WHERE def_id = %s"
+        " ORDER BY bck_id DESC LIMIT 1",
+        (def_id,),
+    )
     if not got or got[0][0] != "SUCCEEDED":
         raise RuntimeError(f"pgbackman_dump --def-id {def_id}: {got}")
     clear(partition / "dump")
-    return {"s": r.seconds, "self": data["self_maxrss_kib"], "child": data["children_maxrss_kib"]}
+    return {
+        "s": r.seconds,
+        "self": data["self_maxrss_kib"],
+        "child": data["children_maxrss_kib"],
+    }
 
 
-def bare_argvs(node: PgCluster, dbname: str, outdir: Path, jobs: int) -> list[list[str]]:
+def bare_argvs(
+    node: PgCluster, dbname: str, outdir: Path, jobs: int
+) -> list[list[str]]:
     conn = ["-h", node.host, "-p", str(node.port), "-U", "postgres", "--no-password"]
     j = ["-j", str(jobs)] if jobs > 1 else []
     return [
-        [f"{node.bindir}/pg_dump", *conn, "-Fd", *j, "-f", str(outdir / "db.dump"), dbname],
-        [f"{node.bindir}/pg_dumpall", *conn, "--roles-only", "-f", str(outdir / "roles.sql")],
+        [
+            f"{node.bindir}/pg_dump",
+            *conn,
+            "-Fd",
+            *j,
+            "-f",
+            str(outdir / "db.dump"),
+            dbname,
+        ],
+        [
+            f"{node.bindir}/pg_dumpall",
+            *conn,
+            "--roles-only",
+            "-f",
+            str(outdir / "roles.sql"),
+        ],
     ]
 
 
@@ -147,13 +192,18 @@ def run(quick: bool) -> str:
     try:
         env = setup_env(base)
         node = start_cluster(base, "node", NODE_CONF)
-        node_id = int(env.q(
-            "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'bench node')",
-            (node.port,))[0][0])
+        node_id = int(
+            env.q(
+                "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'bench node')",
+                (node.port,),
+            )[0][0]
+        )
         partition = env.root / f"pgsql_node_{node_id}"
         cfg_nocheck = base / "nocheck.conf"
         cfg_nocheck.write_text(
-            env.config_path.read_text().replace("[pgbackman_dump]\n", "[pgbackman_dump]\nread_back_check = false\n")
+            env.config_path.read_text().replace(
+                "[pgbackman_dump]\n", "[pgbackman_dump]\nread_back_check = false\n"
+            )
         )
         rows: list[str] = []
         cmds: list[str] = []
@@ -166,12 +216,16 @@ def run(quick: bool) -> str:
                 extra = "" if jobs == 1 else f"-j {jobs}"
                 def_id = define(env, node_id, db, extra)
                 ours, ours_nc, bare = [], [], []
-                for i in range(n + 1):  # the first round warms the page cache and is dropped
+                for i in range(
+                    n + 1
+                ):  # the first round warms the page cache and is dropped
                     o = run_ours(env, env.config_path, def_id, partition)
                     b = run_bare(node, db, base / "bare", jobs)
                     c = run_ours(env, cfg_nocheck, def_id, partition)
-                    log(f"dump s{scale} j{jobs} round {i}: ours {o['s']:.2f}s, no-check {c['s']:.2f}s,"
-                        f" bare {b['s']:.2f}s; python {o['self'] / 1024:.0f} MiB")
+                    log(
+                        f"dump s{scale} j{jobs} round {i}: ours {o['s']:.2f}s, no-check {c['s']:.2f}s,"
+                        f" bare {b['s']:.2f}s; python {o['self'] / 1024:.0f} MiB"
+                    )
                     if i:
                         ours.append(o)
                         bare.append(b)
@@ -190,8 +244,21 @@ def run(quick: bool) -> str:
                 )
                 if scale == scales[-1]:
                     cmds.append(f"# -j {jobs}: extra_backup_parameters '{extra}'")
-                    cmds.append(cmdline(["pgbackman_dump", "--def-id", str(def_id), "--config", "<tmp>/pgbackman.conf"]))
-                    cmds += [cmdline(a) for a in bare_argvs(node, db, Path("<tmp>/bare"), jobs)]
+                    cmds.append(
+                        cmdline(
+                            [
+                                "pgbackman_dump",
+                                "--def-id",
+                                str(def_id),
+                                "--config",
+                                "<tmp>/pgbackman.conf",
+                            ]
+                        )
+                    )
+                    cmds += [
+                        cmdline(a)
+                        for a in bare_argvs(node, db, Path("<tmp>/bare"), jobs)
+                    ]
         body = (
             "Wall time of one backup: medians of n interleaved rounds (ours, bare, ours without "
             "the check) after one warm-up round (page cache warm for both sides).\n\n"
@@ -209,7 +276,9 @@ def run(quick: bool) -> str:
         )
         return body
     finally:
-        cleanup(base, [c for c in (node, env.catalog if env else None) if c is not None])
+        cleanup(
+            base, [c for c in (node, env.catalog if env else None) if c is not None]
+        )
 
 
 def main() -> None:

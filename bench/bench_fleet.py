@@ -61,11 +61,17 @@ def crontab_lines(path: Path) -> int:
         text = path.read_text()
     except FileNotFoundError:
         return 0
-    return sum(1 for line in text.splitlines() if "--def-id" in line and not line.startswith("#"))
+    return sum(
+        1
+        for line in text.splitlines()
+        if "--def-id" in line and not line.startswith("#")
+    )
 
 
 # -- control --once ---------------------------------------------------------------------
-def bench_control_once(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, dict[str, Any]]:
+def bench_control_once(
+    env: BenchEnv, fl: fleetmod.Fleet, n: int
+) -> tuple[str, dict[str, Any]]:
     argv = [env.prog("pgbackman_control"), "--once", "--config", str(env.config_path)]
     expected = {
         int(node): int(cnt)
@@ -79,11 +85,14 @@ def bench_control_once(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, 
     runs = [run_timed(argv, env.env).seconds for _ in range(n)]
     files = sorted(env.cron_dir.glob("pgsql_node_*"))
     bad = [
-        f.name for f in files
+        f.name
+        for f in files
         if crontab_lines(f) != expected.get(int(f.name.rsplit("_", 1)[1]), 0)
     ]
     if bad or len(files) != len(fl.nodes):
-        raise RuntimeError(f"control --once wrote wrong crontab files: {bad[:5]} ({len(files)} files)")
+        raise RuntimeError(
+            f"control --once wrote wrong crontab files: {bad[:5]} ({len(files)} files)"
+        )
     total = sum(expected.values())
     med = median(runs)
     text = (
@@ -93,19 +102,36 @@ def bench_control_once(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, 
         f"| `pgbackman_control --once`, later runs ({total} job lines in {len(files)} files) | "
         f"{fmt_runs(runs)} | < {TARGETS['control_once']} s | {verdict(med, TARGETS['control_once'])} |\n"
     )
-    return text, {"cmd": cmdline(argv), "first": first, "runs": runs, "lines": total, "files": len(files)}
+    return text, {
+        "cmd": cmdline(argv),
+        "first": first,
+        "runs": runs,
+        "lines": total,
+        "files": len(files),
+    }
 
 
 # -- daemon latency ---------------------------------------------------------------------
-def bench_latency(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, dict[str, Any]]:
-    argv = [env.prog("pgbackman_control"), "--foreground", "--config", str(env.config_path)]
-    proc = subprocess.Popen(argv, env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def bench_latency(
+    env: BenchEnv, fl: fleetmod.Fleet, n: int
+) -> tuple[str, dict[str, Any]]:
+    argv = [
+        env.prog("pgbackman_control"),
+        "--foreground",
+        "--config",
+        str(env.config_path),
+    ]
+    proc = subprocess.Popen(
+        argv, env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     lat: list[float] = []
     try:
         # Wait for the daemon's initial full resync (it logs a line when done), then a bit more.
         logf = env.base / "pgbackman.log"
         deadline = time.monotonic() + 120
-        while "Connected to the catalog" not in (logf.read_text() if logf.exists() else ""):
+        while "Connected to the catalog" not in (
+            logf.read_text() if logf.exists() else ""
+        ):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pgbackman_control --foreground did not start")
             time.sleep(0.05)
@@ -134,7 +160,9 @@ def bench_latency(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, dict[
                     except FileNotFoundError:
                         pass
                     if time.monotonic() - t0 > 30:
-                        raise RuntimeError(f"crontab of node {node_id} not rewritten in 30 s")
+                        raise RuntimeError(
+                            f"crontab of node {node_id} not rewritten in 30 s"
+                        )
                     time.sleep(0.01)
                 if i > 0:  # the first one is a warm-up
                     lat.append(time.monotonic() - t0)
@@ -153,15 +181,16 @@ def bench_latency(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, dict[
 
 
 # -- shell ------------------------------------------------------------------------------
-def shell_case(env: BenchEnv, command: str, n: int, label: str, extra: tuple[str, ...] = ()
-               ) -> tuple[str, dict[str, Any]]:
+def shell_case(
+    env: BenchEnv, command: str, n: int, label: str, extra: tuple[str, ...] = ()
+) -> tuple[str, dict[str, Any]]:
     argv = [env.prog("pgbackman"), *extra, "-C", command]
     r = run_timed(argv, env.env)  # warm-up (page cache, catalog buffers)
     runs = [run_timed(argv, env.env).seconds for _ in range(n)]
     out = r.stdout
     med = median(runs)
     text = (
-        f"| {label} (`pgbackman {' '.join(extra) + ' ' if extra else ''}-C \"{command}\"`): "
+        f'| {label} (`pgbackman {" ".join(extra) + " " if extra else ""}-C "{command}"`): '
         f"{len(out.splitlines())} lines, {len(out) / 1024:.0f} KiB of output | {fmt_runs(runs)} | "
         f"< {TARGETS['shell']} s | {verdict(med, TARGETS['shell'])} |\n"
     )
@@ -171,11 +200,26 @@ def shell_case(env: BenchEnv, command: str, n: int, label: str, extra: tuple[str
 def python_baselines(env: BenchEnv, n: int) -> str:
     py = env.prog("python")
     bare = [run_timed([py, "-c", "pass"], env.env).seconds for _ in range(n)]
-    imp = [run_timed([py, "-c", "import pgbackman.programs.cli"], env.env).seconds for _ in range(n)]
+    imp = [
+        run_timed([py, "-c", "import pgbackman.programs.cli"], env.env).seconds
+        for _ in range(n)
+    ]
     psql = [
         run_timed(
-            [f"{env.catalog.bindir}/psql", "-X", "-h", env.catalog.host, "-p", str(env.catalog.port),
-             "-U", "postgres", "-d", "pgbackman", "-c", "SELECT * FROM show_backup_servers"],
+            [
+                f"{env.catalog.bindir}/psql",
+                "-X",
+                "-h",
+                env.catalog.host,
+                "-p",
+                str(env.catalog.port),
+                "-U",
+                "postgres",
+                "-d",
+                "pgbackman",
+                "-c",
+                "SELECT * FROM show_backup_servers",
+            ],
             env.env,
         ).seconds
         for _ in range(n)
@@ -189,7 +233,10 @@ def python_baselines(env: BenchEnv, n: int) -> str:
 
 def importtime_top(env: BenchEnv, k: int = 12) -> str:
     """The most expensive imports (cumulative us) of the shell's entry module."""
-    r = run_timed([env.prog("python"), "-X", "importtime", "-c", "import pgbackman.programs.cli"], env.env)
+    r = run_timed(
+        [env.prog("python"), "-X", "importtime", "-c", "import pgbackman.programs.cli"],
+        env.env,
+    )
     rows = []
     total = 0
     for line in r.stderr.decode().splitlines():
@@ -202,9 +249,12 @@ def importtime_top(env: BenchEnv, k: int = 12) -> str:
         if depth <= 2:
             rows.append((int(m.group(2)), m.group(4)))
     rows.sort(reverse=True)
-    out = [f"`python -X importtime -c 'import pgbackman.programs.cli'`: {total / 1000:.0f} ms in total "
-           "(one run; cumulative time of the heaviest top-level imports):\n",
-           "| module | cumulative |", "|---|---:|"]
+    out = [
+        f"`python -X importtime -c 'import pgbackman.programs.cli'`: {total / 1000:.0f} ms in total "
+        "(one run; cumulative time of the heaviest top-level imports):\n",
+        "| module | cumulative |",
+        "|---|---:|",
+    ]
     out += [f"| {name} | {us / 1000:.1f} ms |" for us, name in rows[:k]]
     return "\n".join(out) + "\n"
 
@@ -213,7 +263,9 @@ def importtime_top(env: BenchEnv, k: int = 12) -> str:
 def clone_db(env: BenchEnv, name: str) -> Path:
     env.catalog.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     env.catalog.psql(f"CREATE DATABASE {name} TEMPLATE pgbackman")
-    env.catalog.psql(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO pgbackman_role_rw")
+    env.catalog.psql(
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO pgbackman_role_rw"
+    )
     # Nodes STOPPED in the copy: the dropped-database task would otherwise try to connect to
     # 200 hosts that do not exist (its cost is one connection per RUNNING node).
     env.catalog.query("UPDATE pgsql_node SET status = 'STOPPED'", dbname=name)
@@ -247,19 +299,34 @@ def decision_in_process(cfg_path: Path) -> tuple[float, float, int, int]:
         for _def_id, group in groupby(rows, key=lambda r: r["def_id"]):
             history = list(group)
             first = history[0]
-            expired += len(expired_backups(
-                [RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"])) for r in history],
-                first["retention_period"], first["retention_redundancy"], now,
-            ))
+            expired += len(
+                expired_backups(
+                    [
+                        RunRow(
+                            int(r["bck_id"]), r["finished"], str(r["execution_status"])
+                        )
+                        for r in history
+                    ],
+                    first["retention_period"],
+                    first["retention_redundancy"],
+                    now,
+                )
+            )
         t2 = time.monotonic()
     finally:
         cat.close()
     return t1 - t0, t2 - t1, len(rows), expired
 
 
-def bench_maintenance(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, dict[str, Any]]:
-    measured_rows = int(env.q("SELECT count(*) FROM backup_catalog WHERE backup_server_id = %s",
-                              (env.server_id,))[0][0])
+def bench_maintenance(
+    env: BenchEnv, fl: fleetmod.Fleet, n: int
+) -> tuple[str, dict[str, Any]]:
+    measured_rows = int(
+        env.q(
+            "SELECT count(*) FROM backup_catalog WHERE backup_server_id = %s",
+            (env.server_id,),
+        )[0][0]
+    )
     dry, once, q_s, d_s = [], [], [], []
     deleted = cand = 0
     for i in range(n):
@@ -270,20 +337,37 @@ def bench_maintenance(env: BenchEnv, fl: fleetmod.Fleet, n: int) -> tuple[str, d
         qs, ds, cand, exp = decision_in_process(cfg)
         q_s.append(qs)
         d_s.append(ds)
-        argv_dry = [env.prog("pgbackman_maintenance"), "--dry-run", "--config", str(cfg)]
+        argv_dry = [
+            env.prog("pgbackman_maintenance"),
+            "--dry-run",
+            "--config",
+            str(cfg),
+        ]
         r = run_timed(argv_dry, env.env)
         dry.append(r.seconds)
-        would = sum(1 for line in r.stdout.decode().splitlines() if line.startswith("WOULD DELETE backup"))
+        would = sum(
+            1
+            for line in r.stdout.decode().splitlines()
+            if line.startswith("WOULD DELETE backup")
+        )
         argv_once = [env.prog("pgbackman_maintenance"), "--once", "--config", str(cfg)]
-        before = int(env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0])
+        before = int(
+            env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0]
+        )
         once.append(run_timed(argv_once, env.env).seconds)
-        after = int(env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0])
+        after = int(
+            env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0]
+        )
         deleted = before - after
         if deleted != exp or would != exp:
-            raise RuntimeError(f"maintenance deleted {deleted}, dry run said {would}, decision {exp}")
+            raise RuntimeError(
+                f"maintenance deleted {deleted}, dry run said {would}, decision {exp}"
+            )
         left = sum(1 for p in paths if os.path.exists(p))
-        log(f"maintenance run {i}: decision {qs:.2f}+{ds:.2f}s, dry {dry[-1]:.2f}s, once {once[-1]:.2f}s,"
-            f" deleted {deleted} rows, {len(paths) - left} of {len(paths)} files")
+        log(
+            f"maintenance run {i}: decision {qs:.2f}+{ds:.2f}s, dry {dry[-1]:.2f}s, once {once[-1]:.2f}s,"
+            f" deleted {deleted} rows, {len(paths) - left} of {len(paths)} files"
+        )
         env.catalog.psql(f"DROP DATABASE {name} WITH (FORCE)")
     per_row = (median(once) - median(dry)) / max(deleted, 1) * 1000
     text = (
@@ -306,7 +390,11 @@ def run(quick: bool) -> str:
     base = make_base()
     env = None
     try:
-        env = setup_env(base, catalog_conf="shared_buffers = 256MB\nwork_mem = 32MB\n", log_level="INFO")
+        env = setup_env(
+            base,
+            catalog_conf="shared_buffers = 256MB\nwork_mem = 32MB\n",
+            log_level="INFO",
+        )
         t0 = time.monotonic()
         fl = fleetmod.build(env, nodes=nodes, definitions=defs, rows_per_def=per_def)
         load_s = time.monotonic() - t0
@@ -320,32 +408,64 @@ def run(quick: bool) -> str:
         log("daemon latency")
         t, info = bench_latency(env, fl, n_fast)
         parts.append(t)
-        cmds.append(info["cmd"] + "   # then UPDATE backup_definition SET minutes_cron = ... WHERE def_id = ...")
+        cmds.append(
+            info["cmd"]
+            + "   # then UPDATE backup_definition SET minutes_cron = ... WHERE def_id = ..."
+        )
         log("shell")
         node = fl.nodes[0]
-        db = env.q("SELECT dbname FROM backup_definition WHERE backup_server_id = %s AND pgsql_node_id = %s"
-                   " ORDER BY def_id LIMIT 1", (env.server_id, node))[0][0]
+        db = env.q(
+            "SELECT dbname FROM backup_definition WHERE backup_server_id = %s AND pgsql_node_id = %s"
+            " ORDER BY def_id LIMIT 1",
+            (env.server_id, node),
+        )[0][0]
         shell_parts = []
         for command, label in (
-            (f"show_backup_catalog {SERVER_FQDN} {node} {db} all all", "show_backup_catalog, one node and database"),
-            ("show_backup_definitions all all all", "show_backup_definitions, every definition"),
+            (
+                f"show_backup_catalog {SERVER_FQDN} {node} {db} all all",
+                "show_backup_catalog, one node and database",
+            ),
+            (
+                "show_backup_definitions all all all",
+                "show_backup_definitions, every definition",
+            ),
             ("show_backup_servers", "Shell start-up: show_backup_servers"),
         ):
             t, info = shell_case(env, command, n_fast, label)
             shell_parts.append(t)
             cmds.append(info["cmd"])
-        t, info = shell_case(env, "show_backup_definitions all all all", n_fast,
-                             "show_backup_definitions, every definition, CSV", ("-o", "csv"))
+        t, info = shell_case(
+            env,
+            "show_backup_definitions all all all",
+            n_fast,
+            "show_backup_definitions, every definition, CSV",
+            ("-o", "csv"),
+        )
         shell_parts.append(t)
         shell_parts.append(python_baselines(env, n_fast))
         imports = importtime_top(env)
         log("maintenance")
         t, info = bench_maintenance(env, fl, n_slow)
         parts.append(t)
-        cmds.append(cmdline([env.prog("pgbackman_maintenance"), "--dry-run", "--config", "<copy>.conf"]))
-        cmds.append(cmdline([env.prog("pgbackman_maintenance"), "--once", "--config", "<copy>.conf"]))
-        servers_share = env.q("SELECT count(*) FROM backup_definition WHERE backup_server_id = %s",
-                              (env.server_id,))[0][0]
+        cmds.append(
+            cmdline(
+                [
+                    env.prog("pgbackman_maintenance"),
+                    "--dry-run",
+                    "--config",
+                    "<copy>.conf",
+                ]
+            )
+        )
+        cmds.append(
+            cmdline(
+                [env.prog("pgbackman_maintenance"), "--once", "--config", "<copy>.conf"]
+            )
+        )
+        servers_share = env.q(
+            "SELECT count(*) FROM backup_definition WHERE backup_server_id = %s",
+            (env.server_id,),
+        )[0][0]
         head = (
             f"Catalog: {len(fl.servers)} backup servers, {len(fl.nodes)} PgSQL nodes, {fl.definitions} backup "
             f"definitions ({servers_share} on the measured server {SERVER_FQDN}), {fl.rows} backup_catalog "

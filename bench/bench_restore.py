@@ -44,7 +44,9 @@ from common import (  # noqa: E402
 from support.pgcluster import PgCluster  # noqa: E402
 
 
-def restore_def(env: BenchEnv, node_id: int, bck_id: int, target: str, extra: str) -> int:
+def restore_def(
+    env: BenchEnv, node_id: int, bck_id: int, target: str, extra: str
+) -> int:
     rows = env.q(
         "SELECT register_restore_definition(now(), %s, %s, %s, %s, NULL, %s, %s)",
         (env.server_id, node_id, bck_id, target, extra, ["app_owner", "app_ro"]),
@@ -56,28 +58,55 @@ def drop(node: PgCluster, dbname: str) -> None:
     node.psql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def run_ours(env: BenchEnv, node: PgCluster, node_id: int, bck_id: int, target: str, extra: str
-             ) -> dict[str, Any]:
+def run_ours(
+    env: BenchEnv, node: PgCluster, node_id: int, bck_id: int, target: str, extra: str
+) -> dict[str, Any]:
     rdef = restore_def(env, node_id, bck_id, target, extra)
     out = env.base / "rss.json"
-    argv = [str(VENV_BIN / "python"), str(BENCH / "rss_wrap.py"), str(out), "pgbackman.programs.restore",
-            "--restore-def", str(rdef), "--config", str(env.config_path)]
+    argv = [
+        str(VENV_BIN / "python"),
+        str(BENCH / "rss_wrap.py"),
+        str(out),
+        "pgbackman.programs.restore",
+        "--restore-def",
+        str(rdef),
+        "--config",
+        str(env.config_path),
+    ]
     r = run_timed(argv, env.env)
-    got = env.q("SELECT execution_status, error_message FROM restore_catalog WHERE restore_def = %s", (rdef,))
+    got = env.q(
+        "SELECT execution_status, error_message FROM restore_catalog WHERE restore_def = %s",
+        (rdef,),
+    )
     if not got or got[0][0] != "SUCCEEDED":
         raise RuntimeError(f"pgbackman_restore --restore-def {rdef}: {got}")
     n = int(node.query("SELECT count(*) FROM pgbench_accounts", dbname=target)[0][0])
     drop(node, target)
     data = json.loads(out.read_text())
-    return {"s": r.seconds, "self": data["self_maxrss_kib"], "child": data["children_maxrss_kib"], "rows": n}
+    return {
+        "s": r.seconds,
+        "self": data["self_maxrss_kib"],
+        "child": data["children_maxrss_kib"],
+        "rows": n,
+    }
 
 
-def bare_argvs(node: PgCluster, target: str, dump_dir: str, jobs: int) -> list[list[str]]:
+def bare_argvs(
+    node: PgCluster, target: str, dump_dir: str, jobs: int
+) -> list[list[str]]:
     conn = ["-h", node.host, "-p", str(node.port), "-U", "postgres", "--no-password"]
     j = ["-j", str(jobs)] if jobs > 1 else []
     return [
         [f"{node.bindir}/createdb", *conn, "-T", "template0", target],
-        [f"{node.bindir}/pg_restore", *conn, "--exit-on-error", *j, "-d", target, dump_dir],
+        [
+            f"{node.bindir}/pg_restore",
+            *conn,
+            "--exit-on-error",
+            *j,
+            "-d",
+            target,
+            dump_dir,
+        ],
     ]
 
 
@@ -99,18 +128,30 @@ def run(quick: bool) -> str:
     try:
         env = setup_env(base)
         node = start_cluster(base, "node", NODE_CONF)
-        node_id = int(env.q(
-            "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'bench node')",
-            (node.port,))[0][0])
+        node_id = int(
+            env.q(
+                "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'bench node')",
+                (node.port,),
+            )[0][0]
+        )
         db = f"pgbench_s{scale}"
         log(f"restore: creating {db}")
         size = make_database(node, db, scale)
         def_id = define(env, node_id, db, "")
-        run_timed([str(VENV_BIN / "pgbackman_dump"), "--def-id", str(def_id), "--config", str(env.config_path)],
-                  env.env)
+        run_timed(
+            [
+                str(VENV_BIN / "pgbackman_dump"),
+                "--def-id",
+                str(def_id),
+                "--config",
+                str(env.config_path),
+            ],
+            env.env,
+        )
         bck_id, dump_dir = env.q(
             "SELECT bck_id, pg_dump_file FROM backup_catalog WHERE def_id = %s AND execution_status = 'SUCCEEDED'",
-            (def_id,))[0]
+            (def_id,),
+        )[0]
         rows, mem, cmds = [], [], []
         for jobs in (1, 2):
             extra = "" if jobs == 1 else f"-j {jobs}"
@@ -118,33 +159,57 @@ def run(quick: bool) -> str:
             for i in range(n + 1):  # round 0 warms the page cache and is dropped
                 o = run_ours(env, node, node_id, bck_id, f"r_ours_{jobs}_{i}", extra)
                 b = run_bare(node, f"r_bare_{jobs}_{i}", dump_dir, jobs)
-                log(f"restore j{jobs} round {i}: ours {o['s']:.2f}s, bare {b['s']:.2f}s;"
-                    f" python {o['self'] / 1024:.0f} MiB")
+                log(
+                    f"restore j{jobs} round {i}: ours {o['s']:.2f}s, bare {b['s']:.2f}s;"
+                    f" python {o['self'] / 1024:.0f} MiB"
+                )
                 if i:
                     ours.append(o)
                     bare.append(b)
             mo, mb = median([x["s"] for x in ours]), median([x["s"] for x in bare])
             label = f"-s {scale} ({size}, +{SMALL_TABLES} tables), -j {jobs}"
-            rows.append(f"| {label} | {fmt_runs([x['s'] for x in bare])} | {fmt_runs([x['s'] for x in ours])} | "
-                        f"**{mo / mb:.2f}** |")
-            mem.append(f"| {label} | {fmt_mib(max(x['self'] for x in ours))} | "
-                       f"{fmt_mib(max(x['child'] for x in bare))} |")
+            rows.append(
+                f"| {label} | {fmt_runs([x['s'] for x in bare])} | {fmt_runs([x['s'] for x in ours])} | "
+                f"**{mo / mb:.2f}** |"
+            )
+            mem.append(
+                f"| {label} | {fmt_mib(max(x['self'] for x in ours))} | "
+                f"{fmt_mib(max(x['child'] for x in bare))} |"
+            )
             cmds.append(f"# -j {jobs}: extra_restore_parameters '{extra}'")
-            cmds.append(cmdline(["pgbackman_restore", "--restore-def", "<N>", "--config", "<tmp>/pgbackman.conf"]))
-            cmds += [cmdline(a) for a in bare_argvs(node, "<target>", "<dump dir>", jobs)]
+            cmds.append(
+                cmdline(
+                    [
+                        "pgbackman_restore",
+                        "--restore-def",
+                        "<N>",
+                        "--config",
+                        "<tmp>/pgbackman.conf",
+                    ]
+                )
+            )
+            cmds += [
+                cmdline(a) for a in bare_argvs(node, "<target>", "<dump dir>", jobs)
+            ]
         return (
             f"Restore of one FULL backup into a new database of the same cluster, medians of {n} "
             "interleaved rounds after one warm-up round.\n\n"
             "| database | bare createdb + pg_restore | pgbackman_restore | ratio |\n|---|---|---|---|\n"
-            + "\n".join(rows) + "\n\n"
+            + "\n".join(rows)
+            + "\n\n"
             "Peak RSS: pgbackman_restore = the Python process itself (VmHWM, bench/rss_wrap.py; children "
             "excluded); pg_restore = the larger of createdb / pg_restore in the bare runs "
             "(/usr/bin/time).\n\n"
             "| database | pgbackman_restore (Python) | pg_restore |\n|---|---|---|\n"
-            + "\n".join(mem) + "\n\nCommand lines:\n\n```\n" + "\n".join(cmds) + "\n```\n"
+            + "\n".join(mem)
+            + "\n\nCommand lines:\n\n```\n"
+            + "\n".join(cmds)
+            + "\n```\n"
         )
     finally:
-        cleanup(base, [c for c in (node, env.catalog if env else None) if c is not None])
+        cleanup(
+            base, [c for c in (node, env.catalog if env else None) if c is not None]
+        )
 
 
 def main() -> None:

@@ -69,7 +69,9 @@ class Run:
     argv: list[str]
     seconds: float
     returncode: int
-    maxrss_kib: int  # peak RSS of the process (and its waited-for descendants: see wait4(2))
+    maxrss_kib: (
+        int  # peak RSS of the process (and its waited-for descendants: see wait4(2))
+    )
     stdout: bytes = b""
     stderr: bytes = b""
 
@@ -115,7 +117,9 @@ def time_v(argv: Sequence[str]) -> list[str]:
     A C parent matters: a child forked from a Python process is charged the Python image's
     pages in its ru_maxrss (they are resident at the fork), so wait4 from here would report
     the bench's own ~25 MiB for a small pg_dump."""
-    if not os.path.exists(TIME):  # Debian package "time"; without it wait4's (upper) figure
+    if not os.path.exists(
+        TIME
+    ):  # Debian package "time"; without it wait4's (upper) figure
         return list(argv)
     return [TIME, "-f", "%M", *argv]
 
@@ -149,7 +153,9 @@ def machine_info(pg_bindir: str) -> dict[str, str]:
                     break
     except OSError:
         pass
-    pgv = subprocess.run([f"{pg_bindir}/postgres", "--version"], capture_output=True, text=True).stdout.strip()
+    pgv = subprocess.run(
+        [f"{pg_bindir}/postgres", "--version"], capture_output=True, text=True
+    ).stdout.strip()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "nproc": str(os.cpu_count()),
@@ -187,7 +193,9 @@ class BenchEnv:
 
     def q(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Superuser query on the catalog (set-up only, never a measured path)."""
-        rows: list[tuple[Any, ...]] = self.catalog.query(sql, params, dbname=self.dbname)
+        rows: list[tuple[Any, ...]] = self.catalog.query(
+            sql, params, dbname=self.dbname
+        )
         return rows
 
     def su(self, sql: str) -> str:
@@ -219,7 +227,10 @@ def setup_env(base: Path, catalog_conf: str = "", log_level: str = "INFO") -> Be
     write_config(
         cfg,
         {
-            "backup_server": {"backup_server": SERVER_FQDN, "root_backup_partition": str(root)},
+            "backup_server": {
+                "backup_server": SERVER_FQDN,
+                "root_backup_partition": str(root),
+            },
             "pgbackman_database": {
                 "host": catalog.host,
                 "port": catalog.port,
@@ -229,9 +240,15 @@ def setup_env(base: Path, catalog_conf: str = "", log_level: str = "INFO") -> Be
                 "connect_timeout": 5,
             },
             "pgbackman_dump": {"tmp_dir": str(base)},
-            "pgbackman_maintenance": {"maintenance_interval": 60, "pidfile": str(base / "maint.pid")},
+            "pgbackman_maintenance": {
+                "maintenance_interval": 60,
+                "pidfile": str(base / "maint.pid"),
+            },
             "pgbackman_control": {"pidfile": str(base / "control.pid")},
-            "logging": {"log_level": log_level, "log_file": str(base / "pgbackman.log")},
+            "logging": {
+                "log_level": log_level,
+                "log_file": str(base / "pgbackman.log"),
+            },
         },
     )
 
@@ -248,7 +265,10 @@ def setup_env(base: Path, catalog_conf: str = "", log_level: str = "INFO") -> Be
         ("pgbackman_restore", str(VENV_BIN / "pgbackman_restore")),
         ("backup_user", "root"),  # the bench runs as root, like the tests
     ):
-        q("UPDATE backup_server_default_config SET value = %s WHERE parameter = %s", (value, param))
+        q(
+            "UPDATE backup_server_default_config SET value = %s WHERE parameter = %s",
+            (value, param),
+        )
     q(
         "UPDATE pgsql_node_default_config SET value = %s WHERE parameter = 'pgnode_backup_partition'",
         (f"{root}/pgsql_node_%%pgnode%%",),

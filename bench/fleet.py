@@ -39,7 +39,12 @@ def build(env: BenchEnv, *, nodes: int, definitions: int, rows_per_def: int) -> 
     servers = [env.server_id]
     for name in ("backup02", "backup03"):
         servers.append(
-            int(q("SELECT register_backup_server(%s, %s, 'RUNNING', '')", (name, SERVER_DOMAIN))[0][0])
+            int(
+                q(
+                    "SELECT register_backup_server(%s, %s, 'RUNNING', '')",
+                    (name, SERVER_DOMAIN),
+                )[0][0]
+            )
         )
     log(f"fleet: {nodes} nodes")
     node_ids = [
@@ -66,8 +71,14 @@ def build(env: BenchEnv, *, nodes: int, definitions: int, rows_per_def: int) -> 
                'bench'
           FROM generate_series(1, %(defs)s) g
         """.replace("g % 10", "g %% 10"),
-        {"s1": servers[0], "s2": servers[1], "s3": servers[2], "nodes": node_ids,
-         "n": nodes, "defs": definitions},
+        {
+            "s1": servers[0],
+            "s2": servers[1],
+            "s3": servers[2],
+            "nodes": node_ids,
+            "n": nodes,
+            "defs": definitions,
+        },
     )
     log(f"fleet: {definitions * rows_per_def} backup_catalog rows")
     # Row triggers (alerts) and FK checks are skipped for this bulk load only: the rows are

@@ -35,7 +35,9 @@ def main() -> int:
         data = {
             "self_maxrss_kib": vm_hwm_kib(),
             "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "children_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            "children_maxrss_kib": resource.getrusage(
+                resource.RUSAGE_CHILDREN
+            ).ru_maxrss,
             "rc": rc,
         }
         with open(out, "w", encoding="utf-8") as fh:

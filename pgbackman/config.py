@@ -53,7 +53,9 @@ class DatabaseConfig:
 class DumpConfig:
     tmp_dir: str = "/tmp"
     pause_recovery_process_on_slave: bool = False
-    read_back_check: bool = True  # pg_restore -f /dev/null of every dump before SUCCEEDED
+    read_back_check: bool = (
+        True  # pg_restore -f /dev/null of every dump before SUCCEEDED
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,9 @@ def find_config_file(explicit: str | None = None) -> Path | None:
     if explicit:
         p = Path(explicit)
         if not p.is_file():
-            raise ConfigError(f"Configuration file {explicit} does not exist or is not a file")
+            raise ConfigError(
+                f"Configuration file {explicit} does not exist or is not a file"
+            )
         return p
     env = os.environ.get("PGBACKMAN_CONFIG")
     if env:
@@ -156,7 +160,9 @@ def _convert(section: str, key: str, raw: str, default: Any) -> Any:
         try:
             value = int(raw)
         except ValueError:
-            raise ConfigError(f"Configuration {where} = {raw!r}: expected an integer") from None
+            raise ConfigError(
+                f"Configuration {where} = {raw!r}: expected an integer"
+            ) from None
         if value < 0 or (key == "port" and not 0 < value < 65536):
             raise ConfigError(f"Configuration {where} = {raw!r}: out of range")
         return value
@@ -189,7 +195,9 @@ def parse_config_file(path: Path) -> Config:
         kwargs: dict[str, Any] = {}
         for key, raw in parser.items(section):
             if key not in known:
-                raise ConfigError(f"Configuration file {path}: unknown key [{section}] {key}")
+                raise ConfigError(
+                    f"Configuration file {path}: unknown key [{section}] {key}"
+                )
             kwargs[key] = _convert(section, key, raw, getattr(defaults, key))
         values[attr] = klass(**kwargs)
 
@@ -210,6 +218,10 @@ def _validate(cfg: Config) -> None:
             "Configuration [output] default_output_format: expected table, csv or json"
         )
     if cfg.database.pg_connect_retry_interval < 1:
-        raise ConfigError("Configuration [pgbackman_database] pg_connect_retry_interval must be >= 1")
+        raise ConfigError(
+            "Configuration [pgbackman_database] pg_connect_retry_interval must be >= 1"
+        )
     if cfg.maintenance.maintenance_interval < 1:
-        raise ConfigError("Configuration [pgbackman_maintenance] maintenance_interval must be >= 1")
+        raise ConfigError(
+            "Configuration [pgbackman_maintenance] maintenance_interval must be >= 1"
+        )

@@ -45,8 +45,11 @@ class _PrivateLogFileHandler(logging.handlers.WatchedFileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         try:
-            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                         LOG_FILE_MODE)
+            fd = os.open(
+                self.baseFilename,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                LOG_FILE_MODE,
+            )
         except FileExistsError:
             pass
         else:

@@ -103,7 +103,9 @@ def render() -> str:
     leftovers = sorted(n for n in grouped if n not in titles)
 
     out = [HEADER]
-    sections: list[tuple[str, list[str]]] = [(titles[n], sorted(grouped[n])) for n in order]
+    sections: list[tuple[str, list[str]]] = [
+        (titles[n], sorted(grouped[n])) for n in order
+    ]
     if leftovers:
         sections.append((OTHER_GROUP, sorted(c for n in leftovers for c in grouped[n])))
 
@@ -123,8 +125,12 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate docs/commands.rst")
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--check", action="store_true", help="exit 1 if docs/commands.rst is stale")
-    group.add_argument("--stdout", action="store_true", help="print instead of writing the file")
+    group.add_argument(
+        "--check", action="store_true", help="exit 1 if docs/commands.rst is stale"
+    )
+    group.add_argument(
+        "--stdout", action="store_true", help="print instead of writing the file"
+    )
     args = parser.parse_args(argv)
 
     text = render()
@@ -134,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if current != text:
-            print(f"{OUTPUT} is out of date: run scripts/gen_command_reference.py", file=sys.stderr)
+            print(
+                f"{OUTPUT} is out of date: run scripts/gen_command_reference.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     OUTPUT.write_text(text, encoding="utf-8")

@@ -42,7 +42,9 @@ def _start_cluster(base: Path, name: str) -> PgCluster:
     try:
         bindir = find_bindir()
     except RuntimeError as exc:
-        pytest.fail(f"PostgreSQL is required for the test-suite: {exc} (run `make test`)")
+        pytest.fail(
+            f"PostgreSQL is required for the test-suite: {exc} (run `make test`)"
+        )
     return PgCluster(base, name, bindir).init().start()
 
 
@@ -119,7 +121,9 @@ class PgbEnv:
             from pgbackman.catalog.connection import Catalog
             from pgbackman.config import Config
 
-            self._cat = Catalog(Config.load(str(self.config_path)).database, "pgbackman_tests")
+            self._cat = Catalog(
+                Config.load(str(self.config_path)).database, "pgbackman_tests"
+            )
         return self._cat
 
     def su(self, sql: str) -> str:
@@ -133,7 +137,14 @@ class PgbEnv:
         """Register ``cluster`` as a PgSQL node (hostname 127 + domain 0.0.1 = 127.0.0.1)."""
         rows = self.su_query(
             "SELECT register_pgsql_node(%s, %s, %s, %s, %s, %s)",
-            ("127", "0.0.1", cluster.port, "postgres", status, f"test node {cluster.name}"),
+            (
+                "127",
+                "0.0.1",
+                cluster.port,
+                "postgres",
+                status,
+                f"test node {cluster.name}",
+            ),
         )
         return int(rows[0][0])
 
@@ -148,7 +159,9 @@ def write_config(path: Path, values: dict[str, dict[str, Any]]) -> None:
 
 
 @pytest.fixture
-def pgb_env(catalog_cluster: PgCluster, catalog_db: str, tmp_path: Path) -> Iterator[PgbEnv]:
+def pgb_env(
+    catalog_cluster: PgCluster, catalog_db: str, tmp_path: Path
+) -> Iterator[PgbEnv]:
     """A catalog clone with this host registered as backup server, and a config file for it."""
     os.chmod(tmp_path, 0o755)
     root = tmp_path / "srv"
@@ -174,7 +187,10 @@ def pgb_env(catalog_cluster: PgCluster, catalog_db: str, tmp_path: Path) -> Iter
             "pgbackman_dump": {"tmp_dir": str(tmp_path)},
             "pgbackman_maintenance": {"maintenance_interval": 1},
             "pgbackman_control": {"pidfile": str(tmp_path / "control.pid")},
-            "logging": {"log_level": "DEBUG", "log_file": str(tmp_path / "pgbackman.log")},
+            "logging": {
+                "log_level": "DEBUG",
+                "log_file": str(tmp_path / "pgbackman.log"),
+            },
         },
     )
     q = lambda sql, params=None: catalog_cluster.query(sql, params, dbname=catalog_db)  # noqa: E731
@@ -189,7 +205,10 @@ def pgb_env(catalog_cluster: PgCluster, catalog_db: str, tmp_path: Path) -> Iter
         # Tests run as root: jobs run as root too (production default: pgbackman).
         ("backup_user", "root"),
     ):
-        q("UPDATE backup_server_default_config SET value = %s WHERE parameter = %s", (value, param))
+        q(
+            "UPDATE backup_server_default_config SET value = %s WHERE parameter = %s",
+            (value, param),
+        )
     q(
         "UPDATE pgsql_node_default_config SET value = %s WHERE parameter = 'pgnode_backup_partition'",
         (f"{root}/pgsql_node_%%pgnode%%",),

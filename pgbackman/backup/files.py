@@ -83,7 +83,9 @@ def manifest_lines(staging: Path, items: list[str]) -> list[str]:
             for dirpath, _dirs, files in os.walk(p):
                 for f in files:
                     fp = Path(dirpath) / f
-                    lines.append(f"{sha256_file(fp)}  {fp.relative_to(staging).as_posix()}")
+                    lines.append(
+                        f"{sha256_file(fp)}  {fp.relative_to(staging).as_posix()}"
+                    )
         else:
             lines.append(f"{sha256_file(p)}  {name}")
     return sorted(lines, key=lambda line: line[66:])
@@ -107,7 +109,9 @@ def verify_manifest(dump_dir: Path, manifest_name: str) -> list[str]:
     return bad
 
 
-def commit(staging: Path, dump_dir: Path, items: list[str], manifest_name: str) -> list[Path]:
+def commit(
+    staging: Path, dump_dir: Path, items: list[str], manifest_name: str
+) -> list[Path]:
     """Rename ``items`` then the manifest from ``staging`` into ``dump_dir``.
 
     On failure the items already renamed are removed again (nothing half-committed stays

@@ -171,7 +171,9 @@ def render_roles_sql(
     keep = set(roles) if roles is not None else None
     selected = [r for r in g.roles if keep is None or r.name in keep or r.predefined]
     names = {r.name for r in selected}
-    when = (generated or _dt.datetime.now(_dt.timezone.utc)).isoformat(timespec="seconds")
+    when = (generated or _dt.datetime.now(_dt.timezone.utc)).isoformat(
+        timespec="seconds"
+    )
     out = [
         "-- PgBackMan",
         f"-- Roles needed by database {g.database.name!r} on {node} "
@@ -189,7 +191,9 @@ def render_roles_sql(
             qn, qv = render_setting(s)
             stmts.append(f"ALTER ROLE {quote_ident(r.name)} SET {qn} TO {qv};")
         if r.comment is not None:
-            stmts.append(f"COMMENT ON ROLE {quote_ident(r.name)} IS {quote_literal(r.comment)};")
+            stmts.append(
+                f"COMMENT ON ROLE {quote_ident(r.name)} IS {quote_literal(r.comment)};"
+            )
         check = quote_literal(r.name)
         body = "\n    ".join(stmts)
         tag = _dollar_tag(body, check)
@@ -236,7 +240,9 @@ def render_dbconfig_sql(
 ) -> str:
     """The DBCONFIG psql script (see module docstring)."""
     d = g.database
-    when = (generated or _dt.datetime.now(_dt.timezone.utc)).isoformat(timespec="seconds")
+    when = (generated or _dt.datetime.now(_dt.timezone.utc)).isoformat(
+        timespec="seconds"
+    )
     target = ':"target_db"'
     out = [
         "-- PgBackMan",
@@ -258,8 +264,10 @@ def render_dbconfig_sql(
         "WHERE datname = :'target_db') AS pgbackman_create_db \\gset",
         "\\if :pgbackman_create_db",
     ]
-    create = [f"CREATE DATABASE {target} WITH TEMPLATE = template0",
-              f"ENCODING = {quote_literal(d.encoding)}"]
+    create = [
+        f"CREATE DATABASE {target} WITH TEMPLATE = template0",
+        f"ENCODING = {quote_literal(d.encoding)}",
+    ]
     if d.locale_provider == "i":
         create.append("LOCALE_PROVIDER = icu")
         if d.icu_locale:
@@ -271,7 +279,9 @@ def render_dbconfig_sql(
     out.append(" ".join(create) + ";")
     out.append("\\endif")
     if d.tablespace != "pg_default":
-        out.append(f"-- source tablespace {d.tablespace!r} is not recreated (node specific)")
+        out.append(
+            f"-- source tablespace {d.tablespace!r} is not recreated (node specific)"
+        )
     out.append(f"ALTER DATABASE {target} OWNER TO {quote_ident(d.owner)};")
     if d.connlimit != -1:
         out.append(f"ALTER DATABASE {target} CONNECTION LIMIT {int(d.connlimit)};")
@@ -281,7 +291,9 @@ def render_dbconfig_sql(
     for role, settings in sorted(d.role_settings.items()):
         for s in settings:
             qn, qv = render_setting(s)
-            out.append(f"ALTER ROLE {quote_ident(role)} IN DATABASE {target} SET {qn} TO {qv};")
+            out.append(
+                f"ALTER ROLE {quote_ident(role)} IN DATABASE {target} SET {qn} TO {qv};"
+            )
     if d.acl is not None:
         out.append(f"REVOKE ALL ON DATABASE {target} FROM PUBLIC;")
         out.append(f"REVOKE ALL ON DATABASE {target} FROM {quote_ident(d.owner)};")
@@ -306,5 +318,7 @@ def read_globals_from_users_file(path: str) -> DatabaseGlobals | None:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.startswith(GLOBALS_MARKER):
-                return DatabaseGlobals.from_json_dict(json.loads(line[len(GLOBALS_MARKER):]))
+                return DatabaseGlobals.from_json_dict(
+                    json.loads(line[len(GLOBALS_MARKER) :])
+                )
     return None

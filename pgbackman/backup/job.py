@@ -66,31 +66,47 @@ class JobSpec:
 
     @property
     def label(self) -> str:
-        return f"backup definition {self.def_id}" if self.def_id is not None else f"snapshot {self.snapshot_id}"
+        return (
+            f"backup definition {self.def_id}"
+            if self.def_id is not None
+            else f"snapshot {self.snapshot_id}"
+        )
 
 
-def resolve(cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None) -> JobSpec:
+def resolve(
+    cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None
+) -> JobSpec:
     """The job spec from the catalog; from the local cache if the catalog is unreachable."""
     try:
         return _from_catalog(cfg, cat, def_id, snapshot_id)
     except CatalogUnavailableError as exc:
-        log.warning("%s; using the local cache under %s", exc, cfg.backup_server.root_backup_partition)
+        log.warning(
+            "%s; using the local cache under %s",
+            exc,
+            cfg.backup_server.root_backup_partition,
+        )
         cat.close()
         return _from_cache(cfg, def_id, snapshot_id)
 
 
-def _from_catalog(cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None) -> JobSpec:
+def _from_catalog(
+    cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: int | None
+) -> JobSpec:
     if def_id is not None:
         d = jobs.get_backup_definition(cat, def_id)
         if d is None:
-            raise UserInputError(f"Backup definition {def_id} does not exist in the catalog")
+            raise UserInputError(
+                f"Backup definition {def_id} does not exist in the catalog"
+            )
         job_status = str(d["job_status"])
         release = None
     else:
         assert snapshot_id is not None
         d = jobs.get_snapshot_definition(cat, snapshot_id)
         if d is None:
-            raise UserInputError(f"Snapshot definition {snapshot_id} does not exist in the catalog")
+            raise UserInputError(
+                f"Snapshot definition {snapshot_id} does not exist in the catalog"
+            )
         job_status = str(d["status"])
         release = d.get("pg_dump_release")
     server_id = int(d["backup_server_id"])
@@ -109,7 +125,9 @@ def _from_catalog(cfg: Config, cat: Catalog, def_id: int | None, snapshot_id: in
     node = jobs.get_node(cat, int(d["pgsql_node_id"]))
     srv = jobs.get_server(cat, server_id)
     if node is None or srv is None:
-        raise UserInputError("The job's node or backup server does not exist in the catalog")
+        raise UserInputError(
+            "The job's node or backup server does not exist in the catalog"
+        )
     return JobSpec(
         def_id=def_id,
         snapshot_id=snapshot_id,
@@ -141,7 +159,9 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
             assert snapshot_id is not None
             node_data, d = cache.find_snapshot(root, snapshot_id)
     except cache.CacheError as exc:
-        raise PgBackManError(f"Catalog unavailable and no usable local cache: {exc}") from None
+        raise PgBackManError(
+            f"Catalog unavailable and no usable local cache: {exc}"
+        ) from None
     node: dict[str, Any] = node_data.get("node", {})
     server_config = {str(k): str(v) for k, v in (server.get("config") or {}).items()}
     server_config.setdefault("root_backup_partition", root)
@@ -157,14 +177,20 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
             node_port=int(node["pgport"]),
             admin_user=str(node["admin_user"]),
             node_status=str(node.get("status", "")),
-            node_config={str(k): str(v) for k, v in (node_data.get("config") or {}).items()},
+            node_config={
+                str(k): str(v) for k, v in (node_data.get("config") or {}).items()
+            },
             dbname=str(d.get("dbname") or ""),
             backup_code=str(d["backup_code"]).upper(),
             extra_backup_parameters=str(d.get("extra_backup_parameters") or ""),
-            pg_dump_release=str(d["pg_dump_release"]) if d.get("pg_dump_release") else None,
+            pg_dump_release=str(d["pg_dump_release"])
+            if d.get("pg_dump_release")
+            else None,
             job_status=str(d.get("job_status") or d.get("status") or ""),
             from_cache=True,
-            notes=[f"job read from the local cache written {node_data.get('written', '?')}"],
+            notes=[
+                f"job read from the local cache written {node_data.get('written', '?')}"
+            ],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PgBackManError(f"Local cache under {root} is malformed: {exc}") from None

@@ -45,7 +45,9 @@ class JobRun:
         """Open the per-run log and copy this process's log records into it too."""
         self._runlog = tools.RunLog(path)
         handler = tools.RunLogHandler(self._runlog.fh)
-        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s")
+        )
         logging.getLogger().addHandler(handler)
         self._log_handler = handler
 
@@ -69,7 +71,11 @@ class JobRun:
         runlog.fh.flush()
         offset = runlog.header(argv, env)
         res = proc.run(
-            argv, env=proc.child_env(env), stdout=runlog.fh, stderr=runlog.fh, input=input
+            argv,
+            env=proc.child_env(env),
+            stdout=runlog.fh,
+            stderr=runlog.fh,
+            input=input,
         )
         self.checkpoint()
         if not res.ok:

@@ -25,7 +25,9 @@ def should_pause(enabled: bool, in_recovery: bool, paused: bool) -> bool:
     return enabled and in_recovery and not paused
 
 
-def should_resume(enabled: bool, in_recovery: bool, paused: bool, other_dumpers: int) -> bool:
+def should_resume(
+    enabled: bool, in_recovery: bool, paused: bool, other_dumpers: int
+) -> bool:
     """Resume when replay is paused and no other pgbackman_dump is still running here."""
     return enabled and in_recovery and paused and other_dumpers == 0
 
@@ -33,7 +35,9 @@ def should_resume(enabled: bool, in_recovery: bool, paused: bool, other_dumpers:
 class ReplayPause:
     """Context manager: pause on enter when needed, resume on exit when we are the last."""
 
-    def __init__(self, conn: psycopg2.extensions.connection | None, enabled: bool) -> None:
+    def __init__(
+        self, conn: psycopg2.extensions.connection | None, enabled: bool
+    ) -> None:
         self.conn = conn
         self.enabled = enabled and conn is not None
 
@@ -61,11 +65,16 @@ class ReplayPause:
             return
         try:
             rec, paused = nodeglobals.recovery_state(self.conn)
-            others = nodeglobals.other_dumpers(self.conn, APPLICATION_NAME) if paused else 0
+            others = (
+                nodeglobals.other_dumpers(self.conn, APPLICATION_NAME) if paused else 0
+            )
             if should_resume(True, rec, paused, others):
                 nodeglobals.resume_replay(self.conn)
                 log.info("WAL replay resumed on the standby")
             elif rec and paused:
-                log.info("WAL replay left paused: %s other pgbackman_dump session(s) running", others)
+                log.info(
+                    "WAL replay left paused: %s other pgbackman_dump session(s) running",
+                    others,
+                )
         except PgBackManError as exc:
             log.error("Could not resume WAL replay (check the standby!): %s", exc)

@@ -107,7 +107,9 @@ class DumpRun(JobRun):
             self.checkpoint()
             code = spec.backup_code
             if code not in argvmod.BACKUP_CODES:
-                raise DumpError(f"Backup code {code!r} is not supported by pgbackman_dump")
+                raise DumpError(
+                    f"Backup code {code!r} is not supported by pgbackman_dump"
+                )
             tool = "pg_dumpall" if code == "CLUSTER" else "pg_dump"
             try:
                 extra = argvmod.tokenize_extra(spec.extra_backup_parameters, tool)
@@ -123,13 +125,18 @@ class DumpRun(JobRun):
                 raise DumpError(str(exc)) from None
             programs = [tool, "pg_restore"] if tool == "pg_dump" else [tool]
             bindir, rel, full = tools.find_bindir(
-                want, spec.server_config, programs, exact=spec.pg_dump_release is not None
+                want,
+                spec.server_config,
+                programs,
+                exact=spec.pg_dump_release is not None,
             )
             self.outcome.pg_dump_release = pgversion.release_dotted(rel)
             names = self._names(pgversion.release_tag(rel))
             self._open_runlog(names, full, version_num)
             self._staging = ensure_dir(
-                self.dump_dir / naming.partial_dir_name(self.tag, os.getpid(), names.base[-15:]), 0o700
+                self.dump_dir
+                / naming.partial_dir_name(self.tag, os.getpid(), names.base[-15:]),
+                0o700,
             )
             if code != "CLUSTER":
                 self.outcome.dbname_size = nodeglobals.database_size(self._conn)
@@ -138,14 +145,19 @@ class DumpRun(JobRun):
             for name in items:
                 files.force_modes(self._staging / name)
                 files.fsync_tree(self._staging / name)
-            self.outcome.checksum = files.write_manifest(self._staging, names.manifest, items)
+            self.outcome.checksum = files.write_manifest(
+                self._staging, names.manifest, items
+            )
             self.checkpoint()
             files.commit(self._staging, self.dump_dir, items, names.manifest)
             self._staging = None
             self._fill_paths(names, items)
             self.outcome.status = "SUCCEEDED"
-            log.info("Backup completed: %s (checksum of manifest %s)", self.outcome.pg_dump_file,
-                     self.outcome.checksum)
+            log.info(
+                "Backup completed: %s (checksum of manifest %s)",
+                self.outcome.pg_dump_file,
+                self.outcome.checksum,
+            )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes one ERROR result
             self.outcome.status = "ERROR"
             self.outcome.error_message = self._describe(exc)
@@ -153,7 +165,10 @@ class DumpRun(JobRun):
             if not isinstance(exc, PgBackManError):
                 log.error("%s", "".join(traceback.format_exception(exc)).rstrip())
             self._cleanup()
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.stop_signal is None:
+            if (
+                isinstance(exc, (KeyboardInterrupt, SystemExit))
+                and self.stop_signal is None
+            ):
                 raise
         finally:
             self._close()
@@ -174,34 +189,57 @@ class DumpRun(JobRun):
         while True:
             ts = naming.run_timestamp(_dt.datetime.now())
             names = naming.dump_names(
-                dbname=self.spec.dbname, node_fqdn=self.spec.node_fqdn, release_tag=release_tag,
-                tag=self.tag, backup_code=self.spec.backup_code, ts=ts,
+                dbname=self.spec.dbname,
+                node_fqdn=self.spec.node_fqdn,
+                release_tag=release_tag,
+                tag=self.tag,
+                backup_code=self.spec.backup_code,
+                ts=ts,
             )
-            if not any((self.dump_dir / n).exists() or (self.log_dir / n).exists()
-                       for n in (names.manifest, names.database, names.cluster_file, names.log)):
+            if not any(
+                (self.dump_dir / n).exists() or (self.log_dir / n).exists()
+                for n in (names.manifest, names.database, names.cluster_file, names.log)
+            ):
                 return names
             time.sleep(0.3)
 
-    def _open_runlog(self, names: naming.DumpNames, pg_dump_version: str, version_num: int) -> None:
+    def _open_runlog(
+        self, names: naming.DumpNames, pg_dump_version: str, version_num: int
+    ) -> None:
         path = self.log_dir / names.log
         self.open_runlog(path)
         self.outcome.log_file = str(path)
         s = self.spec
         log.info(
             "pgbackman_dump run %s: %s, node %s:%s (server_version_num %s), database %r, code %s, "
-            "pg_dump %s, source %s", self.run_uuid, s.label, s.node_fqdn, s.node_port, version_num,
-            s.dbname, s.backup_code, pg_dump_version, "local cache" if s.from_cache else "catalog",
+            "pg_dump %s, source %s",
+            self.run_uuid,
+            s.label,
+            s.node_fqdn,
+            s.node_port,
+            version_num,
+            s.dbname,
+            s.backup_code,
+            pg_dump_version,
+            "local cache" if s.from_cache else "catalog",
         )
         for note in s.notes:
             log.warning("%s", note)
         if s.job_status not in ("ACTIVE", "WAITING", "DEFINED"):
-            log.warning("The job's status is %s; running it anyway (started by hand?)", s.job_status)
+            log.warning(
+                "The job's status is %s; running it anyway (started by hand?)",
+                s.job_status,
+            )
         if s.node_status and s.node_status != "RUNNING":
-            log.warning("PgSQL node %s has status %s in the catalog", s.node_fqdn, s.node_status)
+            log.warning(
+                "PgSQL node %s has status %s in the catalog", s.node_fqdn, s.node_status
+            )
 
     def _env(self, dbname: str | None) -> dict[str, str]:
         s = self.spec
-        env = argvmod.libpq_env(s.node_fqdn, s.node_port, s.admin_user, dbname or "", APPLICATION_NAME)
+        env = argvmod.libpq_env(
+            s.node_fqdn, s.node_port, s.admin_user, dbname or "", APPLICATION_NAME
+        )
         if dbname is None:
             env.pop("PGDATABASE")
         return env
@@ -210,7 +248,9 @@ class DumpRun(JobRun):
         log.info("Running %s", argv[0])
         return self.run_logged(argv, env)
 
-    def _dump(self, code: str, bindir: str, extra: list[str], names: naming.DumpNames) -> list[str]:
+    def _dump(
+        self, code: str, bindir: str, extra: list[str], names: naming.DumpNames
+    ) -> list[str]:
         assert self._staging is not None
         pause_enabled = self.cfg.dump.pause_recovery_process_on_slave
         with ReplayPause(self._conn, pause_enabled):
@@ -219,7 +259,10 @@ class DumpRun(JobRun):
                 items = [names.cluster_file]
             else:
                 out = self._staging / names.database
-                self._run(argvmod.pg_dump_argv(bindir, code, str(out), extra), self._env(self.spec.dbname))
+                self._run(
+                    argvmod.pg_dump_argv(bindir, code, str(out), extra),
+                    self._env(self.spec.dbname),
+                )
                 items = [names.database]
                 if code != "RDS":
                     items += self._write_globals(names)
@@ -227,19 +270,31 @@ class DumpRun(JobRun):
         if code == "CLUSTER":
             self._check_cluster_file(self._staging / names.cluster_file)
         elif self.cfg.dump.read_back_check:
-            self._run(argvmod.pg_restore_check_argv(bindir, str(self._staging / names.database)), {})
+            self._run(
+                argvmod.pg_restore_check_argv(
+                    bindir, str(self._staging / names.database)
+                ),
+                {},
+            )
             log.info("Read-back check passed (pg_restore -f /dev/null)")
         return items
 
-    def _dump_cluster(self, bindir: str, extra: list[str], names: naming.DumpNames) -> None:
+    def _dump_cluster(
+        self, bindir: str, extra: list[str], names: naming.DumpNames
+    ) -> None:
         assert self._staging is not None and self._runlog is not None
         argv = argvmod.pg_dumpall_argv(bindir, extra)
         env = self._env(None)
         path = self._staging / names.cluster_file
         offset = self._runlog.header(argv, env)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz:
-            res = proc.run_streaming(argv, gz.write, env=proc.child_env(env), stderr=self._runlog.fh)
+        with (
+            os.fdopen(fd, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz,
+        ):
+            res = proc.run_streaming(
+                argv, gz.write, env=proc.child_env(env), stderr=self._runlog.fh
+            )
         self.checkpoint()
         if not res.ok:
             detail = self._runlog.tail_errors(offset)
@@ -255,8 +310,12 @@ class DumpRun(JobRun):
         except (OSError, EOFError) as exc:
             raise DumpError(f"Read-back check of {path.name} failed: {exc}") from None
         if CLUSTER_TRAILER.encode() not in tail:
-            raise DumpError(f"Read-back check of {path.name} failed: pg_dumpall output is incomplete")
-        log.info("Read-back check passed (gzip stream complete, pg_dumpall trailer present)")
+            raise DumpError(
+                f"Read-back check of {path.name} failed: pg_dumpall output is incomplete"
+            )
+        log.info(
+            "Read-back check passed (gzip stream complete, pg_dumpall trailer present)"
+        )
 
     def _write_globals(self, names: naming.DumpNames) -> list[str]:
         assert self._staging is not None
@@ -268,12 +327,22 @@ class DumpRun(JobRun):
         roles = render_roles_sql(g, node=node, generated=now)
         # The structured data rides along as one comment line, so a restore can re-render a
         # subset of roles without a separate file to keep track of.
-        roles += GLOBALS_MARKER + json.dumps(g.to_json_dict(), ensure_ascii=True, sort_keys=True) + "\n"
+        roles += (
+            GLOBALS_MARKER
+            + json.dumps(g.to_json_dict(), ensure_ascii=True, sort_keys=True)
+            + "\n"
+        )
         atomic_write(self._staging / names.users, roles, files.FILE_MODE)
-        atomic_write(self._staging / names.dbconfig, render_dbconfig_sql(g, node=node, generated=now),
-                     files.FILE_MODE)
+        atomic_write(
+            self._staging / names.dbconfig,
+            render_dbconfig_sql(g, node=node, generated=now),
+            files.FILE_MODE,
+        )
         self.outcome.role_list = g.role_list
-        log.info("Roles file and database configuration file written (%d roles)", len(g.role_list))
+        log.info(
+            "Roles file and database configuration file written (%d roles)",
+            len(g.role_list),
+        )
         return [names.users, names.dbconfig]
 
     def _fill_paths(self, names: naming.DumpNames, items: list[str]) -> None:

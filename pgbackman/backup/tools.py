@@ -40,12 +40,18 @@ def installed_bindirs() -> list[tuple[Release, str]]:
 
 
 def find_bindir(
-    want: Release, server_config: Mapping[str, str], programs: Sequence[str], *, exact: bool
+    want: Release,
+    server_config: Mapping[str, str],
+    programs: Sequence[str],
+    *,
+    exact: bool,
 ) -> tuple[str, Release, str]:
     """First candidate directory holding every program in ``programs`` whose pg_dump
     reports a release >= ``want``; returns (bindir, release, full version)."""
     tried = []
-    for d in pgversion.bindir_candidates(want, server_config, installed_bindirs(), exact=exact):
+    for d in pgversion.bindir_candidates(
+        want, server_config, installed_bindirs(), exact=exact
+    ):
         tried.append(d)
         if not all(os.access(os.path.join(d, p), os.X_OK) for p in programs):
             continue
@@ -59,8 +65,13 @@ def find_bindir(
             log.warning("%s", exc)
             continue
         if rel < want or (exact and rel != want):
-            log.warning("%s in %s is release %s, %s needed", programs[0], d, full,
-                        pgversion.release_dotted(want))
+            log.warning(
+                "%s in %s is release %s, %s needed",
+                programs[0],
+                d,
+                full,
+                pgversion.release_dotted(want),
+            )
             continue
         return d, rel, full
     raise DumpError(
@@ -88,7 +99,9 @@ class RunLog:
 
     def header(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
         """Write a command header; return the file offset where the command's output starts."""
-        shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items()))
+        shown = " ".join(
+            f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items())
+        )
         cmd = shlex.join(redact_argv(argv))
         now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
         self.write(
@@ -106,7 +119,11 @@ class RunLog:
                 lines = [ln.strip() for ln in fh.read().splitlines() if ln.strip()]
         except OSError:
             return ""
-        errors = [ln for ln in lines if any(k in ln for k in ("error", "ERROR", "FATAL", "fatal"))]
+        errors = [
+            ln
+            for ln in lines
+            if any(k in ln for k in ("error", "ERROR", "FATAL", "fatal"))
+        ]
         chosen = (errors or lines)[-max_lines:]
         text = " | ".join(chosen)
         return text if len(text) <= max_chars else "..." + text[-max_chars:]
@@ -133,7 +150,9 @@ class RunLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def pgpass_warning() -> str | None:
     """A warning when the password file libpq will use is readable by group/others (libpq
     then ignores it, so connections fail in a confusing way)."""
-    path = os.environ.get("PGPASSFILE") or os.path.join(os.path.expanduser("~"), ".pgpass")
+    path = os.environ.get("PGPASSFILE") or os.path.join(
+        os.path.expanduser("~"), ".pgpass"
+    )
     try:
         mode = os.stat(path).st_mode & 0o777
     except OSError:

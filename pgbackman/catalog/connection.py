@@ -55,7 +55,9 @@ def connect_kwargs(cfg: DatabaseConfig, application_name: str) -> dict[str, Any]
 class Catalog:
     """A lazily opened, autocommit connection to the catalog database."""
 
-    def __init__(self, cfg: DatabaseConfig, application_name: str = "pgbackman") -> None:
+    def __init__(
+        self, cfg: DatabaseConfig, application_name: str = "pgbackman"
+    ) -> None:
         self.cfg = cfg
         self.application_name = application_name
         self._conn: psycopg2.extensions.connection | None = None
@@ -75,7 +77,11 @@ class Catalog:
             )
         except psycopg2.Error as exc:
             where = self.cfg.host or self.cfg.hostaddr or "local socket"
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = (
+                str(exc).strip().splitlines()[0]
+                if str(exc).strip()
+                else type(exc).__name__
+            )
             raise CatalogUnavailableError(
                 f"Cannot connect to the catalog database {self.cfg.dbname} on {where}:"
                 f"{self.cfg.port}: {reason}"
@@ -118,11 +124,15 @@ class Catalog:
             try:
                 return self.connect()
             except CatalogUnavailableError as exc:
-                log.critical("%s; retrying in %ss", exc, self.cfg.pg_connect_retry_interval)
+                log.critical(
+                    "%s; retrying in %ss", exc, self.cfg.pg_connect_retry_interval
+                )
             deadline = time.monotonic() + self.cfg.pg_connect_retry_interval
             while time.monotonic() < deadline:
                 if should_stop is not None and should_stop():
-                    raise CatalogUnavailableError("Stopped while waiting for the catalog")
+                    raise CatalogUnavailableError(
+                        "Stopped while waiting for the catalog"
+                    )
                 time.sleep(0.2)
 
     def close(self) -> None:
@@ -164,7 +174,9 @@ class Catalog:
                 self._conn = None
             raise map_db_error(exc) from None
 
-    def execute(self, query: Query, params: Sequence[Any] | dict[str, Any] | None = None) -> int:
+    def execute(
+        self, query: Query, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> int:
         """Run a statement; return the affected row count."""
         cur = self._run(query, params)
         count: int = cur.rowcount
@@ -191,7 +203,9 @@ class Catalog:
         rows = self.query(query, params)
         return rows[0] if rows else None
 
-    def scalar(self, query: Query, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+    def scalar(
+        self, query: Query, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> Any:
         row = self.query_one(query, params)
         if row is None:
             return None
@@ -257,7 +271,9 @@ class Catalog:
                 conn.poll()
         except (psycopg2.Error, OSError) as exc:
             self._conn = None
-            raise CatalogUnavailableError(f"Lost the catalog connection: {exc}") from None
+            raise CatalogUnavailableError(
+                f"Lost the catalog connection: {exc}"
+            ) from None
         out = [(n.channel, n.payload) for n in conn.notifies]
         conn.notifies.clear()
         return out

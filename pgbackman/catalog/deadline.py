@@ -39,10 +39,15 @@ class Watchdog:
 
     def _ensure_thread(self) -> None:
         # Threads do not survive fork(): a daemonized program gets a fresh one.
-        if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+        if (
+            self._thread is None
+            or not self._thread.is_alive()
+            or self._pid != os.getpid()
+        ):
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._watch, name="catalog-watchdog",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._watch, name="catalog-watchdog", daemon=True
+            )
             self._thread.start()
 
     def arm(self) -> None:

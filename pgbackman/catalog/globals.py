@@ -44,9 +44,13 @@ class RoleInfo:
     bypassrls: bool = False
     connlimit: int = -1
     valid_until: str | None = None
-    password: str | None = None  # hash as stored in pg_authid; None: none or not readable
+    password: str | None = (
+        None  # hash as stored in pg_authid; None: none or not readable
+    )
     comment: str | None = None
-    settings: list[str] = field(default_factory=list)  # "name=value", as in pg_db_role_setting
+    settings: list[str] = field(
+        default_factory=list
+    )  # "name=value", as in pg_db_role_setting
     predefined: bool = False  # pg_* roles that exist in every cluster: never created
 
     @property
@@ -159,14 +163,20 @@ SELECT DISTINCT roleid FROM up
 """
 
 
-def _rows(conn: psycopg2.extensions.connection, q: str, params: Any = None) -> list[dict[str, Any]]:
+def _rows(
+    conn: psycopg2.extensions.connection, q: str, params: Any = None
+) -> list[dict[str, Any]]:
     try:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             cur.execute(q, params)
             return [dict(r) for r in cur.fetchall()]
     except psycopg2.Error as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NodeUnavailableError(f"Reading roles/database settings on the node failed: {msg}") from None
+        msg = (
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        raise NodeUnavailableError(
+            f"Reading roles/database settings on the node failed: {msg}"
+        ) from None
 
 
 def read_database_globals(conn: psycopg2.extensions.connection) -> DatabaseGlobals:
@@ -181,11 +191,17 @@ def read_database_globals(conn: psycopg2.extensions.connection) -> DatabaseGloba
     version_num = int(ver["n"])
     readable = bool(ver["authid"])
     needed = [int(r["oid"]) for r in _rows(conn, _NEEDED_ROLES)]
-    closure = [int(r["roleid"]) for r in _rows(conn, _MEMBER_CLOSURE, (needed,))] if needed else []
+    closure = (
+        [int(r["roleid"]) for r in _rows(conn, _MEMBER_CLOSURE, (needed,))]
+        if needed
+        else []
+    )
     oids = sorted(set(needed) | set(closure))
     roles = _read_roles(conn, oids, readable)
     if not readable:
-        notes.append("pg_authid is not readable (not a superuser): role passwords are not included")
+        notes.append(
+            "pg_authid is not readable (not a superuser): role passwords are not included"
+        )
     memberships = _read_memberships(conn, oids, version_num)
     database = _read_database(conn)
     return DatabaseGlobals(
@@ -314,7 +330,9 @@ def _read_database(conn: psycopg2.extensions.connection) -> DatabaseInfo:
     if not row["default_acl"]:
         acl = [
             AclItem(
-                grantee=r["grantee"], privilege=str(r["privilege_type"]), grantable=bool(r["is_grantable"])
+                grantee=r["grantee"],
+                privilege=str(r["privilege_type"]),
+                grantable=bool(r["is_grantable"]),
             )
             for r in _rows(
                 conn,
@@ -336,7 +354,8 @@ def _read_database(conn: psycopg2.extensions.connection) -> DatabaseInfo:
         collate=str(d.get("datcollate") or ""),
         ctype=str(d.get("datctype") or ""),
         locale_provider=str(provider) if provider else None,
-        icu_locale=d.get("daticulocale") or (d.get("datlocale") if provider == "i" else None),
+        icu_locale=d.get("daticulocale")
+        or (d.get("datlocale") if provider == "i" else None),
         icu_rules=d.get("daticurules"),
         connlimit=int(d.get("datconnlimit", -1)),
         tablespace=str(row["tablespace"]),
@@ -351,6 +370,7 @@ def _read_database(conn: psycopg2.extensions.connection) -> DatabaseInfo:
 
 
 # -- standby recovery pause (upstream §4.6, with the PostgreSQL 10 function names) -------------
+
 
 def recovery_state(conn: psycopg2.extensions.connection) -> tuple[bool, bool]:
     """(in_recovery, replay_paused) of the node."""
@@ -383,4 +403,9 @@ def other_dumpers(conn: psycopg2.extensions.connection, application_name: str) -
 
 
 def database_size(conn: psycopg2.extensions.connection) -> int:
-    return int(_rows(conn, "SELECT pg_catalog.pg_database_size(pg_catalog.current_database()) AS s")[0]["s"])
+    return int(
+        _rows(
+            conn,
+            "SELECT pg_catalog.pg_database_size(pg_catalog.current_database()) AS s",
+        )[0]["s"]
+    )

@@ -54,6 +54,7 @@ class PendingRecordError(PgBackManError):
 
 # -- job specification -----------------------------------------------------------------------
 
+
 def get_backup_definition(cat: Catalog, def_id: int) -> dict[str, Any] | None:
     return cat.query_one(
         "SELECT def_id, backup_server_id, pgsql_node_id, dbname, backup_code,"
@@ -84,7 +85,8 @@ def get_node(cat: Catalog, node_id: int) -> dict[str, Any] | None:
 
 def get_node_config(cat: Catalog, node_id: int) -> dict[str, str]:
     rows = cat.query(
-        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (int(node_id),)
+        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
+        (int(node_id),),
     )
     return {str(r["parameter"]): str(r["value"]) for r in rows}
 
@@ -112,6 +114,7 @@ def get_backup_server_id(cat: Catalog, fqdn: str) -> int | None:
 
 # -- local cache (written by pgbackman_control with infra/cache.py) ------------------------------
 
+
 def build_server_cache(cat: Catalog, server_id: int) -> dict[str, Any]:
     """``backup_server.json`` contents (docs/DESIGN.md "Local cache")."""
     srv = get_server(cat, server_id)
@@ -122,7 +125,9 @@ def build_server_cache(cat: Catalog, server_id: int) -> dict[str, Any]:
     }
 
 
-def build_node_cache(cat: Catalog, server_id: int, node_id: int) -> dict[str, Any] | None:
+def build_node_cache(
+    cat: Catalog, server_id: int, node_id: int
+) -> dict[str, Any] | None:
     """``pgsql_node_<N>.json`` contents for this server; None when the node does not exist.
 
     Definitions: every definition of (server, node) whatever its status (a STOPPED job started
@@ -159,14 +164,18 @@ def build_node_cache(cat: Catalog, server_id: int, node_id: int) -> dict[str, An
             "status": node["status"],
         },
         "config": get_node_config(cat, node_id),
-        "definitions": {str(d["def_id"]): {**d, "def_id": int(d["def_id"])} for d in defs},
+        "definitions": {
+            str(d["def_id"]): {**d, "def_id": int(d["def_id"])} for d in defs
+        },
         "snapshots": {
-            str(s["snapshot_id"]): {**s, "snapshot_id": int(s["snapshot_id"])} for s in snaps
+            str(s["snapshot_id"]): {**s, "snapshot_id": int(s["snapshot_id"])}
+            for s in snaps
         },
     }
 
 
 # -- result registration ----------------------------------------------------------------------
+
 
 def _to_time(v: Any) -> Any:
     if isinstance(v, str) and v:
@@ -183,7 +192,9 @@ def _to_interval(v: Any) -> Any:
 def _args(record: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
     unknown = set(record) - set(fields)
     if unknown:
-        raise PendingRecordError(f"unknown fields in result record: {', '.join(sorted(unknown))}")
+        raise PendingRecordError(
+            f"unknown fields in result record: {', '.join(sorted(unknown))}"
+        )
     if not record.get("run_uuid"):
         raise PendingRecordError("result record without run_uuid")
     out: list[Any] = []
@@ -216,18 +227,25 @@ def _register(cat: Catalog, function: str, args: list[Any], uuid_pos: int) -> in
 def register_backup_catalog(cat: Catalog, record: Mapping[str, Any]) -> int:
     """Insert one backup result (idempotent on run_uuid); returns its bck_id."""
     return _register(
-        cat, "register_backup_catalog", _args(record, BACKUP_FIELDS), BACKUP_FIELDS.index("run_uuid")
+        cat,
+        "register_backup_catalog",
+        _args(record, BACKUP_FIELDS),
+        BACKUP_FIELDS.index("run_uuid"),
     )
 
 
 def register_restore_catalog(cat: Catalog, record: Mapping[str, Any]) -> int:
     """Insert one restore result (idempotent on run_uuid); returns its restore_id."""
     return _register(
-        cat, "register_restore_catalog", _args(record, RESTORE_FIELDS), RESTORE_FIELDS.index("run_uuid")
+        cat,
+        "register_restore_catalog",
+        _args(record, RESTORE_FIELDS),
+        RESTORE_FIELDS.index("run_uuid"),
     )
 
 
 # -- pending results --------------------------------------------------------------------------
+
 
 def ingest_one(cat: Catalog, kind: str, record: Mapping[str, Any]) -> int:
     """Register one spooled record (the INSERT half of ingestion; safe to repeat)."""
@@ -243,7 +261,12 @@ def _reject(path: Path, reason: str) -> None:
     target = d / path.name
     os.replace(path, target)
     fsync_dir(path.parent)
-    log.error("Pending result %s can never be ingested (%s): moved to %s", path.name, reason, target)
+    log.error(
+        "Pending result %s can never be ingested (%s): moved to %s",
+        path.name,
+        reason,
+        target,
+    )
 
 
 def ingest_pending(cat: Catalog, root: str | Path) -> tuple[int, int]:
@@ -260,7 +283,9 @@ def ingest_pending(cat: Catalog, root: str | Path) -> tuple[int, int]:
             try:
                 ident = ingest_one(cat, kind, record)
             except CatalogUnavailableError as exc:
-                log.warning("Catalog unavailable while ingesting %s: %s", path.name, exc)
+                log.warning(
+                    "Catalog unavailable while ingesting %s: %s", path.name, exc
+                )
                 return ingested, failed + 1
             except PgBackManError as exc:
                 _reject(path, str(exc))

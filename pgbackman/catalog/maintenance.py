@@ -43,7 +43,9 @@ def now(cat: Catalog) -> datetime:
 
 def server_root(cat: Catalog, srv_id: int) -> str:
     """The backup server's root_backup_partition (the catalog value wins over the config)."""
-    return str(cat.call("get_backup_server_config_value", srv_id, "root_backup_partition"))
+    return str(
+        cat.call("get_backup_server_config_value", srv_id, "root_backup_partition")
+    )
 
 
 def node_partitions(cat: Catalog) -> dict[int, str]:

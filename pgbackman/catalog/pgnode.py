@@ -34,7 +34,9 @@ class NodeTarget:
     admin_user: str
     node_id: int | None = None
 
-    def conn_kwargs(self, dbname: str, application_name: str = "pgbackman") -> dict[str, Any]:
+    def conn_kwargs(
+        self, dbname: str, application_name: str = "pgbackman"
+    ) -> dict[str, Any]:
         return {
             "host": self.fqdn,
             "port": int(self.port),
@@ -46,7 +48,11 @@ class NodeTarget:
 
     def libpq_env(self) -> dict[str, str]:
         """PG* variables for client programs (pg_dump, psql...): no password, no prompt."""
-        return {"PGHOST": self.fqdn, "PGPORT": str(int(self.port)), "PGUSER": self.admin_user}
+        return {
+            "PGHOST": self.fqdn,
+            "PGPORT": str(int(self.port)),
+            "PGUSER": self.admin_user,
+        }
 
     def __str__(self) -> str:
         return f"{self.fqdn}:{self.port}"
@@ -67,7 +73,11 @@ def connect(
             return conn
         except psycopg2.Error as exc:
             last = exc
-    reason = str(last).strip().splitlines()[0] if last and str(last).strip() else "unknown error"
+    reason = (
+        str(last).strip().splitlines()[0]
+        if last and str(last).strip()
+        else "unknown error"
+    )
     raise NodeUnavailableError(f"PgSQL node {node} is not available: {reason}")
 
 
@@ -82,13 +92,17 @@ def session(
         conn.close()
 
 
-def _rows(conn: psycopg2.extensions.connection, q: str, params: Any = None) -> list[tuple[Any, ...]]:
+def _rows(
+    conn: psycopg2.extensions.connection, q: str, params: Any = None
+) -> list[tuple[Any, ...]]:
     try:
         with conn.cursor() as cur:
             cur.execute(q, params)
             return list(cur.fetchall())
     except psycopg2.Error as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = (
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
         raise NodeUnavailableError(f"Query on PgSQL node failed: {msg}") from None
 
 

@@ -24,7 +24,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _execute(conn: Conn, q: sql.Composable | str, params: Any = None, what: str = "") -> list[Any]:
+def _execute(
+    conn: Conn, q: sql.Composable | str, params: Any = None, what: str = ""
+) -> list[Any]:
     try:
         with conn.cursor() as cur:
             cur.execute(q, params)
@@ -35,7 +37,11 @@ def _execute(conn: Conn, q: sql.Composable | str, params: Any = None, what: str 
 
 
 def database_exists(conn: Conn, dbname: str) -> bool:
-    return bool(_execute(conn, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (dbname,)))
+    return bool(
+        _execute(
+            conn, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (dbname,)
+        )
+    )
 
 
 def user_databases(conn: Conn) -> list[str]:
@@ -64,7 +70,9 @@ def other_sessions(conn: Conn, dbname: str) -> int:
 
 
 def server_version_num(conn: Conn) -> int:
-    return int(_execute(conn, "SELECT current_setting('server_version_num')::int")[0][0])
+    return int(
+        _execute(conn, "SELECT current_setting('server_version_num')::int")[0][0]
+    )
 
 
 def create_database(conn: Conn, dbname: str) -> None:
@@ -80,7 +88,9 @@ def rename_database(conn: Conn, old: str, new: str) -> None:
     """ALTER DATABASE old RENAME TO new; connected sessions are never killed."""
     _execute(
         conn,
-        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new)),
+        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+            sql.Identifier(old), sql.Identifier(new)
+        ),
         what=f"Cannot rename database {old!r} to {new!r}",
     )
 

@@ -32,7 +32,9 @@ def installed_version(cat: Catalog) -> SchemaVersion:
         "SELECT version, tag, registered FROM pgbackman_version ORDER BY version DESC LIMIT 1"
     )
     if row is None:
-        raise CatalogError("The catalog has no pgbackman_version row: it is not installed")
+        raise CatalogError(
+            "The catalog has no pgbackman_version row: it is not installed"
+        )
     return SchemaVersion(int(row["version"]), str(row["tag"]), row["registered"])
 
 
@@ -53,7 +55,9 @@ def check_version(cat: Catalog, expected: int = SCHEMA_VERSION) -> SchemaVersion
     return current
 
 
-def upgrade_files(sql_dir: str | Path, from_version: int, to_version: int) -> list[Path]:
+def upgrade_files(
+    sql_dir: str | Path, from_version: int, to_version: int
+) -> list[Path]:
     """The upgrade files to apply, in order; raises if one of them is missing."""
     available: dict[int, Path] = {}
     for p in Path(sql_dir).iterdir():

@@ -16,7 +16,9 @@ _COLUMNS = (
 )
 
 
-def succeeded_backups(cat: Catalog, srv_id: int, bck_id: int | None = None) -> Iterator[Row]:
+def succeeded_backups(
+    cat: Catalog, srv_id: int, bck_id: int | None = None
+) -> Iterator[Row]:
     """SUCCEEDED backups of server ``srv_id`` in bck_id order (only ``bck_id`` if given)."""
     if bck_id is not None:
         yield from cat.query(

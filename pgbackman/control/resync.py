@@ -236,7 +236,9 @@ class Controller:
                 continue
             self._swept.add(key)
             for p in sweep_stale_temps(target):
-                log.warning("Removed stale temporary file %s left by an interrupted run", p)
+                log.warning(
+                    "Removed stale temporary file %s left by an interrupted run", p
+                )
 
     def _forget_old_files(
         self, node_id: int, crontab_file: str, partition: str

@@ -29,24 +29,41 @@ class _Opt:
 # Options that change where output goes, what is connected to, or how we authenticate:
 # refused with a specific message (we set them ourselves).
 _FORBIDDEN = {
-    "-f": "output file", "--file": "output file",
-    "-F": "output format", "--format": "output format",
-    "-d": "connection", "--dbname": "connection",
-    "-h": "connection", "--host": "connection",
-    "-p": "connection", "--port": "connection",
-    "-U": "connection", "--username": "connection",
-    "-l": "connection", "--database": "connection",
-    "-w": "authentication", "--no-password": "authentication",
-    "-W": "authentication", "--password": "authentication",
-    "-o": "output", "-?": "help", "--help": "help", "-V": "version", "--version": "version",
+    "-f": "output file",
+    "--file": "output file",
+    "-F": "output format",
+    "--format": "output format",
+    "-d": "connection",
+    "--dbname": "connection",
+    "-h": "connection",
+    "--host": "connection",
+    "-p": "connection",
+    "--port": "connection",
+    "-U": "connection",
+    "--username": "connection",
+    "-l": "connection",
+    "--database": "connection",
+    "-w": "authentication",
+    "--no-password": "authentication",
+    "-W": "authentication",
+    "--password": "authentication",
+    "-o": "output",
+    "-?": "help",
+    "--help": "help",
+    "-V": "version",
+    "--version": "version",
 }
 
 # What a code already decides (the backup code is the single source of truth).
 _CODE_OWNED = {
-    "-s": "schema-only", "--schema-only": "schema-only",
-    "-a": "data-only", "--data-only": "data-only",
-    "-g": "globals-only", "--globals-only": "globals-only",
-    "-r": "roles-only", "--roles-only": "roles-only",
+    "-s": "schema-only",
+    "--schema-only": "schema-only",
+    "-a": "data-only",
+    "--data-only": "data-only",
+    "-g": "globals-only",
+    "--globals-only": "globals-only",
+    "-r": "roles-only",
+    "--roles-only": "roles-only",
 }
 
 _NO_VALUE_COMMON = (
@@ -62,18 +79,28 @@ _VALUE_COMMON = (
     "--lock-wait-timeout --extra-float-digits --rows-per-insert -E --encoding --role"
 ).split()
 
-_PG_DUMP_NO_VALUE = _NO_VALUE_COMMON + (
-    "-b --blobs --large-objects -B --no-blobs --no-large-objects -C --create "
-    "--serializable-deferrable --enable-row-security --strict-names "
-    "--no-synchronized-snapshots --include-foreign-data-dummy"
-).split()
-_PG_DUMP_VALUE = _VALUE_COMMON + (
-    "-j --jobs -n --schema -N --exclude-schema -t --table -T --exclude-table "
-    "--exclude-table-data --table-and-children --exclude-table-and-children "
-    "--exclude-table-data-and-children -Z --compress -e --extension --exclude-extension "
-    "--section --snapshot --include-foreign-data --filter"
-).split()
-_PG_DUMPALL_NO_VALUE = _NO_VALUE_COMMON + ["-t", "--tablespaces-only", "--no-role-passwords"]
+_PG_DUMP_NO_VALUE = (
+    _NO_VALUE_COMMON
+    + (
+        "-b --blobs --large-objects -B --no-blobs --no-large-objects -C --create "
+        "--serializable-deferrable --enable-row-security --strict-names "
+        "--no-synchronized-snapshots --include-foreign-data-dummy"
+    ).split()
+)
+_PG_DUMP_VALUE = (
+    _VALUE_COMMON
+    + (
+        "-j --jobs -n --schema -N --exclude-schema -t --table -T --exclude-table "
+        "--exclude-table-data --table-and-children --exclude-table-and-children "
+        "--exclude-table-data-and-children -Z --compress -e --extension --exclude-extension "
+        "--section --snapshot --include-foreign-data --filter"
+    ).split()
+)
+_PG_DUMPALL_NO_VALUE = _NO_VALUE_COMMON + [
+    "-t",
+    "--tablespaces-only",
+    "--no-role-passwords",
+]
 _PG_DUMPALL_VALUE = _VALUE_COMMON + ["--exclude-database", "--filter"]
 
 
@@ -115,11 +142,15 @@ def tokenize_extra(text: str | None, tool: str = "pg_dump") -> list[str]:
     if not text or not text.strip():
         return []
     if any(ord(c) < 32 and c not in " \t" for c in text) or "\x7f" in text:
-        raise ExtraParameterError("extra parameters must not contain control characters")
+        raise ExtraParameterError(
+            "extra parameters must not contain control characters"
+        )
     try:
         tokens = shlex.split(text, comments=False, posix=True)
     except ValueError as exc:
-        raise ExtraParameterError(f"cannot parse extra parameters {text!r}: {exc}") from None
+        raise ExtraParameterError(
+            f"cannot parse extra parameters {text!r}: {exc}"
+        ) from None
     table = _TABLES[tool]
     out: list[str] = []
     i = 0
@@ -168,7 +199,9 @@ def _check_name(name: str, tool: str, table: dict[str, _Opt]) -> None:
             "backup code)"
         )
     if name not in table:
-        raise ExtraParameterError(f"extra parameter {name} is not a supported {tool} option")
+        raise ExtraParameterError(
+            f"extra parameter {name} is not a supported {tool} option"
+        )
 
 
 def pg_dump_argv(
@@ -208,7 +241,9 @@ def version_argv(program_path: str) -> list[str]:
     return [program_path, "--version"]
 
 
-def libpq_env(host: str, port: int, user: str, dbname: str, appname: str) -> dict[str, str]:
+def libpq_env(
+    host: str, port: int, user: str, dbname: str, appname: str
+) -> dict[str, str]:
     """PG* variables for a client program. Never PGPASSWORD (passwords come from .pgpass)."""
     return {
         "PGHOST": host,

@@ -59,7 +59,11 @@ def job_tag(def_id: int | None, snapshot_id: int | None) -> str:
     """``defid<N>`` for a backup definition, ``snapid<N>`` for a snapshot."""
     if (def_id is None) == (snapshot_id is None):
         raise ValueError("exactly one of def_id and snapshot_id is required")
-    return f"defid{int(def_id)}" if def_id is not None else f"snapid{int(snapshot_id or 0)}"
+    return (
+        f"defid{int(def_id)}"
+        if def_id is not None
+        else f"snapid{int(snapshot_id or 0)}"
+    )
 
 
 def lock_file_name(def_id: int | None, snapshot_id: int | None) -> str:
@@ -129,4 +133,6 @@ def dump_names(
         return DumpNames(f"CLUSTER-{fqdn}-v{rel}-{tag}-cCLUSTER-{ts}", cluster=True)
     if not dbname:
         raise ValueError("a database name is required for backup code " + code)
-    return DumpNames(f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}", cluster=False)
+    return DumpNames(
+        f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}", cluster=False
+    )

@@ -37,7 +37,9 @@ def parse_release(text: str) -> Release:
     if major >= 10:
         return (major,)
     if m.group(2) is None:
-        raise ValueError(f"invalid PostgreSQL release {text!r}: 9.x needs a minor number")
+        raise ValueError(
+            f"invalid PostgreSQL release {text!r}: 9.x needs a minor number"
+        )
     return (major, int(m.group(2)))
 
 
@@ -45,7 +47,9 @@ def parse_tool_version(output: str) -> tuple[Release, str]:
     """``pg_dump (PostgreSQL) 15.10 (Debian ...)`` -> ((15,), '15.10')."""
     m = _TOOL_VERSION_RE.search(output)
     if not m:
-        raise ValueError(f"cannot parse a PostgreSQL version from {output.strip()[:80]!r}")
+        raise ValueError(
+            f"cannot parse a PostgreSQL version from {output.strip()[:80]!r}"
+        )
     major = int(m.group(1))
     minor = m.group(2)
     full = f"{major}.{minor}" if minor is not None else str(major)

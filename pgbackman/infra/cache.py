@@ -39,7 +39,11 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     ensure_dir(path.parent, 0o700)
     payload = dict(data)
     payload["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-    atomic_write(path, json.dumps(payload, default=_json_default, indent=1, sort_keys=True), 0o600)
+    atomic_write(
+        path,
+        json.dumps(payload, default=_json_default, indent=1, sort_keys=True),
+        0o600,
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -83,16 +87,22 @@ def remove_node_cache(root: str | Path, node_id: int) -> None:
     node_cache_path(root, node_id).unlink(missing_ok=True)
 
 
-def find_definition(root: str | Path, def_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def find_definition(
+    root: str | Path, def_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (node cache, definition) of ``def_id`` from the node caches under ``root``."""
     return _find(root, "definitions", def_id)
 
 
-def find_snapshot(root: str | Path, snapshot_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def find_snapshot(
+    root: str | Path, snapshot_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     return _find(root, "snapshots", snapshot_id)
 
 
-def _find(root: str | Path, kind: str, ident: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _find(
+    root: str | Path, kind: str, ident: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     d = cache_dir(root)
     for path in sorted(d.glob("pgsql_node_*.json")):
         try:
@@ -102,4 +112,6 @@ def _find(root: str | Path, kind: str, ident: int) -> tuple[dict[str, Any], dict
         item = node.get(kind, {}).get(str(int(ident)))
         if item is not None:
             return node, item
-    raise CacheError(f"{kind[:-1].capitalize()} {ident} is not in the local cache under {d}")
+    raise CacheError(
+        f"{kind[:-1].capitalize()} {ident} is not in the local cache under {d}"
+    )

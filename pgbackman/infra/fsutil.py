@@ -50,7 +50,9 @@ def atomic_write(
     """Replace ``path`` with ``data`` atomically; the result has exactly ``mode``."""
     target = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -125,7 +127,9 @@ def tree_size(path: str | os.PathLike[str]) -> int:
 _TEMP_RANDOM = re.compile(r"^[a-z0-9_]{8}$")
 
 
-def sweep_stale_temps(target: str | os.PathLike[str], min_age: float = 2.0) -> list[Path]:
+def sweep_stale_temps(
+    target: str | os.PathLike[str], min_age: float = 2.0
+) -> list[Path]:
     """Remove temp files that :func:`atomic_write` of ``target`` left behind when its process
     was killed (SIGKILL, power loss) between creating and renaming them.
 
@@ -144,7 +148,7 @@ def sweep_stale_temps(target: str | os.PathLike[str], min_age: float = 2.0) -> l
     for name in names:
         if not (name.startswith(prefix) and name.endswith(suffix)):
             continue
-        if not _TEMP_RANDOM.match(name[len(prefix):-len(suffix)]):
+        if not _TEMP_RANDOM.match(name[len(prefix) : -len(suffix)]):
             continue
         p = t.parent / name
         try:

@@ -27,7 +27,10 @@ class JobLock:
 
     @classmethod
     def for_job(
-        cls, partition: str | os.PathLike[str], def_id: int | None, snapshot_id: int | None
+        cls,
+        partition: str | os.PathLike[str],
+        def_id: int | None,
+        snapshot_id: int | None,
     ) -> JobLock:
         return cls(Path(partition) / lock_file_name(def_id, snapshot_id))
 

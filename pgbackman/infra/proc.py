@@ -98,7 +98,13 @@ def run(
     args = [str(a) for a in argv]
     stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
     with _tracked(
-        args, stdin=stdin, stdout=stdout, stderr=stderr, env=_env(env), cwd=cwd, text=True
+        args,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        env=_env(env),
+        cwd=cwd,
+        text=True,
     ) as proc:
         try:
             out, err = proc.communicate(input=input, timeout=timeout)
@@ -137,7 +143,11 @@ def run_streaming(
     """
     args = [str(a) for a in argv]
     with _tracked(
-        args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, env=_env(env)
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=_env(env),
     ) as proc:
         assert proc.stdout is not None
         with proc.stdout:

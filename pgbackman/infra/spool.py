@@ -31,11 +31,15 @@ def write_pending(root: str | Path, kind: str, record: dict[str, Any]) -> Path:
     run_uuid = str(uuid.UUID(str(record["run_uuid"])))
     d = ensure_dir(pending_dir(root), 0o700)
     path = d / f"{kind}_{run_uuid}.json"
-    atomic_write(path, json.dumps({"kind": kind, "record": record}, default=str, indent=1), 0o600)
+    atomic_write(
+        path, json.dumps({"kind": kind, "record": record}, default=str, indent=1), 0o600
+    )
     return path
 
 
-def iter_pending(root: str | Path, kind: str) -> Iterator[tuple[Path, dict[str, Any] | None]]:
+def iter_pending(
+    root: str | Path, kind: str
+) -> Iterator[tuple[Path, dict[str, Any] | None]]:
     """Yield (path, record) for every pending file of ``kind``; record is None if unreadable."""
     d = pending_dir(root)
     if not d.is_dir():

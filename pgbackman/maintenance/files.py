@@ -64,7 +64,9 @@ class Deleter:
         # Lexical '..' tricks are caught because the parent is judged by its real path.
         root = self._root_for(p)
         if os.path.realpath(p) in self._real_roots and not p.is_symlink():
-            raise UnsafePathError(f"Refusing to delete {path}: it is a backup root itself")
+            raise UnsafePathError(
+                f"Refusing to delete {path}: it is a backup root itself"
+            )
         if p.is_symlink():
             target = os.path.realpath(p)
             if not any(is_inside(r, target) for r in self.roots):
@@ -110,7 +112,9 @@ class Deleter:
         return removed, errors
 
 
-def lock_path(partition: str, *, def_id: int | None = None, snapshot_id: int | None = None) -> Path:
+def lock_path(
+    partition: str, *, def_id: int | None = None, snapshot_id: int | None = None
+) -> Path:
     """The job lock file a running dump holds (same name as infra/locking.py uses)."""
     return Path(partition) / lock_file_name(def_id, snapshot_id)
 
@@ -129,8 +133,11 @@ def job_lock(
     pass. No partition directory means no dump can hold the lock, so nothing is taken; a
     dry run never creates lock files.
     """
-    if dry_run or not partition or not os.path.isdir(partition) or (
-        def_id is None and snapshot_id is None
+    if (
+        dry_run
+        or not partition
+        or not os.path.isdir(partition)
+        or (def_id is None and snapshot_id is None)
     ):
         yield
         return

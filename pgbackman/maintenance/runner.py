@@ -45,7 +45,9 @@ class Maintenance:
         self.dry_run = dry_run
         self.out = out
         self.should_stop = should_stop
-        self.cat = cat or Catalog(cfg.database, application_name="pgbackman_maintenance")
+        self.cat = cat or Catalog(
+            cfg.database, application_name="pgbackman_maintenance"
+        )
         self._server_id: int | None = None
 
     # -- one pass -----------------------------------------------------------------------
@@ -70,7 +72,9 @@ class Maintenance:
             server_id=srv,
             root=root,
             partitions=partitions,
-            deleter=Deleter(deletion_roots(root, partitions.values()), dry_run=self.dry_run),
+            deleter=Deleter(
+                deletion_roots(root, partitions.values()), dry_run=self.dry_run
+            ),
             now=mcat.now(self.cat),
             dry_run=self.dry_run,
             out=self.out,
@@ -91,8 +95,12 @@ class Maintenance:
             # rather than one interval later.
             self._run_task(tasks.FORCED, tasks.forced_deletions, ctx, report)
         level = logging.WARNING if report.failed else logging.INFO
-        log.log(level, "Maintenance pass%s done: %s",
-                " (dry run)" if self.dry_run else "", report.summary())
+        log.log(
+            level,
+            "Maintenance pass%s done: %s",
+            " (dry run)" if self.dry_run else "",
+            report.summary(),
+        )
         return report
 
     @staticmethod

@@ -56,7 +56,9 @@ class PassContext:
         report.would.append(line)
         self.out(line)
 
-    def would_delete(self, report: PassReport, what: str, reason: str, files: list[str]) -> None:
+    def would_delete(
+        self, report: PassReport, what: str, reason: str, files: list[str]
+    ) -> None:
         """Dry-run line for one row; paths the real pass would refuse are said so."""
         refused = []
         for f in files:
@@ -104,7 +106,9 @@ def _delete_row_files(
     Returns "deleted", "busy" (job lock held: retried next pass) or "error" (reported)."""
     stats = report.task(task)
     try:
-        with job_lock(partition, def_id=def_id, snapshot_id=snapshot_id, dry_run=ctx.dry_run):
+        with job_lock(
+            partition, def_id=def_id, snapshot_id=snapshot_id, dry_run=ctx.dry_run
+        ):
             removed, errors = ctx.deleter.remove_all(files)
             if errors:
                 for e in errors:
@@ -114,7 +118,11 @@ def _delete_row_files(
             drop_row()
     except LockBusyError:
         stats.skipped += 1
-        log.warning("[%s] %s: job is running (lock held); skipped until the next pass", task, what)
+        log.warning(
+            "[%s] %s: job is running (lock held); skipped until the next pass",
+            task,
+            what,
+        )
         return "busy"
     except CatalogUnavailableError:
         raise
@@ -140,7 +148,11 @@ def forced_deletions(ctx: PassContext, report: PassReport) -> None:
             continue
         def_id = row["def_id"]
         _delete_row_files(
-            ctx, report, FORCED, what, files,
+            ctx,
+            report,
+            FORCED,
+            what,
+            files,
             partial(mcat.delete_forced_entry, ctx.cat, int(row["del_id"])),
             partition=_partition_holding_lock(ctx, def_id),
             def_id=def_id,
@@ -159,7 +171,10 @@ def backup_retention(ctx: PassContext, report: PassReport) -> None:
         by_id = {int(r["bck_id"]): r for r in history}
         first = history[0]
         decisions = expired_backups(
-            [RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"])) for r in history],
+            [
+                RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"]))
+                for r in history
+            ],
             first["retention_period"],
             first["retention_redundancy"],
             ctx.now,
@@ -171,14 +186,21 @@ def backup_retention(ctx: PassContext, report: PassReport) -> None:
             if file_row is None:
                 continue  # deleted meanwhile (shell, another pass): nothing to do
             files = mcat.row_files(file_row)
-            what = f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
+            what = (
+                f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
+            )
             if ctx.dry_run:
                 ctx.would_delete(report, what, d.reason, files)
                 continue
             outcome = _delete_row_files(
-                ctx, report, RETENTION, what, files,
+                ctx,
+                report,
+                RETENTION,
+                what,
+                files,
                 partial(mcat.delete_backup_row, ctx.cat, d.bck_id),
-                partition=partition, def_id=int(def_id),
+                partition=partition,
+                def_id=int(def_id),
             )
             if outcome == "busy":
                 # Busy definition: leave the rest of it for the next pass too.
@@ -201,21 +223,34 @@ def snapshot_retention(ctx: PassContext, report: PassReport) -> None:
         what = f"snapshot backup bck_id={row['bck_id']} snapshot_id={sid}"
         if ctx.dry_run:
             ctx.would_delete(
-                report, what, f"older than its retention period {row['retention_period']}", files
+                report,
+                what,
+                f"older than its retention period {row['retention_period']}",
+                files,
             )
             if row["snapshot_fully_expired"]:
                 fully_expired.add(sid)
             continue
         _delete_row_files(
-            ctx, report, SNAPSHOTS, what, files,
+            ctx,
+            report,
+            SNAPSHOTS,
+            what,
+            files,
             partial(mcat.delete_backup_row, ctx.cat, int(row["bck_id"])),
-            partition=ctx.partitions.get(int(row["pgsql_node_id"])), snapshot_id=sid,
+            partition=ctx.partitions.get(int(row["pgsql_node_id"])),
+            snapshot_id=sid,
         )
     for snap in mcat.finished_snapshot_definitions(ctx.cat, ctx.server_id):
         fully_expired.discard(int(snap["snapshot_id"]))
-        what = f"snapshot definition snapshot_id={snap['snapshot_id']} ({snap['status']})"
+        what = (
+            f"snapshot definition snapshot_id={snap['snapshot_id']} ({snap['status']})"
+        )
         if ctx.dry_run:
-            ctx.would(report, f"WOULD DELETE {what}: no dumps left and past its retention period")
+            ctx.would(
+                report,
+                f"WOULD DELETE {what}: no dumps left and past its retention period",
+            )
             continue
         try:
             mcat.delete_snapshot_definition(ctx.cat, int(snap["snapshot_id"]))
@@ -246,7 +281,11 @@ def restore_logs(ctx: PassContext, report: PassReport) -> None:
             ctx.would_delete(report, what, "its restore catalog row was deleted", files)
             continue
         _delete_row_files(
-            ctx, report, RESTORE_LOGS, what, files,
+            ctx,
+            report,
+            RESTORE_LOGS,
+            what,
+            files,
             partial(mcat.delete_restore_log_entry, ctx.cat, int(row["del_id"])),
             partition=None,
         )
@@ -273,10 +312,12 @@ def pending_results(ctx: PassContext, report: PassReport) -> None:
     ingest = _ingest_function()
     if ingest is None:
         # INTEGRATION POINT: catalog/jobs.ingest_pending is owned by the dump work.
-        log.warning("[%s] catalog.jobs.ingest_pending is not available; skipped", PENDING)
+        log.warning(
+            "[%s] catalog.jobs.ingest_pending is not available; skipped", PENDING
+        )
         return
     result = ingest(ctx.cat, ctx.root)
-    ingested, failed = (result if isinstance(result, tuple) else (result, 0))
+    ingested, failed = result if isinstance(result, tuple) else (result, 0)
     stats.deleted += int(ingested or 0)
     if failed:
         report.error(PENDING, f"{failed} pending result file(s) could not be ingested")
@@ -302,8 +343,12 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
         target = _node_target(node)
         defs = mcat.database_definitions(ctx.cat, ctx.server_id, int(node["node_id"]))
         try:
-            with pgnode.session(target, application_name="pgbackman_maintenance") as conn:
-                missing = [d for d in defs if not pgnode.database_exists(conn, d["dbname"])]
+            with pgnode.session(
+                target, application_name="pgbackman_maintenance"
+            ) as conn:
+                missing = [
+                    d for d in defs if not pgnode.database_exists(conn, d["dbname"])
+                ]
         except pgnode.NodeUnavailableError as exc:
             # One unreachable node must not stop the check of the others.
             report.error(DROPPED, f"node {node['node_id']} ({target}): {exc}")
@@ -314,12 +359,16 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
                 f"(database {d['dbname']!r} on node {target})"
             )
             if ctx.dry_run:
-                ctx.would(report, f"WOULD MARK DELETED {what}: database not found on the node")
+                ctx.would(
+                    report, f"WOULD MARK DELETED {what}: database not found on the node"
+                )
                 continue
             try:
                 mcat.mark_definition_deleted(ctx.cat, int(d["def_id"]))
                 stats.deleted += 1
-                log.warning("[%s] %s: database not found; status set to DELETED", DROPPED, what)
+                log.warning(
+                    "[%s] %s: database not found; status set to DELETED", DROPPED, what
+                )
             except CatalogUnavailableError:
                 raise
             except PgBackManError as exc:
@@ -328,7 +377,9 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
     for d in mcat.deleted_definitions_past_quarantine(ctx.cat, ctx.server_id):
         if ctx.should_stop():
             return
-        what = f"DELETED backup definition def_id={d['def_id']} (database {d['dbname']!r})"
+        what = (
+            f"DELETED backup definition def_id={d['def_id']} (database {d['dbname']!r})"
+        )
         reason = (
             f"DELETED since {d['deleted_at']}, past automatic_deletion_retention "
             f"{d['automatic_deletion_retention']}"
@@ -355,4 +406,3 @@ TASKS: list[tuple[str, Callable[[PassContext, PassReport], None]]] = [
     (PENDING, pending_results),
     (DROPPED, dropped_databases),
 ]
-

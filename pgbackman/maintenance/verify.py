@@ -64,7 +64,9 @@ def check_backup(row: Row) -> tuple[str, list[str]]:
     return ("PROBLEM", problems) if problems else ("OK", [])
 
 
-def verify(cat: Catalog, srv_id: int, bck_id: int | None, out: Callable[[str], None]) -> int:
+def verify(
+    cat: Catalog, srv_id: int, bck_id: int | None, out: Callable[[str], None]
+) -> int:
     """Check the backups and print one line each; return the exit status (0 or 1)."""
     checked = failed = 0
     for row in vcat.succeeded_backups(cat, srv_id, bck_id):
@@ -79,8 +81,12 @@ def verify(cat: Catalog, srv_id: int, bck_id: int | None, out: Callable[[str], N
         else:
             failed += 1
             out(f"{ident} {'; '.join(problems)}")
-            log.error("[verify] %s (%s): %s", ident, row.get("dbname"), "; ".join(problems))
+            log.error(
+                "[verify] %s (%s): %s", ident, row.get("dbname"), "; ".join(problems)
+            )
     if bck_id is not None and checked == 0:
-        raise UserInputError(f"bck_id {bck_id} is not a SUCCEEDED backup of this backup server")
+        raise UserInputError(
+            f"bck_id {bck_id} is not a SUCCEEDED backup of this backup server"
+        )
     log.info("[verify] %d backup(s) checked, %d with problems", checked, failed)
     return 1 if failed else 0

@@ -127,7 +127,10 @@ def register_or_spool(
     ok = record["execution_status"] == "SUCCEEDED"
     if not ok:
         # cron/at mail whatever a job prints: the operator sees why without opening the log.
-        print(f"ERROR: {record.get('error_message') or 'failed (see the log)'}", file=sys.stderr)
+        print(
+            f"ERROR: {record.get('error_message') or 'failed (see the log)'}",
+            file=sys.stderr,
+        )
     try:
         ident = register(record)
         log.info(

@@ -39,15 +39,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Enforce retention and clean up files of this PgBackMan backup server.",
     )
     p.add_argument("--config", metavar="FILE", help="configuration file")
-    p.add_argument("--once", "--cron", action="store_true", dest="once",
-                   help="run one full pass and exit (0 ok, 1 if any task failed)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print what one pass would delete and why; change nothing")
-    p.add_argument("--foreground", action="store_true",
-                   help="loop without detaching (for systemd)")
-    p.add_argument("--verify", action="store_true",
-                   help="check the checksums of stored backups; print one line per backup")
-    p.add_argument("--bck-id", type=int, metavar="N", help="with --verify: only this backup")
+    p.add_argument(
+        "--once",
+        "--cron",
+        action="store_true",
+        dest="once",
+        help="run one full pass and exit (0 ok, 1 if any task failed)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what one pass would delete and why; change nothing",
+    )
+    p.add_argument(
+        "--foreground", action="store_true", help="loop without detaching (for systemd)"
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the checksums of stored backups; print one line per backup",
+    )
+    p.add_argument(
+        "--bck-id", type=int, metavar="N", help="with --verify: only this backup"
+    )
     args = p.parse_args(argv)
     if args.bck_id is not None and not args.verify:
         p.error("--bck-id needs --verify")

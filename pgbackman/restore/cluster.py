@@ -47,15 +47,21 @@ def restore_cluster(run: RestoreRun) -> None:
     s = run.spec
     conn = run.conn
     if s.renamed_dbname:
-        log.warning("Renamed DBname %r ignored: a CLUSTER backup restores whole databases",
-                    s.renamed_dbname)
+        log.warning(
+            "Renamed DBname %r ignored: a CLUSTER backup restores whole databases",
+            s.renamed_dbname,
+        )
     if s.roles_to_restore:
-        log.warning("Roles to restore ignored: a CLUSTER backup restores every role it holds")
+        log.warning(
+            "Roles to restore ignored: a CLUSTER backup restores every role it holds"
+        )
     existing_dbs = _all_databases(conn)
     if existing_dbs:
         shown = ", ".join(sorted(existing_dbs)[:10])
-        raise RestoreError(f"A CLUSTER backup is restored only into a PgSQL node without user "
-                           f"databases; {s.target} has: {shown}")
+        raise RestoreError(
+            f"A CLUSTER backup is restored only into a PgSQL node without user "
+            f"databases; {s.target} has: {shown}"
+        )
     roles_before = rnode.role_names(conn)
     filt = plan.ClusterStreamFilter(roles_before)
 
@@ -69,17 +75,27 @@ def restore_cluster(run: RestoreRun) -> None:
     run.runlog.fh.flush()
     offset = run.runlog.header(argv, env)
     log.info("Replaying the cluster dump %s with psql", path)
-    res = proc.run_feeding(argv, filt.filter(_chunks(run, path)), env=proc.child_env(env),
-                           stdout=run.runlog.fh, stderr=run.runlog.fh)
+    res = proc.run_feeding(
+        argv,
+        filt.filter(_chunks(run, path)),
+        env=proc.child_env(env),
+        stdout=run.runlog.fh,
+        stderr=run.runlog.fh,
+    )
     run.checkpoint()
     if filt.skipped:
-        log.info("Existing roles kept (CREATE skipped, attributes applied): %s",
-                 ", ".join(filt.skipped))
+        log.info(
+            "Existing roles kept (CREATE skipped, attributes applied): %s",
+            ", ".join(filt.skipped),
+        )
     if not res.ok:
         raise RestoreError(run.failure(res, offset))
     run.outcome.role_list = sorted(filt.created)
     run._cleanup_hooks.remove(undo)
-    log.info("Cluster restored: databases %s", ", ".join(sorted(_all_databases(conn))) or "none")
+    log.info(
+        "Cluster restored: databases %s",
+        ", ".join(sorted(_all_databases(conn))) or "none",
+    )
 
 
 def _chunks(run: RestoreRun, path: str) -> Iterator[bytes]:
@@ -120,5 +136,7 @@ def _undo(conn: Any, run: RestoreRun, roles_before: set[str]) -> list[str]:
             log.error("%s", exc)
             notes.append(f"Role {role!r} created by this run remains.")
     if new_dbs or new_roles:
-        notes.append("Databases and roles created by the failed cluster restore were dropped.")
+        notes.append(
+            "Databases and roles created by the failed cluster restore were dropped."
+        )
     return notes

@@ -39,7 +39,9 @@ def temp_db_name(target: str, restore_def: int) -> str:
     return prefix + suffix
 
 
-def log_file_name(target: str, node_fqdn: str, release_tag: str, restore_def: int, ts: str) -> str:
+def log_file_name(
+    target: str, node_fqdn: str, release_tag: str, restore_def: int, ts: str
+) -> str:
     """``<target>-<fqdn>-v<R>-restoredef<N>-<TS>.log`` (file-name-safe components)."""
     return (
         f"{naming.safe_component(target or 'CLUSTER')}-{naming.safe_component(node_fqdn)}"
@@ -111,18 +113,32 @@ def pg_restore_argv(
             argv.append("--single-transaction")
     elif code == "RDS" and not words:
         argv += ["--no-owner", "--no-acl"]
-    elif code != "DATA" and any(w in _SINGLE_TX for w in words) and _without_jobs(words) != words:
-        raise RestoreError("Invalid extra restore parameters: -j cannot be combined with "
-                           "--single-transaction")
+    elif (
+        code != "DATA"
+        and any(w in _SINGLE_TX for w in words)
+        and _without_jobs(words) != words
+    ):
+        raise RestoreError(
+            "Invalid extra restore parameters: -j cannot be combined with "
+            "--single-transaction"
+        )
     return [*argv, *words, archive], notes
 
 
-def psql_argv(bindir: str, variables: Iterable[tuple[str, str]] = (), file: str = "-") -> list[str]:
+def psql_argv(
+    bindir: str, variables: Iterable[tuple[str, str]] = (), file: str = "-"
+) -> list[str]:
     """psql that stops at the first error, never prompts, ignores ~/.psqlrc; the database
     comes from PGDATABASE, the script from ``file`` (``-`` = stdin)."""
     # No --echo-errors: a failed statement of the roles script would copy a password hash
     # into the log; psql's own "psql:<file>:<line>: ERROR: ..." line is enough.
-    argv = [f"{bindir.rstrip('/')}/psql", "-X", "-v", "ON_ERROR_STOP=1", "--no-password"]
+    argv = [
+        f"{bindir.rstrip('/')}/psql",
+        "-X",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--no-password",
+    ]
     for name, value in variables:
         argv += ["-v", f"{name}={value}"]
     return [*argv, "-f", file]
@@ -145,8 +161,9 @@ def check_release(backup_release: str | None, target: Release) -> Release:
     return rel
 
 
-def roles_to_render(requested: Sequence[str], backup_roles: Sequence[str],
-                    existing: set[str]) -> tuple[list[str], list[str]]:
+def roles_to_render(
+    requested: Sequence[str], backup_roles: Sequence[str], existing: set[str]
+) -> tuple[list[str], list[str]]:
     """(roles given to the renderer, roles that will be created).
 
     The roles file creates a role only when it is missing, so passing the backup's roles
@@ -207,6 +224,9 @@ class ClusterStreamFilter:
         name = unquote_ident(m.group(1).decode("utf-8", errors="surrogateescape"))
         if name in self.existing:
             self.skipped.append(name)
-            return b"-- pgbackman_restore: role exists on the target, CREATE skipped: " + line
+            return (
+                b"-- pgbackman_restore: role exists on the target, CREATE skipped: "
+                + line
+            )
         self.created.append(name)
         return line

@@ -90,7 +90,9 @@ class RestoreRun(JobRun):
         self.bindir = ""
         self.target_version_num = 0
         self._temp_db: str | None = None
-        self._renamed: str | None = None  # the existing target now lives under this name
+        self._renamed: str | None = (
+            None  # the existing target now lives under this name
+        )
         self._created_roles: list[str] = []
         self._cleanup_hooks: list[Any] = []
 
@@ -102,7 +104,9 @@ class RestoreRun(JobRun):
             self.checkpoint()
             check_backup(spec)
             if spec.backup_code not in plan.RESTORE_CODES:
-                raise RestoreError(f"Backup code {spec.backup_code!r} cannot be restored")
+                raise RestoreError(
+                    f"Backup code {spec.backup_code!r} cannot be restored"
+                )
             self._verify_dump()
             self.checkpoint()
             self._connect()
@@ -124,7 +128,10 @@ class RestoreRun(JobRun):
                 log.error("%s", "".join(traceback.format_exception(exc)).rstrip())
             notes = self._cleanup()
             self.outcome.error_message = " ".join([message, *notes])
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self.stop_signal is None:
+            if (
+                isinstance(exc, (KeyboardInterrupt, SystemExit))
+                and self.stop_signal is None
+            ):
                 raise
         finally:
             self._close()
@@ -151,7 +158,9 @@ class RestoreRun(JobRun):
         except ValueError:
             tag = "unknown"
         ts = naming.run_timestamp(_dt.datetime.now())
-        path = log_dir / plan.log_file_name(s.target_dbname, s.target_fqdn, tag, s.restore_def, ts)
+        path = log_dir / plan.log_file_name(
+            s.target_dbname, s.target_fqdn, tag, s.restore_def, ts
+        )
         n = 1
         while path.exists():  # two runs of one definition in the same second
             n += 1
@@ -160,9 +169,18 @@ class RestoreRun(JobRun):
         self.outcome.log_file = str(path)
         log.info(
             "pgbackman_restore run %s: %s, BckID %s (code %s, database %r, release %s) -> node %s "
-            "database %r%s, roles to restore: %s", self.run_uuid, s.label, s.bck_id, s.backup_code,
-            s.source_dbname, rel, s.target, s.target_dbname,
-            f", existing database to be renamed to {s.renamed_dbname!r}" if s.renamed_dbname else "",
+            "database %r%s, roles to restore: %s",
+            self.run_uuid,
+            s.label,
+            s.bck_id,
+            s.backup_code,
+            s.source_dbname,
+            rel,
+            s.target,
+            s.target_dbname,
+            f", existing database to be renamed to {s.renamed_dbname!r}"
+            if s.renamed_dbname
+            else "",
             ", ".join(s.roles_to_restore) or "none",
         )
         for note in s.notes:
@@ -172,35 +190,53 @@ class RestoreRun(JobRun):
         """Checksums first: the manifest against the catalog, the files against the manifest."""
         s = self.spec
         if not s.manifest_file:
-            raise RestoreError(f"Backup {s.bck_id} has no checksum manifest: it cannot be verified")
+            raise RestoreError(
+                f"Backup {s.bck_id} has no checksum manifest: it cannot be verified"
+            )
         manifest = Path(s.manifest_file)
         try:
             text = manifest.read_bytes()
         except OSError as exc:
-            raise RestoreError(f"Cannot read the checksum manifest {manifest}: {exc.strerror}") from None
+            raise RestoreError(
+                f"Cannot read the checksum manifest {manifest}: {exc.strerror}"
+            ) from None
         if s.checksum and hashlib.sha256(text).hexdigest() != s.checksum:
-            raise RestoreError(f"Checksum mismatch: the manifest {manifest.name} does not match "
-                               "the catalog; restore refused")
+            raise RestoreError(
+                f"Checksum mismatch: the manifest {manifest.name} does not match "
+                "the catalog; restore refused"
+            )
         bad = dumpfiles.verify_manifest(manifest.parent, manifest.name)
         if bad:
-            shown = ", ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else "")
-            raise RestoreError(f"Checksum mismatch in backup {s.bck_id}: {shown}; restore refused")
+            shown = ", ".join(bad[:5]) + (
+                f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+            )
+            raise RestoreError(
+                f"Checksum mismatch in backup {s.bck_id}: {shown}; restore refused"
+            )
         listed = {ln.partition("  ")[2] for ln in text.decode("utf-8").splitlines()}
         needed = [s.pg_dump_file]
         if s.backup_code in ("FULL", "SCHEMA"):
             needed += [s.roles_file, s.dbconfig_file]
         for p in needed:
             if not p:
-                raise RestoreError(f"Backup {s.bck_id} ({s.backup_code}) lacks a file in the catalog")
+                raise RestoreError(
+                    f"Backup {s.bck_id} ({s.backup_code}) lacks a file in the catalog"
+                )
             rel = Path(p).name
             if not any(x == rel or x.startswith(rel + "/") for x in listed):
-                raise RestoreError(f"{rel} is not covered by the checksum manifest; restore refused")
+                raise RestoreError(
+                    f"{rel} is not covered by the checksum manifest; restore refused"
+                )
         log.info("Checksums verified: %d files match %s", len(listed), manifest.name)
 
     # -- node -------------------------------------------------------------------------------
     def _connect(self) -> None:
         s = self.spec
-        names = {s.target_dbname, s.renamed_dbname, plan.temp_db_name(s.target_dbname, s.restore_def)}
+        names = {
+            s.target_dbname,
+            s.renamed_dbname,
+            plan.temp_db_name(s.target_dbname, s.restore_def),
+        }
         self.maint_db = "template1" if "postgres" in names else "postgres"
         try:
             self.conn = pgnode.connect(s.target, self.maint_db, APPLICATION_NAME)
@@ -211,19 +247,34 @@ class RestoreRun(JobRun):
         self.outcome.target_release = pgversion.release_dotted(target_rel)
         plan.check_release(s.backup_pg_release, target_rel)
         programs = ["psql"] if s.backup_code == "CLUSTER" else ["pg_restore", "psql"]
-        self.bindir, _rel, full = tools.find_bindir(target_rel, s.server_config, programs, exact=False)
-        log.info("Target node %s runs PostgreSQL %s (server_version_num %s); client programs %s "
-                 "from %s", s.target, self.outcome.target_release, self.target_version_num, full,
-                 self.bindir)
+        self.bindir, _rel, full = tools.find_bindir(
+            target_rel, s.server_config, programs, exact=False
+        )
+        log.info(
+            "Target node %s runs PostgreSQL %s (server_version_num %s); client programs %s "
+            "from %s",
+            s.target,
+            self.outcome.target_release,
+            self.target_version_num,
+            full,
+            self.bindir,
+        )
 
     def env(self, dbname: str | None = None) -> dict[str, str]:
         s = self.spec
-        env = argvmod.libpq_env(s.target_fqdn, s.target_port, s.admin_user,
-                                dbname or self.maint_db, APPLICATION_NAME)
+        env = argvmod.libpq_env(
+            s.target_fqdn,
+            s.target_port,
+            s.admin_user,
+            dbname or self.maint_db,
+            APPLICATION_NAME,
+        )
         env["PGOPTIONS"] = PGOPTIONS
         return env
 
-    def run(self, argv: list[str], env: dict[str, str], input: str | None = None) -> proc.Result:
+    def run(
+        self, argv: list[str], env: dict[str, str], input: str | None = None
+    ) -> proc.Result:
         """Run a client program with its output in the run log; RestoreError on failure."""
         return self.run_logged(argv, env, input)
 
@@ -236,12 +287,17 @@ class RestoreRun(JobRun):
         renamed = s.renamed_dbname
         if exists:
             if not renamed:
-                raise RestoreError(f"The target database {s.target_dbname!r} already exists in the "
-                                   "target PgSQL node and no Renamed DBname was given")
+                raise RestoreError(
+                    f"The target database {s.target_dbname!r} already exists in the "
+                    "target PgSQL node and no Renamed DBname was given"
+                )
             self._check_rename_possible(s.target_dbname, renamed)
         elif renamed:
-            log.warning("Target database %r does not exist: nothing to rename to %r",
-                        s.target_dbname, renamed)
+            log.warning(
+                "Target database %r does not exist: nothing to rename to %r",
+                s.target_dbname,
+                renamed,
+            )
             renamed = None
         if rnode.database_exists(self.conn, temp):
             log.warning("Dropping temporary database %r left by an earlier run", temp)
@@ -251,15 +307,25 @@ class RestoreRun(JobRun):
         self.checkpoint()
         self._temp_db = temp
         if s.backup_code == "RDS":
-            log.info("Creating empty database %r (RDS backups carry no database configuration)", temp)
+            log.info(
+                "Creating empty database %r (RDS backups carry no database configuration)",
+                temp,
+            )
             rnode.create_database(self.conn, temp)
         else:
-            log.info("Creating temporary database %r from the database configuration file", temp)
+            log.info(
+                "Creating temporary database %r from the database configuration file",
+                temp,
+            )
             assert s.dbconfig_file is not None
-            self.run(plan.psql_argv(self.bindir, [("target_db", temp)], s.dbconfig_file),
-                     self.env())
+            self.run(
+                plan.psql_argv(self.bindir, [("target_db", temp)], s.dbconfig_file),
+                self.env(),
+            )
         self.checkpoint()
-        argv, notes = plan.pg_restore_argv(self.bindir, s.backup_code, temp, str(s.pg_dump_file), extra)
+        argv, notes = plan.pg_restore_argv(
+            self.bindir, s.backup_code, temp, str(s.pg_dump_file), extra
+        )
         for note in notes:
             log.warning("%s", note)
         log.info("Restoring %s into %r", Path(str(s.pg_dump_file)).name, temp)
@@ -278,12 +344,16 @@ class RestoreRun(JobRun):
 
     def _check_rename_possible(self, target: str, renamed: str) -> None:
         if rnode.database_exists(self.conn, renamed):
-            raise RestoreError(f"Cannot rename the existing database {target!r}: a database "
-                               f"{renamed!r} already exists")
+            raise RestoreError(
+                f"Cannot rename the existing database {target!r}: a database "
+                f"{renamed!r} already exists"
+            )
         n = rnode.other_sessions(self.conn, target)
         if n:
-            raise RestoreError(f"Problems renaming an existing database: {n} session(s) connected "
-                               f"to {target!r} (PgBackMan never ends sessions); nothing renamed")
+            raise RestoreError(
+                f"Problems renaming an existing database: {n} session(s) connected "
+                f"to {target!r} (PgBackMan never ends sessions); nothing renamed"
+            )
 
     @property
     def _can_force(self) -> bool:
@@ -293,33 +363,47 @@ class RestoreRun(JobRun):
         s = self.spec
         extra = plan.tokenize_restore_extra(s.extra_restore_parameters)
         if s.renamed_dbname:
-            raise RestoreError(f"A DATA backup is restored into the existing database "
-                               f"{s.target_dbname!r}: a Renamed DBname cannot be used")
+            raise RestoreError(
+                f"A DATA backup is restored into the existing database "
+                f"{s.target_dbname!r}: a Renamed DBname cannot be used"
+            )
         if not rnode.database_exists(self.conn, s.target_dbname):
-            raise RestoreError(f"The target database {s.target_dbname!r} does not exist: a DATA "
-                               "backup is restored into an existing database that has the schema")
+            raise RestoreError(
+                f"The target database {s.target_dbname!r} does not exist: a DATA "
+                "backup is restored into an existing database that has the schema"
+            )
         self.restore_roles()
         self.checkpoint()
-        argv, notes = plan.pg_restore_argv(self.bindir, "DATA", s.target_dbname,
-                                           str(s.pg_dump_file), extra)
+        argv, notes = plan.pg_restore_argv(
+            self.bindir, "DATA", s.target_dbname, str(s.pg_dump_file), extra
+        )
         for note in notes:
             log.warning("%s", note)
-        log.info("Restoring data of %s into the existing database %r (one transaction)",
-                 Path(str(s.pg_dump_file)).name, s.target_dbname)
+        log.info(
+            "Restoring data of %s into the existing database %r (one transaction)",
+            Path(str(s.pg_dump_file)).name,
+            s.target_dbname,
+        )
         self.run(argv, self.env(s.target_dbname))
 
     # -- roles ------------------------------------------------------------------------------
     def _load_globals(self) -> DatabaseGlobals:
         s = self.spec
         if not s.roles_file:
-            raise RestoreError(f"Backup {s.bck_id} has no roles file: roles cannot be restored")
+            raise RestoreError(
+                f"Backup {s.bck_id} has no roles file: roles cannot be restored"
+            )
         try:
             data = read_globals_from_users_file(s.roles_file)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise RestoreError(f"Cannot read the roles data of backup {s.bck_id}: {exc}") from None
+            raise RestoreError(
+                f"Cannot read the roles data of backup {s.bck_id}: {exc}"
+            ) from None
         if data is None:
-            raise RestoreError(f"Backup {s.bck_id} has no machine-readable roles data: "
-                               "roles cannot be restored selectively")
+            raise RestoreError(
+                f"Backup {s.bck_id} has no machine-readable roles data: "
+                "roles cannot be restored selectively"
+            )
         return data
 
     def restore_roles(self) -> None:
@@ -334,14 +418,18 @@ class RestoreRun(JobRun):
             if r not in backup_roles:
                 log.warning("Role %r is not part of backup %s: ignored", r, s.bck_id)
         existing = rnode.role_names(self.conn)
-        render, created = plan.roles_to_render(s.roles_to_restore, backup_roles, existing)
+        render, created = plan.roles_to_render(
+            s.roles_to_restore, backup_roles, existing
+        )
         for r in s.roles_to_restore:
             if r in existing:
                 log.warning("Role %r already exists on the target: left unchanged", r)
         if not created:
             log.info("Every role to restore already exists on the target")
             return
-        text = render_roles_sql(g, node=f"{s.target_fqdn}:{s.target_port}", roles=render)
+        text = render_roles_sql(
+            g, node=f"{s.target_fqdn}:{s.target_port}", roles=render
+        )
         log.info("Creating roles: %s", ", ".join(created))
         self.run(plan.psql_argv(self.bindir), self.env(), input=text)
         self._created_roles = [r for r in created if r in rnode.role_names(self.conn)]
@@ -370,15 +458,23 @@ class RestoreRun(JobRun):
     def _cleanup(self) -> list[str]:
         """Undo what this run did; returns notes for the error message."""
         notes: list[str] = []
-        if self._temp_db is None and self._renamed is None and not self._created_roles \
-                and not self._cleanup_hooks:
+        if (
+            self._temp_db is None
+            and self._renamed is None
+            and not self._created_roles
+            and not self._cleanup_hooks
+        ):
             return notes
         try:
             conn = self.node_conn()
         except PgBackManError as exc:
             roles = ", ".join(self._created_roles) or "none"
-            return [(f"Cleanup impossible ({exc}): temporary database {self._temp_db!r} and "
-                     f"roles {roles} may remain.")]
+            return [
+                (
+                    f"Cleanup impossible ({exc}): temporary database {self._temp_db!r} and "
+                    f"roles {roles} may remain."
+                )
+            ]
         for hook in self._cleanup_hooks:
             notes += hook(conn)
         if self._temp_db is not None:
@@ -388,12 +484,16 @@ class RestoreRun(JobRun):
             try:
                 rnode.rename_database(conn, self._renamed, s.target_dbname)
                 log.warning("Existing database renamed back to %r", s.target_dbname)
-                notes.append(f"The existing database keeps its name {s.target_dbname!r}.")
+                notes.append(
+                    f"The existing database keeps its name {s.target_dbname!r}."
+                )
             except PgBackManError as exc:
                 log.error("%s", exc)
                 self.outcome.renamed_dbname = self._renamed
-                notes.append(f"The existing database {s.target_dbname!r} stays under its new "
-                             f"name {self._renamed!r}.")
+                notes.append(
+                    f"The existing database {s.target_dbname!r} stays under its new "
+                    f"name {self._renamed!r}."
+                )
         for role in reversed(self._created_roles):
             try:
                 rnode.drop_role(conn, role)

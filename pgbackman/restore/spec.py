@@ -58,7 +58,9 @@ class RestoreSpec:
 
     @property
     def target(self) -> NodeTarget:
-        return NodeTarget(self.target_fqdn, self.target_port, self.admin_user, self.target_node_id)
+        return NodeTarget(
+            self.target_fqdn, self.target_port, self.admin_user, self.target_node_id
+        )
 
     @property
     def partition(self) -> Path:
@@ -77,7 +79,9 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
     """The spec of ``restore_def``; UserInputError when it cannot be run from here."""
     d = restorejobs.get_restore_definition(cat, restore_def)
     if d is None:
-        raise UserInputError(f"Restore definition {restore_def} does not exist in the catalog")
+        raise UserInputError(
+            f"Restore definition {restore_def} does not exist in the catalog"
+        )
     server_id = int(d["backup_server_id"])
     notes: list[str] = []
     mine = restorejobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
@@ -87,11 +91,15 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
             f"one ({cfg.backup_server.fqdn}, {mine}): not run"
         )
     if mine is None:
-        notes.append(f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
-                     f"running as server {server_id}")
+        notes.append(
+            f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
+            f"running as server {server_id}"
+        )
     node = restorejobs.get_node(cat, int(d["target_pgsql_node_id"]))
     if node is None:
-        raise UserInputError(f"Target PgSQL node {d['target_pgsql_node_id']} does not exist")
+        raise UserInputError(
+            f"Target PgSQL node {d['target_pgsql_node_id']} does not exist"
+        )
     return RestoreSpec(
         restore_def=int(d["restore_def"]),
         bck_id=int(d["bck_id"]),
@@ -133,10 +141,14 @@ def _opt(v: Any) -> str | None:
 def check_backup(spec: RestoreSpec) -> None:
     """Refuse backups that cannot be restored from this server (before anything is done)."""
     if spec.backup_status != "SUCCEEDED":
-        raise RestoreError(f"Backup {spec.bck_id} cannot be restored: its status is "
-                           f"{spec.backup_status or 'unknown'}")
+        raise RestoreError(
+            f"Backup {spec.bck_id} cannot be restored: its status is "
+            f"{spec.backup_status or 'unknown'}"
+        )
     if spec.backup_server_id != spec.server_id:
-        raise RestoreError(f"Backup {spec.bck_id} is stored on backup server "
-                           f"{spec.backup_server_id}, not on server {spec.server_id}")
+        raise RestoreError(
+            f"Backup {spec.bck_id} is stored on backup server "
+            f"{spec.backup_server_id}, not on server {spec.server_id}"
+        )
     if not spec.pg_dump_file:
         raise RestoreError(f"Backup {spec.bck_id} has no dump file in the catalog")

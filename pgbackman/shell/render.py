@@ -113,7 +113,11 @@ def pretty_table(headers: list[str], body: list[list[str]], align: list[str]) ->
         or any(a not in ("left", "center") for a in align)
     ):
         return tabulate(
-            body, headers=headers, tablefmt="pretty", colalign=align, disable_numparse=True
+            body,
+            headers=headers,
+            tablefmt="pretty",
+            colalign=align,
+            disable_numparse=True,
         )
     cells = [[c.strip() for c in row] for row in body]
     widths = [len(h) for h in headers]

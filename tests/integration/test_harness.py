@@ -18,13 +18,16 @@ def test_catalog_clone_usable_as_rw(pgb_env: Any, node1: Any) -> None:
     assert cat.scalar("SELECT current_user") == "pgbackman_role_rw"
     assert check_version(cat).version == SCHEMA_VERSION
     rows = cat.query("SELECT server_id, hostname, domain_name FROM backup_server")
-    assert [(r["hostname"], r["domain_name"]) for r in rows] == [("backup01", "pgbackman.test")]
+    assert [(r["hostname"], r["domain_name"]) for r in rows] == [
+        ("backup01", "pgbackman.test")
+    ]
     assert rows[0]["server_id"] == pgb_env.server_id
     node_id = pgb_env.register_node(node1)
     cfg = {
         r["parameter"]: r["value"]
         for r in cat.query(
-            "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (node_id,)
+            "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
+            (node_id,),
         )
     }
     assert cfg["pgnode_backup_partition"] == f"{pgb_env.root}/pgsql_node_{node_id}"
@@ -41,7 +44,10 @@ def test_version_mismatch_is_a_clear_error(pgb_env: Any) -> None:
 def test_upgrade_files_in_order_and_missing_reported(tmp_path: Any) -> None:
     for n in (2, 3, 5):
         (tmp_path / f"pgbackman_{n}.sql").write_text("-- upgrade\n")
-    assert [p.name for p in upgrade_files(tmp_path, 1, 3)] == ["pgbackman_2.sql", "pgbackman_3.sql"]
+    assert [p.name for p in upgrade_files(tmp_path, 1, 3)] == [
+        "pgbackman_2.sql",
+        "pgbackman_3.sql",
+    ]
     with pytest.raises(CatalogError, match="pgbackman_4.sql"):
         upgrade_files(tmp_path, 1, 5)
 
@@ -50,8 +56,9 @@ def test_unreachable_catalog_is_unavailable_error(pgb_env: Any) -> None:
     from support.pgcluster import free_port
 
     cfg = Config.load(str(pgb_env.config_path))
-    dead = type(cfg.database)(host="127.0.0.1", port=free_port(), dbname="x", user="y",
-                              connect_timeout=2)
+    dead = type(cfg.database)(
+        host="127.0.0.1", port=free_port(), dbname="x", user="y", connect_timeout=2
+    )
     with pytest.raises(CatalogUnavailableError, match="Cannot connect"):
         Catalog(dead).connect()
 
@@ -62,8 +69,12 @@ def test_every_shell_mode_refuses_another_schema_version(pgb_env: Any) -> None:
     pgb_env.su("INSERT INTO pgbackman_version (version, tag) VALUES (99, 'v_99_0_0')")
     for extra in (["-C", "show_backup_servers"], []):
         res = subprocess.run(
-            ["pgbackman", *extra], env=pgb_env.env, input="show_backup_servers\n",
-            capture_output=True, text=True, timeout=60,
+            ["pgbackman", *extra],
+            env=pgb_env.env,
+            input="show_backup_servers\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert res.returncode == 1
         assert "schema version 99" in res.stdout + res.stderr
@@ -82,9 +93,19 @@ def test_help_works_with_the_catalog_down(pgb_env: Any, tmp_path: Any) -> None:
         )
     )
     env = dict(pgb_env.env, PGBACKMAN_CONFIG=str(conf))
-    res = subprocess.run(["pgbackman", "-C", "help set"], env=env, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        ["pgbackman", "-C", "help set"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0 and "output_format" in res.stdout
-    res = subprocess.run(["pgbackman", "-C", "show_backup_servers"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        ["pgbackman", "-C", "show_backup_servers"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 1 and "[ERROR]" in res.stdout + res.stderr

@@ -57,7 +57,9 @@ def listen(conn: Any, *channels: str) -> None:
             cur.execute(f'LISTEN "{ch}"')
 
 
-def received(conn: Any, expect: set[str] | None = None, timeout: float = 5.0) -> set[str]:
+def received(
+    conn: Any, expect: set[str] | None = None, timeout: float = 5.0
+) -> set[str]:
     """Channel names notified on ``conn`` (waits until ``expect`` arrived or ``timeout``)."""
     got: set[str] = set()
     deadline = time.monotonic() + timeout
@@ -72,10 +74,18 @@ def received(conn: Any, expect: set[str] | None = None, timeout: float = 5.0) ->
 
 
 def add_server(su: Any, host: str = "backup01") -> int:
-    return int(one(su, "SELECT register_backup_server(%s, %s, %s, %s)", (host, "pgbackman.test", "RUNNING", "")))
+    return int(
+        one(
+            su,
+            "SELECT register_backup_server(%s, %s, %s, %s)",
+            (host, "pgbackman.test", "RUNNING", ""),
+        )
+    )
 
 
-def add_node(su: Any, port: int = 5432, status: str = "RUNNING", host: str = "db1") -> int:
+def add_node(
+    su: Any, port: int = 5432, status: str = "RUNNING", host: str = "db1"
+) -> int:
     return int(
         one(
             su,
@@ -85,24 +95,55 @@ def add_node(su: Any, port: int = 5432, status: str = "RUNNING", host: str = "db
     )
 
 
-def add_def(su: Any, srv: int, node: int, dbname: str = "app1", minutes: str = "10", **kw: Any) -> int:
+def add_def(
+    su: Any, srv: int, node: int, dbname: str = "app1", minutes: str = "10", **kw: Any
+) -> int:
     args = {
-        "hours": "02", "dom": "*", "mon": "*", "dow": "*", "code": "FULL",
-        "period": "7 days", "redundancy": 1, "extra": "", "status": "ACTIVE",
+        "hours": "02",
+        "dom": "*",
+        "mon": "*",
+        "dow": "*",
+        "code": "FULL",
+        "period": "7 days",
+        "redundancy": 1,
+        "extra": "",
+        "status": "ACTIVE",
     }
     args.update(kw)
     return int(
         one(
             su,
             "SELECT register_backup_definition(%s,%s,%s,%s,%s,%s,%s,%s,%s,false,%s::interval,%s,%s,%s,%s)",
-            (srv, node, dbname, minutes, args["hours"], args["dom"], args["mon"], args["dow"],
-             args["code"], args["period"], args["redundancy"], args["extra"], args["status"], "r"),
+            (
+                srv,
+                node,
+                dbname,
+                minutes,
+                args["hours"],
+                args["dom"],
+                args["mon"],
+                args["dow"],
+                args["code"],
+                args["period"],
+                args["redundancy"],
+                args["extra"],
+                args["status"],
+                "r",
+            ),
         )
     )
 
 
-def add_catalog(su: Any, srv: int, node: int, def_id: int | None, status: str, age: str,
-                snapshot_id: int | None = None, run: uuid.UUID | None = None) -> int:
+def add_catalog(
+    su: Any,
+    srv: int,
+    node: int,
+    def_id: int | None,
+    status: str,
+    age: str,
+    snapshot_id: int | None = None,
+    run: uuid.UUID | None = None,
+) -> int:
     """Register one catalog row (via register_backup_catalog) finished ``age`` ago."""
     return int(
         one(
@@ -110,10 +151,27 @@ def add_catalog(su: Any, srv: int, node: int, def_id: int | None, status: str, a
             "SELECT register_backup_catalog(%s,%s,%s,%s,%s, now() - %s::interval - interval '1 minute',"
             " now() - %s::interval, NULL, %s,%s,%s, NULL,NULL,NULL, NULL,NULL,NULL, %s,%s,%s,%s, %s,"
             " %s::text[], %s,%s, %s::uuid, NULL, NULL, NULL)",
-            (def_id, 4242, srv, node, "app1", age, age, "/dump/app1", 100, "/log/app1",
-             "/var/log/pgbackman.log", status, "CRON" if def_id else "AT",
-             None if status == "SUCCEEDED" else "boom", snapshot_id, [], "15", "15",
-             str(run or uuid.uuid4())),
+            (
+                def_id,
+                4242,
+                srv,
+                node,
+                "app1",
+                age,
+                age,
+                "/dump/app1",
+                100,
+                "/log/app1",
+                "/var/log/pgbackman.log",
+                status,
+                "CRON" if def_id else "AT",
+                None if status == "SUCCEEDED" else "boom",
+                snapshot_id,
+                [],
+                "15",
+                "15",
+                str(run or uuid.uuid4()),
+            ),
         )
     )
 
@@ -122,45 +180,102 @@ def add_catalog(su: Any, srv: int, node: int, def_id: int | None, status: str, a
 def test_node_insert_running_notifies(su: Any, listener: Any) -> None:
     listen(listener, *NODE_CHANNELS)
     add_node(su, status="RUNNING")
-    assert "channel_pgsql_node_running" in received(listener, {"channel_pgsql_node_running"})
+    assert "channel_pgsql_node_running" in received(
+        listener, {"channel_pgsql_node_running"}
+    )
 
 
-def test_node_stop_notifies_and_updating_a_stopped_node_works(su: Any, listener: Any) -> None:
+def test_node_stop_notifies_and_updating_a_stopped_node_works(
+    su: Any, listener: Any
+) -> None:
     node = add_node(su, status="RUNNING")
     listen(listener, *NODE_CHANNELS)
     q(su, "UPDATE pgsql_node SET status = 'STOPPED' WHERE node_id = %s", (node,))
-    assert "channel_pgsql_node_stopped" in received(listener, {"channel_pgsql_node_stopped"})
-    assert one(su, "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s", (node,)) == 1
+    assert "channel_pgsql_node_stopped" in received(
+        listener, {"channel_pgsql_node_stopped"}
+    )
+    assert (
+        one(
+            su,
+            "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s",
+            (node,),
+        )
+        == 1
+    )
 
     # Upstream bug: this update failed with a PK violation on pgsql_node_stopped.
-    q(su, "SELECT update_pgsql_node(%s, %s, %s, %s, %s)", (node, 5432, "postgres", "STOPPED", "still down"))
-    q(su, "UPDATE pgsql_node SET status = 'STOPPED', remarks = 'x' WHERE node_id = %s", (node,))
+    q(
+        su,
+        "SELECT update_pgsql_node(%s, %s, %s, %s, %s)",
+        (node, 5432, "postgres", "STOPPED", "still down"),
+    )
+    q(
+        su,
+        "UPDATE pgsql_node SET status = 'STOPPED', remarks = 'x' WHERE node_id = %s",
+        (node,),
+    )
     assert one(su, "SELECT remarks FROM pgsql_node WHERE node_id = %s", (node,)) == "x"
     # No real status change -> no notification.
     assert received(listener, timeout=0.5) == set()
 
     q(su, "UPDATE pgsql_node SET status = 'RUNNING' WHERE node_id = %s", (node,))
-    assert "channel_pgsql_node_running" in received(listener, {"channel_pgsql_node_running"})
-    assert one(su, "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s", (node,)) == 0
+    assert "channel_pgsql_node_running" in received(
+        listener, {"channel_pgsql_node_running"}
+    )
+    assert (
+        one(
+            su,
+            "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s",
+            (node,),
+        )
+        == 0
+    )
 
 
 def test_node_registered_stopped_is_tracked(su: Any, listener: Any) -> None:
     listen(listener, *NODE_CHANNELS)
     node = add_node(su, status="STOPPED")
-    assert "channel_pgsql_node_stopped" in received(listener, {"channel_pgsql_node_stopped"})
-    assert one(su, "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s", (node,)) == 1
+    assert "channel_pgsql_node_stopped" in received(
+        listener, {"channel_pgsql_node_stopped"}
+    )
+    assert (
+        one(
+            su,
+            "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s",
+            (node,),
+        )
+        == 1
+    )
 
 
-def test_node_delete_notifies_and_queues_cleanup_for_every_server(su: Any, listener: Any) -> None:
+def test_node_delete_notifies_and_queues_cleanup_for_every_server(
+    su: Any, listener: Any
+) -> None:
     s1, s2 = add_server(su, "backup01"), add_server(su, "backup02")
     node = add_node(su, status="STOPPED")
     listen(listener, *NODE_CHANNELS)
     q(su, "SELECT delete_pgsql_node(%s)", (node,))
-    assert "channel_pgsql_node_deleted" in received(listener, {"channel_pgsql_node_deleted"})
-    rows = q(su, "SELECT backup_server_id FROM pgsql_node_to_delete WHERE pgsql_node_id = %s ORDER BY 1", (node,))
+    assert "channel_pgsql_node_deleted" in received(
+        listener, {"channel_pgsql_node_deleted"}
+    )
+    rows = q(
+        su,
+        "SELECT backup_server_id FROM pgsql_node_to_delete WHERE pgsql_node_id = %s ORDER BY 1",
+        (node,),
+    )
     assert [r[0] for r in rows] == [s1, s2]
-    assert one(su, "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s", (node,)) == 0
-    assert one(su, "SELECT count(*) FROM pgsql_node_config WHERE node_id = %s", (node,)) == 0
+    assert (
+        one(
+            su,
+            "SELECT count(*) FROM pgsql_node_stopped WHERE pgsql_node_id = %s",
+            (node,),
+        )
+        == 0
+    )
+    assert (
+        one(su, "SELECT count(*) FROM pgsql_node_config WHERE node_id = %s", (node,))
+        == 0
+    )
 
 
 def test_snapshot_and_restore_definitions_notify(su: Any, listener: Any) -> None:
@@ -171,7 +286,9 @@ def test_snapshot_and_restore_definitions_notify(su: Any, listener: Any) -> None
         "SELECT register_snapshot_definition(%s,%s,%s,now(),%s,%s::interval,%s,%s,%s)",
         (srv, node, "app1", "FULL", "7 days", "", "tag1", "15"),
     )
-    assert "channel_snapshot_defined" in received(listener, {"channel_snapshot_defined"})
+    assert "channel_snapshot_defined" in received(
+        listener, {"channel_snapshot_defined"}
+    )
     bck = add_catalog(su, srv, node, None, "SUCCEEDED", "1 hour", snapshot_id=snap)
     one(
         su,
@@ -184,14 +301,20 @@ def test_snapshot_and_restore_definitions_notify(su: Any, listener: Any) -> None
 def test_definition_changes_notify_server_node_channel(su: Any, listener: Any) -> None:
     srv, node = add_server(su), add_node(su)
     channel = f"channel_bs{srv}_pg{node}"
-    assert channel in {r[0] for r in q(su, "SELECT get_listen_channel_names(%s)", (srv,))}
+    assert channel in {
+        r[0] for r in q(su, "SELECT get_listen_channel_names(%s)", (srv,))
+    }
     listen(listener, channel)
 
     def_id = add_def(su, srv, node)
     assert channel in received(listener, {channel})
     assert [r[0] for r in q(su, "SELECT pop_job_queue(%s)", (srv,))] == [node]
 
-    q(su, "SELECT update_backup_definition(%s,%s,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)", (def_id, "20"))
+    q(
+        su,
+        "SELECT update_backup_definition(%s,%s,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)",
+        (def_id, "20"),
+    )
     assert channel in received(listener, {channel})
     assert [r[0] for r in q(su, "SELECT pop_job_queue(%s)", (srv,))] == [node]
 
@@ -206,31 +329,58 @@ def test_moving_a_definition_queues_both_servers(su: Any, listener: Any) -> None
     def_id = add_def(su, s1, node)
     q(su, "DELETE FROM job_queue")
     listen(listener, f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}")
-    q(su, "UPDATE backup_definition SET backup_server_id = %s WHERE def_id = %s", (s2, def_id))
-    assert received(listener, {f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}"}) == {
+    q(
+        su,
+        "UPDATE backup_definition SET backup_server_id = %s WHERE def_id = %s",
+        (s2, def_id),
+    )
+    assert received(
+        listener, {f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}"}
+    ) == {
         f"channel_bs{s1}_pg{node}",
         f"channel_bs{s2}_pg{node}",
     }
-    assert sorted(q(su, "SELECT backup_server_id, pgsql_node_id FROM job_queue")) == [(s1, node), (s2, node)]
+    assert sorted(q(su, "SELECT backup_server_id, pgsql_node_id FROM job_queue")) == [
+        (s1, node),
+        (s2, node),
+    ]
 
 
 def test_job_queue_deduplicates(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
     add_def(su, srv, node, "app1")
     add_def(su, srv, node, "app2")
-    assert q(su, "SELECT backup_server_id, pgsql_node_id FROM job_queue") == [(srv, node)]
+    assert q(su, "SELECT backup_server_id, pgsql_node_id FROM job_queue") == [
+        (srv, node)
+    ]
     assert [r[0] for r in q(su, "SELECT pop_job_queue(%s)", (srv,))] == [node]
     assert q(su, "SELECT pop_job_queue(%s)", (srv,)) == []
 
 
-def test_node_config_change_queues_every_server_with_definitions(su: Any, listener: Any) -> None:
-    s1, s2, s3, node = add_server(su, "b1"), add_server(su, "b2"), add_server(su, "b3"), add_node(su)
+def test_node_config_change_queues_every_server_with_definitions(
+    su: Any, listener: Any
+) -> None:
+    s1, s2, s3, node = (
+        add_server(su, "b1"),
+        add_server(su, "b2"),
+        add_server(su, "b3"),
+        add_node(su),
+    )
     add_def(su, s1, node)
     add_def(su, s2, node)
     q(su, "DELETE FROM job_queue")
     listen(listener, f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}")
-    q(su, "SELECT update_pgsql_node_config(%s, %s, %s)", (node, "pgnode_crontab_file", "/etc/cron.d/x_1"))
-    assert len(received(listener, {f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}"})) == 2
+    q(
+        su,
+        "SELECT update_pgsql_node_config(%s, %s, %s)",
+        (node, "pgnode_crontab_file", "/etc/cron.d/x_1"),
+    )
+    assert (
+        len(
+            received(listener, {f"channel_bs{s1}_pg{node}", f"channel_bs{s2}_pg{node}"})
+        )
+        == 2
+    )
     assert sorted(q(su, "SELECT backup_server_id FROM job_queue")) == [(s1,), (s2,)]
     assert s3 not in [r[0] for r in q(su, "SELECT backup_server_id FROM job_queue")]
 
@@ -239,7 +389,9 @@ def test_crontab_rows_only_for_active_definitions_of_running_nodes(su: Any) -> N
     srv, node = add_server(su), add_node(su)
     d1 = add_def(su, srv, node, "app1", "5")
     add_def(su, srv, node, "app2", "6", status="STOPPED")
-    assert q(su, "SELECT * FROM get_crontab_backup_jobs(%s, %s)", (srv, node)) == [(d1, "5", "02", "*", "*", "*")]
+    assert q(su, "SELECT * FROM get_crontab_backup_jobs(%s, %s)", (srv, node)) == [
+        (d1, "5", "02", "*", "*", "*")
+    ]
     q(su, "SELECT update_pgsql_node(%s, 0, '', 'STOPPED', NULL)", (node,))
     assert q(su, "SELECT * FROM get_crontab_backup_jobs(%s, %s)", (srv, node)) == []
 
@@ -250,25 +402,45 @@ def test_deleting_a_node_with_definitions_fails_clearly(su: Any) -> None:
     add_def(su, srv, node)
     with pytest.raises(psycopg2.Error) as exc:
         q(su, "SELECT delete_pgsql_node(%s)", (node,))
-    assert exc.value.diag.message_primary == f"PgSQL node {node} still has backup definitions; delete them first"
+    assert (
+        exc.value.diag.message_primary
+        == f"PgSQL node {node} still has backup definitions; delete them first"
+    )
     with pytest.raises(psycopg2.errors.ForeignKeyViolation):
         q(su, "DELETE FROM pgsql_node WHERE node_id = %s", (node,))
     assert one(su, "SELECT count(*) FROM pgsql_node WHERE node_id = %s", (node,)) == 1
 
 
 def test_default_configs_are_copied_on_registration(su: Any) -> None:
-    q(su, "UPDATE pgsql_node_default_config SET value = %s WHERE parameter = 'pgnode_crontab_file'",
-      ("/tmp/c/pgsql_node_%%pgnode%%",))
+    q(
+        su,
+        "UPDATE pgsql_node_default_config SET value = %s WHERE parameter = 'pgnode_crontab_file'",
+        ("/tmp/c/pgsql_node_%%pgnode%%",),
+    )
     srv, node = add_server(su), add_node(su)
     defaults = dict(q(su, "SELECT parameter, value FROM pgsql_node_default_config"))
-    copied = dict(q(su, "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (node,)))
+    copied = dict(
+        q(
+            su,
+            "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
+            (node,),
+        )
+    )
     assert copied.keys() == defaults.keys()
     assert copied["pgnode_crontab_file"] == f"/tmp/c/pgsql_node_{node}"
     assert copied["pgnode_backup_partition"] == f"/srv/pgbackman/pgsql_node_{node}"
     assert not any("%%pgnode%%" in v for v in copied.values())
 
-    server_cfg = dict(q(su, "SELECT parameter, value FROM backup_server_config WHERE server_id = %s", (srv,)))
-    assert server_cfg == dict(q(su, "SELECT parameter, value FROM backup_server_default_config"))
+    server_cfg = dict(
+        q(
+            su,
+            "SELECT parameter, value FROM backup_server_config WHERE server_id = %s",
+            (srv,),
+        )
+    )
+    assert server_cfg == dict(
+        q(su, "SELECT parameter, value FROM backup_server_default_config")
+    )
     for major in range(12, 19):
         assert server_cfg[f"pgsql_bin_{major}"] == f"/usr/lib/postgresql/{major}/bin"
     assert server_cfg["backup_user"] == "pgbackman"
@@ -277,19 +449,75 @@ def test_default_configs_are_copied_on_registration(su: Any) -> None:
 
 def test_generic_config_updates_validate(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
-    q(su, "SELECT update_backup_server_config(%s, 'pgsql_bin_15', '/opt/pg15/bin')", (srv,))
-    assert one(su, "SELECT get_backup_server_config_value(%s, 'pgsql_bin_15')", (srv,)) == "/opt/pg15/bin"
+    q(
+        su,
+        "SELECT update_backup_server_config(%s, 'pgsql_bin_15', '/opt/pg15/bin')",
+        (srv,),
+    )
+    assert (
+        one(su, "SELECT get_backup_server_config_value(%s, 'pgsql_bin_15')", (srv,))
+        == "/opt/pg15/bin"
+    )
     q(su, "SELECT update_pgsql_node_config(%s, 'retention_redundancy', '3')", (node,))
-    assert one(su, "SELECT get_pgsql_node_config_value(%s, 'retention_redundancy')", (node,)) == "3"
+    assert (
+        one(
+            su,
+            "SELECT get_pgsql_node_config_value(%s, 'retention_redundancy')",
+            (node,),
+        )
+        == "3"
+    )
     bad = [
-        ("update_backup_server_config", srv, "no_such_parameter", "x", "Unknown backup server parameter"),
-        ("update_backup_server_config", srv, "root_backup_partition", "relative/dir", "absolute path"),
-        ("update_pgsql_node_config", node, "no_such_parameter", "x", "Unknown PgSQL node parameter"),
-        ("update_pgsql_node_config", node, "retention_redundancy", "0", "retention_redundancy"),
-        ("update_pgsql_node_config", node, "retention_period", "soon", "retention_period"),
+        (
+            "update_backup_server_config",
+            srv,
+            "no_such_parameter",
+            "x",
+            "Unknown backup server parameter",
+        ),
+        (
+            "update_backup_server_config",
+            srv,
+            "root_backup_partition",
+            "relative/dir",
+            "absolute path",
+        ),
+        (
+            "update_pgsql_node_config",
+            node,
+            "no_such_parameter",
+            "x",
+            "Unknown PgSQL node parameter",
+        ),
+        (
+            "update_pgsql_node_config",
+            node,
+            "retention_redundancy",
+            "0",
+            "retention_redundancy",
+        ),
+        (
+            "update_pgsql_node_config",
+            node,
+            "retention_period",
+            "soon",
+            "retention_period",
+        ),
         ("update_pgsql_node_config", node, "backup_code", "CONFIG", "does not exist"),
-        ("update_pgsql_node_config", node, "backup_minutes_interval", "50-10", "backup_minutes_interval"),
-        ("update_pgsql_node_config", node, "pgsql_node_status", "DOWN", "Invalid PgSQL node status"),
+        (
+            "update_pgsql_node_config",
+            node,
+            "backup_minutes_interval",
+            "50-10",
+            "backup_minutes_interval",
+        ),
+        (
+            "update_pgsql_node_config",
+            node,
+            "pgsql_node_status",
+            "DOWN",
+            "Invalid PgSQL node status",
+        ),
     ]
     for func, obj, param, value, msg in bad:
         with pytest.raises(psycopg2.errors.RaiseException) as exc:
@@ -310,56 +538,113 @@ def test_node_lookup_by_fqdn_and_port(su: Any) -> None:
 
 @pytest.mark.parametrize(
     "field,value",
-    [("minutes", "61"), ("minutes", "*/0"), ("minutes", "1-"), ("minutes", "a"), ("minutes", "1;touch x"),
-     ("hours", "24"), ("dom", "0"), ("mon", "13"), ("dow", "8"), ("minutes", "")],
+    [
+        ("minutes", "61"),
+        ("minutes", "*/0"),
+        ("minutes", "1-"),
+        ("minutes", "a"),
+        ("minutes", "1;touch x"),
+        ("hours", "24"),
+        ("dom", "0"),
+        ("mon", "13"),
+        ("dow", "8"),
+        ("minutes", ""),
+    ],
 )
 def test_cron_validation_rejects_bad_fields(su: Any, field: str, value: str) -> None:
     srv, node = add_server(su), add_node(su)
-    kw = {"minutes": "10", "hours": "02", "dom": "*", "mon": "*", "dow": "*", field: value}
+    kw = {
+        "minutes": "10",
+        "hours": "02",
+        "dom": "*",
+        "mon": "*",
+        "dow": "*",
+        field: value,
+    }
     if value == "":
         # empty means "pick from the node's interval" in the function; use a direct write instead
         with pytest.raises(psycopg2.errors.CheckViolation):
-            q(su, "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, minutes_cron,"
-                  " backup_code, job_status) VALUES (%s, %s, 'x', '', 'FULL', 'ACTIVE')", (srv, node))
+            q(
+                su,
+                "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, minutes_cron,"
+                " backup_code, job_status) VALUES (%s, %s, 'x', '', 'FULL', 'ACTIVE')",
+                (srv, node),
+            )
         return
     minutes = kw.pop("minutes")
     with pytest.raises(psycopg2.errors.RaiseException, match="cron field"):
         add_def(su, srv, node, "app1", minutes, **kw)
-    col = {"minutes": "minutes_cron", "hours": "hours_cron", "dom": "day_month_cron",
-           "mon": "month_cron", "dow": "weekday_cron"}[field]
+    col = {
+        "minutes": "minutes_cron",
+        "hours": "hours_cron",
+        "dom": "day_month_cron",
+        "mon": "month_cron",
+        "dow": "weekday_cron",
+    }[field]
     with pytest.raises(psycopg2.errors.CheckViolation):
-        q(su, f"INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, {col},"
-              " backup_code, job_status) VALUES (%s, %s, 'x', %s, 'FULL', 'ACTIVE')", (srv, node, value))
+        q(
+            su,
+            f"INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, {col},"
+            " backup_code, job_status) VALUES (%s, %s, 'x', %s, 'FULL', 'ACTIVE')",
+            (srv, node, value),
+        )
     assert one(su, "SELECT count(*) FROM backup_definition") == 0
 
 
-@pytest.mark.parametrize("minutes,hours,dom,mon,dow", [
-    ("*", "*", "*", "*", "*"), ("*/15", "1-5", "1,15", "jan", "mon"), ("0-59/5", "23", "31", "1-12/3", "0,7"),
-    ("05", "01", "*", "*", "1-5"),
-])
-def test_cron_validation_accepts_good_fields(su: Any, minutes: str, hours: str, dom: str, mon: str, dow: str) -> None:
+@pytest.mark.parametrize(
+    "minutes,hours,dom,mon,dow",
+    [
+        ("*", "*", "*", "*", "*"),
+        ("*/15", "1-5", "1,15", "jan", "mon"),
+        ("0-59/5", "23", "31", "1-12/3", "0,7"),
+        ("05", "01", "*", "*", "1-5"),
+    ],
+)
+def test_cron_validation_accepts_good_fields(
+    su: Any, minutes: str, hours: str, dom: str, mon: str, dow: str
+) -> None:
     srv, node = add_server(su), add_node(su)
-    def_id = add_def(su, srv, node, "app1", minutes, hours=hours, dom=dom, mon=mon, dow=dow)
-    assert q(su, "SELECT minutes_cron, hours_cron, day_month_cron, month_cron, weekday_cron"
-                 " FROM backup_definition WHERE def_id = %s", (def_id,)) == [(minutes, hours, dom, mon, dow)]
+    def_id = add_def(
+        su, srv, node, "app1", minutes, hours=hours, dom=dom, mon=mon, dow=dow
+    )
+    assert q(
+        su,
+        "SELECT minutes_cron, hours_cron, day_month_cron, month_cron, weekday_cron"
+        " FROM backup_definition WHERE def_id = %s",
+        (def_id,),
+    ) == [(minutes, hours, dom, mon, dow)]
 
 
 def test_register_backup_definition_fills_minutes_from_interval(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
-    def_id = one(su, "SELECT register_backup_definition(%s,%s,'app1',NULL,NULL,NULL,NULL,NULL,NULL,"
-                     "NULL,NULL,NULL,NULL,NULL,NULL)", (srv, node))
-    minute, hour = q(su, "SELECT minutes_cron, hours_cron FROM backup_definition WHERE def_id = %s", (def_id,))[0]
+    def_id = one(
+        su,
+        "SELECT register_backup_definition(%s,%s,'app1',NULL,NULL,NULL,NULL,NULL,NULL,"
+        "NULL,NULL,NULL,NULL,NULL,NULL)",
+        (srv, node),
+    )
+    minute, hour = q(
+        su,
+        "SELECT minutes_cron, hours_cron FROM backup_definition WHERE def_id = %s",
+        (def_id,),
+    )[0]
     assert 1 <= int(minute) <= 59 and 1 <= int(hour) <= 6
 
 
-@pytest.mark.parametrize("bad", ["app\n* * * * * root touch /x", "app\rx", "app\x7f", "app\x01"])
+@pytest.mark.parametrize(
+    "bad", ["app\n* * * * * root touch /x", "app\rx", "app\x7f", "app\x01"]
+)
 def test_control_characters_rejected_in_dbname(su: Any, bad: str) -> None:
     srv, node = add_server(su), add_node(su)
     with pytest.raises(psycopg2.errors.RaiseException, match="control characters"):
         add_def(su, srv, node, bad)
     with pytest.raises(psycopg2.errors.CheckViolation):
-        q(su, "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, backup_code, job_status)"
-              " VALUES (%s, %s, %s, 'FULL', 'ACTIVE')", (srv, node, bad))
+        q(
+            su,
+            "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, backup_code, job_status)"
+            " VALUES (%s, %s, %s, 'FULL', 'ACTIVE')",
+            (srv, node, bad),
+        )
     with pytest.raises(psycopg2.errors.RaiseException, match="control characters"):
         add_def(su, srv, node, "app1", extra=f"--jobs=2 {bad}")
     with pytest.raises(psycopg2.errors.CheckViolation):
@@ -374,43 +659,75 @@ def test_register_backup_catalog_is_idempotent_on_run_uuid(su: Any) -> None:
     first = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour", run=run)
     assert add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour", run=run) == first
     assert one(su, "SELECT count(*) FROM backup_catalog") == 1
-    assert one(su, "SELECT backup_code FROM backup_catalog WHERE bck_id = %s", (first,)) == "FULL"
+    assert (
+        one(su, "SELECT backup_code FROM backup_catalog WHERE bck_id = %s", (first,))
+        == "FULL"
+    )
 
 
 def deletable(su: Any, srv: int) -> set[int]:
-    return {r[0] for r in q(su, "SELECT bck_id FROM get_cron_catalog_entries_to_delete_by_retention"
-                                " WHERE backup_server_id = %s", (srv,))}
+    return {
+        r[0]
+        for r in q(
+            su,
+            "SELECT bck_id FROM get_cron_catalog_entries_to_delete_by_retention"
+            " WHERE backup_server_id = %s",
+            (srv,),
+        )
+    }
 
 
 def test_retention_never_expires_the_last_good_backup(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
     def_id = add_def(su, srv, node, period="7 days", redundancy=1)
     old_good = add_catalog(su, srv, node, def_id, "SUCCEEDED", "30 days")
-    old_errors = {add_catalog(su, srv, node, def_id, "ERROR", f"{29 - i} days") for i in range(20)}
+    old_errors = {
+        add_catalog(su, srv, node, def_id, "ERROR", f"{29 - i} days") for i in range(20)
+    }
     recent_error = add_catalog(su, srv, node, def_id, "ERROR", "1 day")
-    assert deletable(su, srv) == set()  # 21 failures after it: the only good backup stays
+    assert (
+        deletable(su, srv) == set()
+    )  # 21 failures after it: the only good backup stays
 
-    q(su, "UPDATE backup_definition SET retention_redundancy = 0 WHERE def_id = %s", (def_id,))
+    q(
+        su,
+        "UPDATE backup_definition SET retention_redundancy = 0 WHERE def_id = %s",
+        (def_id,),
+    )
     assert deletable(su, srv) == set()  # redundancy 0 is treated as 1
-    q(su, "UPDATE backup_definition SET retention_redundancy = 1 WHERE def_id = %s", (def_id,))
+    q(
+        su,
+        "UPDATE backup_definition SET retention_redundancy = 1 WHERE def_id = %s",
+        (def_id,),
+    )
 
     new_good = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour")
     assert deletable(su, srv) == {old_good} | old_errors
     assert new_good not in deletable(su, srv) and recent_error not in deletable(su, srv)
 
-    q(su, "UPDATE backup_definition SET retention_redundancy = 2 WHERE def_id = %s", (def_id,))
+    q(
+        su,
+        "UPDATE backup_definition SET retention_redundancy = 2 WHERE def_id = %s",
+        (def_id,),
+    )
     assert deletable(su, srv) == old_errors  # two good backups wanted: keep both
 
 
 def test_snapshot_retention_reports_full_expiry(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
-    snap = one(su, "SELECT register_snapshot_definition(%s,%s,'app1',now() - interval '9 days','FULL',"
-                   "'7 days'::interval,'','',NULL)", (srv, node))
+    snap = one(
+        su,
+        "SELECT register_snapshot_definition(%s,%s,'app1',now() - interval '9 days','FULL',"
+        "'7 days'::interval,'','',NULL)",
+        (srv, node),
+    )
     old = add_catalog(su, srv, node, None, "SUCCEEDED", "8 days", snapshot_id=snap)
-    assert q(su, "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention") == [
-        (old, True)
-    ]
+    assert q(
+        su,
+        "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention",
+    ) == [(old, True)]
     add_catalog(su, srv, node, None, "SUCCEEDED", "1 day", snapshot_id=snap)
-    assert q(su, "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention") == [
-        (old, False)
-    ]
+    assert q(
+        su,
+        "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention",
+    ) == [(old, False)]

@@ -12,8 +12,15 @@ import psycopg2.errors
 import pytest
 
 SCHEMA = Path(__file__).resolve().parents[2] / "sql" / "pgbackman.sql"
-CODE_TABLES = ("server_status", "backup_code", "job_definition_status", "at_definition_status",
-               "job_execution_status", "job_execution_method", "alert_type")
+CODE_TABLES = (
+    "server_status",
+    "backup_code",
+    "job_definition_status",
+    "at_definition_status",
+    "job_execution_status",
+    "job_execution_method",
+    "alert_type",
+)
 
 
 def q(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -22,9 +29,25 @@ def q(conn: Any, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return cur.fetchall() if cur.description else []
 
 
-def load(cluster: Any, path: Path, dbname: str | None = None) -> subprocess.CompletedProcess[str]:
-    argv = [f"{cluster.bindir}/psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", cluster.host,
-            "-p", str(cluster.port), "-U", "postgres", "-d", "postgres", "-f", str(path)]
+def load(
+    cluster: Any, path: Path, dbname: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    argv = [
+        f"{cluster.bindir}/psql",
+        "-X",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        cluster.host,
+        "-p",
+        str(cluster.port),
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-f",
+        str(path),
+    ]
     if dbname:
         argv[1:1] = ["-v", f"pgb_dbname={dbname}"]
     return subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -33,7 +56,9 @@ def load(cluster: Any, path: Path, dbname: str | None = None) -> subprocess.Comp
 def catalog_fingerprint(cluster: Any, dbname: str) -> list[tuple[Any, ...]]:
     conn = cluster.connect(dbname)
     try:
-        return q(conn, """
+        return q(
+            conn,
+            """
             SELECT 'rel', c.relname || ':' || c.relkind::text || ':' || pg_get_userbyid(c.relowner)
               FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
             UNION ALL
@@ -41,7 +66,8 @@ def catalog_fingerprint(cluster: Any, dbname: str) -> list[tuple[Any, ...]]:
               FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
             UNION ALL SELECT 'version', version || tag FROM pgbackman_version
             UNION ALL SELECT 'default', parameter || '=' || value FROM backup_server_default_config
-            ORDER BY 1, 2""")
+            ORDER BY 1, 2""",
+        )
     finally:
         conn.close()
 
@@ -57,21 +83,31 @@ def test_loading_twice_is_a_noop(catalog_cluster: Any) -> None:
     assert ("version", "1v_2_0_0") in before
 
 
-def test_failed_load_leaves_no_half_installed_catalog(catalog_cluster: Any, tmp_path: Path) -> None:
+def test_failed_load_leaves_no_half_installed_catalog(
+    catalog_cluster: Any, tmp_path: Path
+) -> None:
     dbname = "pgbackman_failed_load"
     text = SCHEMA.read_text(encoding="utf-8")
     marker = "\nRESET ROLE;\nCOMMIT;\n"
     assert marker in text
     broken = tmp_path / "broken.sql"
-    broken.write_text(text.replace(marker, "\nSELECT 1 / 0;" + marker), encoding="utf-8")
+    broken.write_text(
+        text.replace(marker, "\nSELECT 1 / 0;" + marker), encoding="utf-8"
+    )
     try:
         res = load(catalog_cluster, broken, dbname)
         assert res.returncode != 0
         assert "division by zero" in res.stderr
         conn = catalog_cluster.connect(dbname)
         try:
-            assert q(conn, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace") == [(0,)]
-            assert q(conn, "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace") == [(0,)]
+            assert q(
+                conn,
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace",
+            ) == [(0,)]
+            assert q(
+                conn,
+                "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace",
+            ) == [(0,)]
         finally:
             conn.close()
 
@@ -87,13 +123,21 @@ def test_failed_load_leaves_no_half_installed_catalog(catalog_cluster: Any, tmp_
 def test_every_object_is_owned_by_the_owner_role(catalog_cluster: Any) -> None:
     conn = catalog_cluster.connect("pgbackman")
     try:
-        owners = q(conn, """
+        owners = q(
+            conn,
+            """
             SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'public'::regnamespace
             UNION SELECT DISTINCT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-            UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'pgbackman'""")
+            UNION SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'pgbackman'""",
+        )
         assert owners == [("pgbackman_role_owner",)]
-        assert q(conn, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'pgbackman_role_owner'") == [(False,)]
-        assert q(conn, "SELECT has_schema_privilege('public', 'public', 'CREATE')") == [(False,)]
+        assert q(
+            conn,
+            "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'pgbackman_role_owner'",
+        ) == [(False,)]
+        assert q(conn, "SELECT has_schema_privilege('public', 'public', 'CREATE')") == [
+            (False,)
+        ]
     finally:
         conn.close()
 
@@ -116,64 +160,103 @@ def rw(catalog_cluster: Any, catalog_db: str) -> Iterator[Any]:
 def relations(catalog_cluster: Any, dbname: str, kind: str) -> list[str]:
     conn = catalog_cluster.connect(dbname)
     try:
-        return [r[0] for r in q(conn, "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
-                                      " AND relkind = %s ORDER BY 1", (kind,))]
+        return [
+            r[0]
+            for r in q(
+                conn,
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+                " AND relkind = %s ORDER BY 1",
+                (kind,),
+            )
+        ]
     finally:
         conn.close()
 
 
-def test_ro_reads_every_view_and_code_table_and_nothing_else(catalog_cluster: Any, catalog_db: str, ro: Any,
-                                                             rw: Any) -> None:
+def test_ro_reads_every_view_and_code_table_and_nothing_else(
+    catalog_cluster: Any, catalog_db: str, ro: Any, rw: Any
+) -> None:
     q(rw, "SELECT register_backup_server('backup01', 'pgbackman.test', 'RUNNING', '')")
     views = relations(catalog_cluster, catalog_db, "v")
-    assert {"show_backup_servers", "show_backup_catalog", "get_cron_catalog_entries_to_delete_by_retention",
-            "show_snapshots_in_progress", "show_restores_in_progress"} <= set(views)
+    assert {
+        "show_backup_servers",
+        "show_backup_catalog",
+        "get_cron_catalog_entries_to_delete_by_retention",
+        "show_snapshots_in_progress",
+        "show_restores_in_progress",
+    } <= set(views)
     for view in views:
         q(ro, f'SELECT * FROM "{view}"')
-    assert q(ro, 'SELECT "FQDN" FROM show_backup_servers') == [("backup01.pgbackman.test",)]
+    assert q(ro, 'SELECT "FQDN" FROM show_backup_servers') == [
+        ("backup01.pgbackman.test",)
+    ]
     for table in CODE_TABLES:
         assert q(ro, f"SELECT count(*) FROM {table}")[0][0] > 0
 
     su = catalog_cluster.connect(catalog_db)
-    first_column = dict(q(su, "SELECT table_name, column_name FROM information_schema.columns"
-                              " WHERE table_schema = 'public' AND ordinal_position = 1"))
+    first_column = dict(
+        q(
+            su,
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND ordinal_position = 1",
+        )
+    )
     su.close()
     for table in relations(catalog_cluster, catalog_db, "r"):
         col = first_column[table]
-        for stmt in (f"INSERT INTO {table} DEFAULT VALUES",
-                     f"DELETE FROM {table} WHERE false",
-                     f"UPDATE {table} SET {col} = {col} WHERE false",
-                     f"TRUNCATE {table}"):
+        for stmt in (
+            f"INSERT INTO {table} DEFAULT VALUES",
+            f"DELETE FROM {table} WHERE false",
+            f"UPDATE {table} SET {col} = {col} WHERE false",
+            f"TRUNCATE {table}",
+        ):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 q(ro, stmt)
         if table not in CODE_TABLES and table != "pgbackman_version":
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 q(ro, f"SELECT * FROM {table}")
 
-    for call in ("register_backup_server('x', 'y', 'RUNNING', '')",
-                 "register_pgsql_node('x', 'y', 5432, 'postgres', 'RUNNING', '')",
-                 "register_backup_definition(1, 1, 'db', '1', '1', '*', '*', '*', 'FULL', false,"
-                 " '7 days', 1, '', 'ACTIVE', '')",
-                 "update_backup_server_config(1, 'pgsql_bin_15', '/x')",
-                 "pop_job_queue(1)",
-                 "delete_backup_catalog(1)"):
+    for call in (
+        "register_backup_server('x', 'y', 'RUNNING', '')",
+        "register_pgsql_node('x', 'y', 5432, 'postgres', 'RUNNING', '')",
+        "register_backup_definition(1, 1, 'db', '1', '1', '*', '*', '*', 'FULL', false,"
+        " '7 days', 1, '', 'ACTIVE', '')",
+        "update_backup_server_config(1, 'pgsql_bin_15', '/x')",
+        "pop_job_queue(1)",
+        "delete_backup_catalog(1)",
+    ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             q(ro, f"SELECT {call}")
     assert q(ro, "SELECT validate_cron_field('*/5', 0, 59)") == [(True,)]
 
 
 def test_rw_registers_objects_but_cannot_change_the_schema(rw: Any) -> None:
-    srv = q(rw, "SELECT register_backup_server('backup01', 'pgbackman.test', 'RUNNING', '')")[0][0]
-    node = q(rw, "SELECT register_pgsql_node('db1', 'example.org', 5432, 'postgres', 'RUNNING', '')")[0][0]
-    def_id = q(rw, "SELECT register_backup_definition(%s, %s, 'app1', '5', '1', '*', '*', '*', 'FULL', false,"
-                   " '7 days', 1, '', 'ACTIVE', '')", (srv, node))[0][0]
-    assert q(rw, 'SELECT "DBname" FROM show_backup_definitions WHERE "DefID"::bigint = %s', (def_id,)) == [("app1",)]
+    srv = q(
+        rw, "SELECT register_backup_server('backup01', 'pgbackman.test', 'RUNNING', '')"
+    )[0][0]
+    node = q(
+        rw,
+        "SELECT register_pgsql_node('db1', 'example.org', 5432, 'postgres', 'RUNNING', '')",
+    )[0][0]
+    def_id = q(
+        rw,
+        "SELECT register_backup_definition(%s, %s, 'app1', '5', '1', '*', '*', '*', 'FULL', false,"
+        " '7 days', 1, '', 'ACTIVE', '')",
+        (srv, node),
+    )[0][0]
+    assert q(
+        rw,
+        'SELECT "DBname" FROM show_backup_definitions WHERE "DefID"::bigint = %s',
+        (def_id,),
+    ) == [("app1",)]
     assert [r[0] for r in q(rw, "SELECT pop_job_queue(%s)", (srv,))] == [node]
 
-    for stmt in ("CREATE TABLE evil (id int)",
-                 "DROP TABLE backup_catalog",
-                 "ALTER TABLE backup_definition DROP CONSTRAINT backup_definition_minutes_cron_check",
-                 "CREATE FUNCTION evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",
-                 "INSERT INTO show_backup_server_config VALUES (1, 'x', 'y', 'z')"):
+    for stmt in (
+        "CREATE TABLE evil (id int)",
+        "DROP TABLE backup_catalog",
+        "ALTER TABLE backup_definition DROP CONSTRAINT backup_definition_minutes_cron_check",
+        "CREATE FUNCTION evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "INSERT INTO show_backup_server_config VALUES (1, 'x', 'y', 'z')",
+    ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             q(rw, stmt)

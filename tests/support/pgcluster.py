@@ -142,7 +142,15 @@ class PgCluster:
             return
         subprocess.run(
             _as_server_user(
-                [f"{self.bindir}/pg_ctl", "-D", str(self.datadir), "-m", mode, "-w", "stop"]
+                [
+                    f"{self.bindir}/pg_ctl",
+                    "-D",
+                    str(self.datadir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "stop",
+                ]
             ),
             check=False,
             stdout=subprocess.DEVNULL,
@@ -169,8 +177,15 @@ class PgCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- access --------------------------------------------------------------------
-    def conn_kwargs(self, dbname: str = "postgres", user: str | None = None) -> dict[str, Any]:
-        return {"host": self.host, "port": self.port, "dbname": dbname, "user": user or self.user}
+    def conn_kwargs(
+        self, dbname: str = "postgres", user: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": dbname,
+            "user": user or self.user,
+        }
 
     def connect(
         self, dbname: str = "postgres", user: str | None = None, autocommit: bool = True
@@ -207,7 +222,9 @@ class PgCluster:
             raise RuntimeError(f"psql failed ({res.returncode}): {res.stderr.strip()}")
         return res.stdout
 
-    def psql_file(self, path: str | Path, dbname: str = "postgres") -> subprocess.CompletedProcess[str]:
+    def psql_file(
+        self, path: str | Path, dbname: str = "postgres"
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
                 f"{self.bindir}/psql",
@@ -230,7 +247,9 @@ class PgCluster:
             check=False,
         )
 
-    def query(self, sql: str, params: Any = None, dbname: str = "postgres") -> list[tuple[Any, ...]]:
+    def query(
+        self, sql: str, params: Any = None, dbname: str = "postgres"
+    ) -> list[tuple[Any, ...]]:
         with self.connect(dbname) as conn, conn.cursor() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall() if cur.description else []

@@ -62,34 +62,80 @@ def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb
     I = sql.Identifier  # noqa: E741
     conn = cluster.connect("postgres")
     try:
-        _exec(conn, sql.SQL("CREATE ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT 7").format(I(r.owner)),
-              (f"secret-{prefix}",))
+        _exec(
+            conn,
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD %s CONNECTION LIMIT 7").format(
+                I(r.owner)
+            ),
+            (f"secret-{prefix}",),
+        )
         _exec(conn, sql.SQL("ALTER ROLE {} SET work_mem = '16MB'").format(I(r.owner)))
-        _exec(conn, sql.SQL("ALTER ROLE {} SET search_path = app, \"Weird Schema\", public").format(I(r.owner)))
-        _exec(conn, sql.SQL("COMMENT ON ROLE {} IS %s").format(I(r.owner)), ("owner — ø",))
+        _exec(
+            conn,
+            sql.SQL(
+                'ALTER ROLE {} SET search_path = app, "Weird Schema", public'
+            ).format(I(r.owner)),
+        )
+        _exec(
+            conn, sql.SQL("COMMENT ON ROLE {} IS %s").format(I(r.owner)), ("owner — ø",)
+        )
         _exec(conn, sql.SQL("CREATE ROLE {} NOLOGIN CREATEDB").format(I(r.base)))
         _exec(conn, sql.SQL("CREATE ROLE {} NOLOGIN NOINHERIT").format(I(r.group)))
         _exec(conn, sql.SQL("GRANT {} TO {}").format(I(r.base), I(r.group)))
-        _exec(conn, sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(I(r.group), I(r.owner)))
+        _exec(
+            conn,
+            sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(I(r.group), I(r.owner)),
+        )
         _exec(conn, sql.SQL("CREATE ROLE {} LOGIN").format(I(r.reader)))
         _exec(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(I(r.defacl)))
-        _exec(conn, sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'").format(
-            I(dbname), I(r.owner)))
-        _exec(conn, sql.SQL("ALTER DATABASE {} SET datestyle = 'SQL, DMY'").format(I(dbname)))
-        _exec(conn, sql.SQL("ALTER DATABASE {} SET statement_timeout = '42s'").format(I(dbname)))
-        _exec(conn, sql.SQL("ALTER ROLE {} IN DATABASE {} SET work_mem = '3MB'").format(
-            I(r.reader), I(dbname)))
+        _exec(
+            conn,
+            sql.SQL(
+                "CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING 'UTF8'"
+            ).format(I(dbname), I(r.owner)),
+        )
+        _exec(
+            conn,
+            sql.SQL("ALTER DATABASE {} SET datestyle = 'SQL, DMY'").format(I(dbname)),
+        )
+        _exec(
+            conn,
+            sql.SQL("ALTER DATABASE {} SET statement_timeout = '42s'").format(
+                I(dbname)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL("ALTER ROLE {} IN DATABASE {} SET work_mem = '3MB'").format(
+                I(r.reader), I(dbname)
+            ),
+        )
         _exec(conn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(I(dbname)))
-        _exec(conn, sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(I(dbname), I(r.reader)))
-        _exec(conn, sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {} WITH GRANT OPTION").format(
-            I(dbname), I(r.group)))
-        _exec(conn, sql.SQL("COMMENT ON DATABASE {} IS %s").format(I(dbname)), ("Rich test db — «ÆØÅ» 'q'",))
+        _exec(
+            conn,
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                I(dbname), I(r.reader)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {} WITH GRANT OPTION").format(
+                I(dbname), I(r.group)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL("COMMENT ON DATABASE {} IS %s").format(I(dbname)),
+            ("Rich test db — «ÆØÅ» 'q'",),
+        )
     finally:
         conn.close()
     conn = cluster.connect(dbname)
     try:
         _exec(conn, sql.SQL("SET ROLE {}").format(I(r.owner)))
-        _exec(conn, """
+        _exec(
+            conn,
+            """
             CREATE SCHEMA app;
             CREATE SCHEMA "Weird Schema";
             CREATE TABLE app.customers (id serial PRIMARY KEY, name text NOT NULL, city text, data jsonb);
@@ -106,11 +152,21 @@ def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb
             CREATE FUNCTION app.double(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i * 2';
             CREATE SEQUENCE app.counter START 100;
             SELECT nextval('app.counter');
-        """)
+        """,
+        )
         _exec(conn, sql.SQL("GRANT USAGE ON SCHEMA app TO {}").format(I(r.reader)))
-        _exec(conn, sql.SQL("GRANT SELECT ON app.customers, app.oslo TO {}").format(I(r.reader)))
-        _exec(conn, sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO {}").format(
-            I(r.defacl)))
+        _exec(
+            conn,
+            sql.SQL("GRANT SELECT ON app.customers, app.oslo TO {}").format(
+                I(r.reader)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO {}"
+            ).format(I(r.defacl)),
+        )
         _exec(conn, "RESET ROLE")
     finally:
         conn.close()
@@ -121,10 +177,18 @@ def drop_rich_database(cluster: PgCluster, r: RichDb) -> None:
     """Remove the database and its roles from ``cluster`` (best effort, for cleanup)."""
     conn = cluster.connect("postgres")
     try:
-        _exec(conn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(r.dbname)))
+        _exec(
+            conn,
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(r.dbname)
+            ),
+        )
         for role in [r.reader, r.defacl, r.owner, r.group, r.base]:
             try:
-                _exec(conn, sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)))
+                _exec(
+                    conn,
+                    sql.SQL("DROP OWNED BY {} CASCADE").format(sql.Identifier(role)),
+                )
             except psycopg2.Error:
                 pass
             _exec(conn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
@@ -133,6 +197,7 @@ def drop_rich_database(cluster: PgCluster, r: RichDb) -> None:
 
 
 # -- fingerprints ------------------------------------------------------------------------------
+
 
 def table_checksums(cluster: PgCluster, dbname: str) -> dict[str, tuple[int, str]]:
     """{schema.table: (row count, md5 of all rows in a stable order)} of user tables, plus
@@ -148,13 +213,17 @@ def table_checksums(cluster: PgCluster, dbname: str) -> dict[str, tuple[int, str
             )
             for schema, table in cur.fetchall():
                 cur.execute(
-                    sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
-                            " FROM {}.{} t").format(sql.Identifier(schema), sql.Identifier(table))
+                    sql.SQL(
+                        "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
+                        " FROM {}.{} t"
+                    ).format(sql.Identifier(schema), sql.Identifier(table))
                 )
                 n, digest = cur.fetchone()
                 out[f"{schema}.{table}"] = (int(n), str(digest))
-            cur.execute("SELECT count(*), coalesce(md5(string_agg(oid::text || ':' || md5(lo_get(oid)), '|'"
-                        " ORDER BY oid)), '') FROM pg_largeobject_metadata")
+            cur.execute(
+                "SELECT count(*), coalesce(md5(string_agg(oid::text || ':' || md5(lo_get(oid)), '|'"
+                " ORDER BY oid)), '') FROM pg_largeobject_metadata"
+            )
             n, digest = cur.fetchone()
             out["<large objects>"] = (int(n), str(digest))
             if _has(cur, "app.counter"):

@@ -41,9 +41,15 @@ def test_full_file_is_typed(tmp_path: Path) -> None:
     [
         ("[pgbackman_database]\nport = abc\n", "[pgbackman_database] port"),
         ("[pgbackman_database]\nport = 70000\n", "[pgbackman_database] port"),
-        ("[pgbackman_database]\nnonsense = 1\n", "unknown key [pgbackman_database] nonsense"),
+        (
+            "[pgbackman_database]\nnonsense = 1\n",
+            "unknown key [pgbackman_database] nonsense",
+        ),
         ("[nosuch]\na = 1\n", "unknown section [nosuch]"),
-        ("[pgbackman_dump]\npause_recovery_process_on_slave = maybe\n", "pause_recovery"),
+        (
+            "[pgbackman_dump]\npause_recovery_process_on_slave = maybe\n",
+            "pause_recovery",
+        ),
         ("[logging]\nlog_level = LOUD\n", "log_level"),
         ("no section header\n", "malformed"),
         ("[pgbackman_maintenance]\nmaintenance_interval = 0\n", "maintenance_interval"),
@@ -61,7 +67,9 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, fragment: str) -> No
 def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     (home / ".pgbackman").mkdir(parents=True)
-    home_conf = write(home / ".pgbackman" / "pgbackman.conf", "[logging]\nlog_level = INFO\n")
+    home_conf = write(
+        home / ".pgbackman" / "pgbackman.conf", "[logging]\nlog_level = INFO\n"
+    )
     env_conf = write(tmp_path / "env.conf", "[logging]\nlog_level = INFO\n")
     explicit = write(tmp_path / "explicit.conf", "[logging]\nlog_level = INFO\n")
     monkeypatch.setenv("HOME", str(home))

@@ -125,7 +125,9 @@ def test_options_in_the_manual_exist() -> None:
     for name, options in _manual_option_uses().items():
         help_text = helps[name][1]
         unknown = sorted(o for o in options if o not in help_text)
-        assert not unknown, f"manual shows {name} options that --help does not know: {unknown}"
+        assert not unknown, (
+            f"manual shows {name} options that --help does not know: {unknown}"
+        )
 
 
 def test_every_option_is_in_the_manual() -> None:
@@ -133,19 +135,28 @@ def test_every_option_is_in_the_manual() -> None:
     for name, (_status, text) in _helps().items():
         options = set(_LONG_OPT.findall(text)) - {"--help"}
         missing = sorted(o for o in options if o not in manual)
-        assert not missing, f"{name} options not documented in docs/manual.rst: {missing}"
+        assert not missing, (
+            f"{name} options not documented in docs/manual.rst: {missing}"
+        )
 
 
-@pytest.mark.parametrize("name", ["manual.rst", "upstream-differences.rst", "commands.rst"])
+@pytest.mark.parametrize(
+    "name", ["manual.rst", "upstream-differences.rst", "commands.rst"]
+)
 def test_rst_is_well_formed(name: str) -> None:
     import docutils.core as core
     import docutils.utils as utils
+
     path = DOCS / name
     try:
         core.publish_doctree(
             path.read_text(encoding="utf-8"),
             source_path=str(path),
-            settings_overrides={"halt_level": 2, "report_level": 2, "warning_stream": False},
+            settings_overrides={
+                "halt_level": 2,
+                "report_level": 2,
+                "warning_stream": False,
+            },
         )
     except utils.SystemMessage as exc:
         pytest.fail(f"{name} is not well-formed reStructuredText: {exc}")

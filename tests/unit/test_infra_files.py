@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from pgbackman.infra import cache, spool
-from pgbackman.infra.fsutil import UnsafePathError, atomic_write, ensure_dir, safe_remove, tree_size
+from pgbackman.infra.fsutil import (
+    UnsafePathError,
+    atomic_write,
+    ensure_dir,
+    safe_remove,
+    tree_size,
+)
 
 
 def mode(p: Path) -> int:
@@ -100,7 +106,9 @@ def test_cache_round_trip(tmp_path: Path) -> None:
 
 def test_spool_write_and_iterate(tmp_path: Path) -> None:
     rid = str(uuid.uuid4())
-    path = spool.write_pending(tmp_path, "backup", {"run_uuid": rid, "error_message": "a::b\nc"})
+    path = spool.write_pending(
+        tmp_path, "backup", {"run_uuid": rid, "error_message": "a::b\nc"}
+    )
     assert mode(path) == 0o600 and mode(spool.pending_dir(tmp_path)) == 0o700
     (spool.pending_dir(tmp_path) / "backup_broken.json").write_text("{")
     got = list(spool.iter_pending(tmp_path, "backup"))

@@ -36,7 +36,9 @@ def test_lock_released_when_holder_is_killed(tmp_path: Path) -> None:
         "import sys,time; from pgbackman.infra.locking import JobLock; "
         f"JobLock({str(tmp_path / 'x.lock')!r}).acquire(); print('ok', flush=True); time.sleep(60)"
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert p.stdout is not None and p.stdout.readline().strip() == "ok"
         with pytest.raises(LockBusyError):

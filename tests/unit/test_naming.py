@@ -11,11 +11,24 @@ from pgbackman.core import naming
 
 @pytest.mark.parametrize(
     "name",
-    ["we'ird db; $(touch X) %x", "a/b", "..", ".hidden", "ÆØÅ日本", "x\ny", "50%off", "", "-", "`id`"],
+    [
+        "we'ird db; $(touch X) %x",
+        "a/b",
+        "..",
+        ".hidden",
+        "ÆØÅ日本",
+        "x\ny",
+        "50%off",
+        "",
+        "-",
+        "`id`",
+    ],
 )
 def test_safe_component_only_safe_characters(name: str) -> None:
     out = naming.safe_component(name)
-    assert set(out) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~")
+    assert set(out) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~"
+    )
     assert "/" not in out and "%" not in out
     assert not out.startswith(".")
 
@@ -37,10 +50,16 @@ def test_dump_names_database() -> None:
     ts = naming.run_timestamp(dt.datetime(2026, 1, 2, 3, 4, 5))
     assert ts == "20260102T030405"
     n = naming.dump_names(
-        dbname="we'ird db", node_fqdn="pg1.example.org", release_tag="15",
-        tag=naming.job_tag(7, None), backup_code="full", ts=ts,
+        dbname="we'ird db",
+        node_fqdn="pg1.example.org",
+        release_tag="15",
+        tag=naming.job_tag(7, None),
+        backup_code="full",
+        ts=ts,
     )
-    assert n.base == "we_x27_ird_x20_db-pg1.example.org-v15-defid7-cFULL-20260102T030405"
+    assert (
+        n.base == "we_x27_ird_x20_db-pg1.example.org-v15-defid7-cFULL-20260102T030405"
+    )
     assert n.database.endswith("-DATABASE")
     assert n.users.endswith("-USERS.sql") and n.dbconfig.endswith("-DBCONFIG.sql")
     assert n.manifest.endswith("-MANIFEST.sha256") and n.log == n.base + ".log"
@@ -49,8 +68,12 @@ def test_dump_names_database() -> None:
 
 def test_dump_names_cluster_and_snapshot() -> None:
     n = naming.dump_names(
-        dbname="", node_fqdn="pg1", release_tag="9_6", tag=naming.job_tag(None, 3),
-        backup_code="CLUSTER", ts="20260102T030405",
+        dbname="",
+        node_fqdn="pg1",
+        release_tag="9_6",
+        tag=naming.job_tag(None, 3),
+        backup_code="CLUSTER",
+        ts="20260102T030405",
     )
     assert n.cluster_file == "CLUSTER-pg1-v9_6-snapid3-cCLUSTER-20260102T030405.sql.gz"
     assert n.cluster
@@ -58,8 +81,14 @@ def test_dump_names_cluster_and_snapshot() -> None:
 
 def test_dump_names_database_requires_dbname() -> None:
     with pytest.raises(ValueError):
-        naming.dump_names(dbname="", node_fqdn="h", release_tag="15", tag="defid1",
-                          backup_code="FULL", ts="t")
+        naming.dump_names(
+            dbname="",
+            node_fqdn="h",
+            release_tag="15",
+            tag="defid1",
+            backup_code="FULL",
+            ts="t",
+        )
 
 
 def test_job_tag_and_lock_names() -> None:
@@ -72,5 +101,6 @@ def test_job_tag_and_lock_names() -> None:
     p = naming.partial_dir_name("defid4", 123, "20260101T000000")
     assert p.startswith(".partial-defid4-")
     import fnmatch
+
     assert fnmatch.fnmatch(p, naming.partial_glob("defid4"))
     assert not fnmatch.fnmatch(p, naming.partial_glob("defid40"))

@@ -16,7 +16,8 @@ def test_release_from_version_num() -> None:
 
 
 @pytest.mark.parametrize(
-    "text,rel", [("9.6", (9, 6)), ("9_6", (9, 6)), ("15", (15,)), ("15.4", (15,)), ("10", (10,))]
+    "text,rel",
+    [("9.6", (9, 6)), ("9_6", (9, 6)), ("15", (15,)), ("15.4", (15,)), ("10", (10,))],
 )
 def test_parse_release(text: str, rel: tuple[int, ...]) -> None:
     assert pv.parse_release(text) == rel
@@ -45,7 +46,10 @@ def test_tags() -> None:
 
 
 def test_parse_tool_version() -> None:
-    assert pv.parse_tool_version("pg_dump (PostgreSQL) 15.10 (Debian 15.10-1)\n") == ((15,), "15.10")
+    assert pv.parse_tool_version("pg_dump (PostgreSQL) 15.10 (Debian 15.10-1)\n") == (
+        (15,),
+        "15.10",
+    )
     assert pv.parse_tool_version("pg_dump (PostgreSQL) 9.6.24") == ((9, 6), "9.6")
     assert pv.parse_tool_version("pg_dump (PostgreSQL) 18devel")[0] == (18,)
     with pytest.raises(ValueError):
@@ -55,7 +59,13 @@ def test_parse_tool_version() -> None:
 def test_bindir_candidates_order() -> None:
     installed = [((13,), "/b/13"), ((17,), "/b/17"), ((15,), "/b/15"), ((16,), "/b/16")]
     got = pv.bindir_candidates((15,), {"pgsql_bin_15": "/opt/pg15/bin"}, installed)
-    assert got == ["/opt/pg15/bin", "/usr/lib/postgresql/15/bin", "/b/17", "/b/16", "/b/15"]
+    assert got == [
+        "/opt/pg15/bin",
+        "/usr/lib/postgresql/15/bin",
+        "/b/17",
+        "/b/16",
+        "/b/15",
+    ]
     got = pv.bindir_candidates((15,), {"pgsql_bin_15": " "}, installed, exact=True)
     assert got == ["/usr/lib/postgresql/15/bin"]
     got = pv.bindir_candidates((9, 6), {}, [((9, 6), "/usr/lib/postgresql/9.6/bin")])

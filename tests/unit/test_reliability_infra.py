@@ -19,7 +19,9 @@ def test_watchdog_cuts_a_silent_peer_after_the_deadline() -> None:
         try:
             t0 = time.monotonic()
             wd.arm()
-            data = ours.recv(10)  # the peer never answers: only the watchdog can end this
+            data = ours.recv(
+                10
+            )  # the peer never answers: only the watchdog can end this
             elapsed = time.monotonic() - t0
             wd.disarm()
         finally:

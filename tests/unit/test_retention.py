@@ -37,7 +37,10 @@ def test_one_old_good_dump_followed_by_20_failures_is_kept() -> None:
 
 def test_failed_runs_never_count_towards_redundancy() -> None:
     # Two old good dumps, newer failures: with redundancy 2 both good ones stay.
-    rows = [RunRow(1, NOW - 40 * DAY, "SUCCEEDED"), RunRow(2, NOW - 30 * DAY, "SUCCEEDED")]
+    rows = [
+        RunRow(1, NOW - 40 * DAY, "SUCCEEDED"),
+        RunRow(2, NOW - 30 * DAY, "SUCCEEDED"),
+    ]
     rows += [RunRow(10 + i, NOW - 20 * DAY + i * DAY, "ERROR") for i in range(10)]
     assert expired_backups(rows, WEEK, 2, NOW) == []
     # With redundancy 1 the older good one goes; the ERROR rows are newer than every
@@ -61,25 +64,38 @@ def test_nothing_younger_than_the_period_is_deleted() -> None:
 
 
 def test_redundancy_zero_keeps_the_newest_good_dump() -> None:
-    rows = [RunRow(1, NOW - 100 * DAY, "SUCCEEDED"), RunRow(2, NOW - 90 * DAY, "SUCCEEDED")]
+    rows = [
+        RunRow(1, NOW - 100 * DAY, "SUCCEEDED"),
+        RunRow(2, NOW - 90 * DAY, "SUCCEEDED"),
+    ]
     assert ids(expired_backups(rows, WEEK, 0, NOW)) == {1}
 
 
 def test_rows_without_finished_are_never_deleted() -> None:
-    rows = [RunRow(1, None, "ERROR"), RunRow(2, NOW - 10 * DAY, "SUCCEEDED"),
-            RunRow(3, NOW - DAY, "SUCCEEDED")]
+    rows = [
+        RunRow(1, None, "ERROR"),
+        RunRow(2, NOW - 10 * DAY, "SUCCEEDED"),
+        RunRow(3, NOW - DAY, "SUCCEEDED"),
+    ]
     assert ids(expired_backups(rows, WEEK, 1, NOW)) == {2}
 
 
 def test_equal_timestamps_use_bck_id_as_tie_breaker() -> None:
     t = NOW - 30 * DAY
-    rows = [RunRow(5, t, "SUCCEEDED"), RunRow(6, t, "SUCCEEDED"), RunRow(7, t, "SUCCEEDED")]
+    rows = [
+        RunRow(5, t, "SUCCEEDED"),
+        RunRow(6, t, "SUCCEEDED"),
+        RunRow(7, t, "SUCCEEDED"),
+    ]
     assert ids(expired_backups(rows, WEEK, 1, NOW)) == {5, 6}
 
 
 def test_naive_timestamps_are_accepted() -> None:
     naive_now = NOW.replace(tzinfo=None)
-    rows = [RunRow(1, naive_now - 30 * DAY, "SUCCEEDED"), RunRow(2, NOW - DAY, "SUCCEEDED")]
+    rows = [
+        RunRow(1, naive_now - 30 * DAY, "SUCCEEDED"),
+        RunRow(2, NOW - DAY, "SUCCEEDED"),
+    ]
     assert ids(expired_backups(rows, WEEK, 1, naive_now)) == {1}
 
 
@@ -97,8 +113,10 @@ def _reference(rows: list[RunRow], period: timedelta, redundancy: int) -> set[in
         if r.finished is None or r.finished >= NOW - period:
             continue
         newer_ok = [
-            o for o in rows
-            if o.execution_status == "SUCCEEDED" and o.finished is not None
+            o
+            for o in rows
+            if o.execution_status == "SUCCEEDED"
+            and o.finished is not None
             and (o.finished, o.bck_id) > (r.finished, r.bck_id)
         ]
         if r.execution_status == "SUCCEEDED":
@@ -115,7 +133,9 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
     for _ in range(3000):
         n = rng.randint(0, 12)
         rows = [
-            RunRow(i, NOW - timedelta(hours=rng.randint(-5, 24 * 30)), rng.choice(statuses))
+            RunRow(
+                i, NOW - timedelta(hours=rng.randint(-5, 24 * 30)), rng.choice(statuses)
+            )
             for i in range(1, n + 1)
         ]
         period = timedelta(days=rng.randint(0, 20))
@@ -124,7 +144,8 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
         assert got == _reference(rows, period, redundancy)
         good = sorted(
             (r for r in rows if r.execution_status == "SUCCEEDED"),
-            key=lambda r: (r.finished, r.bck_id), reverse=True,
+            key=lambda r: (r.finished, r.bck_id),
+            reverse=True,
         )
         # The newest max(redundancy, 1) SUCCEEDED dumps are never deleted.
         assert not got & {r.bck_id for r in good[: max(redundancy, 1)]}
@@ -137,7 +158,9 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
         # A partial history (protected rows + old rows) gives the same answer (catalog
         # side sends only those).
         protected = {r.bck_id for r in good[: max(redundancy, 1)]}
-        partial = [r for r in rows if r.bck_id in protected or r.finished < NOW - period]
+        partial = [
+            r for r in rows if r.bck_id in protected or r.finished < NOW - period
+        ]
         assert ids(expired_backups(partial, period, redundancy, NOW)) == got
 
 

@@ -202,7 +202,9 @@ def _build_definitions(
     encryption = validate.boolean(enc)
     retention = cat_defs.check_interval(ctx.cat, validate.interval(ret))
     redundancy = validate.redundancy(red)
-    extra = validate.extra_parameters("Extra parameters", extra, validate.dump_tool(code))
+    extra = validate.extra_parameters(
+        "Extra parameters", extra, validate.dump_tool(code)
+    )
     status = validate.job_status(status)
     remarks = validate.no_control_chars("Remarks", remarks)
     spec = dbselect.parse_dbname(db_text)

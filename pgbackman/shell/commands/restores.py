@@ -148,7 +148,9 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
     cfg = cat_defs.node_config(ctx.cat, node_id)
     target = _target_name(target or bck["dbname"] or "postgres", "Target DBname")
     extra = validate.extra_parameters(
-        "Extra parameters", extra or cfg.get("extra_restore_parameters", ""), "pg_restore"
+        "Extra parameters",
+        extra or cfg.get("extra_restore_parameters", ""),
+        "pg_restore",
     )
     node = _running_node(ctx, node_id)
     wanted = split_list(validate.no_control_chars("Roles to restore", roles_text))
@@ -248,7 +250,9 @@ def _plan_interactive(ctx: ShellContext) -> RestorePlan:
     return plan
 
 
-def _require_existing(conn: psycopg2.extensions.connection, target: str, fqdn: str) -> None:
+def _require_existing(
+    conn: psycopg2.extensions.connection, target: str, fqdn: str
+) -> None:
     if not pgnode.database_exists(conn, target):
         raise UserInputError(
             f"Target DBname [{target}] does not exist on target PgSQL node {fqdn}: a DATA "

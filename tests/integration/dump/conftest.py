@@ -40,29 +40,49 @@ class DumpEnv:
         )
         return int(rows[0][0])
 
-    def snapshot(self, dbname: str, code: str = "FULL", release: str | None = None) -> int:
+    def snapshot(
+        self, dbname: str, code: str = "FULL", release: str | None = None
+    ) -> int:
         rows = self.pgb.su_query(
             "SELECT register_snapshot_definition(%s, %s, %s, now(), %s, '7 days', '', 'snap', %s)",
             (self.pgb.server_id, self.node_id, dbname, code, release),
         )
         return int(rows[0][0])
 
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(VENV_BIN / "pgbackman_dump"), *args],
-            env=env or self.pgb.env, capture_output=True, text=True, timeout=timeout, check=False,
+            env=env or self.pgb.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
-    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    def popen(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [str(VENV_BIN / "pgbackman_dump"), *args], env=env or self.pgb.env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [str(VENV_BIN / "pgbackman_dump"), *args],
+            env=env or self.pgb.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
-    def rows(self, def_id: int | None = None, snapshot_id: int | None = None) -> list[dict[str, Any]]:
-        q = ("SELECT * FROM backup_catalog WHERE def_id = %s" if def_id is not None
-             else "SELECT * FROM backup_catalog WHERE snapshot_id = %s")
-        return self.pgb.cat.query(q + " ORDER BY bck_id", (def_id if def_id is not None else snapshot_id,))
+    def rows(
+        self, def_id: int | None = None, snapshot_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        q = (
+            "SELECT * FROM backup_catalog WHERE def_id = %s"
+            if def_id is not None
+            else "SELECT * FROM backup_catalog WHERE snapshot_id = %s"
+        )
+        return self.pgb.cat.query(
+            q + " ORDER BY bck_id", (def_id if def_id is not None else snapshot_id,)
+        )
 
     def final_entries(self) -> list[str]:
         d = self.partition / "dump"

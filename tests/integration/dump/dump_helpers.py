@@ -12,7 +12,9 @@ def _conn_args(cluster: PgCluster, dbname: str) -> list[str]:
     return ["-h", cluster.host, "-p", str(cluster.port), "-U", "postgres", "-d", dbname]
 
 
-def psql_file(cluster: PgCluster, path: str | Path, dbname: str = "postgres", **variables: str) -> str:
+def psql_file(
+    cluster: PgCluster, path: str | Path, dbname: str = "postgres", **variables: str
+) -> str:
     argv = [f"{cluster.bindir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
     for k, v in variables.items():
         argv += ["-v", f"{k}={v}"]
@@ -22,8 +24,16 @@ def psql_file(cluster: PgCluster, path: str | Path, dbname: str = "postgres", **
     return res.stdout + res.stderr
 
 
-def pg_restore(cluster: PgCluster, archive: str | Path, dbname: str, *extra: str) -> None:
-    argv = [f"{cluster.bindir}/pg_restore", "--exit-on-error", *extra, *_conn_args(cluster, dbname), str(archive)]
+def pg_restore(
+    cluster: PgCluster, archive: str | Path, dbname: str, *extra: str
+) -> None:
+    argv = [
+        f"{cluster.bindir}/pg_restore",
+        "--exit-on-error",
+        *extra,
+        *_conn_args(cluster, dbname),
+        str(archive),
+    ]
     res = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert res.returncode == 0, f"pg_restore failed: {res.stderr}"
 

@@ -102,7 +102,9 @@ def test_sigterm_records_one_error_and_leaves_nothing(dump_env, tmp_path: Path) 
         os.kill(fake, 0)  # pg_dump got the signal too
 
 
-def test_pg_dump_killed_gives_error_row_then_next_run_succeeds(dump_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pg_dump_killed_gives_error_row_then_next_run_succeeds(
+    dump_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     _fake_bindir(dump_env, tmp_path, SLOW_PG_DUMP)
     def_id = dump_env.define("app1")
     p = dump_env.popen("--def-id", str(def_id))
@@ -115,17 +117,24 @@ def test_pg_dump_killed_gives_error_row_then_next_run_succeeds(dump_env, tmp_pat
     _real_bindir(dump_env)
     res = dump_env.run("--def-id", str(def_id))
     assert res.returncode == 0, res.stderr
-    assert [r["execution_status"] for r in dump_env.rows(def_id)] == ["ERROR", "SUCCEEDED"]
+    assert [r["execution_status"] for r in dump_env.rows(def_id)] == [
+        "ERROR",
+        "SUCCEEDED",
+    ]
 
 
-def test_kill_9_of_pgbackman_dump_then_next_run_sweeps_and_succeeds(dump_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_kill_9_of_pgbackman_dump_then_next_run_sweeps_and_succeeds(
+    dump_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     _fake_bindir(dump_env, tmp_path, SLOW_PG_DUMP)
     def_id = dump_env.define("app1")
     p = dump_env.popen("--def-id", str(def_id))
     fake = _fake_pid(dump_env)
     p.kill()
     p.communicate(timeout=30)
-    os.kill(fake, signal.SIGKILL)  # an orphaned child would die with its session in real life
+    os.kill(
+        fake, signal.SIGKILL
+    )  # an orphaned child would die with its session in real life
     assert _partials(dump_env) and dump_env.rows(def_id) == []
     _real_bindir(dump_env)
     res = dump_env.run("--def-id", str(def_id))
@@ -153,7 +162,9 @@ def test_concurrent_run_of_same_job_is_skipped(dump_env, tmp_path: Path) -> None
     assert [r["execution_status"] for r in dump_env.rows(def_id)] == ["ERROR"]
 
 
-def test_pg_dump_exit_0_with_missing_file_fails_read_back(dump_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pg_dump_exit_0_with_missing_file_fails_read_back(
+    dump_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     _fake_bindir(dump_env, tmp_path, LOSSY_PG_DUMP)
     def_id = dump_env.define("app1")
     res = dump_env.run("--def-id", str(def_id))
@@ -165,9 +176,17 @@ def test_pg_dump_exit_0_with_missing_file_fails_read_back(dump_env, tmp_path: Pa
 
 @pytest.mark.parametrize(
     "extra",
-    ["--exclude-table=x; touch {P}", "`touch {P}`", "$(touch {P})", "-f /etc/passwd", "--dbname=host=evil"],
+    [
+        "--exclude-table=x; touch {P}",
+        "`touch {P}`",
+        "$(touch {P})",
+        "-f /etc/passwd",
+        "--dbname=host=evil",
+    ],
 )
-def test_hostile_extra_parameters_are_rejected(dump_env, tmp_path: Path, extra: str) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_extra_parameters_are_rejected(
+    dump_env, tmp_path: Path, extra: str
+) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "P"
     def_id = dump_env.define("app1", "FULL", extra.format(P=marker))
     res = dump_env.run("--def-id", str(def_id))
@@ -180,7 +199,9 @@ def test_hostile_extra_parameters_are_rejected(dump_env, tmp_path: Path, extra: 
 
 
 def test_allowed_extra_parameters_are_passed(dump_env) -> None:  # type: ignore[no-untyped-def]
-    def_id = dump_env.define("app1", "FULL", "-j 2 --exclude-table-data='public.t' --no-owner")
+    def_id = dump_env.define(
+        "app1", "FULL", "-j 2 --exclude-table-data='public.t' --no-owner"
+    )
     res = dump_env.run("--def-id", str(def_id))
     assert res.returncode == 0, res.stderr
     [row] = dump_env.rows(def_id)
@@ -188,7 +209,9 @@ def test_allowed_extra_parameters_are_passed(dump_env) -> None:  # type: ignore[
     assert "-j 2 --exclude-table-data=public.t --no-owner" in log
 
 
-def test_hostile_database_name(dump_env, node1: PgCluster, node2: PgCluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_database_name(
+    dump_env, node1: PgCluster, node2: PgCluster, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     marker = "/tmp/pgbP%d" % os.getpid()
     name = f"we'ird db; $(touch {marker}) %x `touch {marker}`"
     assert len(name.encode()) <= 63
@@ -207,7 +230,12 @@ def test_hostile_database_name(dump_env, node1: PgCluster, node2: PgCluster, tmp
         assert row["execution_status"] == "SUCCEEDED", row["error_message"]
         assert row["dbname"] == name  # the catalog keeps the exact name
         fname = Path(row["pg_dump_file"]).name
-        assert "/" not in fname and "%" not in fname and " " not in fname and "'" not in fname
+        assert (
+            "/" not in fname
+            and "%" not in fname
+            and " " not in fname
+            and "'" not in fname
+        )
         # DBCONFIG restores it under its own (hostile) name on another cluster, using the
         # default target name written into the file (psql \set quoting, no backquote run).
         from dump_helpers import pg_restore, psql_file
@@ -223,7 +251,11 @@ def test_hostile_database_name(dump_env, node1: PgCluster, node2: PgCluster, tmp
             with conn.cursor() as cur:
                 from psycopg2 import sql
 
-                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                cur.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(name)
+                    )
+                )
             conn.close()
         assert not os.path.exists(marker)
 
@@ -233,7 +265,9 @@ def test_missing_database_gives_error_row(dump_env) -> None:  # type: ignore[no-
     res = dump_env.run("--def-id", str(def_id))
     assert res.returncode == 1
     [row] = dump_env.rows(def_id)
-    assert row["execution_status"] == "ERROR" and "not available" in row["error_message"]
+    assert (
+        row["execution_status"] == "ERROR" and "not available" in row["error_message"]
+    )
     _assert_nothing_final(dump_env)
 
 

@@ -28,8 +28,23 @@ def standby(node1: PgCluster) -> Iterator[PgCluster]:
     sb = PgCluster(base, "standby", node1.bindir)
     sb.dir.mkdir(parents=True)
     sb.socket_dir.mkdir()
-    argv = [f"{node1.bindir}/pg_basebackup", "-D", str(sb.datadir), "-R", "-X", "stream", "-c", "fast",
-            "-h", node1.host, "-p", str(node1.port), "-U", "postgres", "--no-sync"]
+    argv = [
+        f"{node1.bindir}/pg_basebackup",
+        "-D",
+        str(sb.datadir),
+        "-R",
+        "-X",
+        "stream",
+        "-c",
+        "fast",
+        "-h",
+        node1.host,
+        "-p",
+        str(node1.port),
+        "-U",
+        "postgres",
+        "--no-sync",
+    ]
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postgres")
         for p in (base, sb.dir, sb.socket_dir):
@@ -47,8 +62,12 @@ def standby(node1: PgCluster) -> Iterator[PgCluster]:
 
 def _pause_env(dump_env, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     conf = tmp_path / "pause.conf"
-    conf.write_text(dump_env.pgb.config_path.read_text().replace(
-        "[pgbackman_dump]\n", "[pgbackman_dump]\npause_recovery_process_on_slave = ON\n"))
+    conf.write_text(
+        dump_env.pgb.config_path.read_text().replace(
+            "[pgbackman_dump]\n",
+            "[pgbackman_dump]\npause_recovery_process_on_slave = ON\n",
+        )
+    )
     env = dict(dump_env.pgb.env)
     env["PGBACKMAN_CONFIG"] = str(conf)
     return env
@@ -58,7 +77,9 @@ def _paused(sb: PgCluster) -> bool:
     return bool(sb.query("SELECT pg_is_wal_replay_paused()")[0][0])
 
 
-def test_standby_replay_paused_during_dump_and_resumed_after(dump_env, standby: PgCluster, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_standby_replay_paused_during_dump_and_resumed_after(
+    dump_env, standby: PgCluster, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     DumpEnv = type(dump_env)  # conftest classes are not importable by name
 
     env = _pause_env(dump_env, tmp_path)

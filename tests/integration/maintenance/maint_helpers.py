@@ -77,8 +77,15 @@ class MaintEnv:
             "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, minutes_cron,"
             " hours_cron, backup_code, retention_period, retention_redundancy, job_status)"
             " VALUES (%s, %s, %s, %s, '1', %s, %s::interval, %s, 'ACTIVE') RETURNING def_id",
-            (self.pgb.server_id, node_id or self.node_id, dbname,
-             minutes or str(self._seq % 60), code, period, redundancy),
+            (
+                self.pgb.server_id,
+                node_id or self.node_id,
+                dbname,
+                minutes or str(self._seq % 60),
+                code,
+                period,
+                redundancy,
+            ),
         )
         return int(rows[0][0])
 
@@ -123,15 +130,37 @@ class MaintEnv:
         node = node_id or self.node_id
         self._seq += 1
         ident = f"defid{def_id}" if def_id is not None else f"snapid{snapshot_id}"
-        stem = f"{dbname}-127.0.0.1-v15-{ident}-cFULL-{finished:%Y%m%dT%H%M%S}-{self._seq}"
+        stem = (
+            f"{dbname}-127.0.0.1-v15-{ident}-cFULL-{finished:%Y%m%dT%H%M%S}-{self._seq}"
+        )
         if files is None:
             files = self._write_files(stem, status, node)
-        cols = ["def_id", "snapshot_id", "backup_server_id", "pgsql_node_id", "dbname", "started",
-                "finished", "duration", "global_log_file", "execution_status", "execution_method"]
-        vals: list[Any] = [def_id, snapshot_id, self.pgb.server_id, node, dbname,
-                           finished - timedelta(minutes=1), finished, timedelta(minutes=1),
-                           str(self.pgb.tmp / "pgbackman.log"), status,
-                           "CRON" if def_id is not None else "AT"]
+        cols = [
+            "def_id",
+            "snapshot_id",
+            "backup_server_id",
+            "pgsql_node_id",
+            "dbname",
+            "started",
+            "finished",
+            "duration",
+            "global_log_file",
+            "execution_status",
+            "execution_method",
+        ]
+        vals: list[Any] = [
+            def_id,
+            snapshot_id,
+            self.pgb.server_id,
+            node,
+            dbname,
+            finished - timedelta(minutes=1),
+            finished,
+            timedelta(minutes=1),
+            str(self.pgb.tmp / "pgbackman.log"),
+            status,
+            "CRON" if def_id is not None else "AT",
+        ]
         for c, p in files.items():
             cols.append(c)
             vals.append(str(p))
@@ -146,8 +175,9 @@ class MaintEnv:
         if def_id is None:
             rows = self.pgb.su_query("SELECT bck_id FROM backup_catalog")
         else:
-            rows = self.pgb.su_query("SELECT bck_id FROM backup_catalog WHERE def_id = %s",
-                                     (def_id,))
+            rows = self.pgb.su_query(
+                "SELECT bck_id FROM backup_catalog WHERE def_id = %s", (def_id,)
+            )
         return {int(r[0]) for r in rows}
 
     def run_pass(self, dry_run: bool = False) -> PassReport:
@@ -158,7 +188,10 @@ class MaintEnv:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["pgbackman_maintenance", "--config", str(self.pgb.config_path), *args],
-            env=self.pgb.env, capture_output=True, text=True, timeout=timeout,
+            env=self.pgb.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def tree(self) -> dict[str, bytes | None]:
@@ -170,8 +203,6 @@ class MaintEnv:
                 continue  # lock files are created by whoever locks; not content
             out[rel] = p.read_bytes() if p.is_file() and not p.is_symlink() else None
         return out
-
-
 
 
 DAY = timedelta(days=1)

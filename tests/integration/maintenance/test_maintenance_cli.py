@@ -36,19 +36,31 @@ def _scenario(mnt: MaintEnv, node1: Any, quarantine: str = "14 days") -> dict[st
         "WHERE node_id = %s AND parameter = 'automatic_deletion_retention'",
         (quarantine, mnt.node_id),
     )
-    snap = int(mnt.pgb.su_query(
-        "INSERT INTO snapshot_definition (backup_server_id, pgsql_node_id, dbname, at_time,"
-        " backup_code, retention_period, status) VALUES (%s, %s, 'app1', %s, 'FULL', '7 days',"
-        " 'DEFINED') RETURNING snapshot_id", (mnt.pgb.server_id, mnt.node_id, now - 9 * DAY),
-    )[0][0])
+    snap = int(
+        mnt.pgb.su_query(
+            "INSERT INTO snapshot_definition (backup_server_id, pgsql_node_id, dbname, at_time,"
+            " backup_code, retention_period, status) VALUES (%s, %s, 'app1', %s, 'FULL', '7 days',"
+            " 'DEFINED') RETURNING snapshot_id",
+            (mnt.pgb.server_id, mnt.node_id, now - 9 * DAY),
+        )[0][0]
+    )
     snap_dump = mnt.dump(None, now - 9 * DAY, snapshot_id=snap)
     rlog = mnt.partition / "log" / "restore.log"
     rlog.write_text("restore\n")
     mnt.pgb.su_query(
         "INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file) VALUES (%s, %s)",
-        (mnt.pgb.server_id, str(rlog)))
-    return {"expired": expired, "kept": kept, "forced": forced_dump, "gone": gone_dump,
-            "d_gone": d_gone, "snap": snap, "snap_dump": snap_dump, "rlog": rlog}
+        (mnt.pgb.server_id, str(rlog)),
+    )
+    return {
+        "expired": expired,
+        "kept": kept,
+        "forced": forced_dump,
+        "gone": gone_dump,
+        "d_gone": d_gone,
+        "snap": snap,
+        "snap_dump": snap_dump,
+        "rlog": rlog,
+    }
 
 
 def _catalog_state(mnt: MaintEnv) -> tuple[Any, ...]:
@@ -103,14 +115,20 @@ def test_dry_run_lists_and_deletes_nothing(mnt: MaintEnv, node1: Any) -> None:
     assert _catalog_state(mnt) == state and mnt.tree() == tree
     lines = res.stdout.splitlines()
     assert lines and all(line.startswith("WOULD ") for line in lines)
-    listed = {int(m) for m in re.findall(r"WOULD DELETE backup bck_id=(\d+)", res.stdout)}
+    listed = {
+        int(m) for m in re.findall(r"WOULD DELETE backup bck_id=(\d+)", res.stdout)
+    }
     assert listed == {dp.bck_id for dp in s["expired"]}
-    assert any(f"bck_id={s['forced'].bck_id}" in line and "force-deleted" in line
-               for line in lines)
+    assert any(
+        f"bck_id={s['forced'].bck_id}" in line and "force-deleted" in line
+        for line in lines
+    )
     assert any(f"snapshot_id={s['snap']}" in line for line in lines)
     assert any("restore log" in line and str(s["rlog"]) in line for line in lines)
-    assert any("WOULD MARK DELETED" in line and f"def_id={s['d_gone']}" in line
-               for line in lines)
+    assert any(
+        "WOULD MARK DELETED" in line and f"def_id={s['d_gone']}" in line
+        for line in lines
+    )
     assert all("older than" in line for line in lines if "WOULD DELETE backup " in line)
 
     # The real pass deletes exactly what the dry run listed for retention.
@@ -149,7 +167,10 @@ def test_foreground_loop_stops_on_sigterm(mnt: MaintEnv) -> None:
     log = mnt.pgb.tmp / "pgbackman.log"
     proc = subprocess.Popen(
         ["pgbackman_maintenance", "--config", str(mnt.pgb.config_path), "--foreground"],
-        env=mnt.pgb.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=mnt.pgb.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 20
@@ -174,7 +195,9 @@ def test_foreground_loop_stops_on_sigterm(mnt: MaintEnv) -> None:
 
 def test_unregistered_server_and_bad_usage(mnt: MaintEnv) -> None:
     cfg = mnt.pgb.config_path
-    cfg.write_text(cfg.read_text().replace("backup01.pgbackman.test", "nobody.example.test"))
+    cfg.write_text(
+        cfg.read_text().replace("backup01.pgbackman.test", "nobody.example.test")
+    )
     res = mnt.cli("--once")
     assert res.returncode == 1
     assert "nobody.example.test is not registered" in res.stderr
@@ -186,11 +209,17 @@ def test_unregistered_server_and_bad_usage(mnt: MaintEnv) -> None:
 def test_daemon_mode_pidfile_and_sigterm(mnt: MaintEnv) -> None:
     pidfile = mnt.pgb.tmp / "run" / "maint.pid"
     cfg = mnt.pgb.config_path
-    cfg.write_text(cfg.read_text().replace(
-        "[pgbackman_maintenance]\n", f"[pgbackman_maintenance]\npidfile = {pidfile}\n"))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "[pgbackman_maintenance]\n",
+            f"[pgbackman_maintenance]\npidfile = {pidfile}\n",
+        )
+    )
     old = mnt.dump(mnt.definition(), mnt.now() - 30 * DAY, "ERROR")
-    mnt.dump(int(mnt.pgb.su_query("SELECT max(def_id) FROM backup_definition")[0][0]),
-             mnt.now() - DAY)
+    mnt.dump(
+        int(mnt.pgb.su_query("SELECT max(def_id) FROM backup_definition")[0][0]),
+        mnt.now() - DAY,
+    )
     res = mnt.cli(timeout=20)  # forks; the parent returns at once
     assert res.returncode == 0, res.stderr
     deadline = time.monotonic() + 20
@@ -204,7 +233,10 @@ def test_daemon_mode_pidfile_and_sigterm(mnt: MaintEnv) -> None:
     assert second.returncode == 0  # the refusal happens in the detached child: logged
     log_path = mnt.pgb.tmp / "pgbackman.log"
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and "Another instance is running" not in log_path.read_text():
+    while (
+        time.monotonic() < deadline
+        and "Another instance is running" not in log_path.read_text()
+    ):
         time.sleep(0.1)
     assert "Another instance is running" in log_path.read_text()
     assert int(pidfile.read_text()) == pid

@@ -52,15 +52,25 @@ def test_dropped_database_definition_is_deleted_after_quarantine(
     assert not mnt.run_pass().failed
 
     status = dict(mnt.pgb.su_query("SELECT def_id, job_status FROM backup_definition"))
-    assert status == {d_gone: "DELETED", d_app1: "ACTIVE", d_pg: "ACTIVE", d_cluster: "ACTIVE"}
+    assert status == {
+        d_gone: "DELETED",
+        d_app1: "ACTIVE",
+        d_pg: "ACTIVE",
+        d_cluster: "ACTIVE",
+    }
     deleted_at = mnt.pgb.su_query(
-        "SELECT deleted_at FROM backup_definition WHERE def_id = %s", (d_gone,))[0][0]
+        "SELECT deleted_at FROM backup_definition WHERE def_id = %s", (d_gone,)
+    )[0][0]
     assert deleted_at is not None
     # Quarantine (14 days by default): the dumps stay, and any update keeps the clock.
     assert all(dp.on_disk() for dp in dumps)
     mnt.pgb.su(f"UPDATE backup_definition SET remarks = 'x' WHERE def_id = {d_gone}")
-    assert mnt.pgb.su_query(
-        "SELECT deleted_at FROM backup_definition WHERE def_id = %s", (d_gone,))[0][0] == deleted_at
+    assert (
+        mnt.pgb.su_query(
+            "SELECT deleted_at FROM backup_definition WHERE def_id = %s", (d_gone,)
+        )[0][0]
+        == deleted_at
+    )
     assert not mnt.run_pass().failed
     assert all(dp.on_disk() for dp in dumps)
 
@@ -77,7 +87,9 @@ def test_dropped_database_definition_is_deleted_after_quarantine(
     assert app1_dump.on_disk()
 
 
-def test_node_automatic_deletion_retention_is_honoured(mnt: MaintEnv, node1: Any) -> None:
+def test_node_automatic_deletion_retention_is_honoured(
+    mnt: MaintEnv, node1: Any
+) -> None:
     gone = _fresh_db(node1)
     d = mnt.definition(dbname=gone)
     dump = mnt.dump(d, mnt.now() - DAY, dbname=gone)
@@ -87,7 +99,9 @@ def test_node_automatic_deletion_retention_is_honoured(mnt: MaintEnv, node1: Any
         f"WHERE node_id = {mnt.node_id} AND parameter = 'automatic_deletion_retention'"
     )
     assert not mnt.run_pass().failed
-    assert mnt.pgb.su_query("SELECT job_status FROM backup_definition")[0][0] == "DELETED"
+    assert (
+        mnt.pgb.su_query("SELECT job_status FROM backup_definition")[0][0] == "DELETED"
+    )
     mnt.pgb.su(  # instead of sleeping past the 1-second quarantine
         f"UPDATE backup_definition SET deleted_at = now() - interval '2 seconds' WHERE def_id = {d}"
     )
@@ -101,9 +115,12 @@ def test_unreachable_node_is_reported_and_others_still_checked(
 ) -> None:
     # A RUNNING node nobody listens on (registered first, so it is checked first).
     dead_port = free_port()
-    dead = int(mnt.pgb.su_query(
-        "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'dead')",
-        (dead_port,))[0][0])
+    dead = int(
+        mnt.pgb.su_query(
+            "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', 'dead')",
+            (dead_port,),
+        )[0][0]
+    )
     mnt.definition(dbname="whatever", node_id=dead)
     node2_id = mnt.pgb.register_node(node2, "RUNNING")
     gone1, gone2 = _fresh_db(node1), _fresh_db(node2)
@@ -130,7 +147,9 @@ def test_restore_logs_of_deleted_restore_rows_are_removed(mnt: MaintEnv) -> None
     for p in [*logs, log_dir / "never-existed.log"]:
         mnt.pgb.su_query(
             "INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file) "
-            "VALUES (%s, %s)", (mnt.pgb.server_id, str(p)))
+            "VALUES (%s, %s)",
+            (mnt.pgb.server_id, str(p)),
+        )
     assert not mnt.run_pass().failed
     assert not any(p.exists() for p in logs)
     assert mnt.pgb.su_query("SELECT count(*) FROM restore_logs_to_delete")[0][0] == 0
@@ -150,8 +169,13 @@ def test_paths_outside_the_root_are_refused_and_reported(mnt: MaintEnv) -> None:
     d = mnt.definition()
     dump_dir = mnt.partition / "dump"
     dump_dir.mkdir(parents=True)
-    dotdot = mnt.dump(d, now - 40 * DAY, files={
-        "pg_dump_file": dump_dir / ".." / ".." / ".." / "outside" / "precious.txt"})
+    dotdot = mnt.dump(
+        d,
+        now - 40 * DAY,
+        files={
+            "pg_dump_file": dump_dir / ".." / ".." / ".." / "outside" / "precious.txt"
+        },
+    )
     link = dump_dir / "evil-DATABASE.sql"
     os.symlink(victim_dir, link)
     linked = mnt.dump(d, now - 35 * DAY, files={"pg_dump_file": link})
@@ -164,7 +188,9 @@ def test_paths_outside_the_root_are_refused_and_reported(mnt: MaintEnv) -> None:
 
     dry = mnt.cli("--dry-run")
     assert dry.returncode == 0, dry.stderr
-    refused = [line for line in dry.stdout.splitlines() if line.startswith("WOULD REFUSE")]
+    refused = [
+        line for line in dry.stdout.splitlines() if line.startswith("WOULD REFUSE")
+    ]
     assert len(refused) == 4 and "symlink leading out" in dry.stdout
 
     report = mnt.run_pass()

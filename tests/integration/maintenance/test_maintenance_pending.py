@@ -13,12 +13,20 @@ from pgbackman.infra import spool
 def _record(mnt: MaintEnv, def_id: int, run_uuid: str) -> dict[str, Any]:
     finished = mnt.now() - DAY
     return {
-        "def_id": def_id, "procpid": 4242, "server_id": mnt.pgb.server_id,
-        "node_id": mnt.node_id, "dbname": "app1",
-        "started": (finished - DAY / 24).isoformat(), "finished": finished.isoformat(),
-        "duration": 3600, "global_log_file": str(mnt.pgb.tmp / "pgbackman.log"),
-        "execution_status": "SUCCEEDED", "execution_method": "CRON", "error_message": "",
-        "run_uuid": run_uuid, "backup_code": "FULL",
+        "def_id": def_id,
+        "procpid": 4242,
+        "server_id": mnt.pgb.server_id,
+        "node_id": mnt.node_id,
+        "dbname": "app1",
+        "started": (finished - DAY / 24).isoformat(),
+        "finished": finished.isoformat(),
+        "duration": 3600,
+        "global_log_file": str(mnt.pgb.tmp / "pgbackman.log"),
+        "execution_status": "SUCCEEDED",
+        "execution_method": "CRON",
+        "error_message": "",
+        "run_uuid": run_uuid,
+        "backup_code": "FULL",
     }
 
 
@@ -29,22 +37,31 @@ def test_pending_result_is_ingested_exactly_once(mnt: MaintEnv) -> None:
     path = spool.write_pending(mnt.pgb.root, "backup", _record(mnt, d, run))
 
     dry = mnt.cli("--dry-run")
-    assert dry.returncode == 0 and f"WOULD INGEST pending backup result {path}" in dry.stdout
+    assert (
+        dry.returncode == 0
+        and f"WOULD INGEST pending backup result {path}" in dry.stdout
+    )
     assert path.exists() and not mnt.catalog_ids(d)
 
     report = mnt.run_pass()
     assert not report.failed, report.tasks
     assert report.tasks["pending-results"].deleted == 1
     assert not path.exists()
-    rows = mnt.pgb.su_query("SELECT count(*) FROM backup_catalog WHERE run_uuid = %s", (run,))
+    rows = mnt.pgb.su_query(
+        "SELECT count(*) FROM backup_catalog WHERE run_uuid = %s", (run,)
+    )
     assert rows[0][0] == 1
 
     # Killed after the INSERT, before the unlink: the same file shows up again.
     spool.write_pending(mnt.pgb.root, "backup", _record(mnt, d, run))
     assert not mnt.run_pass().failed
     assert not path.exists()
-    assert mnt.pgb.su_query(
-        "SELECT count(*) FROM backup_catalog WHERE run_uuid = %s", (run,))[0][0] == 1
+    assert (
+        mnt.pgb.su_query(
+            "SELECT count(*) FROM backup_catalog WHERE run_uuid = %s", (run,)
+        )[0][0]
+        == 1
+    )
 
 
 def test_malformed_pending_file_is_reported_once(mnt: MaintEnv) -> None:

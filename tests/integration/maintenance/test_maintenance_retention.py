@@ -34,8 +34,10 @@ def test_old_good_dump_followed_by_20_failed_runs_is_kept(mnt: MaintEnv) -> None
     now = mnt.now()
     d = mnt.definition(period="7 days", redundancy=1)
     good = mnt.dump(d, now - 30 * DAY)
-    failed = [mnt.dump(d, now - 29 * DAY + i * DAY + timedelta(hours=1), "ERROR")
-              for i in range(20)]
+    failed = [
+        mnt.dump(d, now - 29 * DAY + i * DAY + timedelta(hours=1), "ERROR")
+        for i in range(20)
+    ]
 
     assert not mnt.run_pass().failed
 
@@ -57,13 +59,17 @@ def test_old_good_dump_followed_by_20_failed_runs_is_kept(mnt: MaintEnv) -> None
         assert f.on_disk() == (age <= 7)
 
 
-def _expected(runs: list[tuple[int, object, str]], now: object, period: timedelta,
-              redundancy: int) -> set[int]:
+def _expected(
+    runs: list[tuple[int, object, str]], now: object, period: timedelta, redundancy: int
+) -> set[int]:
     """Independent restatement: keep the max(R,1) newest SUCCEEDED; others older than the
     period go, failed ones only when a newer SUCCEEDED exists."""
     keep = max(redundancy, 1)
-    good = sorted([r for r in runs if r[2] == "SUCCEEDED"], key=lambda r: (r[1], r[0]),
-                  reverse=True)
+    good = sorted(
+        [r for r in runs if r[2] == "SUCCEEDED"],
+        key=lambda r: (r[1], r[0]),
+        reverse=True,
+    )
     protected = {r[0] for r in good[:keep]}
     newest_good = (good[0][1], good[0][0]) if good else None
     out = set()
@@ -90,7 +96,11 @@ def test_redundancy_and_period_interplay_on_50_runs(mnt: MaintEnv) -> None:
         # Newest good dumps are deliberately old for part of the history.
         # Whole hours + 30 min: never exactly on the period boundary (the catalog's now()
         # moves on while the test runs).
-        finished = now - timedelta(hours=6 * (50 - i) + rng.randint(0, 5), minutes=30) - 5 * DAY
+        finished = (
+            now
+            - timedelta(hours=6 * (50 - i) + rng.randint(0, 5), minutes=30)
+            - 5 * DAY
+        )
         dp = mnt.dump(d, finished, status)
         runs.append((dp.bck_id, finished, status))
         dumps[dp.bck_id] = dp
@@ -103,7 +113,8 @@ def test_redundancy_and_period_interplay_on_50_runs(mnt: MaintEnv) -> None:
         dumps[dp.bck_id] = dp
 
     expected = _expected(runs, now, timedelta(days=10), 3) | _expected(
-        other_runs, now, timedelta(days=2), 0)
+        other_runs, now, timedelta(days=2), 0
+    )
     assert expected and len(expected) < 58
     # The schema's view implements the same rules.
     assert mcat.retention_view_ids(mnt.pgb.cat, mnt.pgb.server_id) == expected
@@ -172,7 +183,9 @@ def test_snapshot_retention_and_definitions(mnt: MaintEnv) -> None:
 
     assert not mnt.run_pass().failed
 
-    ids = {r[0] for r in mnt.pgb.su_query("SELECT snapshot_id FROM snapshot_definition")}
+    ids = {
+        r[0] for r in mnt.pgb.su_query("SELECT snapshot_id FROM snapshot_definition")
+    }
     assert ids == {young, waiting}
     assert expired_dump.none_on_disk() and young_dump.on_disk()
     assert mnt.catalog_ids() == {young_dump.bck_id}

@@ -27,7 +27,11 @@ class Server:
     def run(self, *argv: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [argv[0], "--config", str(self.config_path), *argv[1:]],
-            env=self.pgb.env, capture_output=True, text=True, timeout=timeout, check=False,
+            env=self.pgb.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def control_once(self) -> None:
@@ -49,7 +53,11 @@ class Server:
 def shell(pgb: Any, command: str) -> subprocess.CompletedProcess[str]:
     res = subprocess.run(
         ["pgbackman", "--config", str(pgb.config_path), "-C", command],
-        env=pgb.env, capture_output=True, text=True, timeout=60, check=False,
+        env=pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert "Traceback" not in res.stderr, res.stderr
     return res
@@ -66,8 +74,11 @@ def add_server2(pgb: Any, root2: Path | None = None) -> Server:
     server 2 delete a node's partition gives it a root holding server 1's (``pgb.tmp``)."""
     res = shell(pgb, f"register_backup_server {SERVER2_HOST} pgbackman.test second")
     assert res.returncode == 0, res.stdout + res.stderr
-    sid = int(pgb.su_query("SELECT server_id FROM backup_server WHERE hostname = %s",
-                           (SERVER2_HOST,))[0][0])
+    sid = int(
+        pgb.su_query(
+            "SELECT server_id FROM backup_server WHERE hostname = %s", (SERVER2_HOST,)
+        )[0][0]
+    )
     if root2 is None:
         root2 = pgb.tmp / "srv2"
         root2.mkdir(mode=0o700)
@@ -82,8 +93,12 @@ def add_server2(pgb: Any, root2: Path | None = None) -> Server:
         )
     text = pgb.config_path.read_text()
     text = text.replace("backup01.pgbackman.test", SERVER2_FQDN)
-    text = text.replace(f"root_backup_partition = {pgb.root}", f"root_backup_partition = {root2}")
-    text = text.replace("control.pid", "control2.pid").replace("pgbackman.log", "pgbackman2.log")
+    text = text.replace(
+        f"root_backup_partition = {pgb.root}", f"root_backup_partition = {root2}"
+    )
+    text = text.replace("control.pid", "control2.pid").replace(
+        "pgbackman.log", "pgbackman2.log"
+    )
     cfg2 = pgb.tmp / "pgbackman2.conf"
     cfg2.write_text(text)
     os.chmod(cfg2, 0o644)
@@ -102,7 +117,9 @@ def cron_def_ids(path: Path) -> list[int]:
     return sorted(ids)
 
 
-def register_def(pgb: Any, server_id: int, node_id: int, dbname: str, minute: str) -> int:
+def register_def(
+    pgb: Any, server_id: int, node_id: int, dbname: str, minute: str
+) -> int:
     res = shell(
         pgb,
         f"register_backup_definition {server_id} {node_id} {dbname} '' {minute} 01 * * * FULL"
@@ -123,9 +140,20 @@ def backups(pgb: Any, def_id: int) -> list[dict[str, Any]]:
         " FROM backup_catalog WHERE def_id = %s ORDER BY bck_id",
         (def_id,),
     )
-    keys = ("bck_id", "server_id", "status", "dump", "log", "roles", "dbconfig", "manifest")
+    keys = (
+        "bck_id",
+        "server_id",
+        "status",
+        "dump",
+        "log",
+        "roles",
+        "dbconfig",
+        "manifest",
+    )
     return [dict(zip(keys, r)) for r in rows]
 
 
 def row_files(row: dict[str, Any]) -> list[Path]:
-    return [Path(row[k]) for k in ("dump", "log", "roles", "dbconfig", "manifest") if row[k]]
+    return [
+        Path(row[k]) for k in ("dump", "log", "roles", "dbconfig", "manifest") if row[k]
+    ]

@@ -28,13 +28,19 @@ def test_running_control_follows_node_stop_and_start(pgb_env: Any, node1: Any) -
     err = (pgb_env.tmp / "control.stderr").open("wb")
     proc = subprocess.Popen(
         ["pgbackman_control", "--foreground", "--config", str(pgb_env.config_path)],
-        env=pgb_env.env, stdout=subprocess.DEVNULL, stderr=err,
+        env=pgb_env.env,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
     )
     try:
         _wait(lambda: cron_def_ids(crontab) == [d1, d2])
-        assert shell(pgb_env, f"update_pgsql_node {n1} '' '' STOPPED ''").returncode == 0
+        assert (
+            shell(pgb_env, f"update_pgsql_node {n1} '' '' STOPPED ''").returncode == 0
+        )
         _wait(lambda: crontab.exists() and cron_def_ids(crontab) == [])
-        assert shell(pgb_env, f"update_pgsql_node {n1} '' '' RUNNING ''").returncode == 0
+        assert (
+            shell(pgb_env, f"update_pgsql_node {n1} '' '' RUNNING ''").returncode == 0
+        )
         _wait(lambda: cron_def_ids(crontab) == [d1, d2])
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -48,8 +54,12 @@ def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app1", "51")
-    assert shell(pgb_env, f"update_backup_definition {d1} '' '' '' '' '' '1 days' 2 '' '' ''"
-                 ).returncode == 0
+    assert (
+        shell(
+            pgb_env, f"update_backup_definition {d1} '' '' '' '' '' '1 days' 2 '' '' ''"
+        ).returncode
+        == 0
+    )
     s1.control_once()
     for _ in range(4):
         assert s1.dump(d1).returncode == 0
@@ -57,8 +67,10 @@ def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -
     assert len(rows) == 4 and all(r["status"] == "SUCCEEDED" for r in rows)
     # Age them: 10, 9, 8, 7 days old (the newest stays the newest).
     for age, r in zip((10, 9, 8, 7), rows):
-        pgb_env.su(f"UPDATE backup_catalog SET finished = now() - interval '{age} days',"
-                   f" started = now() - interval '{age} days 1 minute' WHERE bck_id = {r['bck_id']}")
+        pgb_env.su(
+            f"UPDATE backup_catalog SET finished = now() - interval '{age} days',"
+            f" started = now() - interval '{age} days 1 minute' WHERE bck_id = {r['bck_id']}"
+        )
     res = s1.maintenance_once()
     assert res.returncode == 0, res.stdout + res.stderr
     left = backups(pgb_env, d1)
@@ -70,7 +82,9 @@ def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -
     assert all(str(r["bck_id"]) in ver.stdout for r in left), ver.stdout
 
 
-def test_dump_with_dead_catalog_is_ingested_by_maintenance(pgb_env: Any, node1: Any) -> None:
+def test_dump_with_dead_catalog_is_ingested_by_maintenance(
+    pgb_env: Any, node1: Any
+) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app1", "52")
@@ -81,7 +95,11 @@ def test_dump_with_dead_catalog_is_ingested_by_maintenance(pgb_env: Any, node1: 
     dead_cfg.write_text(good.replace(f"port = {port}", "port = 1"))
     res = subprocess.run(
         ["pgbackman_dump", "--config", str(dead_cfg), "--def-id", str(d1)],
-        env=pgb_env.env, capture_output=True, text=True, timeout=120, check=False,
+        env=pgb_env.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert "Traceback" not in res.stderr, res.stderr
     pending = list((pgb_env.root / "pending_updates").glob("*.json"))
@@ -93,7 +111,9 @@ def test_dump_with_dead_catalog_is_ingested_by_maintenance(pgb_env: Any, node1: 
     rows = backups(pgb_env, d1)
     assert len(rows) == 1 and rows[0]["status"] == "SUCCEEDED", rows
     assert all(Path(p).exists() for p in row_files(rows[0]))
-    ver = s1.run("pgbackman_maintenance", "--verify", "--bck-id", str(rows[0]["bck_id"]))
+    ver = s1.run(
+        "pgbackman_maintenance", "--verify", "--bck-id", str(rows[0]["bck_id"])
+    )
     assert ver.returncode == 0, ver.stdout + ver.stderr
 
 
@@ -109,7 +129,9 @@ def test_node_deleted_before_maintenance_with_partition_outside_root(
     outside = pgb_env.tmp / "disk2" / f"pgsql_node_{n1}"
     pgb_env.su_query(
         "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s"
-        " AND parameter = 'pgnode_backup_partition'", (str(outside), n1))
+        " AND parameter = 'pgnode_backup_partition'",
+        (str(outside), n1),
+    )
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app1", "53")
     s1.control_once()
     assert (outside / "dump").is_dir()
@@ -117,7 +139,10 @@ def test_node_deleted_before_maintenance_with_partition_outside_root(
     (row,) = backups(pgb_env, d1)
     assert str(row_files(row)[0]).startswith(str(outside))
 
-    assert shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode == 0
+    assert (
+        shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode
+        == 0
+    )
     assert shell(pgb_env, f"delete_pgsql_node {n1}").returncode == 0
     s1.run("pgbackman_control", "--once")
     assert outside.is_dir()  # outside the root: left alone, reported
@@ -132,20 +157,26 @@ def test_node_deleted_before_maintenance_with_partition_outside_root(
     assert pgb_env.su_query("SELECT count(*) FROM catalog_entries_to_delete")[0][0] == 0
 
 
-def test_failed_runs_never_push_out_the_last_good_dump(pgb_env: Any, node1: Any) -> None:
+def test_failed_runs_never_push_out_the_last_good_dump(
+    pgb_env: Any, node1: Any
+) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app2", "54")
     s1.control_once()
 
     def age(bck_id: int, days: int) -> None:
-        pgb_env.su(f"UPDATE backup_catalog SET finished = now() - interval '{days} days',"
-                   f" started = now() - interval '{days} days 1 minute' WHERE bck_id = {bck_id}")
+        pgb_env.su(
+            f"UPDATE backup_catalog SET finished = now() - interval '{days} days',"
+            f" started = now() - interval '{days} days 1 minute' WHERE bck_id = {bck_id}"
+        )
 
     for _ in range(2):
         assert s1.dump(d1).returncode == 0
     # The node refuses us for a while: failed runs (bad admin user).
-    assert shell(pgb_env, f"update_pgsql_node {n1} '' no_such_user '' ''").returncode == 0
+    assert (
+        shell(pgb_env, f"update_pgsql_node {n1} '' no_such_user '' ''").returncode == 0
+    )
     s1.control_once()
     for _ in range(2):
         assert s1.dump(d1).returncode != 0
@@ -170,7 +201,9 @@ def test_failed_runs_never_push_out_the_last_good_dump(pgb_env: Any, node1: Any)
     assert not any(p.exists() for r in rows for p in row_files(r))
 
 
-def test_running_control_removes_deleted_node_files(pgb_env: Any, node1: Any, node2: Any) -> None:
+def test_running_control_removes_deleted_node_files(
+    pgb_env: Any, node1: Any, node2: Any
+) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     n2 = pgb_env.register_node(node2)
@@ -183,12 +216,19 @@ def test_running_control_removes_deleted_node_files(pgb_env: Any, node1: Any, no
     err = (pgb_env.tmp / "control.stderr").open("wb")
     proc = subprocess.Popen(
         ["pgbackman_control", "--foreground", "--config", str(pgb_env.config_path)],
-        env=pgb_env.env, stdout=subprocess.DEVNULL, stderr=err,
+        env=pgb_env.env,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
     )
     try:
         _wait(lambda: cron_def_ids(cron1) == [d1] and cron_def_ids(cron2) == [d3])
         assert s1.dump(d1).returncode == 0
-        assert shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode == 0
+        assert (
+            shell(
+                pgb_env, f"delete_backup_definition_id {d1} force-deletion"
+            ).returncode
+            == 0
+        )
         _wait(lambda: cron_def_ids(cron1) == [])
         assert s1.maintenance_once().returncode == 0
         assert shell(pgb_env, f"delete_pgsql_node {n1}").returncode == 0

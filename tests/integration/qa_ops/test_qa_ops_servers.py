@@ -44,10 +44,17 @@ def test_move_definition_between_servers(pgb_env: Any, node1: Any, node2: Any) -
     assert [r["server_id"] for r in old] == [s1.server_id]
     assert all(p.exists() for p in row_files(old[0]))
 
-    res = shell(pgb_env, f"move_backup_definition {s1.server_id} {s2.server_id} {n1} app1 all")
+    res = shell(
+        pgb_env, f"move_backup_definition {s1.server_id} {s2.server_id} {n1} app1 all"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert pgb_env.su_query("SELECT backup_server_id FROM backup_definition WHERE def_id = %s",
-                            (d_app1,))[0][0] == s2.server_id
+    assert (
+        pgb_env.su_query(
+            "SELECT backup_server_id FROM backup_definition WHERE def_id = %s",
+            (d_app1,),
+        )[0][0]
+        == s2.server_id
+    )
 
     s1.control_once()
     assert cron_def_ids(_crontab(pgb_env, n1)) == [d_app2]
@@ -62,8 +69,10 @@ def test_move_definition_between_servers(pgb_env: Any, node1: Any, node2: Any) -
 
     # Backdate the old one: server 1's maintenance still expires it (the definition keeps
     # a newer good backup on server 2); server 2's maintenance never touches it.
-    pgb_env.su(f"UPDATE backup_catalog SET finished = now() - interval '30 days',"
-               f" started = now() - interval '30 days 1 minute' WHERE bck_id = {old[0]['bck_id']}")
+    pgb_env.su(
+        f"UPDATE backup_catalog SET finished = now() - interval '30 days',"
+        f" started = now() - interval '30 days 1 minute' WHERE bck_id = {old[0]['bck_id']}"
+    )
     s2.maintenance_once()
     assert backups(pgb_env, d_app1) == rows  # not server 2's to expire
     s1.maintenance_once()
@@ -97,8 +106,12 @@ def test_force_delete_definition_then_maintenance(pgb_env: Any, node1: Any) -> N
     assert not any(p.exists() for r in gone for p in row_files(r))
     assert all(p.exists() for r in kept for p in row_files(r))
     assert backups(pgb_env, d_app2) == kept
-    assert pgb_env.su_query("SELECT count(*) FROM backup_catalog WHERE def_id = %s",
-                            (d_app1,))[0][0] == 0
+    assert (
+        pgb_env.su_query(
+            "SELECT count(*) FROM backup_catalog WHERE def_id = %s", (d_app1,)
+        )[0][0]
+        == 0
+    )
 
 
 def test_delete_node_removes_only_its_files_on_both_servers(
@@ -121,7 +134,10 @@ def test_delete_node_removes_only_its_files_on_both_servers(
     assert part1.is_dir() and part2.is_dir()
 
     assert shell(pgb_env, f"delete_pgsql_node {n1}").returncode != 0  # has definitions
-    assert shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode == 0
+    assert (
+        shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode
+        == 0
+    )
     res = shell(pgb_env, f"delete_pgsql_node {n1}")
     assert res.returncode == 0, res.stdout + res.stderr
     s1.maintenance_once()
@@ -148,7 +164,9 @@ def test_move_whole_node_then_force_delete_spans_both_servers(
     assert cron_def_ids(_crontab(pgb_env, n1)) == [d1]
     assert s1.dump(d1).returncode == 0
 
-    res = shell(pgb_env, f"move_backup_definition {s1.server_id} {s2.server_id} all all all")
+    res = shell(
+        pgb_env, f"move_backup_definition {s1.server_id} {s2.server_id} all all all"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     s1.control_once()  # no job left on server 1 for this node: header only
     assert _crontab(pgb_env, n1).exists() and cron_def_ids(_crontab(pgb_env, n1)) == []
@@ -158,9 +176,14 @@ def test_move_whole_node_then_force_delete_spans_both_servers(
     on1, on2 = backups(pgb_env, d1)
     assert (on1["server_id"], on2["server_id"]) == (s1.server_id, s2.server_id)
 
-    assert shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode == 0
+    assert (
+        shell(pgb_env, f"delete_backup_definition_id {d1} force-deletion").returncode
+        == 0
+    )
     assert s2.maintenance_once().returncode == 0
-    assert all(p.exists() for p in row_files(on1))  # server 2 leaves server 1's files alone
+    assert all(
+        p.exists() for p in row_files(on1)
+    )  # server 2 leaves server 1's files alone
     assert not any(p.exists() for p in row_files(on2))
     assert s1.maintenance_once().returncode == 0
     assert not any(p.exists() for p in row_files(on1))

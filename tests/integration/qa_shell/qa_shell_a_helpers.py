@@ -10,7 +10,9 @@ from typing import Any
 PGBACKMAN = str(Path(sys.executable).parent / "pgbackman")
 
 
-def run_shell(pgb_env: Any, command: str, output: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_shell(
+    pgb_env: Any, command: str, output: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``pgbackman [-o fmt] -C command`` as a real subprocess against the test catalog."""
     env = dict(pgb_env.env)
     home = Path(pgb_env.tmp) / "qa_home"

@@ -33,7 +33,9 @@ SHOW_COMMANDS = [
 
 
 @pytest.mark.parametrize("template", SHOW_COMMANDS)
-def test_show_commands_csv_and_json_parse(pgb_env: Any, node1: Any, template: str) -> None:
+def test_show_commands_csv_and_json_parse(
+    pgb_env: Any, node1: Any, template: str
+) -> None:
     node_id = pgb_env.register_node(node1)
     command = template.format(srv=pgb_env.server_id, node=node_id)
     res = run_shell(pgb_env, command, output="json")
@@ -42,7 +44,14 @@ def test_show_commands_csv_and_json_parse(pgb_env: Any, node1: Any, template: st
     (rows,) = doc.values()
     assert isinstance(rows, list)
     for row in rows:
-        for key in ("srvid", "nodeid", "defid", "pgport", "backup_server_id", "pgsql_node_id"):
+        for key in (
+            "srvid",
+            "nodeid",
+            "defid",
+            "pgport",
+            "backup_server_id",
+            "pgsql_node_id",
+        ):
             if key in row and row[key] is not None:
                 assert isinstance(row[key], int), (key, row)
 

@@ -23,7 +23,7 @@ def test_register_backup_definition_accepts_the_1_0_manual_example(
     node_id = pgb_env.register_node(node1)
     res = run_shell(
         pgb_env,
-        f'register_backup_definition {pgb_env.server_id} {node_id} app1 41 01 * * * '
+        f"register_backup_definition {pgb_env.server_id} {node_id} app1 41 01 * * * "
         'schema false "7 days" 1 "" active "Testing reg"',
     )
     assert res.returncode == 0, res.stdout + res.stderr
@@ -68,20 +68,29 @@ def test_fqdn_lookups_are_case_insensitive(pgb_env: Any, node1: Any) -> None:
             ("pg-node01", "example.org", node1.port, "postgres", "STOPPED", "r"),
         )[0][0]
     )
-    res = run_shell(pgb_env, "show_backup_server_stats BACKUP01.PgBackMan.Test", output="json")
+    res = run_shell(
+        pgb_env, "show_backup_server_stats BACKUP01.PgBackMan.Test", output="json"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     stats = json.loads(res.stdout)["backup_server_stats"][0]
     assert stats["backup_server"] == f"[{pgb_env.server_id}] backup01.pgbackman.test"
 
-    res = run_shell(pgb_env, "show_pgsql_node_stats PG-Node01.Example.ORG", output="json")
+    res = run_shell(
+        pgb_env, "show_pgsql_node_stats PG-Node01.Example.ORG", output="json"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     stats = json.loads(res.stdout)["pgsql_node_stats"][0]
     assert stats["pgsql_node"] == f"[{node_id}] pg-node01.example.org"
 
-    res = run_shell(pgb_env, f"show_pgsql_node_stats PG-NODE01.example.org:{node1.port}")
+    res = run_shell(
+        pgb_env, f"show_pgsql_node_stats PG-NODE01.example.org:{node1.port}"
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
-    res = run_shell(pgb_env, "show_backup_definitions Backup01.pgbackman.test PG-NODE01.EXAMPLE.ORG all")
+    res = run_shell(
+        pgb_env,
+        "show_backup_definitions Backup01.pgbackman.test PG-NODE01.EXAMPLE.ORG all",
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
     res = run_shell(pgb_env, "show_pgsql_node_stats other.example.org")
@@ -89,21 +98,38 @@ def test_fqdn_lookups_are_case_insensitive(pgb_env: Any, node1: Any) -> None:
     assert "[ERROR]: PgSQL node [other.example.org] does not exist" in res.stdout
 
 
-def test_snapshot_definition_accepts_the_1_0_and_1_1_argument_lists(pgb_env: Any, node1: Any) -> None:
+def test_snapshot_definition_accepts_the_1_0_and_1_1_argument_lists(
+    pgb_env: Any, node1: Any
+) -> None:
     """Scripts written for 1.0 (8 arguments) and 1.1 (9, + release) keep working."""
     node = pgb_env.register_node(node1)
     for line in (
         f"register_snapshot_definition '' {node} app1 '2030-01-01 03:00' FULL '2 days' '' tag10",
         f"register_snapshot_definition '' {node} app2 '2030-01-01 04:00' SCHEMA '3 days' '' tag11 ''",
     ):
-        res = subprocess.run(["pgbackman", "-C", line], env=pgb_env.env, capture_output=True,
-                             text=True, timeout=60)
+        res = subprocess.run(
+            ["pgbackman", "-C", line],
+            env=pgb_env.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     rows = pgb_env.su_query(
         "SELECT dbname, backup_code, retention_period::text, remarks, pg_dump_release"
         " FROM snapshot_definition ORDER BY dbname"
     )
-    assert rows == [("app1", "FULL", "2 days", "tag10", None), ("app2", "SCHEMA", "3 days", "tag11", None)]
-    res = subprocess.run(["pgbackman", "-C", f"register_snapshot_definition '' {node} app1 x y z"],
-                         env=pgb_env.env, capture_output=True, text=True, timeout=60)
-    assert res.returncode == 1 and "Wrong number of parameters" in res.stdout + res.stderr
+    assert rows == [
+        ("app1", "FULL", "2 days", "tag10", None),
+        ("app2", "SCHEMA", "3 days", "tag11", None),
+    ]
+    res = subprocess.run(
+        ["pgbackman", "-C", f"register_snapshot_definition '' {node} app1 x y z"],
+        env=pgb_env.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        res.returncode == 1 and "Wrong number of parameters" in res.stdout + res.stderr
+    )

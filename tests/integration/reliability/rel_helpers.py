@@ -64,7 +64,9 @@ class RelEnv:
     def partition(self) -> Path:
         return self.pgb.root / f"pgsql_node_{self.node_id}"
 
-    def define(self, dbname: str, code: str = "FULL", node_id: int | None = None) -> int:
+    def define(
+        self, dbname: str, code: str = "FULL", node_id: int | None = None
+    ) -> int:
         rows = self.pgb.su_query(
             "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', %s, false,"
             " '7 days', 1, '', 'ACTIVE', 'reliability test')",
@@ -75,22 +77,47 @@ class RelEnv:
     def program(self, name: str) -> str:
         return str(VENV_BIN / name)
 
-    def run(self, name: str, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.program(name), *args], env=env or self.pgb.env,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+    def run(
+        self,
+        name: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.program(name), *args],
+            env=env or self.pgb.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
-    def dump(self, def_id: int, env: dict[str, str] | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return self.run("pgbackman_dump", "--def-id", str(def_id), env=env, timeout=timeout)
+    def dump(
+        self, def_id: int, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run(
+            "pgbackman_dump", "--def-id", str(def_id), env=env, timeout=timeout
+        )
 
-    def popen(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen([self.program(name), *args], env=env or self.pgb.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def popen(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [self.program(name), *args],
+            env=env or self.pgb.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def rows(self, def_id: int) -> list[dict[str, Any]]:
-        return list(self.pgb.cat.query(
-            "SELECT * FROM backup_catalog WHERE def_id = %s ORDER BY bck_id", (def_id,)))
+        return list(
+            self.pgb.cat.query(
+                "SELECT * FROM backup_catalog WHERE def_id = %s ORDER BY bck_id",
+                (def_id,),
+            )
+        )
 
     def write_cache(self) -> None:
         cat, pgb = self.pgb.cat, self.pgb
@@ -102,7 +129,9 @@ class RelEnv:
     def set_node_partition(self, path: Path, node_id: int | None = None) -> None:
         self.pgb.su_query(
             "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s"
-            " AND parameter = 'pgnode_backup_partition'", (str(path), node_id or self.node_id))
+            " AND parameter = 'pgnode_backup_partition'",
+            (str(path), node_id or self.node_id),
+        )
 
 
 def tree(path: Path) -> list[str]:
@@ -205,8 +234,15 @@ class Gate:
     dir: Path
 
     def pid(self, timeout: float = 20) -> int:
-        return int(wait_for(lambda: (self.dir / "pid").exists() and (self.dir / "pid").read_text().strip(),
-                            timeout=timeout))
+        return int(
+            wait_for(
+                lambda: (
+                    (self.dir / "pid").exists()
+                    and (self.dir / "pid").read_text().strip()
+                ),
+                timeout=timeout,
+            )
+        )
 
     def open(self) -> None:
         (self.dir / "go").touch()

@@ -25,7 +25,12 @@ from pgbackman.infra import spool
 
 
 def _short_timeouts(rel: RelEnv) -> None:
-    rewrite_config(rel.pgb.config_path, "pgbackman_database", connect_timeout=2, statement_timeout=2)
+    rewrite_config(
+        rel.pgb.config_path,
+        "pgbackman_database",
+        connect_timeout=2,
+        statement_timeout=2,
+    )
 
 
 def test_shell_fails_fast_with_one_error_line_then_recovers(rel: RelEnv) -> None:
@@ -67,16 +72,22 @@ def test_dump_with_catalog_hung_at_start_uses_cache_and_spools(rel: RelEnv) -> N
     assert not list(spool.pending_dir(rel.pgb.root).glob("backup_*.json"))
 
 
-def test_dump_whose_catalog_hangs_before_the_result_spools_it(rel: RelEnv, tmp_path: Path) -> None:
+def test_dump_whose_catalog_hangs_before_the_result_spools_it(
+    rel: RelEnv, tmp_path: Path
+) -> None:
     _short_timeouts(rel)
     def_id = rel.define("app1")
     gate = gated_bindir(rel, tmp_path)
     proc = rel.popen("pgbackman_dump", "--def-id", str(def_id))
     try:
         gate.pid()  # the job was resolved from the catalog; pg_dump waits at the gate
-        backend = wait_for(lambda: rel.pgb.catalog_cluster.query(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbackman_dump'"
-            " AND datname = %s", (rel.pgb.dbname,)))
+        backend = wait_for(
+            lambda: rel.pgb.catalog_cluster.query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbackman_dump'"
+                " AND datname = %s",
+                (rel.pgb.dbname,),
+            )
+        )
         with frozen([int(backend[0][0])]):
             t0 = time.monotonic()
             gate.open()

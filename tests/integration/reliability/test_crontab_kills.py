@@ -21,7 +21,10 @@ KILLS = 50
 
 
 def _toggle(rel: RelEnv, def_id: int, status: str) -> None:
-    rel.pgb.su_query("UPDATE backup_definition SET job_status = %s WHERE def_id = %s", (status, def_id))
+    rel.pgb.su_query(
+        "UPDATE backup_definition SET job_status = %s WHERE def_id = %s",
+        (status, def_id),
+    )
 
 
 def _once(rel: RelEnv) -> None:
@@ -31,14 +34,21 @@ def _once(rel: RelEnv) -> None:
 
 def _check(path: Path, refs: list[str]) -> None:
     text = path.read_text()
-    assert text.endswith("\n") and text.startswith(f"# File: {path}\n"), repr(text[-200:])
+    assert text.endswith("\n") and text.startswith(f"# File: {path}\n"), repr(
+        text[-200:]
+    )
     assert any(same_content(text, r) for r in refs), text
     assert len(parse_job_lines(text)) in {len(parse_job_lines(r)) for r in refs}
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
-def test_kill_9_during_regenerations_never_leaves_a_partial_crontab(rel: RelEnv) -> None:
-    defs = [rel.define(db, code) for db, code in (("app1", "FULL"), ("app2", "FULL"), ("app1", "SCHEMA"))]
+def test_kill_9_during_regenerations_never_leaves_a_partial_crontab(
+    rel: RelEnv,
+) -> None:
+    defs = [
+        rel.define(db, code)
+        for db, code in (("app1", "FULL"), ("app2", "FULL"), ("app1", "SCHEMA"))
+    ]
     path = rel.pgb.cron_dir / f"pgsql_node_{rel.node_id}"
     refs = []
     for status in ("STOPPED", "ACTIVE"):
@@ -62,7 +72,9 @@ def test_kill_9_during_regenerations_never_leaves_a_partial_crontab(rel: RelEnv)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         _check(path, refs)
-    assert killed_mid_run >= KILLS // 5  # most kills hit running regenerations (load-dependent)
+    assert (
+        killed_mid_run >= KILLS // 5
+    )  # most kills hit running regenerations (load-dependent)
 
     # Restart: stale temp files (older than the sweep's 2 s guard) are removed, and the
     # file matches the catalog again.
@@ -72,7 +84,11 @@ def test_kill_9_during_regenerations_never_leaves_a_partial_crontab(rel: RelEnv)
     other.write_text("not ours")
     time.sleep(2.1)
     _once(rel)
-    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == [other.name]
-    assert not [p for p in (rel.pgb.root / "cache_dir").iterdir() if p.name.endswith(".tmp")]
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == [
+        other.name
+    ]
+    assert not [
+        p for p in (rel.pgb.root / "cache_dir").iterdir() if p.name.endswith(".tmp")
+    ]
     _check(path, refs)
     assert same_content(path.read_text(), refs[1 if status == "ACTIVE" else 0])

@@ -22,8 +22,11 @@ def bigdb(node1: Any) -> Iterator[str]:
     """~6 MB of compressed pg_dump output (md5 text compresses about 2:1)."""
     node1.psql(f"DROP DATABASE IF EXISTS {BIG_DB}")
     node1.psql(f"CREATE DATABASE {BIG_DB}")
-    node1.psql("CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS v"
-               " FROM generate_series(1, 200000) g", dbname=BIG_DB)
+    node1.psql(
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS v"
+        " FROM generate_series(1, 200000) g",
+        dbname=BIG_DB,
+    )
     yield BIG_DB
     node1.psql(f"DROP DATABASE IF EXISTS {BIG_DB} WITH (FORCE)")
 
@@ -32,7 +35,10 @@ def bigdb(node1: Any) -> Iterator[str]:
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     mnt = tmp_path / "small"
     mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", str(mnt)], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", str(mnt)],
+        check=True,
+    )
     try:
         yield mnt
     finally:
@@ -53,9 +59,14 @@ def test_disk_full_gives_one_error_reclaims_space_and_next_run_succeeds(
     first = rel.dump(def_id)
     assert first.returncode == 0, first.stderr
     good = rel.rows(def_id)[0]
-    good_files = [Path(good[c]) for c in ("pg_dump_file", "pg_dump_manifest_file", "pg_dump_roles_file")]
+    good_files = [
+        Path(good[c])
+        for c in ("pg_dump_file", "pg_dump_manifest_file", "pg_dump_roles_file")
+    ]
     dumped = sum(f.stat().st_size for f in Path(good["pg_dump_file"]).iterdir())
-    assert dumped > 2 * 1024 * 1024, dumped  # the test needs a dump that cannot fit below
+    assert dumped > 2 * 1024 * 1024, (
+        dumped
+    )  # the test needs a dump that cannot fit below
 
     # Fill the file system so that less than half a dump fits.
     filler = small_fs / "filler"
@@ -68,7 +79,9 @@ def test_disk_full_gives_one_error_reclaims_space_and_next_run_succeeds(
     assert res.returncode == 1
     rows = rel.rows(def_id)
     assert [r["execution_status"] for r in rows] == ["SUCCEEDED", "ERROR"]
-    assert "No space left on device" in rows[1]["error_message"], rows[1]["error_message"]
+    assert "No space left on device" in rows[1]["error_message"], rows[1][
+        "error_message"
+    ]
     assert rows[1]["pg_dump_file"] is None
     # Nothing partial left, the space is back (only the small run log remains), the good
     # dump is untouched.
@@ -94,8 +107,12 @@ def test_disk_full_gives_one_error_reclaims_space_and_next_run_succeeds(
     res = rel.dump(def_id)
     assert res.returncode == 1
     rows = rel.rows(def_id)
-    assert [r["execution_status"] for r in rows] == ["SUCCEEDED", "ERROR", "ERROR"], res.stderr[-3000:]
-    assert "No space left on device" in rows[2]["error_message"], rows[2]["error_message"]
+    assert [r["execution_status"] for r in rows] == ["SUCCEEDED", "ERROR", "ERROR"], (
+        res.stderr[-3000:]
+    )
+    assert "No space left on device" in rows[2]["error_message"], rows[2][
+        "error_message"
+    ]
     assert tree(partition / "dump") == entries_before
 
     # Space freed: the next run succeeds.
@@ -103,4 +120,9 @@ def test_disk_full_gives_one_error_reclaims_space_and_next_run_succeeds(
     filler2.unlink()
     res = rel.dump(def_id)
     assert res.returncode == 0, res.stderr
-    assert [r["execution_status"] for r in rel.rows(def_id)] == ["SUCCEEDED", "ERROR", "ERROR", "SUCCEEDED"]
+    assert [r["execution_status"] for r in rel.rows(def_id)] == [
+        "SUCCEEDED",
+        "ERROR",
+        "ERROR",
+        "SUCCEEDED",
+    ]

@@ -40,8 +40,14 @@ def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
     log_file.parent.mkdir(mode=0o755)
     rewrite_config(rel.pgb.config_path, "logging", log_file=log_file)
     def_id = rel.define("app1")
-    res = subprocess.run(_umask_argv(umask, rel.program("pgbackman_dump"), "--def-id", str(def_id)),
-                         env=rel.pgb.env, capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(
+        _umask_argv(umask, rel.program("pgbackman_dump"), "--def-id", str(def_id)),
+        env=rel.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     [row] = rel.rows(def_id)
     modes = _all_modes(rel.partition)
@@ -52,18 +58,32 @@ def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
             continue
         want = 0o700 if p.is_dir() else 0o600
         assert mode == want, (rel_path, oct(mode))
-    for col in ("pg_dump_manifest_file", "pg_dump_roles_file", "pg_dump_dbconfig_file", "pg_dump_log_file"):
+    for col in (
+        "pg_dump_manifest_file",
+        "pg_dump_roles_file",
+        "pg_dump_dbconfig_file",
+        "pg_dump_log_file",
+    ):
         assert _mode(Path(row[col])) == 0o600, col
     assert _mode(log_file) & 0o037 == 0, oct(_mode(log_file))  # at most 0640
 
     # Catalog unreachable: the spooled result is 0600 in a 0700 directory.
     rel.write_cache()
     dead = tmp_path / "dead.conf"
-    dead.write_text(rel.pgb.config_path.read_text().replace(
-        f"port = {rel.pgb.catalog_cluster.port}", f"port = {free_port()}"))
+    dead.write_text(
+        rel.pgb.config_path.read_text().replace(
+            f"port = {rel.pgb.catalog_cluster.port}", f"port = {free_port()}"
+        )
+    )
     env = dict(rel.pgb.env, PGBACKMAN_CONFIG=str(dead))
-    res = subprocess.run(_umask_argv(umask, rel.program("pgbackman_dump"), "--def-id", str(def_id)),
-                         env=env, capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(
+        _umask_argv(umask, rel.program("pgbackman_dump"), "--def-id", str(def_id)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     pdir = spool.pending_dir(rel.pgb.root)
     [pending] = list(pdir.glob("backup_*.json"))
@@ -73,8 +93,13 @@ def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
     pidfile = tmp_path / f"control{umask:o}.pid"
     rewrite_config(rel.pgb.config_path, "pgbackman_control", pidfile=pidfile)
     log_file.unlink()
-    proc = subprocess.Popen(_umask_argv(umask, rel.program("pgbackman_control"), "--foreground"),
-                            env=rel.pgb.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _umask_argv(umask, rel.program("pgbackman_control"), "--foreground"),
+        env=rel.pgb.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=20)
         assert _mode(pidfile) & 0o022 == 0, oct(_mode(pidfile))
@@ -85,7 +110,12 @@ def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
         proc.communicate(timeout=20)
     assert proc.returncode == 0, proc.stderr
     # Directories control made for the node stay private too.
-    for d in (rel.partition, rel.partition / "dump", rel.partition / "log", rel.pgb.root / "cache_dir"):
+    for d in (
+        rel.partition,
+        rel.partition / "dump",
+        rel.partition / "log",
+        rel.pgb.root / "cache_dir",
+    ):
         assert _mode(d) == 0o700, (d, oct(_mode(d)))
     for f in (rel.pgb.root / "cache_dir").iterdir():
         assert _mode(f) & 0o077 == 0, (f, oct(_mode(f)))

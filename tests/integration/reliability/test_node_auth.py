@@ -42,7 +42,10 @@ def pwnode(pg_base_dir: Path) -> Iterator[PgCluster]:
     c.start()
     c.psql(f"CREATE ROLE {PW_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
     c.psql("CREATE DATABASE pwdb")
-    c.psql("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g", dbname="pwdb")
+    c.psql(
+        "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g",
+        dbname="pwdb",
+    )
     yield c
     c.destroy()
 
@@ -81,7 +84,9 @@ def test_node_down_or_black_hole_gives_error_rows_fast(rel: RelEnv) -> None:
         elapsed = time.monotonic() - t0
     assert res.returncode == 1 and elapsed < 30, elapsed
     [row] = rel.rows(d2)
-    assert row["execution_status"] == "ERROR" and "timeout" in row["error_message"].lower(), row
+    assert (
+        row["execution_status"] == "ERROR" and "timeout" in row["error_message"].lower()
+    ), row
     assert tree(rel.pgb.root / f"pgsql_node_{silent}" / "dump") == []
 
     # Other nodes' jobs are unaffected.
@@ -107,7 +112,9 @@ def test_password_node(rel: RelEnv, pwnode: PgCluster, tmp_path: Path) -> None:
     # PGPASSWORD is not a way in either (pg_dump would never get it): ignored, and said so.
     res = rel.dump(def_id, env=dict(env, PGPASSWORD=PASSWORD), timeout=60)
     assert res.returncode == 1
-    assert "PGPASSWORD is set and ignored" in (rel.pgb.tmp / "pgbackman.log").read_text()
+    assert (
+        "PGPASSWORD is set and ignored" in (rel.pgb.tmp / "pgbackman.log").read_text()
+    )
 
     # A pgpass readable by others: libpq ignores it, and the program log says why.
     pgpass = tmp_path / "pgpass"
@@ -125,7 +132,10 @@ def test_password_node(rel: RelEnv, pwnode: PgCluster, tmp_path: Path) -> None:
     proc = rel.popen("pgbackman_dump", "--def-id", str(def_id), env=env)
     try:
         pg_dump_pid = gate.pid()
-        samples = {"pgbackman_dump": proc_secrets(proc.pid), "pg_dump": proc_secrets(pg_dump_pid)}
+        samples = {
+            "pgbackman_dump": proc_secrets(proc.pid),
+            "pg_dump": proc_secrets(pg_dump_pid),
+        }
         gate.open()
         # Once exec'ed, the real pg_dump (same pid) keeps running for a moment: sample it too.
         if proc_exe_name(pg_dump_pid) == "pg_dump":
@@ -146,7 +156,12 @@ def test_password_node(rel: RelEnv, pwnode: PgCluster, tmp_path: Path) -> None:
     assert f"PGPASSFILE={pgpass}".encode() in samples["pg_dump"][1]
 
     rows = rel.rows(def_id)
-    assert [r["execution_status"] for r in rows] == ["ERROR", "ERROR", "ERROR", "SUCCEEDED"]
+    assert [r["execution_status"] for r in rows] == [
+        "ERROR",
+        "ERROR",
+        "ERROR",
+        "SUCCEEDED",
+    ]
     for r in rows:
         assert PASSWORD not in _all_text(rel, r)
     assert PASSWORD not in (rel.pgb.tmp / "pgbackman.log").read_text()
@@ -169,14 +184,20 @@ def test_restore_on_a_password_node_leaks_no_secret(
     assert rel.dump(def_id, env=env).returncode == 0
     [bck] = rel.rows(def_id)
     pwnode.psql("DROP DATABASE IF EXISTS pwdb_copy")
-    restore_def = int(rel.pgb.su_query(
-        "SELECT register_restore_definition(now(), %s, %s, %s, %s, %s, %s, %s)",
-        (rel.pgb.server_id, node_id, bck["bck_id"], "pwdb_copy", None, "", []))[0][0])
+    restore_def = int(
+        rel.pgb.su_query(
+            "SELECT register_restore_definition(now(), %s, %s, %s, %s, %s, %s, %s)",
+            (rel.pgb.server_id, node_id, bck["bck_id"], "pwdb_copy", None, "", []),
+        )[0][0]
+    )
     gate = gated_bindir(rel, tmp_path, gated="pg_restore")
     proc = rel.popen("pgbackman_restore", "--restore-def", str(restore_def), env=env)
     try:
         pid = gate.pid()
-        samples = {"pgbackman_restore": proc_secrets(proc.pid), "pg_restore": proc_secrets(pid)}
+        samples = {
+            "pgbackman_restore": proc_secrets(proc.pid),
+            "pg_restore": proc_secrets(pid),
+        }
         gate.open()
         _, err = proc.communicate(timeout=90)
     finally:
@@ -189,7 +210,11 @@ def test_restore_on_a_password_node_leaks_no_secret(
         assert PASSWORD.encode() not in cmdline + environ, name
         assert b"PGPASSWORD=" not in environ, name
     assert pwnode.query("SELECT count(*) FROM t", dbname="pwdb_copy") == [(1000,)]
-    [row] = rel.pgb.cat.query("SELECT * FROM restore_catalog WHERE restore_def = %s", (restore_def,))
-    assert row["execution_status"] == "SUCCEEDED" and PASSWORD not in _all_text(rel, row)
+    [row] = rel.pgb.cat.query(
+        "SELECT * FROM restore_catalog WHERE restore_def = %s", (restore_def,)
+    )
+    assert row["execution_status"] == "SUCCEEDED" and PASSWORD not in _all_text(
+        rel, row
+    )
     assert PASSWORD not in (rel.pgb.tmp / "pgbackman.log").read_text()
     pwnode.psql("DROP DATABASE IF EXISTS pwdb_copy")

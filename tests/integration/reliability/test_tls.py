@@ -27,8 +27,22 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _make_ca(d: Path, name: str) -> None:
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-             "-keyout", f"{name}.key", "-out", f"{name}.crt", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.crt",
+        cwd=d,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +53,52 @@ def tls(pg_base_dir: Path) -> Iterator[tuple[PgCluster, Path]]:
     _make_ca(certs, "goodca")
     _make_ca(certs, "wrongca")
     (certs / "san.cnf").write_text("subjectAltName = IP:127.0.0.1\n")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-             "-keyout", "server.key", "-out", "server.csr", cwd=certs)
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "goodca.crt", "-CAkey", "goodca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", "san.cnf", "-out", "server.crt", cwd=certs)
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        cwd=certs,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "goodca.crt",
+        "-CAkey",
+        "goodca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+        "-out",
+        "server.crt",
+        cwd=certs,
+    )
     pw = pwd.getpwnam("postgres")
     for p in [certs, *certs.iterdir()]:
         os.chown(p, pw.pw_uid, pw.pw_gid)
     os.chmod(certs / "server.key", 0o600)
-    c.init(f"ssl = on\nssl_cert_file = '{certs}/server.crt'\nssl_key_file = '{certs}/server.key'\n")
+    c.init(
+        f"ssl = on\nssl_cert_file = '{certs}/server.crt'\nssl_key_file = '{certs}/server.key'\n"
+    )
     hba = c.datadir / "pg_hba.conf"
     hba.write_text("hostnossl all all 127.0.0.1/32 reject\n" + hba.read_text())
     c.start()
     c.psql("CREATE DATABASE tlsdb")
-    c.psql("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 100) g", dbname="tlsdb")
+    c.psql(
+        "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 100) g",
+        dbname="tlsdb",
+    )
     yield c, certs
     c.destroy()
 
@@ -61,14 +107,23 @@ def test_catalog_connection_verifies_the_certificate(
     tls: tuple[PgCluster, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cluster, certs = tls
-    cfg = DatabaseConfig(host="127.0.0.1", port=cluster.port, dbname="postgres", user="postgres",
-                         connect_timeout=5, sslmode="verify-full")
+    cfg = DatabaseConfig(
+        host="127.0.0.1",
+        port=cluster.port,
+        dbname="postgres",
+        user="postgres",
+        connect_timeout=5,
+        sslmode="verify-full",
+    )
     monkeypatch.setenv("PGSSLROOTCERT", str(certs / "wrongca.crt"))
     with pytest.raises(CatalogUnavailableError, match="certificate verify failed"):
         Catalog(cfg).connect()
     monkeypatch.setenv("PGSSLROOTCERT", str(certs / "goodca.crt"))
     with Catalog(cfg) as cat:
-        assert cat.scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") is True
+        assert (
+            cat.scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            is True
+        )
 
 
 def test_dump_verifies_the_certificate_and_pg_dump_gets_the_settings(
@@ -77,12 +132,15 @@ def test_dump_verifies_the_certificate_and_pg_dump_gets_the_settings(
     cluster, certs = tls
     rows = rel.pgb.su_query(
         "SELECT register_pgsql_node(%s, %s, %s, %s, %s, %s)",
-        ("127", "0.0.1", cluster.port, "postgres", "RUNNING", "tls node"))
+        ("127", "0.0.1", cluster.port, "postgres", "RUNNING", "tls node"),
+    )
     def_id = rel.define("tlsdb", node_id=int(rows[0][0]))
     # Node TLS comes from the libpq environment of the job; the catalog (no TLS in this test)
     # keeps its own explicit setting from the config file, which wins over PGSSLMODE.
     rewrite_config(rel.pgb.config_path, "pgbackman_database", sslmode="prefer")
-    env = dict(rel.pgb.env, PGSSLMODE="verify-full", PGSSLROOTCERT=str(certs / "wrongca.crt"))
+    env = dict(
+        rel.pgb.env, PGSSLMODE="verify-full", PGSSLROOTCERT=str(certs / "wrongca.crt")
+    )
     res = rel.dump(def_id, env=env)
     assert res.returncode == 1
     [row] = rel.rows(def_id)

@@ -33,13 +33,18 @@ def test_verify_reports_the_damaged_backup_only(rel: RelEnv) -> None:
     rel_name = f"{dump_dir.name}/{victim.name}"
     res = rel.run("pgbackman_maintenance", "--verify")
     assert res.returncode == 1
-    assert _lines(res) == [f"bck_id {a['bck_id']} MISMATCH {rel_name}", f"bck_id {b['bck_id']} OK"]
+    assert _lines(res) == [
+        f"bck_id {a['bck_id']} MISMATCH {rel_name}",
+        f"bck_id {b['bck_id']} OK",
+    ]
     assert "Traceback" not in res.stderr
 
     one = rel.run("pgbackman_maintenance", "--verify", "--bck-id", str(b["bck_id"]))
     assert one.returncode == 0 and _lines(one) == [f"bck_id {b['bck_id']} OK"]
     one = rel.run("pgbackman_maintenance", "--verify", "--bck-id", str(a["bck_id"]))
-    assert one.returncode == 1 and _lines(one) == [f"bck_id {a['bck_id']} MISMATCH {rel_name}"]
+    assert one.returncode == 1 and _lines(one) == [
+        f"bck_id {a['bck_id']} MISMATCH {rel_name}"
+    ]
 
     # A missing file, and a manifest edited to hide the rot (caught by the catalog checksum).
     Path(b["pg_dump_roles_file"]).unlink()
@@ -51,12 +56,18 @@ def test_verify_reports_the_damaged_backup_only(rel: RelEnv) -> None:
     assert got[str(a["bck_id"])].startswith(f"MISMATCH {manifest.name}")
     assert got[str(b["bck_id"])] == f"MISSING {Path(b['pg_dump_roles_file']).name}"
     # Verification changes nothing in the catalog.
-    assert [r["execution_status"] for r in rel.rows(d1) + rel.rows(d2)] == ["SUCCEEDED", "SUCCEEDED"]
+    assert [r["execution_status"] for r in rel.rows(d1) + rel.rows(d2)] == [
+        "SUCCEEDED",
+        "SUCCEEDED",
+    ]
 
 
 def test_verify_usage_errors(rel: RelEnv) -> None:
     res = rel.run("pgbackman_maintenance", "--verify", "--bck-id", "999999")
     assert res.returncode == 1
-    assert "999999 is not a SUCCEEDED backup" in res.stderr and "Traceback" not in res.stderr
+    assert (
+        "999999 is not a SUCCEEDED backup" in res.stderr
+        and "Traceback" not in res.stderr
+    )
     res = rel.run("pgbackman_maintenance", "--bck-id", "3")
     assert res.returncode == 2 and "--bck-id needs --verify" in res.stderr

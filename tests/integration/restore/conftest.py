@@ -28,8 +28,13 @@ def node3(pg_base_dir: Path) -> Iterator[PgCluster]:
 
 @pytest.fixture
 def rst(pgb_env: Any, node1: PgCluster, node2: PgCluster) -> RestoreEnv:
-    return RestoreEnv(pgb_env, node1, node2, pgb_env.register_node(node1),
-                      pgb_env.register_node(node2))
+    return RestoreEnv(
+        pgb_env,
+        node1,
+        node2,
+        pgb_env.register_node(node1),
+        pgb_env.register_node(node2),
+    )
 
 
 @pytest.fixture

@@ -18,7 +18,12 @@ from support.richdb import (
 
 
 def _ensure_atd() -> None:
-    if subprocess.run(["pgrep", "-x", "atd"], capture_output=True, check=False).returncode != 0:
+    if (
+        subprocess.run(
+            ["pgrep", "-x", "atd"], capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
         atd = shutil.which("atd") or "/usr/sbin/atd"
         subprocess.run([atd], check=True)
 
@@ -27,23 +32,45 @@ def test_shell_control_at_restore(rst, rich: RichDb) -> None:  # type: ignore[no
     _ensure_atd()
     bck = rst.backup(rich.dbname, "FULL")
     line = f"register_restore_definition now {bck['bck_id']} {rst.node2_id} '' '' '' '#all#'"
-    res = subprocess.run(["pgbackman", "-C", line], env=rst.pgb.env, capture_output=True,
-                         text=True, timeout=60, check=False)
+    res = subprocess.run(
+        ["pgbackman", "-C", line],
+        env=rst.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     ((rdef, roles_to_restore),) = rst.pgb.su_query(
-        "SELECT restore_def, roles_to_restore FROM restore_definition")
+        "SELECT restore_def, roles_to_restore FROM restore_definition"
+    )
     assert sorted(roles_to_restore) == rich.roles
-    res = subprocess.run(["pgbackman_control", "--once"], env=rst.pgb.env, capture_output=True,
-                         text=True, timeout=120, check=False)
+    res = subprocess.run(
+        ["pgbackman_control", "--once"],
+        env=rst.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
-    assert rst.pgb.su_query("SELECT status FROM restore_definition WHERE restore_def = %s",
-                            (rdef,)) == [("DEFINED",)]
+    assert rst.pgb.su_query(
+        "SELECT status FROM restore_definition WHERE restore_def = %s", (rdef,)
+    ) == [("DEFINED",)]
     deadline = time.monotonic() + 90
     while not rst.rows(rdef):
-        assert time.monotonic() < deadline, "the at job did not record a restore within 90 s"
+        assert time.monotonic() < deadline, (
+            "the at job did not record a restore within 90 s"
+        )
         time.sleep(0.5)
     row = rst.one_row(rdef)
     assert row["execution_status"] == "SUCCEEDED", row["error_message"]
-    assert table_checksums(rst.node2, rich.dbname) == table_checksums(rst.node1, rich.dbname)
-    assert role_fingerprint(rst.node2, rich.roles) == role_fingerprint(rst.node1, rich.roles)
-    assert database_fingerprint(rst.node2, rich.dbname) == database_fingerprint(rst.node1, rich.dbname)
+    assert table_checksums(rst.node2, rich.dbname) == table_checksums(
+        rst.node1, rich.dbname
+    )
+    assert role_fingerprint(rst.node2, rich.roles) == role_fingerprint(
+        rst.node1, rich.roles
+    )
+    assert database_fingerprint(rst.node2, rich.dbname) == database_fingerprint(
+        rst.node1, rich.dbname
+    )

@@ -11,8 +11,10 @@ from support.richdb import RichDb, table_checksums
 
 
 def _flip_a_byte(dump_dir: Path) -> Path:
-    victim = max((p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
-                 key=lambda p: p.stat().st_size)
+    victim = max(
+        (p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
+        key=lambda p: p.stat().st_size,
+    )
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
@@ -28,16 +30,23 @@ def test_checksum_mismatch_refuses_and_touches_nothing(rst, rich: RichDb) -> Non
     assert res.returncode == 1
     row = rst.one_row(rdef)
     assert row["execution_status"] == "ERROR"
-    assert "Checksum mismatch" in row["error_message"] and victim.name in row["error_message"]
+    assert (
+        "Checksum mismatch" in row["error_message"]
+        and victim.name in row["error_message"]
+    )
     assert roles(rst.node2) == before_roles and databases(rst.node2) == before_dbs
     assert Path(row["restore_log_file"]).is_file()
 
 
-def test_failing_pg_restore_leaves_nothing_under_the_target_name(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
+def test_failing_pg_restore_leaves_nothing_under_the_target_name(
+    rst, rich: RichDb
+) -> None:  # type: ignore[no-untyped-def]
     bck = rst.backup(rich.dbname, "FULL")
     before_roles, before_dbs = roles(rst.node2), databases(rst.node2)
     # pg_restore --role=<missing role> fails at its first statement.
-    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles, extra="--role=no_such_role_x")
+    rdef = rst.define(
+        bck["bck_id"], rich.dbname, roles=rich.roles, extra="--role=no_such_role_x"
+    )
     res = rst.restore(rdef)
     assert res.returncode == 1
     row = rst.one_row(rdef)
@@ -48,11 +57,16 @@ def test_failing_pg_restore_leaves_nothing_under_the_target_name(rst, rich: Rich
     assert databases(rst.node2) == before_dbs and roles(rst.node2) == before_roles
 
 
-def test_data_restore_into_database_without_schema_fails_cleanly(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
+def test_data_restore_into_database_without_schema_fails_cleanly(
+    rst, rich: RichDb
+) -> None:  # type: ignore[no-untyped-def]
     bck = rst.backup(rich.dbname, "DATA")
     rst.node2.psql(f'CREATE DATABASE "{rich.dbname}"')
-    rst.node2.psql("CREATE SCHEMA app; CREATE TABLE app.customers (id int PRIMARY KEY, name text,"
-                   " city text, data jsonb)", dbname=rich.dbname)
+    rst.node2.psql(
+        "CREATE SCHEMA app; CREATE TABLE app.customers (id int PRIMARY KEY, name text,"
+        " city text, data jsonb)",
+        dbname=rich.dbname,
+    )
     before = table_checksums(rst.node2, rich.dbname)
     rdef = rst.define(bck["bck_id"], rich.dbname)
     res = rst.restore(rdef)
@@ -70,18 +84,25 @@ def test_data_restore_needs_an_existing_target(rst, rich: RichDb) -> None:  # ty
     res = rst.restore(rdef)
     assert res.returncode == 1
     row = rst.one_row(rdef)
-    assert row["execution_status"] == "ERROR" and "does not exist" in row["error_message"]
+    assert (
+        row["execution_status"] == "ERROR" and "does not exist" in row["error_message"]
+    )
     assert databases(rst.node2) == before_dbs
 
 
 def test_bad_extra_parameters_are_refused_before_anything(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
     bck = rst.backup(rich.dbname, "FULL")
     before_roles, before_dbs = roles(rst.node2), databases(rst.node2)
-    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles, extra="--create -d postgres")
+    rdef = rst.define(
+        bck["bck_id"], rich.dbname, roles=rich.roles, extra="--create -d postgres"
+    )
     res = rst.restore(rdef)
     assert res.returncode == 1
     row = rst.one_row(rdef)
-    assert row["execution_status"] == "ERROR" and "--create is not allowed" in row["error_message"]
+    assert (
+        row["execution_status"] == "ERROR"
+        and "--create is not allowed" in row["error_message"]
+    )
     assert roles(rst.node2) == before_roles and databases(rst.node2) == before_dbs
 
 
@@ -91,8 +112,13 @@ def test_bad_usage_exits_2(rst) -> None:  # type: ignore[no-untyped-def]
     from restore_helpers import VENV_BIN
 
     for args in ([], ["--restore-def", "x"], ["--restore-def", "0"], ["--bogus"]):
-        res = subprocess.run([str(VENV_BIN / "pgbackman_restore"), *args], env=rst.pgb.env,
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run(
+            [str(VENV_BIN / "pgbackman_restore"), *args],
+            env=rst.pgb.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert res.returncode == 2, (args, res.stderr)
     res = rst.restore(999999)
     assert res.returncode == 1 and "does not exist" in res.stderr

@@ -69,8 +69,6 @@ class ShellDriver:
         return child
 
 
-
-
 def answer(child: pexpect.spawn, label: str, value: str) -> None:
     """Wait for the prompt containing ``label`` and type ``value``."""
     child.expect_exact(label)

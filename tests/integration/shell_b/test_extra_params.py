@@ -13,7 +13,9 @@ import pytest
 from shell_b_helpers import ShellDriver
 
 
-@pytest.mark.parametrize("extra", ["-f /tmp/x", "--dbname=host=evil", "app1; touch /tmp/P", "-h evil"])
+@pytest.mark.parametrize(
+    "extra", ["-f /tmp/x", "--dbname=host=evil", "app1; touch /tmp/P", "-h evil"]
+)
 def test_bad_extra_backup_parameters_refused_everywhere(
     shell: ShellDriver, pgb_env: Any, node1: Any, extra: str
 ) -> None:
@@ -30,19 +32,25 @@ def test_bad_extra_backup_parameters_refused_everywhere(
         assert "Extra" in res.out + res.err
     assert pgb_env.su_query("SELECT count(*) FROM backup_definition")[0][0] == 0
     assert pgb_env.su_query("SELECT count(*) FROM snapshot_definition")[0][0] == 0
-    assert pgb_env.su_query(
-        "SELECT value FROM pgsql_node_config WHERE node_id = %s"
-        " AND parameter = 'extra_backup_parameters'", (node,)
-    )[0][0] == ""
+    assert (
+        pgb_env.su_query(
+            "SELECT value FROM pgsql_node_config WHERE node_id = %s"
+            " AND parameter = 'extra_backup_parameters'",
+            (node,),
+        )[0][0]
+        == ""
+    )
 
 
-def test_good_extra_parameters_kept_as_typed(shell: ShellDriver, pgb_env: Any, node1: Any) -> None:
+def test_good_extra_parameters_kept_as_typed(
+    shell: ShellDriver, pgb_env: Any, node1: Any
+) -> None:
     node = pgb_env.register_node(node1)
     res = shell.cmd(
         f"register_backup_definition '' {node} app1 '' 10 01 '*' '*' '*' FULL false '7 days' 1 "
         "'-j 2 --exclude-table=Big_T -N Audit' ACTIVE ''"
     )
     assert res.rc == 0, res.out + res.err
-    assert pgb_env.su_query("SELECT extra_backup_parameters FROM backup_definition")[0][0] == (
-        "-j 2 --exclude-table=Big_T -N Audit"
-    )
+    assert pgb_env.su_query("SELECT extra_backup_parameters FROM backup_definition")[0][
+        0
+    ] == ("-j 2 --exclude-table=Big_T -N Audit")
