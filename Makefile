@@ -41,6 +41,11 @@ integration: deps
 typecheck: venv
 	$(VENV)/bin/mypy
 
+# Formatting (ruff format, line length 88) and pyflakes errors (unused imports, undefined names).
+lint: venv
+	$(VENV)/bin/ruff format --check pgbackman tests bench scripts
+	$(VENV)/bin/ruff check --select F pgbackman tests bench scripts
+
 quickstart: deps
 	@bash scripts/quickstart.sh
 

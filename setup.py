@@ -26,7 +26,7 @@ setup(
     ],
     extras_require={
         "test": [
-            "pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate",
+            "pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate", "ruff>=0.5",
             "docutils>=0.20",
         ],
     },

@@ -41,7 +41,6 @@ from common import (  # noqa: E402
     median,
     run_timed,
     setup_env,
-    write_config,
 )
 
 TARGETS = {

@@ -9,13 +9,11 @@ manifest; an ERROR run leaves only its log.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from pgbackman.config import Config
 from pgbackman.maintenance.report import PassReport

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pexpect
-import pytest
 
 
 @dataclass
