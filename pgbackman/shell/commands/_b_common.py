@@ -93,3 +93,27 @@ def warn(ctx: ShellContext, msg: str) -> None:
     else:
         sys.stderr.write(f"[WARNING]: {msg}\n")
         sys.stderr.flush()
+
+
+def server_node_db_filters(
+    ctx: ShellContext,
+    args: list[str],
+    node_label: str = "NodeID / FQDN",
+    db_label: str = "DBname",
+) -> tuple[list[int] | None, list[int] | None, list[str] | None]:
+    """The [SrvID|FQDN] [NodeID|FQDN] [DBname] filters of the show_* commands: from the
+    arguments (echoed in table mode, as upstream) or from prompts with upstream's defaults."""
+    if args:
+        srv, node, db = args
+    else:
+        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
+        node = ctx.prompt(node_label, "all")
+        db = ctx.prompt(db_label, "all")
+    filters = (
+        server_filter(ctx, srv),
+        node_filter(ctx, node),
+        text_filter(db, db_label),
+    )
+    if args:
+        ctx.out.filters([("SrvID / FQDN", srv), (node_label, node), (db_label, db)])
+    return filters

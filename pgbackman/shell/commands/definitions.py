@@ -17,7 +17,7 @@ from pgbackman.shell.commands._b_common import (
     digits,
     id_filter,
     node_filter,
-    server_filter,
+    server_node_db_filters,
     text_filter,
     yes_no,
 )
@@ -60,17 +60,7 @@ DEF_LEFT = ("Backup server", "PgSQL node", "DBname", "Schedule", "Parameters")
     """,
 )
 def show_backup_definitions(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        srv, node, db = args
-    else:
-        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        node = ctx.prompt("NodeID / FQDN", "all")
-        db = ctx.prompt("DBname", "all")
-    filters = (server_filter(ctx, srv), node_filter(ctx, node), text_filter(db))
-    if args:
-        ctx.out.filters(
-            [("SrvID / FQDN", srv), ("NodeID / FQDN", node), ("DBname", db)]
-        )
+    filters = server_node_db_filters(ctx, args)
     rows = cat_defs.show_backup_definitions(ctx.cat, *filters)
     ctx.out.table("backup_definitions", DEF_COLUMNS, rows, left=DEF_LEFT)
 

@@ -25,9 +25,7 @@ from pgbackman.core.dbselect import split_list
 from pgbackman.errors import UserInputError
 from pgbackman.shell.commands._b_common import (
     digits,
-    node_filter,
-    server_filter,
-    text_filter,
+    server_node_db_filters,
 )
 from pgbackman.shell.context import Aborted, ShellContext
 from pgbackman.shell.registry import command
@@ -351,27 +349,10 @@ _LEFT = (
 )
 
 
-def _three_filters(ctx: ShellContext, args: list[str]) -> tuple[Any, Any, Any]:
-    if args:
-        srv, node, db = args
-    else:
-        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        node = ctx.prompt("Target NodeID / FQDN", "all")
-        db = ctx.prompt("Target DBname", "all")
-    filters = (
-        server_filter(ctx, srv),
-        node_filter(ctx, node),
-        text_filter(db, "Target DBname"),
-    )
-    if args:
-        ctx.out.filters(
-            [
-                ("SrvID / FQDN", srv),
-                ("Target NodeID / FQDN", node),
-                ("Target DBname", db),
-            ]
-        )
-    return filters
+def _three_filters(
+    ctx: ShellContext, args: list[str]
+) -> tuple[list[int] | None, list[int] | None, list[str] | None]:
+    return server_node_db_filters(ctx, args, "Target NodeID / FQDN", "Target DBname")
 
 
 @command(

@@ -15,7 +15,9 @@ from pgbackman.catalog import pgnode
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import dbselect, validate
 from pgbackman.errors import UserInputError
-from pgbackman.shell.commands._b_common import node_filter, server_filter, text_filter
+from pgbackman.shell.commands._b_common import (
+    server_node_db_filters,
+)
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
 
@@ -181,17 +183,7 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
     """,
 )
 def show_snapshot_definitions(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        srv, node, db = args
-    else:
-        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        node = ctx.prompt("NodeID / FQDN", "all")
-        db = ctx.prompt("DBname", "all")
-    filters = (server_filter(ctx, srv), node_filter(ctx, node), text_filter(db))
-    if args:
-        ctx.out.filters(
-            [("SrvID / FQDN", srv), ("NodeID / FQDN", node), ("DBname", db)]
-        )
+    filters = server_node_db_filters(ctx, args)
     rows = cat_snap.show_snapshot_definitions(ctx.cat, *filters)
     ctx.out.table("snapshot_definitions", SNAP_COLUMNS, rows, left=SNAP_LEFT)
 
