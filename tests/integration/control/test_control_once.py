@@ -163,8 +163,11 @@ def test_restore_at_job_in_local_time_zone(
         assert job is not None
         _number, when = job
         # atq (in UTC here) shows the instant asked for, whatever the daemon's zone was.
-        expected = at_time.astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
-        assert when == expected, (when, expected)
+        # atq pads the day with a space ("Dec  2"): compare instants, never strings.
+        queued = dt.datetime.strptime(when, "%a %b %d %H:%M:%S %Y").replace(
+            tzinfo=dt.UTC
+        )
+        assert queued == at_time.astimezone(dt.UTC), (when, at_time)
     finally:
         if job is not None:
             subprocess.run(["atrm", job[0]], check=False)
