@@ -1,0 +1,227 @@
+-- PgBackMan catalog: entity tables, housekeeping queues and the version table.
+-- Included by sql/pgbackman.sql (psql \ir) inside its transaction, as pgbackman_role_owner.
+
+-- =====================================================================================
+-- Entity tables
+-- =====================================================================================
+
+CREATE TABLE backup_server (
+  server_id   serial NOT NULL UNIQUE,
+  registered  timestamptz NOT NULL DEFAULT now(),
+  hostname    text NOT NULL CHECK (hostname <> '' AND hostname !~ '[\x01-\x20\x7f]'),
+  domain_name text NOT NULL CHECK (domain_name <> '' AND domain_name !~ '[\x01-\x20\x7f]'),
+  status      varchar(20) NOT NULL DEFAULT 'RUNNING' REFERENCES server_status (code) ON DELETE RESTRICT,
+  remarks     text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  PRIMARY KEY (hostname, domain_name)
+);
+
+CREATE TABLE pgsql_node (
+  node_id     bigserial NOT NULL UNIQUE,
+  registered  timestamptz NOT NULL DEFAULT now(),
+  hostname    text NOT NULL CHECK (hostname <> '' AND hostname !~ '[\x01-\x20\x7f]'),
+  domain_name text NOT NULL CHECK (domain_name <> '' AND domain_name !~ '[\x01-\x20\x7f]'),
+  pgport      integer NOT NULL DEFAULT 5432 CHECK (pgport BETWEEN 1 AND 65535),
+  admin_user  text NOT NULL DEFAULT 'postgres' CHECK (admin_user <> '' AND admin_user !~ '[\x01-\x1f\x7f]'),
+  pg_version  varchar(5),
+  status      varchar(20) NOT NULL DEFAULT 'STOPPED' REFERENCES server_status (code) ON DELETE RESTRICT,
+  remarks     text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  PRIMARY KEY (hostname, domain_name, pgport)
+);
+
+CREATE TABLE backup_server_config (
+  server_id   integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  parameter   text NOT NULL,
+  value       text NOT NULL CHECK (value !~ '[\x01-\x1f\x7f]'),
+  description text,
+  PRIMARY KEY (server_id, parameter)
+);
+
+CREATE TABLE pgsql_node_config (
+  node_id     bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  parameter   text NOT NULL,
+  value       text NOT NULL CHECK (value !~ '[\x01-\x1f\x7f]'),
+  description text,
+  PRIMARY KEY (node_id, parameter)
+);
+
+CREATE TABLE job_queue (
+  id               bigserial NOT NULL UNIQUE,
+  registered       timestamptz NOT NULL DEFAULT now(),
+  backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  pgsql_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  is_assigned      boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (backup_server_id, pgsql_node_id, is_assigned)
+);
+
+CREATE TABLE backup_definition (
+  def_id                  bigserial NOT NULL UNIQUE,
+  registered              timestamptz NOT NULL DEFAULT now(),
+  backup_server_id        integer NOT NULL REFERENCES backup_server (server_id) ON DELETE RESTRICT,
+  pgsql_node_id           bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE RESTRICT,
+  dbname                  text NOT NULL CHECK (dbname !~ '[\x01-\x1f\x7f]' AND octet_length(dbname) <= 63),
+  minutes_cron            varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(minutes_cron, 0, 59)),
+  hours_cron              varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(hours_cron, 0, 23)),
+  day_month_cron          varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(day_month_cron, 1, 31)),
+  month_cron              varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(month_cron, 1, 12)),
+  weekday_cron            varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(weekday_cron, 0, 7)),
+  backup_code             varchar(10) NOT NULL REFERENCES backup_code (code) ON DELETE RESTRICT,
+  encryption              boolean NOT NULL DEFAULT false,
+  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
+  retention_redundancy    integer NOT NULL DEFAULT 1 CHECK (retention_redundancy >= 0),
+  extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
+  job_status              varchar(20) NOT NULL REFERENCES job_definition_status (code) ON DELETE RESTRICT,
+  remarks                 text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  deleted_at              timestamptz,   -- D35: when job_status became DELETED (quarantine clock)
+  PRIMARY KEY (backup_server_id, pgsql_node_id, dbname, minutes_cron, hours_cron, day_month_cron,
+               month_cron, weekday_cron, backup_code, extra_backup_parameters)
+);
+
+CREATE TABLE snapshot_definition (
+  snapshot_id             bigserial NOT NULL UNIQUE,
+  registered              timestamptz NOT NULL DEFAULT now(),
+  backup_server_id        integer NOT NULL REFERENCES backup_server (server_id) ON DELETE RESTRICT,
+  pgsql_node_id           bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE RESTRICT,
+  dbname                  text NOT NULL CHECK (dbname !~ '[\x01-\x1f\x7f]' AND octet_length(dbname) <= 63),
+  at_time                 timestamptz NOT NULL DEFAULT now(),
+  backup_code             varchar(10) NOT NULL REFERENCES backup_code (code) ON DELETE RESTRICT,
+  encryption              boolean NOT NULL DEFAULT false,
+  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
+  extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
+  status                  text NOT NULL DEFAULT 'WAITING' REFERENCES at_definition_status (code) ON DELETE RESTRICT,
+  remarks                 text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  pg_dump_release         text DEFAULT NULL CHECK (pg_dump_release ~ '^[0-9]+([._][0-9]+)?$'),
+  PRIMARY KEY (backup_server_id, pgsql_node_id, dbname, at_time, backup_code, extra_backup_parameters)
+);
+
+CREATE TABLE backup_catalog (
+  bck_id                     bigserial PRIMARY KEY,
+  registered                 timestamptz NOT NULL DEFAULT now(),
+  def_id                     bigint REFERENCES backup_definition (def_id) ON DELETE RESTRICT,
+  snapshot_id                bigint REFERENCES snapshot_definition (snapshot_id) ON DELETE RESTRICT,
+  procpid                    integer,
+  backup_server_id           integer NOT NULL REFERENCES backup_server (server_id) ON DELETE RESTRICT,
+  pgsql_node_id              bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE RESTRICT,
+  dbname                     text NOT NULL,
+  started                    timestamptz,
+  finished                   timestamptz,
+  duration                   interval,
+  pg_dump_file               text,
+  pg_dump_file_size          bigint,
+  pg_dump_log_file           text,
+  pg_dump_roles_file         text,
+  pg_dump_roles_file_size    bigint,
+  pg_dump_roles_log_file     text,
+  pg_dump_dbconfig_file      text,
+  pg_dump_dbconfig_file_size bigint,
+  pg_dump_dbconfig_log_file  text,
+  global_log_file            text NOT NULL,
+  execution_status           text REFERENCES job_execution_status (code) ON DELETE RESTRICT,
+  execution_method           text REFERENCES job_execution_method (code) ON DELETE RESTRICT,
+  error_message              text,
+  role_list                  text[],
+  pgsql_node_release         text,
+  pg_dump_release            text,
+  checksum                   text,
+  dbname_size                bigint,
+  run_uuid                   uuid UNIQUE,
+  backup_code                varchar(10) REFERENCES backup_code (code) ON DELETE RESTRICT,
+  pg_dump_manifest_file      text,
+  CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
+);
+
+CREATE TABLE restore_definition (
+  restore_def              bigserial NOT NULL UNIQUE,
+  registered               timestamptz NOT NULL DEFAULT now(),
+  bck_id                   bigint NOT NULL REFERENCES backup_catalog (bck_id) ON DELETE CASCADE,
+  roles_to_restore         text[] CHECK (array_to_string(roles_to_restore, ',') !~ '[\x01-\x1f\x7f]'),
+  backup_server_id         integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  target_pgsql_node_id     bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  target_dbname            text NOT NULL CHECK (target_dbname <> '' AND target_dbname !~ '[\x01-\x1f\x7f]' AND octet_length(target_dbname) <= 63),
+  renamed_dbname           text CHECK (renamed_dbname !~ '[\x01-\x1f\x7f]' AND octet_length(renamed_dbname) <= 63),
+  extra_restore_parameters text CHECK (extra_restore_parameters !~ '[\x01-\x1f\x7f]'),
+  at_time                  timestamptz NOT NULL DEFAULT now(),
+  status                   text NOT NULL DEFAULT 'WAITING' REFERENCES at_definition_status (code) ON DELETE RESTRICT,
+  error_message            text,
+  remarks                  text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  PRIMARY KEY (target_pgsql_node_id, target_dbname, at_time)
+);
+
+CREATE TABLE restore_catalog (
+  restore_id                bigserial PRIMARY KEY,
+  registered                timestamptz NOT NULL DEFAULT now(),
+  restore_def               bigint REFERENCES restore_definition (restore_def) ON DELETE CASCADE,
+  procpid                   integer,
+  backup_server_id          integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  target_pgsql_node_id      bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  source_dbname             text NOT NULL,
+  target_dbname             text NOT NULL,
+  renamed_dbname            text,
+  started                   timestamptz,
+  finished                  timestamptz,
+  duration                  interval,
+  restore_log_file          text,
+  global_log_file           text NOT NULL,
+  execution_status          text REFERENCES job_execution_status (code) ON DELETE RESTRICT,
+  error_message             text,
+  role_list                 text[],
+  target_pgsql_node_release text,
+  backup_pg_release         text,
+  run_uuid                  uuid UNIQUE
+);
+
+CREATE TABLE alerts (
+  alert_id         bigserial PRIMARY KEY,
+  registered       timestamptz NOT NULL DEFAULT now(),
+  alert_type       text NOT NULL REFERENCES alert_type (code) ON DELETE RESTRICT,
+  ref_id           bigint NOT NULL,
+  bck_id           bigint NOT NULL REFERENCES backup_catalog (bck_id) ON DELETE CASCADE,
+  backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  pgsql_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  dbname           text,
+  execution_status text REFERENCES job_execution_status (code) ON DELETE RESTRICT,
+  error_message    text,
+  sendto           text NOT NULL,
+  alert_sent       boolean NOT NULL DEFAULT false
+);
+
+-- Housekeeping queues (no FKs: rows outlive the objects they describe).
+CREATE TABLE pgsql_node_to_delete (
+  registered       timestamptz NOT NULL DEFAULT now(),
+  backup_server_id integer NOT NULL,
+  pgsql_node_id    bigint NOT NULL,
+  PRIMARY KEY (backup_server_id, pgsql_node_id)
+);
+
+CREATE TABLE pgsql_node_stopped (
+  registered    timestamptz NOT NULL DEFAULT now(),
+  pgsql_node_id bigint PRIMARY KEY
+);
+
+CREATE TABLE catalog_entries_to_delete (
+  del_id                    bigserial PRIMARY KEY,
+  registered                timestamptz NOT NULL DEFAULT now(),
+  def_id                    bigint,
+  bck_id                    bigint NOT NULL,
+  backup_server_id          integer NOT NULL,
+  pg_dump_file              text,
+  pg_dump_log_file          text,
+  pg_dump_roles_file        text,
+  pg_dump_roles_log_file    text,
+  pg_dump_dbconfig_file     text,
+  pg_dump_dbconfig_log_file text,
+  pg_dump_manifest_file     text
+);
+
+CREATE TABLE restore_logs_to_delete (
+  del_id           bigserial PRIMARY KEY,
+  registered       timestamptz NOT NULL DEFAULT now(),
+  backup_server_id integer NOT NULL,
+  restore_log_file text NOT NULL
+);
+
+CREATE TABLE pgbackman_version (
+  registered timestamptz NOT NULL DEFAULT now(),
+  version    integer NOT NULL,
+  tag        text NOT NULL,
+  PRIMARY KEY (version, tag)
+);

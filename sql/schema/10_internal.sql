@@ -1,0 +1,97 @@
+-- PgBackMan catalog: internal helper functions.
+-- Included by sql/pgbackman.sql (psql \ir) inside its transaction, as pgbackman_role_owner.
+
+-- =====================================================================================
+-- Internal helpers
+-- =====================================================================================
+
+-- Queue "(server, node) crontab must be regenerated" (deduplicated) and wake up that server.
+CREATE FUNCTION enqueue_crontab_job(p_server_id integer, p_node_id bigint, p_payload text) RETURNS void
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO job_queue (backup_server_id, pgsql_node_id, is_assigned)
+  VALUES (p_server_id, p_node_id, false)
+  ON CONFLICT (backup_server_id, pgsql_node_id, is_assigned) DO NOTHING;
+  PERFORM pg_notify('channel_bs' || p_server_id || '_pg' || p_node_id, p_payload);
+END;
+$$;
+
+-- Validate/normalise a value for a pgsql_node_config parameter; raises on bad input.
+CREATE FUNCTION validate_pgsql_node_config_value(p_parameter text, p_value text) RETURNS text
+  LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_m text[];
+  v_i integer;
+  v_v text := p_value;
+BEGIN
+  IF v_v IS NULL THEN
+    RAISE EXCEPTION 'A value is required for parameter %', p_parameter;
+  END IF;
+  IF v_v ~ '[\x01-\x1f\x7f]' THEN
+    RAISE EXCEPTION 'Value for parameter % contains control characters', p_parameter;
+  END IF;
+  CASE p_parameter
+    WHEN 'backup_minutes_interval', 'backup_hours_interval' THEN
+      v_i := CASE WHEN p_parameter = 'backup_minutes_interval' THEN 59 ELSE 23 END;
+      v_m := regexp_match(v_v, '^([0-9]{1,2})-([0-9]{1,2})$');
+      IF v_m IS NULL OR v_m[1]::int > v_m[2]::int OR v_m[2]::int > v_i THEN
+        RAISE EXCEPTION 'Invalid % value: % (expected a-b, e.g. 01-59)', p_parameter, v_v;
+      END IF;
+    WHEN 'backup_day_month_cron' THEN
+      IF NOT validate_cron_field(v_v, 1, 31) THEN RAISE EXCEPTION 'Invalid day-of-month cron field: %', v_v; END IF;
+    WHEN 'backup_month_cron' THEN
+      IF NOT validate_cron_field(v_v, 1, 12) THEN RAISE EXCEPTION 'Invalid month cron field: %', v_v; END IF;
+    WHEN 'backup_weekday_cron' THEN
+      IF NOT validate_cron_field(v_v, 0, 7) THEN RAISE EXCEPTION 'Invalid weekday cron field: %', v_v; END IF;
+    WHEN 'backup_code' THEN
+      v_v := upper(v_v);
+      IF NOT EXISTS (SELECT 1 FROM backup_code WHERE code = v_v) THEN
+        RAISE EXCEPTION 'Backup code % does not exist', v_v;
+      END IF;
+    WHEN 'backup_job_status' THEN
+      v_v := upper(v_v);
+      IF v_v NOT IN ('ACTIVE', 'STOPPED') THEN
+        RAISE EXCEPTION 'Invalid backup job status % (ACTIVE or STOPPED)', v_v;
+      END IF;
+    WHEN 'pgsql_node_status' THEN
+      v_v := upper(v_v);
+      IF NOT EXISTS (SELECT 1 FROM server_status WHERE code = v_v) THEN
+        RAISE EXCEPTION 'Invalid PgSQL node status % (RUNNING or STOPPED)', v_v;
+      END IF;
+    WHEN 'retention_period', 'automatic_deletion_retention' THEN
+      BEGIN
+        IF v_v::interval <= interval '0' THEN
+          RAISE EXCEPTION USING ERRCODE = '22007';
+        END IF;
+      EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'Invalid % value: % (expected a positive interval, e.g. 7 days)', p_parameter, v_v;
+      END;
+    WHEN 'retention_redundancy' THEN
+      IF v_v !~ '^[0-9]{1,6}$' OR v_v::int < 1 THEN
+        RAISE EXCEPTION 'Invalid retention_redundancy value: % (integer >= 1)', v_v;
+      END IF;
+    WHEN 'pgport' THEN
+      IF v_v !~ '^[0-9]{1,5}$' OR v_v::int NOT BETWEEN 1 AND 65535 THEN
+        RAISE EXCEPTION 'Invalid pgport value: %', v_v;
+      END IF;
+    WHEN 'encryption' THEN
+      v_v := lower(v_v);
+      IF v_v NOT IN ('true', 'false') THEN
+        RAISE EXCEPTION 'Invalid encryption value: % (true or false)', v_v;
+      END IF;
+    WHEN 'pgnode_backup_partition', 'pgnode_crontab_file' THEN
+      IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
+        RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;
+      END IF;
+    WHEN 'admin_user', 'domain' THEN
+      IF v_v = '' OR v_v ~ '\s' THEN
+        RAISE EXCEPTION 'Invalid % value: %', p_parameter, v_v;
+      END IF;
+    ELSE
+      NULL;
+  END CASE;
+  RETURN v_v;
+END;
+$$;

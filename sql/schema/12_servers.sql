@@ -1,0 +1,116 @@
+-- PgBackMan catalog: backup server functions.
+-- Included by sql/pgbackman.sql (psql \ir) inside its transaction, as pgbackman_role_owner.
+
+-- =====================================================================================
+-- Backup servers
+-- =====================================================================================
+
+CREATE FUNCTION register_backup_server(p_hostname text, p_domain text, p_status text, p_remarks text)
+  RETURNS integer
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_domain text := nullif(p_domain, '');
+  v_status text := upper(nullif(p_status, ''));
+  v_id     integer;
+BEGIN
+  IF coalesce(p_hostname, '') = '' THEN
+    RAISE EXCEPTION 'A hostname is required to register a backup server';
+  END IF;
+  v_domain := coalesce(v_domain, get_default_backup_server_parameter('domain'));
+  v_status := coalesce(v_status, get_default_backup_server_parameter('backup_server_status'));
+  IF NOT EXISTS (SELECT 1 FROM server_status WHERE code = v_status) THEN
+    RAISE EXCEPTION 'Invalid backup server status % (RUNNING or STOPPED)', v_status;
+  END IF;
+  IF EXISTS (SELECT 1 FROM backup_server WHERE hostname = p_hostname AND domain_name = v_domain) THEN
+    RAISE EXCEPTION 'Backup server %.% is already registered', p_hostname, v_domain;
+  END IF;
+  INSERT INTO backup_server (hostname, domain_name, status, remarks)
+  VALUES (p_hostname, v_domain, v_status, p_remarks)
+  RETURNING server_id INTO v_id;
+  RETURN v_id;
+END;
+$$;
+
+CREATE FUNCTION delete_backup_server(p_server_id integer) RETURNS void
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_server_id;
+  END IF;
+  IF EXISTS (SELECT 1 FROM backup_definition WHERE backup_server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % still has backup definitions; delete or move them first', p_server_id;
+  END IF;
+  IF EXISTS (SELECT 1 FROM snapshot_definition WHERE backup_server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % still has snapshot definitions; delete them first', p_server_id;
+  END IF;
+  IF EXISTS (SELECT 1 FROM backup_catalog WHERE backup_server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % still has backups in the catalog; delete them first', p_server_id;
+  END IF;
+  DELETE FROM backup_server WHERE server_id = p_server_id;   -- config rows cascade
+END;
+$$;
+
+CREATE FUNCTION update_backup_server(p_server_id integer, p_remarks text) RETURNS void
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  UPDATE backup_server SET remarks = p_remarks WHERE server_id = p_server_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_server_id;
+  END IF;
+END;
+$$;
+
+-- Generic: one parameter at a time. Unknown parameters are an error, except new
+-- pgsql_bin_<major> parameters, which are added.
+CREATE FUNCTION update_backup_server_config(p_server_id integer, p_parameter text, p_value text)
+  RETURNS void
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_v text := p_value;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_server_id;
+  END IF;
+  IF v_v IS NULL THEN
+    RAISE EXCEPTION 'A value is required for parameter %', p_parameter;
+  END IF;
+  IF v_v ~ '[\x01-\x1f\x7f]' THEN
+    RAISE EXCEPTION 'Value for parameter % contains control characters', p_parameter;
+  END IF;
+  IF p_parameter ~ '^pgsql_bin_[0-9]+$' OR p_parameter IN
+     ('root_backup_partition', 'pgbackman_dump', 'pgbackman_restore', 'root_cron_file') THEN
+    IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
+      RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;
+    END IF;
+  ELSIF p_parameter = 'backup_user' THEN
+    IF v_v !~ '^[a-z_][a-z0-9_-]{0,31}$' THEN
+      RAISE EXCEPTION 'Invalid backup_user value: % (not a valid OS user name)', v_v;
+    END IF;
+  ELSIF p_parameter = 'backup_server_status' THEN
+    v_v := upper(v_v);
+    IF NOT EXISTS (SELECT 1 FROM server_status WHERE code = v_v) THEN
+      RAISE EXCEPTION 'Invalid backup server status % (RUNNING or STOPPED)', v_v;
+    END IF;
+  ELSIF p_parameter IN ('admin_user', 'domain') THEN
+    IF v_v = '' OR v_v ~ '\s' THEN
+      RAISE EXCEPTION 'Invalid % value: %', p_parameter, v_v;
+    END IF;
+  END IF;
+
+  UPDATE backup_server_config SET value = v_v
+   WHERE server_id = p_server_id AND parameter = p_parameter;
+  IF NOT FOUND THEN
+    IF p_parameter ~ '^pgsql_bin_[0-9]+$' THEN
+      INSERT INTO backup_server_config (server_id, parameter, value, description)
+      VALUES (p_server_id, p_parameter, v_v,
+              'PostgreSQL ' || substr(p_parameter, 11) || ' bin directory');
+    ELSE
+      RAISE EXCEPTION 'Unknown backup server parameter %', p_parameter;
+    END IF;
+  END IF;
+END;
+$$;

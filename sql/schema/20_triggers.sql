@@ -1,0 +1,246 @@
+-- PgBackMan catalog: trigger functions and triggers.
+-- Included by sql/pgbackman.sql (psql \ir) inside its transaction, as pgbackman_role_owner.
+
+-- =====================================================================================
+-- Trigger functions and triggers
+-- =====================================================================================
+
+CREATE FUNCTION trg_notify_pgsql_node_change() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN
+    RETURN NULL;
+  END IF;
+  IF NEW.status = 'RUNNING' THEN
+    DELETE FROM pgsql_node_stopped WHERE pgsql_node_id = NEW.node_id;
+    PERFORM pg_notify('channel_pgsql_node_running', 'PgSQL node running');
+  ELSIF NEW.status = 'STOPPED' THEN
+    INSERT INTO pgsql_node_stopped (pgsql_node_id) VALUES (NEW.node_id)
+    ON CONFLICT (pgsql_node_id) DO NOTHING;
+    PERFORM pg_notify('channel_pgsql_node_stopped', 'PgSQL node stopped');
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER notify_pgsql_node_change AFTER INSERT OR UPDATE ON pgsql_node
+  FOR EACH ROW EXECUTE FUNCTION trg_notify_pgsql_node_change();
+
+CREATE FUNCTION trg_notify_pgsql_node_deleted() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_notify('channel_pgsql_node_deleted', 'PgSQL node deleted');
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER notify_pgsql_node_deleted AFTER DELETE ON pgsql_node
+  FOR EACH ROW EXECUTE FUNCTION trg_notify_pgsql_node_deleted();
+
+CREATE FUNCTION trg_update_pgsql_nodes_to_delete() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO pgsql_node_to_delete (backup_server_id, pgsql_node_id)
+  SELECT server_id, OLD.node_id FROM backup_server
+  ON CONFLICT (backup_server_id, pgsql_node_id) DO NOTHING;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER update_pgsql_nodes_to_delete AFTER DELETE ON pgsql_node
+  FOR EACH ROW EXECUTE FUNCTION trg_update_pgsql_nodes_to_delete();
+
+CREATE FUNCTION trg_delete_pgsql_nodes_stopped() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM pgsql_node_stopped WHERE pgsql_node_id = OLD.node_id;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER delete_pgsql_nodes_stopped AFTER DELETE ON pgsql_node
+  FOR EACH ROW EXECUTE FUNCTION trg_delete_pgsql_nodes_stopped();
+
+CREATE FUNCTION trg_update_pgsql_node_configuration() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO pgsql_node_config (node_id, parameter, value, description)
+  SELECT NEW.node_id, parameter, replace(value, '%%pgnode%%', NEW.node_id::text), description
+    FROM pgsql_node_default_config;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER update_pgsql_node_configuration AFTER INSERT ON pgsql_node
+  FOR EACH ROW EXECUTE FUNCTION trg_update_pgsql_node_configuration();
+
+CREATE FUNCTION trg_update_backup_server_configuration() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO backup_server_config (server_id, parameter, value, description)
+  SELECT NEW.server_id, parameter, value, description FROM backup_server_default_config;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER update_backup_server_configuration AFTER INSERT ON backup_server
+  FOR EACH ROW EXECUTE FUNCTION trg_update_backup_server_configuration();
+
+CREATE FUNCTION trg_update_backup_definition_registration() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  NEW.registered := now();
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER update_backup_definition_registration BEFORE UPDATE ON backup_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_update_backup_definition_registration();
+
+-- D35: deleted_at is stamped when a definition becomes DELETED and cleared when it leaves that
+-- status; later updates keep it (an explicit new value wins). Unlike "registered", which every
+-- UPDATE resets, it is a stable start for automatic_deletion_retention.
+CREATE FUNCTION trg_backup_definition_deleted_at() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NEW.job_status <> 'DELETED' THEN
+    NEW.deleted_at := NULL;
+  ELSIF TG_OP = 'UPDATE' AND OLD.job_status = 'DELETED' THEN
+    NEW.deleted_at := coalesce(NEW.deleted_at, OLD.deleted_at, now());
+  ELSIF TG_OP = 'UPDATE' THEN
+    NEW.deleted_at := now();
+  ELSE
+    NEW.deleted_at := coalesce(NEW.deleted_at, now());
+  END IF;
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER backup_definition_deleted_at BEFORE INSERT OR UPDATE ON backup_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_backup_definition_deleted_at();
+
+CREATE FUNCTION trg_update_job_queue() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_payload text;
+BEGIN
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    SELECT 'Backup jobs for ' || n.hostname || '.' || n.domain_name || ' updated on '
+           || s.hostname || '.' || s.domain_name
+      INTO v_payload
+      FROM pgsql_node n, backup_server s
+     WHERE n.node_id = NEW.pgsql_node_id AND s.server_id = NEW.backup_server_id;
+    PERFORM enqueue_crontab_job(NEW.backup_server_id, NEW.pgsql_node_id, coalesce(v_payload, 'Backup jobs updated'));
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.backup_server_id, OLD.pgsql_node_id)
+                                               IS DISTINCT FROM (NEW.backup_server_id, NEW.pgsql_node_id)) THEN
+    SELECT 'Backup jobs for ' || n.hostname || '.' || n.domain_name || ' updated on '
+           || s.hostname || '.' || s.domain_name
+      INTO v_payload
+      FROM pgsql_node n, backup_server s
+     WHERE n.node_id = OLD.pgsql_node_id AND s.server_id = OLD.backup_server_id;
+    -- the node/server may be being deleted in the same statement: then nothing to rewrite
+    IF FOUND THEN
+      PERFORM enqueue_crontab_job(OLD.backup_server_id, OLD.pgsql_node_id, v_payload);
+    END IF;
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER update_job_queue AFTER INSERT OR UPDATE OR DELETE ON backup_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_update_job_queue();
+
+-- D15: a change of a node's configuration (crontab file, backup partition, ...) must be seen by
+-- every backup server that schedules backups of that node.
+CREATE FUNCTION trg_pgsql_node_config_changed() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT DISTINCT backup_server_id FROM backup_definition WHERE pgsql_node_id = NEW.node_id LOOP
+    PERFORM enqueue_crontab_job(r.backup_server_id, NEW.node_id,
+                                'Configuration of PgSQL node ' || NEW.node_id || ' changed');
+  END LOOP;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER pgsql_node_config_changed AFTER UPDATE ON pgsql_node_config
+  FOR EACH ROW WHEN (OLD.value IS DISTINCT FROM NEW.value)
+  EXECUTE FUNCTION trg_pgsql_node_config_changed();
+
+CREATE FUNCTION trg_backup_server_config_changed() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT DISTINCT pgsql_node_id FROM backup_definition WHERE backup_server_id = NEW.server_id LOOP
+    PERFORM enqueue_crontab_job(NEW.server_id, r.pgsql_node_id,
+                                'Configuration of backup server ' || NEW.server_id || ' changed');
+  END LOOP;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER backup_server_config_changed AFTER UPDATE ON backup_server_config
+  FOR EACH ROW WHEN (OLD.value IS DISTINCT FROM NEW.value)
+  EXECUTE FUNCTION trg_backup_server_config_changed();
+
+CREATE FUNCTION trg_notify_new_snapshot() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_notify('channel_snapshot_defined', 'Snapshot defined');
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER notify_new_snapshot AFTER INSERT ON snapshot_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_notify_new_snapshot();
+
+CREATE FUNCTION trg_notify_new_restore() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  PERFORM pg_notify('channel_restore_defined', 'Restore defined');
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER notify_new_restore AFTER INSERT ON restore_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_notify_new_restore();
+
+CREATE FUNCTION trg_update_restore_logs_to_delete() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF OLD.restore_log_file IS NOT NULL AND OLD.restore_log_file <> '' THEN
+    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file)
+    VALUES (OLD.backup_server_id, OLD.restore_log_file);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER update_restore_logs_to_delete AFTER DELETE ON restore_catalog
+  FOR EACH ROW EXECUTE FUNCTION trg_update_restore_logs_to_delete();
+
+CREATE FUNCTION trg_generate_backup_catalog_alert() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NEW.execution_status = 'ERROR'
+     AND (TG_OP = 'INSERT' OR OLD.execution_status IS DISTINCT FROM NEW.execution_status) THEN
+    INSERT INTO alerts (alert_type, ref_id, bck_id, backup_server_id, pgsql_node_id, dbname,
+                        execution_status, error_message, sendto)
+    VALUES (CASE WHEN NEW.snapshot_id IS NULL THEN 'Backup-def' ELSE 'Snapshot-def' END,
+            coalesce(NEW.def_id, NEW.snapshot_id), NEW.bck_id, NEW.backup_server_id, NEW.pgsql_node_id,
+            NEW.dbname, NEW.execution_status, NEW.error_message,
+            coalesce((SELECT value FROM pgsql_node_config
+                       WHERE node_id = NEW.pgsql_node_id AND parameter = 'logs_email'),
+                     (SELECT value FROM pgsql_node_default_config WHERE parameter = 'logs_email'),
+                     ''));
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER generate_backup_catalog_alert AFTER INSERT OR UPDATE ON backup_catalog
+  FOR EACH ROW EXECUTE FUNCTION trg_generate_backup_catalog_alert();
