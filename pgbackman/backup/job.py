@@ -14,7 +14,7 @@ from typing import Any
 
 from pgbackman.catalog import jobs
 from pgbackman.catalog.connection import Catalog
-from pgbackman.catalog.pgnode import NodeTarget
+from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
 from pgbackman.errors import CatalogUnavailableError, PgBackManError, UserInputError
 from pgbackman.infra import cache

@@ -14,7 +14,7 @@ from types import TracebackType
 
 import psycopg2.extensions
 
-from pgbackman.catalog import globals as nodeglobals
+from pgbackman.pgnode import globals as nodeglobals
 from pgbackman.errors import PgBackManError
 
 log = logging.getLogger(__name__)

@@ -30,17 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.backup import files, tools
-from pgbackman.backup.globals import (
+from pgbackman.archive import files
+from pgbackman.run import clients
+from pgbackman.archive.globalsfile import (
     GLOBALS_MARKER,
     render_dbconfig_sql,
     render_roles_sql,
 )
 from pgbackman.backup.job import JobSpec
-from pgbackman.backup.jobrun import JobRun
+from pgbackman.run.jobrun import JobRun
 from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
-from pgbackman.catalog import globals as nodeglobals
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import globals as nodeglobals
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
 from pgbackman.core import naming, pgversion
@@ -124,7 +125,7 @@ class DumpRun(JobRun):
             except ValueError as exc:
                 raise DumpError(str(exc)) from None
             programs = [tool, "pg_restore"] if tool == "pg_dump" else [tool]
-            bindir, rel, full = tools.find_bindir(
+            bindir, rel, full = clients.find_bindir(
                 want,
                 spec.server_config,
                 programs,

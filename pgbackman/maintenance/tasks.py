@@ -18,7 +18,7 @@ from itertools import groupby
 from typing import Any
 
 from pgbackman.catalog import maintenance as mcat
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.core.retention import RunRow, expired_backups, snapshot_row_expired
 from pgbackman.errors import CatalogUnavailableError, LockBusyError, PgBackManError

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from pgbackman.backup import files as dumpfiles
+from pgbackman.archive import files as dumpfiles
 from pgbackman.catalog import verify as vcat
 from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.errors import UserInputError

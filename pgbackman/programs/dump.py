@@ -14,7 +14,7 @@ import logging
 import sys
 
 from pgbackman.backup import job as jobmod
-from pgbackman.backup import tools
+from pgbackman.run import clients
 from pgbackman.backup.runner import DumpRun
 from pgbackman.catalog import jobs
 from pgbackman.catalog.connection import Catalog
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _body(cfg: Config, ns: argparse.Namespace, stop: StopFlag) -> int:
-    warning = tools.pgpass_warning()
+    warning = clients.pgpass_warning()
     if warning:
         log.warning("%s", warning)
     return _run(cfg, ns.def_id, ns.snapshot_id, stop)

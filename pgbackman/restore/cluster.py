@@ -27,7 +27,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pgbackman.catalog import restorenode as rnode
+from pgbackman.pgnode import restore as rnode
 from pgbackman.errors import PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.restore import plan

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.backup import files as dumpfiles
-from pgbackman.backup import tools
-from pgbackman.backup.globals import read_globals_from_users_file, render_roles_sql
-from pgbackman.backup.jobrun import JobRun
-from pgbackman.catalog import pgnode
-from pgbackman.catalog import restorenode as rnode
-from pgbackman.catalog.globals import DatabaseGlobals
+from pgbackman.archive import files as dumpfiles
+from pgbackman.run import clients
+from pgbackman.archive.globalsfile import read_globals_from_users_file, render_roles_sql
+from pgbackman.run.jobrun import JobRun
+from pgbackman.pgnode import connection as pgnode
+from pgbackman.pgnode import restore as rnode
+from pgbackman.pgnode.globals import DatabaseGlobals
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
 from pgbackman.core import naming, pgversion
@@ -247,7 +247,7 @@ class RestoreRun(JobRun):
         self.outcome.target_release = pgversion.release_dotted(target_rel)
         plan.check_release(s.backup_pg_release, target_rel)
         programs = ["psql"] if s.backup_code == "CLUSTER" else ["pg_restore", "psql"]
-        self.bindir, _rel, full = tools.find_bindir(
+        self.bindir, _rel, full = clients.find_bindir(
             target_rel, s.server_config, programs, exact=False
         )
         log.info(

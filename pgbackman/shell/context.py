@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.catalog import servers as cat_servers
 from pgbackman.catalog.connection import Catalog
-from pgbackman.catalog.pgnode import NodeTarget
+from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
 from pgbackman.core import validate
 from pgbackman.errors import PgBackManError, UserInputError
@@ -149,7 +149,7 @@ class ShellContext:
         return ids[0]
 
     def node_target(self, node_id: int) -> NodeTarget:
-        """Connection target of a registered node (for catalog/pgnode.py)."""
+        """Connection target of a registered node (for pgnode/connection.py)."""
         node = cat_nodes.get_node(self.cat, node_id)
         if node is None:
             raise UserInputError(f"PgSQL node with NodeID [{node_id}] does not exist")

@@ -1,12 +1,12 @@
-"""backup/globals.py rendering (quoting, list GUCs, subsets) and backup/recovery.py decisions."""
+"""archive/globalsfile.py rendering (quoting, list GUCs, subsets) and backup/recovery.py decisions."""
 
 from __future__ import annotations
 
 import pytest
 
-from pgbackman.backup import globals as G
+from pgbackman.archive import globalsfile as G
 from pgbackman.backup.recovery import should_pause, should_resume
-from pgbackman.catalog.globals import (
+from pgbackman.pgnode.globals import (
     AclItem,
     DatabaseGlobals,
     DatabaseInfo,

@@ -13,7 +13,7 @@ from typing import Any
 from pgbackman.catalog import backups as cat_bck
 from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.errors import UserInputError
 from pgbackman.shell.commands._b_common import (
     digits,

@@ -10,7 +10,7 @@ validated completely and then registered in one transaction (all or nothing).
 from __future__ import annotations
 
 from pgbackman.catalog import definitions as cat_defs
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.core import cronfields, dbselect, validate
 from pgbackman.errors import CatalogError, UserInputError
 from pgbackman.shell.commands._b_common import (

@@ -17,7 +17,7 @@ import psycopg2.extensions
 
 from pgbackman.catalog import backups as cat_bck
 from pgbackman.catalog import definitions as cat_defs
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import restores as cat_rst
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import validate

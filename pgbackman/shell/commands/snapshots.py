@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 
 from pgbackman.catalog import definitions as cat_defs
-from pgbackman.catalog import pgnode
+from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import dbselect, validate
 from pgbackman.errors import UserInputError

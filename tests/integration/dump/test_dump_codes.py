@@ -19,7 +19,7 @@ from support.richdb import (
     table_checksums,
 )
 
-from pgbackman.backup import files
+from pgbackman.archive import files
 
 
 def _mode(p: Path) -> int:

@@ -1,7 +1,7 @@
 """Case 24 (node side) — the node role used for dumps need not be a superuser: with
 pg_read_all_data (PG14+) a FULL dump (data, roles file, database settings) succeeds. (Without
 SELECT on pg_authid the roles file carries no password hashes and the run log says so: see
-catalog/globals.py. Catalog-side privileges are tests/integration/test_schema_install.py.)
+pgnode/globals.py. Catalog-side privileges are tests/integration/test_schema_install.py.)
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ catalogs directly, connected to the database being dumped:
 * the database's encoding/locale, owner, connection limit, settings, ACL and comment.
 
 The result is plain data (:class:`DatabaseGlobals`, JSON-serialisable); the SQL files written
-beside a dump are rendered from it by :mod:`pgbackman.backup.globals`.
+beside a dump are rendered from it by :mod:`pgbackman.archive.globalsfile`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from pgbackman.catalog.pgnode import NodeUnavailableError
+from pgbackman.pgnode.connection import NodeUnavailableError
 
 FIRST_NORMAL_OID = 16384
 BOOTSTRAP_SUPERUSER_OID = 10

@@ -1,5 +1,5 @@
 """The ROLES (``-USERS.sql``) and DBCONFIG (``-DBCONFIG.sql``) files written beside a dump,
-rendered from :class:`pgbackman.catalog.globals.DatabaseGlobals` (also saved as
+rendered from :class:`pgbackman.pgnode.globals.DatabaseGlobals` (also saved as
 JSON on the USERS file's last comment line ``-- pgbackman-globals-json: {...}``, so a restore
 can re-render a subset, e.g. only some roles: :func:`read_globals_from_users_file`).
 The JSON lives inside the USERS file, not beside it, because maintenance deletes exactly the
@@ -28,7 +28,7 @@ import datetime as _dt
 import json
 import secrets
 
-from pgbackman.catalog.globals import DatabaseGlobals, Membership, RoleInfo
+from pgbackman.pgnode.globals import DatabaseGlobals, Membership, RoleInfo
 
 # GUCs whose value is a list of identifiers (pg_dump's variable_is_guc_list_quote): their
 # stored form "a, \"B c\"" must be split and each element quoted, or SET would make one

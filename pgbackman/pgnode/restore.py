@@ -13,7 +13,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbackman.catalog.pgnode import SYSTEM_DATABASES
+from pgbackman.pgnode.connection import SYSTEM_DATABASES
 from pgbackman.errors import RestoreError
 
 Conn = psycopg2.extensions.connection

@@ -12,7 +12,7 @@ import logging
 import signal
 from pathlib import Path
 
-from pgbackman.backup import tools
+from pgbackman.run import clients
 from pgbackman.errors import PgBackManError
 from pgbackman.infra import proc
 
@@ -25,7 +25,7 @@ class JobRun:
 
     def __init__(self) -> None:
         self.stop_signal: int | None = None
-        self._runlog: tools.RunLog | None = None
+        self._runlog: clients.RunLog | None = None
         self._log_handler: logging.Handler | None = None
 
     # -- signals --------------------------------------------------------------------------
@@ -43,8 +43,8 @@ class JobRun:
     # -- the run log ----------------------------------------------------------------------
     def open_runlog(self, path: Path) -> None:
         """Open the per-run log and copy this process's log records into it too."""
-        self._runlog = tools.RunLog(path)
-        handler = tools.RunLogHandler(self._runlog.fh)
+        self._runlog = clients.RunLog(path)
+        handler = clients.RunLogHandler(self._runlog.fh)
         handler.setFormatter(
             logging.Formatter("%(asctime)s [%(levelname)s]: %(message)s")
         )
@@ -52,7 +52,7 @@ class JobRun:
         self._log_handler = handler
 
     @property
-    def runlog(self) -> tools.RunLog:
+    def runlog(self) -> clients.RunLog:
         assert self._runlog is not None
         return self._runlog
 
