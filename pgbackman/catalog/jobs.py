@@ -22,6 +22,7 @@ from typing import Any
 
 from psycopg2 import sql
 
+from pgbackman.catalog import alerts
 from pgbackman.catalog.connection import Catalog
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
 from pgbackman.infra import spool
@@ -253,6 +254,12 @@ def ingest_one(cat: Catalog, kind: str, record: Mapping[str, Any]) -> int:
         return register_backup_catalog(cat, record)
     if kind == "restore":
         return register_restore_catalog(cat, record)
+    if kind == "alert":
+        try:
+            alert = alerts.Alert.from_record(record)
+        except (TypeError, PgBackManError) as exc:
+            raise PendingRecordError(f"malformed alert record: {exc}") from None
+        return alerts.raise_alert(cat, alert) or 0
     raise PendingRecordError(f"unknown pending kind {kind!r}")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from pgbackman.infra.fsutil import atomic_write, ensure_dir
 
 PENDING_DIR = "pending_updates"
-KINDS = ("backup", "restore")
+KINDS = ("backup", "restore", "alert")
 
 
 def pending_dir(root: str | Path) -> Path:

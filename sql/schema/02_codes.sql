@@ -37,7 +37,13 @@ INSERT INTO job_execution_status VALUES
 INSERT INTO job_execution_method VALUES
   ('CRON', 'Started by cron'),
   ('AT',   'Started by at');
+-- Every kind of trouble raises an alert row (raise_alert()); pgbackman_alerts delivers them.
 INSERT INTO alert_type VALUES
-  ('Backup-def',   'Backup definition alert'),
-  ('Snapshot-def', 'Snapshot definition alert'),
-  ('Restore-def',  'Restore definition alert');
+  ('Backup-def',       'A scheduled backup failed'),
+  ('Snapshot-def',     'A snapshot failed'),
+  ('Restore-def',      'A restore failed'),
+  ('Backup-integrity', 'A stored backup is missing, corrupt or unverifiable'),
+  ('Backup-stale',     'A backup definition has no recent successful backup'),
+  ('Backup-locked',    'A backup run found its previous run still going'),
+  ('Config-refused',   'A catalog value was refused by a backup server'),
+  ('Maintenance',      'A maintenance task failed');

@@ -169,19 +169,34 @@ CREATE TABLE restore_catalog (
   run_uuid                  uuid UNIQUE
 );
 
+-- Upstream's columns, generalised: an alert need not be about one catalog row (a stale
+-- definition, a refused config value, a full partition), so ref_id, bck_id, pgsql_node_id and
+-- sendto may be NULL. ref_id is the def_id / snapshot_id / restore_def the alert is about.
 CREATE TABLE alerts (
   alert_id         bigserial PRIMARY KEY,
   registered       timestamptz NOT NULL DEFAULT now(),
   alert_type       text NOT NULL REFERENCES alert_type (code) ON DELETE RESTRICT,
-  ref_id           bigint NOT NULL,
-  bck_id           bigint NOT NULL REFERENCES backup_catalog (bck_id) ON DELETE CASCADE,
+  ref_id           bigint,
+  bck_id           bigint REFERENCES backup_catalog (bck_id) ON DELETE CASCADE,
   backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
-  pgsql_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  pgsql_node_id    bigint REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
   dbname           text,
   execution_status text REFERENCES job_execution_status (code) ON DELETE RESTRICT,
   error_message    text,
-  sendto           text NOT NULL,
-  alert_sent       boolean NOT NULL DEFAULT false
+  sendto           text,
+  alert_sent       boolean NOT NULL DEFAULT false,
+  run_uuid         uuid UNIQUE,           -- exactly-once ingest of alerts spooled while the catalog was down
+  episode_key      text                   -- set when raised for an episode (alert_episode)
+);
+
+-- Open episodes: one alert per episode (e.g. 'stale:def:42'), however many passes see it.
+-- raise_alert() opens an episode and alerts only when it was not open; end_alert_episode()
+-- closes it when the trouble is over, so the next occurrence alerts again.
+CREATE TABLE alert_episode (
+  episode_key      text PRIMARY KEY CHECK (episode_key <> ''),
+  backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  opened           timestamptz NOT NULL DEFAULT now(),
+  alert_id         bigint
 );
 
 -- Housekeeping queues (no FKs: rows outlive the objects they describe).

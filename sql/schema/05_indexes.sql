@@ -28,5 +28,6 @@ CREATE INDEX ON restore_catalog (target_pgsql_node_id);
 CREATE INDEX ON alerts (registered);
 CREATE INDEX ON alerts (alert_sent);
 CREATE INDEX ON alerts (bck_id);
+CREATE INDEX ON alerts (backup_server_id, alert_sent);
 CREATE INDEX ON catalog_entries_to_delete (backup_server_id);
 CREATE INDEX ON restore_logs_to_delete (backup_server_id);

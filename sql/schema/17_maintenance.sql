@@ -80,3 +80,76 @@ BEGIN
   END IF;
 END;
 $$;
+
+-- The one way to raise an alert (programs, triggers and maintenance alike).
+--   p_episode_key: when given, the alert is raised only if that episode is not open yet
+--                  (returns NULL otherwise); end_alert_episode() closes it.
+--   p_run_uuid:    idempotence for alerts spooled while the catalog was down (same id back).
+-- Recipients: the node's logs_email (upstream), when the alert concerns a node.
+CREATE FUNCTION raise_alert(
+    p_alert_type text, p_server_id integer, p_node_id bigint, p_dbname text, p_ref_id bigint,
+    p_bck_id bigint, p_execution_status text, p_error_message text,
+    p_episode_key text DEFAULT NULL, p_run_uuid uuid DEFAULT NULL, p_registered timestamptz DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_id     bigint;
+  v_sendto text;
+BEGIN
+  IF p_run_uuid IS NOT NULL THEN
+    SELECT alert_id INTO v_id FROM alerts WHERE run_uuid = p_run_uuid;
+    IF FOUND THEN
+      RETURN v_id;
+    END IF;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM alert_type WHERE code = p_alert_type) THEN
+    RAISE EXCEPTION 'Unknown alert type: %', p_alert_type;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_server_id;
+  END IF;
+  IF p_node_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgsql_node WHERE node_id = p_node_id) THEN
+    p_node_id := NULL;          -- the node was deleted meanwhile: keep the alert, server-wide
+  END IF;
+  IF p_bck_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM backup_catalog WHERE bck_id = p_bck_id) THEN
+    p_bck_id := NULL;
+  END IF;
+  IF p_episode_key IS NOT NULL THEN
+    INSERT INTO alert_episode (episode_key, backup_server_id)
+    VALUES (p_episode_key, p_server_id)
+    ON CONFLICT (episode_key) DO NOTHING;
+    IF NOT FOUND THEN
+      RETURN NULL;               -- already alerted for this episode
+    END IF;
+  END IF;
+  IF p_node_id IS NOT NULL THEN
+    v_sendto := nullif(coalesce(
+        (SELECT value FROM pgsql_node_config WHERE node_id = p_node_id AND parameter = 'logs_email'),
+        (SELECT value FROM pgsql_node_default_config WHERE parameter = 'logs_email')), '');
+  END IF;
+  INSERT INTO alerts (registered, alert_type, ref_id, bck_id, backup_server_id, pgsql_node_id, dbname,
+                      execution_status, error_message, sendto, run_uuid, episode_key)
+  VALUES (coalesce(p_registered, now()), p_alert_type, p_ref_id, p_bck_id, p_server_id, p_node_id,
+          p_dbname, upper(nullif(p_execution_status, '')), left(p_error_message, 8000), v_sendto,
+          p_run_uuid, p_episode_key)
+  ON CONFLICT (run_uuid) DO NOTHING
+  RETURNING alert_id INTO v_id;
+  IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same alert
+    SELECT alert_id INTO v_id FROM alerts WHERE run_uuid = p_run_uuid;
+  ELSIF p_episode_key IS NOT NULL THEN
+    UPDATE alert_episode SET alert_id = v_id WHERE episode_key = p_episode_key;
+  END IF;
+  RETURN v_id;
+END;
+$$;
+
+-- Close an episode: the trouble is over; its next occurrence raises a new alert.
+CREATE FUNCTION end_alert_episode(p_episode_key text) RETURNS boolean
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM alert_episode WHERE episode_key = p_episode_key;
+  RETURN FOUND;
+END;
+$$;

@@ -229,15 +229,10 @@ AS $$
 BEGIN
   IF NEW.execution_status = 'ERROR'
      AND (TG_OP = 'INSERT' OR OLD.execution_status IS DISTINCT FROM NEW.execution_status) THEN
-    INSERT INTO alerts (alert_type, ref_id, bck_id, backup_server_id, pgsql_node_id, dbname,
-                        execution_status, error_message, sendto)
-    VALUES (CASE WHEN NEW.snapshot_id IS NULL THEN 'Backup-def' ELSE 'Snapshot-def' END,
-            coalesce(NEW.def_id, NEW.snapshot_id), NEW.bck_id, NEW.backup_server_id, NEW.pgsql_node_id,
-            NEW.dbname, NEW.execution_status, NEW.error_message,
-            coalesce((SELECT value FROM pgsql_node_config
-                       WHERE node_id = NEW.pgsql_node_id AND parameter = 'logs_email'),
-                     (SELECT value FROM pgsql_node_default_config WHERE parameter = 'logs_email'),
-                     ''));
+    PERFORM raise_alert(CASE WHEN NEW.snapshot_id IS NULL THEN 'Backup-def' ELSE 'Snapshot-def' END,
+                        NEW.backup_server_id, NEW.pgsql_node_id, NEW.dbname,
+                        coalesce(NEW.def_id, NEW.snapshot_id), NEW.bck_id, NEW.execution_status,
+                        NEW.error_message);
   END IF;
   RETURN NULL;
 END;
