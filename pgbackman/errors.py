@@ -1,7 +1,32 @@
 """The one error hierarchy of PgBackMan and the one place that maps it to exit codes.
 
-Every program catches ``PgBackManError`` at its top level and calls :func:`exit_code_for`,
-so that "0 success, 1 failure, 2 bad usage" (INTERFACES.md) holds everywhere.
+Every error class of the package is defined here (grouped by family below), so that a caller
+can see in one file what may be raised and how it ends the program. Every program catches
+``PgBackManError`` at its top level and calls :func:`exit_code_for`, so that "0 success,
+1 failure, 2 bad usage" (INTERFACES.md) holds everywhere.
+
+Families (``PgBackManError`` is the root, exit status 1 unless said otherwise)::
+
+    ConfigError
+    CatalogUnavailableError                 connect failure / timeout: the caller may spool
+    CatalogError                            the catalog refused (``.sqlstate``)
+    PendingRecordError                      a spooled result can never be ingested
+    ServerNotRegisteredError                this host is not a registered backup server
+    NodeUnavailableError                    a PgSQL node cannot be reached
+    LockBusyError
+    PidFileError                            pidfile unusable, or another instance runs
+    DumpError, RestoreError
+    UnsafePathError                         a deletion outside the backup root
+    CacheError                              local cache missing or unreadable
+    CronFileError                           a cron.d file cannot be installed or removed
+    AtJobError                              ``at`` refused a job
+    UserInputError                          shown as one line, never with a traceback
+        CronRenderError                     a value cannot go into a cron.d file safely
+    UsageError                              bad command line: exit status 2
+    Aborted                                 the shell user interrupted a command
+
+``ExtraParameterError`` is a ``ValueError`` raised by the pure argv rules (core/argv.py);
+callers turn it into a ``UserInputError`` or a refused job.
 """
 
 from __future__ import annotations
@@ -61,9 +86,56 @@ class UserInputError(PgBackManError):
 
 
 class UsageError(PgBackManError):
-    """A program was started with bad command-line arguments."""
+    """A program was started with bad command-line arguments (one line, exit status 2)."""
 
     exit_code = EXIT_USAGE
+
+
+class PendingRecordError(PgBackManError):
+    """A pending result file is malformed: it can never be ingested."""
+
+
+class ServerNotRegisteredError(PgBackManError):
+    """This host is not registered as a backup server in the catalog."""
+
+
+class NodeUnavailableError(PgBackManError):
+    """A PgSQL node cannot be reached."""
+
+
+class PidFileError(PgBackManError):
+    """The pidfile cannot be created or another instance holds it."""
+
+
+class UnsafePathError(PgBackManError):
+    """A path to delete lies outside the backup root (or escapes it through a symlink)."""
+
+
+class CacheError(PgBackManError):
+    """The local cache is missing or unreadable."""
+
+
+class CronFileError(PgBackManError):
+    """A crontab file cannot be installed or removed."""
+
+
+class AtJobError(PgBackManError):
+    """``at`` refused or failed to queue a job."""
+
+
+class CronRenderError(UserInputError):
+    """A value cannot be written safely into a cron.d file."""
+
+
+class Aborted(PgBackManError):
+    """The user interrupted a shell command (Ctrl-C/EOF at a prompt, or answered no)."""
+
+    def __init__(self, message: str = "Command interrupted by the user.") -> None:
+        super().__init__(message)
+
+
+class ExtraParameterError(ValueError):
+    """extra_backup_parameters holds something we refuse to pass on (pure rule, core/argv)."""
 
 
 def exit_code_for(exc: BaseException | None) -> int:

@@ -16,7 +16,12 @@ from pgbackman.catalog import jobs
 from pgbackman.catalog.connection import Catalog
 from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
-from pgbackman.errors import CatalogUnavailableError, PgBackManError, UserInputError
+from pgbackman.errors import (
+    CacheError,
+    CatalogUnavailableError,
+    PgBackManError,
+    UserInputError,
+)
 from pgbackman.infra import cache
 
 log = logging.getLogger(__name__)
@@ -158,7 +163,7 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
         else:
             assert snapshot_id is not None
             node_data, d = cache.find_snapshot(root, snapshot_id)
-    except cache.CacheError as exc:
+    except CacheError as exc:
         raise PgBackManError(
             f"Catalog unavailable and no usable local cache: {exc}"
         ) from None

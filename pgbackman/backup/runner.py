@@ -45,7 +45,12 @@ from pgbackman.pgnode import connection as pgnode
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
 from pgbackman.core import naming, pgversion
-from pgbackman.errors import DumpError, PgBackManError
+from pgbackman.errors import (
+    DumpError,
+    ExtraParameterError,
+    NodeUnavailableError,
+    PgBackManError,
+)
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import atomic_write, ensure_dir, safe_remove, tree_size
 
@@ -114,7 +119,7 @@ class DumpRun(JobRun):
             tool = "pg_dumpall" if code == "CLUSTER" else "pg_dump"
             try:
                 extra = argvmod.tokenize_extra(spec.extra_backup_parameters, tool)
-            except argvmod.ExtraParameterError as exc:
+            except ExtraParameterError as exc:
                 raise DumpError(f"Invalid extra backup parameters: {exc}") from None
             self._connect()
             version_num = pgnode.server_version_num(self._conn)
@@ -181,7 +186,7 @@ class DumpRun(JobRun):
         dbname = None if spec.backup_code == "CLUSTER" else spec.dbname
         try:
             self._conn = pgnode.connect(spec.target, dbname, APPLICATION_NAME)
-        except pgnode.NodeUnavailableError as exc:
+        except NodeUnavailableError as exc:
             what = "PgSQL node" if dbname is None else f"Database {dbname!r} to backup"
             raise DumpError(f"{what} not available: {exc}") from None
 

@@ -24,7 +24,7 @@ from psycopg2 import sql
 
 from pgbackman.catalog import alerts
 from pgbackman.catalog.connection import Catalog
-from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.errors import CatalogUnavailableError, PendingRecordError, PgBackManError
 from pgbackman.infra import spool
 from pgbackman.infra.fsutil import ensure_dir, fsync_dir
 
@@ -47,10 +47,6 @@ RESTORE_FIELDS = (
 )  # fmt: skip
 _TIME_FIELDS = ("started", "finished")
 REJECTED_DIR = "rejected"
-
-
-class PendingRecordError(PgBackManError):
-    """A pending result file is malformed: it can never be ingested."""
 
 
 # -- job specification -----------------------------------------------------------------------

@@ -12,15 +12,15 @@ each affected node's file rewritten once). A full resync also runs every
 from __future__ import annotations
 
 import logging
+from typing import Any
 import time
-from collections.abc import Callable
 
 from pgbackman.catalog import control as ccat
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.control.resync import Controller
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
-from pgbackman.infra.daemon import SignalFlags
+from pgbackman.infra.daemon import Daemon
 
 log = logging.getLogger("pgbackman_control")
 
@@ -40,18 +40,13 @@ def client_deadline(cfg: Config) -> float:
     return float(max(db.connect_timeout, db.statement_timeout) + 5)
 
 
-class ControlDaemon:
-    """One backup server's control loop."""
+class ControlDaemon(Daemon):
+    """One backup server's control loop (see :class:`pgbackman.infra.daemon.Daemon`)."""
 
-    def __init__(
-        self,
-        cfg: Config,
-        flags: SignalFlags,
-        reload_config: Callable[[], Config] | None = None,
-    ) -> None:
-        self.cfg = cfg
-        self.flags = flags
-        self.reload_config = reload_config
+    program = APPLICATION_NAME
+
+    def __init__(self, cfg: Config, **options: Any) -> None:
+        super().__init__(cfg, **options)  # flags=, log_to_stderr= (see Daemon)
         self.cat = Catalog(cfg.database, APPLICATION_NAME)
         self.controller = Controller(cfg, self.cat)
         self.listening: set[str] = set()
@@ -69,28 +64,24 @@ class ControlDaemon:
         return 0 if ok else 1
 
     # -- daemon --------------------------------------------------------------------------
-    def run(self) -> int:
+    def startup(self) -> None:
         log.info("**** Pgbackman_Control started. ****")
         ccat.install_interruptible_wait(
             self.flags.should_stop, client_deadline(self.cfg)
         )
-        try:
-            while not self.flags.should_stop():
-                self._turn()
-        finally:
-            ccat.uninstall_interruptible_wait()
-            self.cat.close()
-        log.info("**** Pgbackman_Control stopped. ****")
-        return 0
 
-    def _turn(self) -> None:
-        retry = self.cfg.database.pg_connect_retry_interval
+    def shutdown(self) -> None:
+        ccat.uninstall_interruptible_wait()
+        self.cat.close()
+        log.info("**** Pgbackman_Control stopped. ****")
+
+    def run_cycle(self) -> float | None:
+        """One turn: (re)connect, or wait up to WAIT_SLICE for notifications and act."""
+        retry = float(self.cfg.database.pg_connect_retry_interval)
         try:
-            if self.flags.reload_requested:
-                self._reload()
             if not self.cat.is_open:
                 self._connect()
-                return
+                return None
             channels = self._wait_burst()
             if channels:
                 self.handle(channels)
@@ -100,18 +91,19 @@ class ControlDaemon:
                 self._full_resync()
         except CatalogUnavailableError as exc:
             if self.flags.should_stop():
-                return
+                return None
             log.critical("%s; reconnecting in %ss", exc, retry)
             self.cat.close()
-            self.flags.sleep(retry)
+            return retry
         except PgBackManError as exc:
             log.error("%s", exc)
             self.cat.close()  # LISTEN + full resync on the next turn
-            self.flags.sleep(retry)
-        except Exception:
+            return retry
+        except Exception:  # noqa: BLE001 - the daemon outlives any one bad turn
             log.exception("General error in main loop")
             self.cat.close()
-            self.flags.sleep(retry)
+            return retry
+        return None
 
     def _connect(self) -> None:
         """(Re)connect: LISTEN first, then a full resync."""
@@ -175,25 +167,15 @@ class ControlDaemon:
         if channels & AT_CHANNELS:
             self.controller.schedule_at_jobs()
 
-    def _reload(self) -> None:
-        self.flags.reload_requested = False
-        if self.reload_config is None:
-            return
-        try:
-            new = self.reload_config()
-        except PgBackManError as exc:
-            log.error("Configuration not reloaded: %s", exc)
-            return
-        db_changed = new.database != self.cfg.database
-        self.cfg = new
-        self.controller.cfg = new
-        if db_changed:
+    def reconfigure(self, old: Config) -> None:
+        """SIGHUP: new settings apply at once; LISTEN is kept unless the catalog moved."""
+        self.controller.cfg = self.cfg
+        if self.cfg.database != old.database:
             log.info("Catalog connection settings changed: reconnecting")
             self.cat.close()
-            self.cat = Catalog(new.database, APPLICATION_NAME)
+            self.cat = Catalog(self.cfg.database, APPLICATION_NAME)
             self.controller.cat = self.cat
             ccat.install_interruptible_wait(
-                self.flags.should_stop, client_deadline(new)
+                self.flags.should_stop, client_deadline(self.cfg)
             )
-        log.info("Configuration reloaded from %s", new.path)
-        self.next_resync = 0.0  # resync with the new settings (LISTEN is kept)
+        self.next_resync = 0.0  # resync with the new settings

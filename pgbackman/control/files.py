@@ -15,8 +15,9 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgbackman.errors import CronFileError, UnsafePathError
 from pgbackman.infra import cache, cronfile, spool
-from pgbackman.infra.fsutil import UnsafePathError, ensure_dir, safe_remove
+from pgbackman.infra.fsutil import ensure_dir, safe_remove
 
 log = logging.getLogger("pgbackman_control")
 
@@ -102,7 +103,7 @@ def remove_node_files(
                     crontab_file,
                     node_id,
                 )
-        except cronfile.CronFileError as exc:
+        except CronFileError as exc:
             problems.append(str(exc))
     try:
         cache.remove_node_cache(root, node_id)

@@ -30,7 +30,13 @@ from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.control import files
 from pgbackman.core.cron import CronJob, CrontabContext, render_crontab
-from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.errors import (
+    AtJobError,
+    CronFileError,
+    CatalogUnavailableError,
+    PgBackManError,
+    ServerNotRegisteredError,
+)
 from pgbackman.infra import atjobs, cache, cronfile
 from pgbackman.infra.fsutil import atomic_write, sweep_stale_temps
 
@@ -41,10 +47,6 @@ STATE_FILE = (
 )
 RETRY_MIN = 1.0
 RETRY_MAX = 300.0
-
-
-class ServerNotRegisteredError(PgBackManError):
-    """This host is not registered as a backup server in the catalog."""
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,7 @@ class Controller:
                 log.info(
                     "Old crontab file %s of PgSQL node %s removed", old_file, node_id
                 )
-            except cronfile.CronFileError as exc:
+            except CronFileError as exc:
                 log.warning("%s", exc)
         state[key] = new
         return True
@@ -338,7 +340,7 @@ class Controller:
                 job = atjobs.queue_job(
                     argv, at_time, run_as=atjobs.run_as_user(srv.backup_user)
                 )
-            except (atjobs.AtJobError, OSError) as exc:
+            except (AtJobError, OSError) as exc:
                 log.error(
                     "%s definition %s: at job not created: %s",
                     kind.capitalize(),

@@ -13,12 +13,10 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pgbackman.errors import ExtraParameterError
+
 BACKUP_CODES = ("FULL", "SCHEMA", "DATA", "CLUSTER", "RDS")
 DATABASE_CODES = ("FULL", "SCHEMA", "DATA", "RDS")
-
-
-class ExtraParameterError(ValueError):
-    """extra_backup_parameters holds something we refuse to pass on."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from crontab import CronSlices, CronTab
 
-from pgbackman.errors import UserInputError
+from pgbackman.errors import CronRenderError
 
 FIELD_NAMES = ("minutes", "hours", "day_month", "month", "weekday")
 # Characters a cron field may hold (numbers, names, ranges, lists, steps). No '@' nicknames
@@ -33,10 +33,6 @@ _USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,31}\$?$")
 CRON_FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 GENERATED_PREFIX = "# Generated: "
-
-
-class CronRenderError(UserInputError):
-    """A value cannot be written safely into a cron.d file."""
 
 
 def validate_cron_field(name: str, value: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pgbackman.errors import UserInputError
+from pgbackman.errors import ExtraParameterError, UserInputError
 
 SERVER_STATUSES = ("RUNNING", "STOPPED")
 BACKUP_CODES = ("FULL", "SCHEMA", "DATA", "CLUSTER", "RDS")
@@ -223,7 +223,7 @@ def extra_parameters(label: str, value: str, tool: str) -> str:
     """Extra pg_dump / pg_dumpall / pg_restore parameters, checked at registration with the
     same allowlist the job programs apply at run time (a definition that can never run is
     refused now, not failed at 02:00)."""
-    from pgbackman.core.argv import ExtraParameterError, tokenize_extra
+    from pgbackman.core.argv import tokenize_extra
 
     text = no_control_chars(label, value)
     try:

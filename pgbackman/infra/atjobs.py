@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pgbackman.errors import PgBackManError
+from pgbackman.errors import AtJobError
 from pgbackman.infra import proc
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,6 @@ log = logging.getLogger(__name__)
 AT_PROGRAM = "at"
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _JOB_RE = re.compile(r"\bjob\s+(\d+)\b")
-
-
-class AtJobError(PgBackManError):
-    """``at`` refused or failed to queue a job."""
 
 
 def at_timespec(

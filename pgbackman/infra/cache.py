@@ -13,14 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pgbackman.errors import PgBackManError
+from pgbackman.errors import CacheError
 from pgbackman.infra.fsutil import atomic_write, ensure_dir
 
 CACHE_DIR = "cache_dir"
-
-
-class CacheError(PgBackManError):
-    """The local cache is missing or unreadable."""
 
 
 def cache_dir(root: str | Path) -> Path:

@@ -13,14 +13,10 @@ import os
 from pathlib import Path
 
 from pgbackman.core.cron import GENERATED_PREFIX, same_content, valid_cron_file_name
-from pgbackman.errors import PgBackManError
+from pgbackman.errors import CronFileError
 from pgbackman.infra.fsutil import atomic_write, ensure_dir
 
 CRONTAB_MODE = 0o644
-
-
-class CronFileError(PgBackManError):
-    """A crontab file cannot be installed or removed."""
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:

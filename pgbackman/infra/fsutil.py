@@ -17,11 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pgbackman.errors import PgBackManError
-
-
-class UnsafePathError(PgBackManError):
-    """A path to delete lies outside the backup root (or escapes it through a symlink)."""
+from pgbackman.errors import UnsafePathError
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:

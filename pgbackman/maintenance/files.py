@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pgbackman.core.naming import lock_file_name
-from pgbackman.infra.fsutil import UnsafePathError, is_inside, safe_remove
+from pgbackman.errors import UnsafePathError
+from pgbackman.infra.fsutil import is_inside, safe_remove
 from pgbackman.infra.locking import JobLock
 
 log = logging.getLogger("pgbackman_maintenance")

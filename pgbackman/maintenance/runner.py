@@ -1,32 +1,28 @@
-"""One maintenance pass (tasks in order, each isolated) and the daemon loop around it.
+"""One maintenance pass: the tasks in order, each isolated from the others' failures.
 
-The loop never dies of a lost catalog: the pass is abandoned, the connection closed and
-re-opened with retry (every pg_connect_retry_interval s), and the next pass starts. Stop
-requests are flags polled between items and while sleeping (in small steps), so SIGTERM ends
-the process within a second and never half-way through deleting one backup.
+Stop requests (``should_stop``) are polled between tasks and between items, so SIGTERM ends
+a pass within a second and never half-way through deleting one backup. The daemon loop
+around the passes is :mod:`pgbackman.maintenance.daemon`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from pgbackman.catalog import maintenance as mcat
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.errors import (
+    CatalogUnavailableError,
+    PgBackManError,
+    ServerNotRegisteredError,
+)
 from pgbackman.maintenance import tasks
 from pgbackman.maintenance.files import Deleter, deletion_roots
 from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
 
 log = logging.getLogger("pgbackman_maintenance")
-
-SLEEP_STEP = 0.2  # seconds between two looks at the stop flag while sleeping
-
-
-class ServerNotRegisteredError(PgBackManError):
-    """This host is not a registered backup server: maintenance has nothing to work on."""
 
 
 class Maintenance:
@@ -128,27 +124,3 @@ class Maintenance:
             return self.run_pass()
         finally:
             self.cat.close()
-
-    def loop(self, interval: Callable[[], int]) -> None:
-        """Pass, sleep ``interval()`` s, repeat, until should_stop(); survives catalog loss."""
-        while not self.should_stop():
-            try:
-                self.cat.connect_with_retry(self.should_stop)
-                self.run_pass()
-            except CatalogUnavailableError as exc:
-                if self.should_stop():
-                    break
-                log.error("Catalog lost during the pass: %s; reconnecting", exc)
-                self.cat.close()
-                # A catalog that accepts connections but fails every pass must not spin us.
-                self.sleep(self.cfg.database.pg_connect_retry_interval)
-                continue
-            except ServerNotRegisteredError:
-                raise
-            self.sleep(interval())
-        self.cat.close()
-
-    def sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.should_stop() and time.monotonic() < deadline:
-            time.sleep(min(SLEEP_STEP, max(0.0, deadline - time.monotonic())))

@@ -21,9 +21,14 @@ from pgbackman.catalog import maintenance as mcat
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.core.retention import RunRow, expired_backups, snapshot_row_expired
-from pgbackman.errors import CatalogUnavailableError, LockBusyError, PgBackManError
+from pgbackman.errors import (
+    CatalogUnavailableError,
+    LockBusyError,
+    NodeUnavailableError,
+    PgBackManError,
+    UnsafePathError,
+)
 from pgbackman.infra import spool
-from pgbackman.infra.fsutil import UnsafePathError
 from pgbackman.maintenance.files import Deleter, already_gone, job_lock, lock_path
 from pgbackman.maintenance.report import PassReport, Printer
 
@@ -349,7 +354,7 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
                 missing = [
                     d for d in defs if not pgnode.database_exists(conn, d["dbname"])
                 ]
-        except pgnode.NodeUnavailableError as exc:
+        except NodeUnavailableError as exc:
             # One unreachable node must not stop the check of the others.
             report.error(DROPPED, f"node {node['node_id']} ({target}): {exc}")
             continue

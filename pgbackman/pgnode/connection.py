@@ -16,13 +16,9 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from pgbackman.errors import PgBackManError
+from pgbackman.errors import NodeUnavailableError
 
 SYSTEM_DATABASES = ("template0", "template1", "postgres")
-
-
-class NodeUnavailableError(PgBackManError):
-    """A PgSQL node cannot be reached."""
 
 
 @dataclass(frozen=True)

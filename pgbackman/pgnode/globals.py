@@ -25,7 +25,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from pgbackman.pgnode.connection import NodeUnavailableError
+from pgbackman.errors import NodeUnavailableError
 
 FIRST_NORMAL_OID = 16384
 BOOTSTRAP_SUPERUSER_OID = 10

@@ -1,7 +1,7 @@
 """``pgbackman``: the PgBackMan shell (interactive, ``-C "command"``, or a script on stdin).
 
 Exit status: 0 success, 1 failure (a command failed, catalog unreachable, schema version
-mismatch), 2 bad usage (argparse).
+mismatch), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ import sys
 from pgbackman.catalog.connection import Catalog
 from pgbackman.catalog.schema import check_version
 from pgbackman.config import Config
-from pgbackman.errors import CatalogUnavailableError, PgBackManError, exit_code_for
+from pgbackman.errors import (
+    CatalogUnavailableError,
+    PgBackManError,
+    exit_code_for,
+)
 from pgbackman.log import setup_logging
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 from pgbackman.shell.app import Shell, history_path
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.render import FORMATS, Output
@@ -24,8 +29,8 @@ from pgbackman.version import SOFTWARE_VERSION
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def build_parser() -> ProgramArgumentParser:
+    p = ProgramArgumentParser(
         prog="pgbackman",
         description="PgBackMan shell: manage backup servers, PgSQL nodes, backup definitions, "
         "snapshots, restores and the backup catalog.",
@@ -43,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COMMAND_LINE",
         help="run one shell command and exit (0 = success, 1 = error)",
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     p.add_argument(
         "--version", action="version", version=f"pgbackman {SOFTWARE_VERSION}"
     )
@@ -62,12 +67,16 @@ def _setup_logging(cfg: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        cfg = Config.load(args.config)
-    except PgBackManError as exc:
-        print(f"[ERROR]: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+    return run_main(
+        "pgbackman",
+        argv,
+        build_parser().parse_args,
+        _shell,
+        error_prefix="[ERROR]: ",
+    )
+
+
+def _shell(cfg: Config, args: argparse.Namespace) -> int:
     _setup_logging(cfg)
 
     tty = sys.stdin.isatty()

@@ -22,20 +22,16 @@ from pgbackman.config import Config
 from pgbackman.errors import LockBusyError
 from pgbackman.infra.locking import JobLock
 from pgbackman.log import setup_logging
-from pgbackman.programs.jobmain import (
-    JobArgumentParser,
-    StopFlag,
-    job_main,
-    positive,
-    register_or_spool,
-)
+from pgbackman.infra.daemon import SignalFlags
+from pgbackman.programs.frame import ProgramArgumentParser
+from pgbackman.programs.jobmain import job_main, register_or_spool
 
 PROGRAM = "pgbackman_dump"
 log = logging.getLogger(PROGRAM)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = JobArgumentParser(prog=PROGRAM, description="Take one PgBackMan backup.")
+    p = ProgramArgumentParser(prog=PROGRAM, description="Take one PgBackMan backup.")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument(
         "--def-id", type=int, metavar="N", help="backup definition (cron jobs)"
@@ -43,9 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument(
         "--snapshot-id", type=int, metavar="N", help="snapshot definition (at jobs)"
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     ns = p.parse_args(argv)
-    positive(PROGRAM, ns, "def_id", "snapshot_id")
+    p.require_positive(ns, "def_id", "snapshot_id")
     return ns
 
 
@@ -53,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     return job_main(PROGRAM, argv, parse_args, _body)
 
 
-def _body(cfg: Config, ns: argparse.Namespace, stop: StopFlag) -> int:
+def _body(cfg: Config, ns: argparse.Namespace, stop: SignalFlags) -> int:
     warning = clients.pgpass_warning()
     if warning:
         log.warning("%s", warning)
@@ -61,7 +57,7 @@ def _body(cfg: Config, ns: argparse.Namespace, stop: StopFlag) -> int:
 
 
 def _run(
-    cfg: Config, def_id: int | None, snapshot_id: int | None, stop: StopFlag
+    cfg: Config, def_id: int | None, snapshot_id: int | None, stop: SignalFlags
 ) -> int:
     started = _dt.datetime.now(_dt.timezone.utc)
     cat = Catalog(cfg.database, application_name=PROGRAM)

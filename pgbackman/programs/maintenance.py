@@ -18,27 +18,26 @@ signals and the daemon.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from pgbackman.config import Config
-from pgbackman.errors import PgBackManError, exit_code_for
-from pgbackman.infra.daemon import SignalFlags, daemon_context, log_file_descriptors
+from pgbackman.infra.daemon import SignalFlags, serve
 from pgbackman.log import setup_logging
 from pgbackman.maintenance import verify
+from pgbackman.maintenance.daemon import MaintenanceDaemon
 from pgbackman.maintenance.report import stdout_printer
 from pgbackman.maintenance.runner import Maintenance
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 
 PROGRAM = "pgbackman_maintenance"
-log = logging.getLogger(PROGRAM)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+    p = ProgramArgumentParser(
         prog=PROGRAM,
         description="Enforce retention and clean up files of this PgBackMan backup server.",
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     p.add_argument(
         "--once",
         "--cron",
@@ -65,8 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.bck_id is not None and not args.verify:
         p.error("--bck-id needs --verify")
-    if args.bck_id is not None and args.bck_id <= 0:
-        p.error("--bck-id must be a positive integer")
+    p.require_positive(args, "bck_id")
     return args
 
 
@@ -79,8 +77,9 @@ def _verify(cfg: Config, bck_id: int | None) -> int:
         maint.cat.close()
 
 
-def _one_pass(cfg: Config, dry_run: bool, flags: SignalFlags) -> int:
-    report = Maintenance(cfg, dry_run=dry_run, should_stop=flags.should_stop).once()
+def _one_pass(cfg: Config, dry_run: bool) -> int:
+    with SignalFlags().installed() as flags:
+        report = Maintenance(cfg, dry_run=dry_run, should_stop=flags.should_stop).once()
     if report.failed:
         print(
             f"{PROGRAM}: {report.error_count} error(s) in the pass; see {cfg.logging.log_file}",
@@ -90,51 +89,26 @@ def _one_pass(cfg: Config, dry_run: bool, flags: SignalFlags) -> int:
     return 0
 
 
-def _loop(cfg: Config, flags: SignalFlags) -> None:
-    state = {"cfg": cfg}
-
-    def interval() -> int:
-        # SIGHUP: re-read the configuration between two passes (interval, log level...).
-        if flags.reload_requested:
-            flags.reload_requested = False
-            try:
-                new = Config.load(state["cfg"].path)
-                setup_logging(new, PROGRAM, to_stderr=False)
-                state["cfg"] = new
-                log.info("Configuration reloaded from %s", new.path)
-            except PgBackManError as exc:
-                log.error("Configuration not reloaded: %s", exc)
-        return state["cfg"].maintenance.maintenance_interval
-
-    log.info("%s started (interval %ss)", PROGRAM, cfg.maintenance.maintenance_interval)
-    Maintenance(cfg, should_stop=flags.should_stop).loop(interval)
-    log.info("%s stopped", PROGRAM)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        cfg = Config.load(args.config)
-        single = args.once or args.dry_run
-        handler = setup_logging(cfg, PROGRAM, to_stderr=args.foreground)
-        flags = SignalFlags()
-        if args.verify:
-            return _verify(cfg, args.bck_id)
-        if single:
-            flags.install()
-            return _one_pass(cfg, args.dry_run, flags)
-        if args.foreground:
-            flags.install()
-            _loop(cfg, flags)
-            return 0
-        with daemon_context(cfg.maintenance.pidfile, log_file_descriptors(handler)):
-            flags.install()  # after the fork: python-daemon's own handlers are replaced
-            _loop(cfg, flags)
-        return 0
-    except PgBackManError as exc:
-        log.error("%s", exc)
-        print(f"{PROGRAM}: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+    return run_main(PROGRAM, argv, parse_args, _body)
+
+
+def _body(cfg: Config, args: argparse.Namespace) -> int:
+    handler = setup_logging(cfg, PROGRAM, to_stderr=args.foreground)
+    if args.verify:
+        return _verify(cfg, args.bck_id)
+    if args.once or args.dry_run:
+        return _one_pass(cfg, args.dry_run)
+    # As documented for [pgbackman_maintenance] pidfile: none in the foreground (systemd
+    # tracks the process); detached, a second instance is refused (and logged) in the child.
+    return serve(
+        lambda: MaintenanceDaemon(cfg, log_to_stderr=args.foreground),
+        foreground=args.foreground,
+        pidfile=cfg.maintenance.pidfile,
+        log_handler=handler,
+        pidfile_in_foreground=False,
+        check_before_fork=False,
+    )
 
 
 if __name__ == "__main__":

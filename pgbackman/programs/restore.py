@@ -21,13 +21,9 @@ from pgbackman.catalog import restorejobs
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.log import setup_logging
-from pgbackman.programs.jobmain import (
-    JobArgumentParser,
-    StopFlag,
-    job_main,
-    positive,
-    register_or_spool,
-)
+from pgbackman.infra.daemon import SignalFlags
+from pgbackman.programs.frame import ProgramArgumentParser
+from pgbackman.programs.jobmain import job_main, register_or_spool
 from pgbackman.restore import spec as specmod
 from pgbackman.restore.runner import APPLICATION_NAME, RestoreRun
 
@@ -35,7 +31,7 @@ PROGRAM = "pgbackman_restore"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = JobArgumentParser(
+    p = ProgramArgumentParser(
         prog=PROGRAM, description="Run one PgBackMan restore definition."
     )
     p.add_argument(
@@ -45,9 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         required=True,
         help="restore definition to run",
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     ns = p.parse_args(argv)
-    positive(PROGRAM, ns, "restore_def")
+    p.require_positive(ns, "restore_def")
     return ns
 
 
@@ -60,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def run_restore(cfg: Config, restore_def: int, stop: StopFlag | None = None) -> int:
+def run_restore(cfg: Config, restore_def: int, stop: SignalFlags | None = None) -> int:
     started = _dt.datetime.now(_dt.UTC)
     cat = Catalog(cfg.database, application_name=APPLICATION_NAME)
     try:

@@ -18,7 +18,7 @@ from psycopg2.extensions import make_dsn
 from pgbackman.core import argv as argvmod
 from pgbackman.core import naming, pgversion
 from pgbackman.core.pgversion import Release
-from pgbackman.errors import RestoreError
+from pgbackman.errors import ExtraParameterError, RestoreError
 
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
 DATABASE_CODES = ("FULL", "SCHEMA", "DATA", "RDS")
@@ -53,7 +53,7 @@ def tokenize_restore_extra(text: str | None) -> list[str]:
     """extra_restore_parameters -> argv items (shlex, allowlist); RestoreError if refused."""
     try:
         words = argvmod.tokenize_extra(text, "pg_restore")
-    except argvmod.ExtraParameterError as exc:
+    except ExtraParameterError as exc:
         for opt in _CREATE_OPTIONS:
             if re.search(rf"(^|\s){re.escape(opt)}(\s|=|$)", text or ""):
                 raise RestoreError(

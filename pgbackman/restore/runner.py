@@ -50,7 +50,7 @@ from pgbackman.pgnode.globals import DatabaseGlobals
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
 from pgbackman.core import naming, pgversion
-from pgbackman.errors import PgBackManError, RestoreError
+from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
 from pgbackman.restore import plan
@@ -240,7 +240,7 @@ class RestoreRun(JobRun):
         self.maint_db = "template1" if "postgres" in names else "postgres"
         try:
             self.conn = pgnode.connect(s.target, self.maint_db, APPLICATION_NAME)
-        except pgnode.NodeUnavailableError as exc:
+        except NodeUnavailableError as exc:
             raise RestoreError(f"Target PgSQL node not available: {exc}") from None
         self.target_version_num = rnode.server_version_num(self.conn)
         target_rel = pgversion.release_from_version_num(self.target_version_num)

@@ -19,12 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pgbackman.errors import (
+    Aborted,
     CatalogUnavailableError,
     PgBackManError,
     UserInputError,
 )
 from pgbackman.shell import registry
-from pgbackman.shell.context import Aborted, ShellContext, ShellExit
+from pgbackman.shell.context import ShellContext, ShellExit
 from pgbackman.version import SOFTWARE_VERSION
 
 log = logging.getLogger(__name__)

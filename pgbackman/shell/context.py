@@ -16,15 +16,8 @@ from pgbackman.catalog.connection import Catalog
 from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
 from pgbackman.core import validate
-from pgbackman.errors import PgBackManError, UserInputError
+from pgbackman.errors import Aborted, UserInputError
 from pgbackman.shell.render import RULER, Output
-
-
-class Aborted(PgBackManError):
-    """The user interrupted a command (Ctrl-C/EOF at a prompt, or answered no)."""
-
-    def __init__(self, message: str = "Command interrupted by the user.") -> None:
-        super().__init__(message)
 
 
 class ShellExit(Exception):

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pgbackman.errors import CronFileError, PidFileError
 from pgbackman.infra import atjobs, cronfile
-from pgbackman.infra.daemon import PidFile, PidFileError, SignalFlags
+from pgbackman.infra.daemon import PidFile, SignalFlags
 
 UTC = dt.UTC
 
@@ -45,15 +46,15 @@ def test_install_is_atomic_0644_and_skips_identical(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["pgsql_node_1.conf", "node 1", ".x"])
 def test_install_refuses_names_cron_ignores(tmp_path: Path, name: str) -> None:
-    with pytest.raises(cronfile.CronFileError):
+    with pytest.raises(CronFileError):
         cronfile.install_crontab(tmp_path / name, "# x\n")
     assert not (tmp_path / name).exists()
 
 
 def test_install_refuses_empty_and_relative(tmp_path: Path) -> None:
-    with pytest.raises(cronfile.CronFileError):
+    with pytest.raises(CronFileError):
         cronfile.install_crontab(tmp_path / "n1", "  \n")
-    with pytest.raises(cronfile.CronFileError):
+    with pytest.raises(CronFileError):
         cronfile.install_crontab("relative_name", "# x\n")
 
 
@@ -68,10 +69,10 @@ def test_install_failure_keeps_old_file(tmp_path: Path) -> None:
             # root ignores directory modes: simulate with a file in place of the directory
             bad = tmp_path / "notadir"
             bad.write_text("x")
-            with pytest.raises(cronfile.CronFileError):
+            with pytest.raises(CronFileError):
                 cronfile.install_crontab(bad / "n1", "# x\n")
         else:
-            with pytest.raises(cronfile.CronFileError):
+            with pytest.raises(CronFileError):
                 cronfile.install_crontab(
                     target, header(target) + "0 2 * * * root /bin/true\n"
                 )
@@ -86,7 +87,7 @@ def test_remove_only_our_files(tmp_path: Path) -> None:
     foreign = tmp_path / "n2"
     foreign.write_text("0 1 * * * root important\n")
     assert cronfile.remove_crontab(ours) and not ours.exists()
-    with pytest.raises(cronfile.CronFileError):
+    with pytest.raises(CronFileError):
         cronfile.remove_crontab(foreign)
     assert foreign.exists()
     assert not cronfile.remove_crontab(tmp_path / "n3")
@@ -172,7 +173,8 @@ def test_pidfile_refuses_second_instance_and_ignores_stale(tmp_path: Path) -> No
     assert path.stat().st_mode & 0o7777 == 0o644
     # A second process cannot take it (flock is per open file description).
     code = (
-        "import sys; from pgbackman.infra.daemon import PidFile, PidFileError\n"
+        "import sys; from pgbackman.errors import PidFileError\n"
+        "from pgbackman.infra.daemon import PidFile\n"
         f"try:\n PidFile({str(path)!r}).acquire()\nexcept PidFileError as e:\n print('busy')\n"
     )
     out = subprocess.run(

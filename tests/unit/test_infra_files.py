@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pgbackman.errors import CacheError, UnsafePathError
 from pgbackman.infra import cache, spool
 from pgbackman.infra.fsutil import (
-    UnsafePathError,
     atomic_write,
     ensure_dir,
     safe_remove,
@@ -97,10 +97,10 @@ def test_cache_round_trip(tmp_path: Path) -> None:
     assert node["node"]["node_id"] == 7 and item["dbname"] == "x"
     assert mode(cache.node_cache_path(tmp_path, 7)) == 0o600
     assert mode(cache.cache_dir(tmp_path)) == 0o700
-    with pytest.raises(cache.CacheError):
+    with pytest.raises(CacheError):
         cache.find_definition(tmp_path, 13)
     cache.node_cache_path(tmp_path, 8).write_text("{broken")
-    with pytest.raises(cache.CacheError, match="unreadable"):
+    with pytest.raises(CacheError, match="unreadable"):
         cache.read_node_cache(tmp_path, 8)
 
 

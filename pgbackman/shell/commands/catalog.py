@@ -14,7 +14,7 @@ from pgbackman.catalog import backups as cat_bck
 from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
-from pgbackman.errors import UserInputError
+from pgbackman.errors import NodeUnavailableError, UserInputError
 from pgbackman.shell.commands._b_common import (
     digits,
     id_filter,
@@ -238,7 +238,7 @@ def show_databases_without_backup_definitions(
         try:
             with pgnode.session(target, application_name="pgbackman_cli") as conn:
                 on_node = pgnode.list_databases(conn)
-        except pgnode.NodeUnavailableError as exc:
+        except NodeUnavailableError as exc:
             warnings.append(f"PgSQL node [{node_id}] {target.fqdn} skipped: {exc}")
             continue
         have = cat_defs.dbnames_with_definitions(ctx.cat, node_id)

@@ -22,12 +22,12 @@ from pgbackman.catalog import restores as cat_rst
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import validate
 from pgbackman.core.dbselect import split_list
-from pgbackman.errors import UserInputError
+from pgbackman.errors import Aborted, UserInputError
 from pgbackman.shell.commands._b_common import (
     digits,
     server_node_db_filters,
 )
-from pgbackman.shell.context import Aborted, ShellContext
+from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
 from pgbackman.shell.render import RULER
 

@@ -13,7 +13,7 @@ from typing import Any
 from maint_helpers import DAY, MaintEnv
 
 from pgbackman.config import Config
-from pgbackman.maintenance.runner import Maintenance
+from pgbackman.maintenance.daemon import MaintenanceDaemon
 
 
 def _scenario(mnt: MaintEnv, node1: Any, quarantine: str = "14 days") -> dict[str, Any]:
@@ -155,9 +155,13 @@ def test_loop_survives_catalog_connection_loss(mnt: MaintEnv) -> None:
             )
         return 0
 
-    cfg = Config.load(str(mnt.pgb.config_path))
-    m = Maintenance(cfg, should_stop=lambda: passes["n"] >= 2)
-    m.loop(interval)
+    class TwoPasses(MaintenanceDaemon):
+        def cycle_interval(self) -> float:
+            wait = interval()
+            self.flags.stop_requested = passes["n"] >= 2
+            return wait
+
+    TwoPasses(Config.load(str(mnt.pgb.config_path))).run()
 
     assert passes["n"] == 2
     assert late[0].bck_id not in mnt.catalog_ids(d) and late[0].none_on_disk()
