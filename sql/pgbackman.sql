@@ -85,6 +85,12 @@
 --   D35 backup_definition.deleted_at (stamped by trigger when job_status becomes DELETED) is the
 --       quarantine clock of get_deleted_backup_definitions_to_delete_by_retention (upstream used
 --       "registered", which every UPDATE resets).
+--   D36 alerts: + delivered, sent_at, delivery_attempts, last_delivery_error (per-channel delivery
+--       by pgbackman_alerts: record_alert_delivery(), record_alert_delivery_failure()).
+--   D37 New trigger generate_restore_catalog_alert: a failed restore raises a Restore-def alert
+--       (upstream had the type but nothing raised it).
+--   D38 Node config stale_backup_grace; views show_alerts and backup_definition_health (read by
+--       the monitoring programs, also as pgbackman_role_ro); get_open_alert_episodes().
 -- =====================================================================================
 
 \set ON_ERROR_STOP 1

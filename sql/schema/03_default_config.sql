@@ -54,4 +54,5 @@ INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('extra_backup_parameters',      '',                    'Extra backup parameters'),
   ('extra_restore_parameters',     '',                    'Extra restore parameters'),
   ('logs_email',                   'example@example.org', 'E-mail to send logs'),
-  ('automatic_deletion_retention', '14 days',             'Retention after a backup definition was set to DELETED');
+  ('automatic_deletion_retention', '14 days',             'Retention after a backup definition was set to DELETED'),
+  ('stale_backup_grace',           '4 hours',             'How long after a scheduled run a definition without a new successful backup is STALE');

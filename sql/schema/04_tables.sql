@@ -186,7 +186,13 @@ CREATE TABLE alerts (
   sendto           text,
   alert_sent       boolean NOT NULL DEFAULT false,
   run_uuid         uuid UNIQUE,           -- exactly-once ingest of alerts spooled while the catalog was down
-  episode_key      text                   -- set when raised for an episode (alert_episode)
+  episode_key      text,                  -- set when raised for an episode (alert_episode)
+  -- Delivery by pgbackman_alerts: alert_sent is true once every channel it needs ('mail',
+  -- 'urls') is in "delivered"; failures count attempts and keep the last error for show_alerts.
+  delivered        text[] NOT NULL DEFAULT '{}',
+  sent_at          timestamptz,
+  delivery_attempts integer NOT NULL DEFAULT 0,
+  last_delivery_error text
 );
 
 -- Open episodes: one alert per episode (e.g. 'stale:def:42'), however many passes see it.

@@ -68,6 +68,14 @@ BEGIN
       EXCEPTION WHEN others THEN
         RAISE EXCEPTION 'Invalid % value: % (expected a positive interval, e.g. 7 days)', p_parameter, v_v;
       END;
+    WHEN 'stale_backup_grace' THEN
+      BEGIN
+        IF v_v::interval < interval '0' THEN
+          RAISE EXCEPTION USING ERRCODE = '22007';
+        END IF;
+      EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'Invalid % value: % (expected an interval >= 0, e.g. 4 hours)', p_parameter, v_v;
+      END;
     WHEN 'retention_redundancy' THEN
       IF v_v !~ '^[0-9]{1,6}$' OR v_v::int < 1 THEN
         RAISE EXCEPTION 'Invalid retention_redundancy value: % (integer >= 1)', v_v;

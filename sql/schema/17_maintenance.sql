@@ -153,3 +153,69 @@ BEGIN
   RETURN FOUND;
 END;
 $$;
+
+-- pgbackman_alerts: record that a channel ('mail' or 'urls') delivered these alerts. An alert
+-- is sent (alert_sent, sent_at) once every channel in p_required has delivered it; NULL
+-- p_channel with an empty p_required marks them sent without delivery (smtp_alerts = OFF and
+-- no notify_urls: upstream's "do not pile up old alerts"). Returns the number of rows changed.
+CREATE FUNCTION record_alert_delivery(p_alert_ids bigint[], p_channel text, p_required text[])
+  RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_count integer;
+BEGIN
+  IF p_channel IS NOT NULL AND p_channel NOT IN ('mail', 'urls') THEN
+    RAISE EXCEPTION 'Unknown alert delivery channel: %', p_channel;
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(coalesce(p_required, '{}')) r WHERE r NOT IN ('mail', 'urls')) THEN
+    RAISE EXCEPTION 'Unknown alert delivery channel in %', p_required;
+  END IF;
+  UPDATE alerts a
+     SET delivered = d.delivered,
+         alert_sent = coalesce(p_required, '{}') <@ d.delivered,
+         sent_at = CASE WHEN coalesce(p_required, '{}') <@ d.delivered THEN now() END,
+         last_delivery_error = CASE WHEN coalesce(p_required, '{}') <@ d.delivered
+                                    THEN NULL ELSE a.last_delivery_error END
+    FROM (SELECT alert_id,
+                 CASE WHEN p_channel IS NULL OR p_channel = ANY (delivered) THEN delivered
+                      ELSE delivered || p_channel END AS delivered
+            FROM alerts WHERE alert_id = ANY (p_alert_ids) AND NOT alert_sent) d
+   WHERE a.alert_id = d.alert_id;
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  RETURN v_count;
+END;
+$$;
+
+-- pgbackman_alerts: a channel failed to deliver these alerts; they stay unsent (retried next
+-- cycle) and show_alerts / pgbackman_check show why.
+CREATE FUNCTION record_alert_delivery_failure(p_alert_ids bigint[], p_channel text, p_error text)
+  RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_count integer;
+BEGIN
+  IF p_channel NOT IN ('mail', 'urls') THEN
+    RAISE EXCEPTION 'Unknown alert delivery channel: %', p_channel;
+  END IF;
+  UPDATE alerts
+     SET delivery_attempts = delivery_attempts + 1,
+         last_delivery_error = left(p_channel || ': ' || regexp_replace(coalesce(p_error, ''),
+                                                                        '[\x01-\x1f\x7f]+', ' ', 'g'), 1000)
+   WHERE alert_id = ANY (p_alert_ids) AND NOT alert_sent;
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  RETURN v_count;
+END;
+$$;
+
+-- Open episodes of this server whose key starts with p_prefix (e.g. 'stale:def:'), so a pass
+-- can end those whose trouble is over.
+CREATE FUNCTION get_open_alert_episodes(p_server_id integer, p_prefix text)
+  RETURNS SETOF text
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT episode_key FROM alert_episode
+   WHERE backup_server_id = p_server_id AND left(episode_key, length(p_prefix)) = p_prefix
+   ORDER BY episode_key;
+$$;

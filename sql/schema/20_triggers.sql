@@ -239,3 +239,25 @@ END;
 $$;
 CREATE TRIGGER generate_backup_catalog_alert AFTER INSERT OR UPDATE ON backup_catalog
   FOR EACH ROW EXECUTE FUNCTION trg_generate_backup_catalog_alert();
+
+-- Upstream had the Restore-def alert type but nothing raised it: a failed restore now alerts
+-- like a failed backup. The alert is about the target node (its logs_email is told), the
+-- target database and the backup that was being restored.
+CREATE FUNCTION trg_generate_restore_catalog_alert() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NEW.execution_status = 'ERROR'
+     AND (TG_OP = 'INSERT' OR OLD.execution_status IS DISTINCT FROM NEW.execution_status) THEN
+    PERFORM raise_alert('Restore-def', NEW.backup_server_id, NEW.target_pgsql_node_id,
+                        NEW.target_dbname, NEW.restore_def,
+                        (SELECT bck_id FROM restore_definition WHERE restore_def = NEW.restore_def),
+                        NEW.execution_status,
+                        format('Restore of %s into %s failed: %s', NEW.source_dbname,
+                               NEW.target_dbname, coalesce(NEW.error_message, 'no error message')));
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER generate_restore_catalog_alert AFTER INSERT OR UPDATE ON restore_catalog
+  FOR EACH ROW EXECUTE FUNCTION trg_generate_restore_catalog_alert();

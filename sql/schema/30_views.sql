@@ -401,3 +401,87 @@ SELECT d.def_id,
                     '14 days')::interval AS automatic_deletion_retention) r
  WHERE d.job_status = 'DELETED'
    AND d.deleted_at < now() - r.automatic_deletion_retention;   -- D35 (upstream: registered)
+
+-- ------------------------------------------------------------------ alerts and monitoring
+-- Read by pgbackman_alerts, pgbackman_check, pgbackman_metrics, the Zabbix helpers and the
+-- shell (show_alerts, show_backup_status). Views, so a monitoring login with
+-- pgbackman_role_ro can read them.
+
+CREATE VIEW show_alerts AS
+SELECT a.alert_id,
+       a.registered,
+       a.alert_type,
+       t.description AS alert_description,
+       a.ref_id,
+       a.bck_id,
+       a.backup_server_id,
+       s.hostname || '.' || s.domain_name AS backup_server_fqdn,
+       a.pgsql_node_id,
+       CASE WHEN n.node_id IS NOT NULL THEN n.hostname || '.' || n.domain_name END AS pgsql_node_fqdn,
+       a.dbname,
+       a.execution_status,
+       a.error_message,
+       a.sendto,
+       a.alert_sent,
+       a.sent_at,
+       a.delivered,
+       a.delivery_attempts,
+       a.last_delivery_error,
+       a.episode_key
+  FROM alerts a
+  JOIN alert_type t ON t.code = a.alert_type
+  JOIN backup_server s ON s.server_id = a.backup_server_id
+  LEFT JOIN pgsql_node n ON n.node_id = a.pgsql_node_id;
+
+-- One row per backup definition with what monitoring needs: its schedule, its node's
+-- stale_backup_grace, its newest SUCCEEDED backup and its newest run of any status (both by
+-- "finished", on the (def_id, finished DESC) indexes). Whether it is STALE is decided in
+-- Python (pgbackman/core/schedule.py) from the cron fields.
+CREATE VIEW backup_definition_health AS
+SELECT d.def_id,
+       d.registered AS def_registered,
+       d.backup_server_id,
+       s.hostname || '.' || s.domain_name AS backup_server_fqdn,
+       d.pgsql_node_id,
+       n.hostname || '.' || n.domain_name AS pgsql_node_fqdn,
+       n.status AS pgsql_node_status,
+       d.dbname,
+       d.backup_code,
+       d.job_status,
+       d.minutes_cron, d.hours_cron, d.day_month_cron, d.month_cron, d.weekday_cron,
+       coalesce((SELECT c.value FROM pgsql_node_config c
+                  WHERE c.node_id = d.pgsql_node_id AND c.parameter = 'stale_backup_grace'),
+                (SELECT c.value FROM pgsql_node_default_config c
+                  WHERE c.parameter = 'stale_backup_grace'),
+                '4 hours')::interval AS stale_backup_grace,
+       ok.bck_id AS last_success_bck_id,
+       ok.started AS last_success_started,
+       ok.finished AS last_success_finished,
+       extract(epoch FROM ok.duration)::double precision AS last_success_duration_seconds,
+       ok.size_bytes AS last_success_size_bytes,
+       ok.pg_dump_file AS last_success_dump_file,
+       lr.bck_id AS last_run_bck_id,
+       lr.finished AS last_run_finished,
+       lr.execution_status AS last_run_status,
+       lr.error_message AS last_run_error,
+       extract(epoch FROM lr.duration)::double precision AS last_run_duration_seconds,
+       lr.size_bytes AS last_run_size_bytes
+  FROM backup_definition d
+  JOIN backup_server s ON s.server_id = d.backup_server_id
+  JOIN pgsql_node n ON n.node_id = d.pgsql_node_id
+  LEFT JOIN LATERAL (
+         SELECT a.bck_id, a.started, a.finished, a.duration, a.pg_dump_file,
+                coalesce(a.pg_dump_file_size, 0) + coalesce(a.pg_dump_roles_file_size, 0)
+                  + coalesce(a.pg_dump_dbconfig_file_size, 0) AS size_bytes
+           FROM backup_catalog a
+          WHERE a.def_id = d.def_id AND a.execution_status = 'SUCCEEDED' AND a.finished IS NOT NULL
+          ORDER BY a.finished DESC, a.bck_id DESC
+          LIMIT 1) ok ON true
+  LEFT JOIN LATERAL (
+         SELECT a.bck_id, a.finished, a.execution_status, a.error_message, a.duration,
+                coalesce(a.pg_dump_file_size, 0) + coalesce(a.pg_dump_roles_file_size, 0)
+                  + coalesce(a.pg_dump_dbconfig_file_size, 0) AS size_bytes
+           FROM backup_catalog a
+          WHERE a.def_id = d.def_id AND a.finished IS NOT NULL
+          ORDER BY a.finished DESC, a.bck_id DESC
+          LIMIT 1) lr ON true;
