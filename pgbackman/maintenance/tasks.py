@@ -1,4 +1,4 @@
-"""The six tasks of a maintenance pass, in the order they run.
+"""The tasks of a maintenance pass, in the order they run.
 
 Each task handles its items one by one: a bad file, row or node is reported in the pass report
 and the task goes on with the next item. Only a lost catalog (CatalogUnavailableError) leaves
@@ -31,6 +31,7 @@ from pgbackman.errors import (
 from pgbackman.infra import spool
 from pgbackman.maintenance.files import Deleter, already_gone, job_lock, lock_path
 from pgbackman.maintenance.report import PassReport, Printer
+from pgbackman.maintenance.stale import STALE, stale_definitions
 
 log = logging.getLogger("pgbackman_maintenance")
 
@@ -410,4 +411,5 @@ TASKS: list[tuple[str, Callable[[PassContext, PassReport], None]]] = [
     (RESTORE_LOGS, restore_logs),
     (PENDING, pending_results),
     (DROPPED, dropped_databases),
+    (STALE, stale_definitions),
 ]
