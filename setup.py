@@ -1,4 +1,4 @@
-"""Packaging for PgBackMan: the package, five console scripts, SQL and etc/ files."""
+"""Packaging for PgBackMan: the package, its console scripts, SQL and etc/ files."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -23,11 +23,19 @@ setup(
         "python-crontab>=3.0",
         "python-daemon>=3.0",
         "tabulate>=0.9",
+        # pgbackman_alerts: chat/webhook targets (notify_urls) in ~100 services by URL.
+        "apprise>=1.6",
+        # Stale-backup detection: fire times of a definition's cron schedule.
+        "croniter>=2.0",
+        # pgbackman_metrics: Prometheus text exposition and its HTTP endpoint.
+        "prometheus_client>=0.17",
     ],
     extras_require={
         "test": [
             "pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate", "ruff>=0.5",
-            "docutils>=0.20",
+            "docutils>=0.20", "types-croniter",
+            # A real SMTP server for the pgbackman_alerts tests (not a mock of smtplib).
+            "aiosmtpd>=1.4",
         ],
     },
     entry_points={
@@ -37,6 +45,11 @@ setup(
             "pgbackman_maintenance = pgbackman.programs.maintenance:main",
             "pgbackman_dump = pgbackman.programs.dump:main",
             "pgbackman_restore = pgbackman.programs.restore:main",
+            "pgbackman_alerts = pgbackman.programs.alerts:main",
+            "pgbackman_check = pgbackman.programs.check:main",
+            "pgbackman_metrics = pgbackman.programs.metrics:main",
+            "pgbackman_status_info = pgbackman.programs.status_info:main",
+            "pgbackman_zabbix_autodiscovery = pgbackman.programs.zabbix:main",
         ]
     },
     data_files=[

@@ -72,6 +72,42 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """``[pgbackman_alerts]``: upstream 1.1's keys and defaults, plus delivery options."""
+
+    smtp_alerts: bool = False  # OFF: alerts are marked sent without a mail (upstream)
+    alerts_check_interval: int = 300
+    smtp_server: str = "localhost"
+    smtp_port: int = 25
+    # Upstream: SMTP over SSL, except for the server named "localhost" (plain, as upstream).
+    smtp_ssl: bool = True
+    smtp_starttls: bool = False  # new: STARTTLS on the plain port; wins over smtp_ssl
+    smtp_user: str = ""  # login only when set
+    smtp_password: str = field(default="", repr=False)
+    smtp_from_address: str = ""
+    smtp_ca_file: str = ""  # new: CA bundle the server certificate is checked against
+    smtp_timeout: int = 30  # new: seconds for connect and every SMTP command
+    alerts_template: str = "/etc/pgbackman/pgbackman_alerts.template"
+    notify_urls: str = ""  # new: apprise URLs (chat, webhooks), whitespace separated
+    default_recipient: str = ""  # new: mail address for alerts without a node recipient
+    digest_max_items: int = 100  # new: alerts written out in full in one digest
+    pidfile: str = "/run/pgbackman/pgbackman_alerts.pid"
+
+    @property
+    def urls(self) -> list[str]:
+        return self.notify_urls.split()
+
+    @property
+    def smtp_mode(self) -> str:
+        """``starttls``, ``ssl`` or ``plain``: how the SMTP connection is protected."""
+        if self.smtp_starttls:
+            return "starttls"
+        if self.smtp_ssl and self.smtp_server != "localhost":
+            return "ssl"
+        return "plain"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     log_level: str = "INFO"
     log_file: str = "/var/log/pgbackman/pgbackman.log"
@@ -93,6 +129,7 @@ class Config:
     dump: DumpConfig = field(default_factory=DumpConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
@@ -112,11 +149,14 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "pgbackman_dump": ("dump", DumpConfig),
     "pgbackman_maintenance": ("maintenance", MaintenanceConfig),
     "pgbackman_control": ("control", ControlConfig),
+    "pgbackman_alerts": ("alerts", AlertsConfig),
     "logging": ("logging", LoggingConfig),
     "output": ("output", OutputConfig),
 }
-# Sections upstream configs carry that we accept and ignore (pgbackman_alerts is not built).
-_IGNORED_SECTIONS = {"pgbackman_alerts"}
+# Sections upstream configs carry that we accept and ignore.
+_IGNORED_SECTIONS: set[str] = set()
+# Addresses where a password may travel without TLS (the mail server is this host).
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 def find_config_file(explicit: str | None = None) -> Path | None:
@@ -225,3 +265,32 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             "Configuration [pgbackman_maintenance] maintenance_interval must be >= 1"
         )
+    _validate_alerts(cfg.alerts)
+
+
+def _validate_alerts(a: AlertsConfig) -> None:
+    where = "Configuration [pgbackman_alerts]"
+    if a.alerts_check_interval < 1:
+        raise ConfigError(f"{where} alerts_check_interval must be >= 1")
+    if not 0 < a.smtp_port < 65536:
+        raise ConfigError(f"{where} smtp_port = {a.smtp_port}: out of range")
+    if a.smtp_timeout < 1 or a.digest_max_items < 1:
+        raise ConfigError(f"{where} smtp_timeout and digest_max_items must be >= 1")
+    for key in ("smtp_from_address", "default_recipient"):
+        value = getattr(a, key)
+        if value and ("@" not in value or any(c.isspace() for c in value)):
+            raise ConfigError(f"{where} {key} = {value!r}: expected one e-mail address")
+    if a.smtp_alerts and not a.smtp_from_address:
+        raise ConfigError(f"{where} smtp_alerts = ON needs smtp_from_address")
+    if (
+        a.smtp_user
+        and a.smtp_mode == "plain"
+        and a.smtp_server.strip("[]") not in _LOOPBACK
+    ):
+        # Upstream logged in over plain SMTP: the password crossed the network in clear.
+        raise ConfigError(
+            f"{where} smtp_user is set but the connection to {a.smtp_server} is not "
+            "encrypted: set smtp_ssl = ON or smtp_starttls = ON"
+        )
+    if a.smtp_ca_file and not Path(a.smtp_ca_file).is_absolute():
+        raise ConfigError(f"{where} smtp_ca_file must be an absolute path")

@@ -81,6 +81,10 @@ class RestoreError(PgBackManError):
     """A restore step failed."""
 
 
+class DeliveryError(PgBackManError):
+    """An alert could not be delivered (mail or URL); it stays unsent and is retried."""
+
+
 class UserInputError(PgBackManError):
     """A value given by the user is invalid. Shown as one line, never with a traceback."""
 

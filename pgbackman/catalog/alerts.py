@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pgbackman.catalog.connection import Catalog
+from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
 from pgbackman.infra import spool
 
@@ -107,3 +107,55 @@ def raise_or_spool(cat: Catalog, root: str | Path, alert: Alert) -> int | None:
         path = spool.write_pending(root, "alert", alert.to_record())
         log.warning("%s; alert spooled to %s", exc, path)
         return None
+
+
+# -- delivery (pgbackman_alerts) and listings (show_alerts) -------------------------------
+MAIL = "mail"
+URLS = "urls"
+SENT_FILTERS = ("sent", "unsent", "all")
+
+
+def unsent_alerts(cat: Catalog, server_id: int, limit: int = 10000) -> list[Row]:
+    """This server's unsent alerts, oldest first (rows of the ``show_alerts`` view)."""
+    return cat.query(
+        "SELECT * FROM show_alerts WHERE backup_server_id = %s AND NOT alert_sent"
+        " ORDER BY registered, alert_id LIMIT %s",
+        (server_id, limit),
+    )
+
+
+def record_delivery(
+    cat: Catalog, alert_ids: list[int], channel: str | None, required: list[str]
+) -> int:
+    """``channel`` delivered these alerts; sent once every ``required`` channel has."""
+    return int(cat.call("record_alert_delivery", alert_ids, channel, required))
+
+
+def record_delivery_failure(
+    cat: Catalog, alert_ids: list[int], channel: str, error: str
+) -> int:
+    """``channel`` failed for these alerts: they stay unsent and are retried next cycle."""
+    return int(cat.call("record_alert_delivery_failure", alert_ids, channel, error))
+
+
+def open_episodes(cat: Catalog, server_id: int, prefix: str) -> set[str]:
+    """Keys of this server's open episodes starting with ``prefix`` (e.g. ``stale:def:``)."""
+    rows = cat.query(
+        "SELECT key FROM get_open_alert_episodes(%s, %s) AS key", (server_id, prefix)
+    )
+    return {str(r["key"]) for r in rows}
+
+
+def list_alerts(
+    cat: Catalog, server_ids: list[int] | None, sent: str = "all", limit: int = 1000
+) -> list[Row]:
+    """Alerts for ``show_alerts``, newest first; ``sent`` is sent, unsent or all."""
+    if sent not in SENT_FILTERS:
+        raise PgBackManError(f"sent filter must be one of {', '.join(SENT_FILTERS)}")
+    return cat.query(
+        "SELECT * FROM show_alerts"
+        " WHERE (%(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[]))"
+        "   AND (%(sent)s = 'all' OR alert_sent = (%(sent)s = 'sent'))"
+        " ORDER BY registered DESC, alert_id DESC LIMIT %(limit)s",
+        {"srv": server_ids, "sent": sent, "limit": limit},
+    )

@@ -120,3 +120,58 @@ def test_raise_or_spool_spools_when_the_catalog_is_unreachable(pgb_env: Any) -> 
     assert [r["message"] for _p, r in spooled if r] == ["catalog was down"]
     assert jobs.ingest_pending(pgb_env.cat, pgb_env.root) == (1, 0)
     assert [r[4] for r in _alert_rows(pgb_env)] == ["catalog was down"]
+
+
+def test_failed_restore_raises_a_restore_alert_to_the_target_node(
+    pgb_env: Any, node1: Any
+) -> None:
+    node_id = pgb_env.register_node(node1)
+    pgb_env.su_query(
+        "SELECT update_pgsql_node_config(%s, 'logs_email', 'restores@example.net')",
+        (node_id,),
+    )
+    def_id = pgb_env.su_query(
+        "SELECT register_backup_definition(%s, %s, 'app1', '0', '1', '*', '*', '*',"
+        " 'FULL', false, '7 days', 1, '', 'ACTIVE', '')",
+        (pgb_env.server_id, node_id),
+    )[0][0]
+    bck_id = pgb_env.su_query(
+        "INSERT INTO backup_catalog (def_id, backup_server_id, pgsql_node_id, dbname,"
+        " global_log_file, execution_status, backup_code)"
+        " VALUES (%s, %s, %s, 'app1', '/x.log', 'SUCCEEDED', 'FULL') RETURNING bck_id",
+        (def_id, pgb_env.server_id, node_id),
+    )[0][0]
+    restore_def = pgb_env.su_query(
+        "INSERT INTO restore_definition (bck_id, backup_server_id, target_pgsql_node_id,"
+        " target_dbname) VALUES (%s, %s, %s, 'app1_copy') RETURNING restore_def",
+        (bck_id, pgb_env.server_id, node_id),
+    )[0][0]
+    args = (restore_def, 1, pgb_env.server_id, node_id, "app1", "app1_copy", None)
+    times = (None, None, None, None, "/x.log")
+    for status in ("SUCCEEDED", "ERROR"):
+        pgb_env.cat.call(
+            "register_restore_catalog",
+            *args,
+            *times,
+            status,
+            "pg_restore: could not connect" if status == "ERROR" else None,
+            None,
+            None,
+            None,
+        )
+    rows = pgb_env.su_query(
+        "SELECT alert_type, pgsql_node_id, dbname, ref_id, bck_id, execution_status,"
+        " error_message, sendto FROM alerts ORDER BY alert_id"
+    )
+    assert rows == [
+        (
+            "Restore-def",
+            node_id,
+            "app1_copy",
+            restore_def,
+            bck_id,
+            "ERROR",
+            "Restore of app1 into app1_copy failed: pg_restore: could not connect",
+            "restores@example.net",
+        )
+    ]
