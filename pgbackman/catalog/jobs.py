@@ -46,7 +46,7 @@ RESTORE_FIELDS = (
     "backup_pg_release", "run_uuid",
 )  # fmt: skip
 _TIME_FIELDS = ("started", "finished")
-REJECTED_DIR = "rejected"
+REJECTED_DIR = spool.REJECTED_DIR
 
 
 # -- job specification -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from pgbackman.infra.fsutil import atomic_write, ensure_dir
 
 PENDING_DIR = "pending_updates"
 KINDS = ("backup", "restore", "alert")
+# Files that can never be ingested are moved here (catalog/jobs.py) for a person to look at.
+REJECTED_DIR = "rejected"
 
 
 def pending_dir(root: str | Path) -> Path:
@@ -52,3 +55,39 @@ def iter_pending(
             yield path, record if isinstance(record, dict) else None
         except (OSError, ValueError):
             yield path, None
+
+
+@dataclass(frozen=True)
+class PendingSummary:
+    """Pending result files waiting for ingestion (``overdue``: those older than asked),
+    the oldest one's mtime (epoch seconds) and the rejected files that never will be."""
+
+    count: int
+    overdue: int
+    oldest_mtime: float | None
+    rejected: int
+
+
+def pending_summary(
+    root: str | Path, older_than: float | None = None
+) -> PendingSummary:
+    """Count the spool; ``overdue`` counts files with an mtime <= ``older_than`` (epoch s).
+
+    Only names and mtimes are read (monitoring calls this on every check or scrape).
+    """
+    d = pending_dir(root)
+    if not d.is_dir():
+        return PendingSummary(0, 0, None, 0)
+    count = overdue = 0
+    oldest: float | None = None
+    for kind in KINDS:
+        for path in d.glob(f"{kind}_*.json"):
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # ingested meanwhile
+            count += 1
+            overdue += older_than is not None and mtime <= older_than
+            oldest = mtime if oldest is None else min(oldest, mtime)
+    rejected = sum(1 for _ in (d / REJECTED_DIR).glob("*.json"))
+    return PendingSummary(count, overdue, oldest, rejected)

@@ -1,0 +1,140 @@
+"""Prometheus metrics of one backup server (prometheus_client custom collector).
+
+Every scrape gathers the state anew (:func:`pgbackman.monitoring.state.gather`), so the
+numbers are never older than the scrape. Per definition (labels ``def_id, node, dbname,
+server``):
+
+* ``pgbackman_backup_last_success_timestamp_seconds`` (0: never succeeded)
+* ``pgbackman_backup_last_duration_seconds``, ``pgbackman_backup_last_size_bytes`` (newest run)
+* ``pgbackman_backup_last_status`` (newest run: 0 SUCCEEDED, 1 WARNING, 2 ERROR, -1 none yet)
+* ``pgbackman_backup_stale`` (1 when STALE), ``pgbackman_backup_active`` (0: the definition
+  or its node is stopped; nothing is expected from it)
+
+Per server (label ``server``): ``pgbackman_catalog_up``, ``pgbackman_pending_results``,
+``pgbackman_pending_results_rejected``, ``pgbackman_alerts_unsent`` and, per partition
+(label ``path``), ``pgbackman_backup_partition_free_bytes`` / ``_used_bytes``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from pgbackman.catalog import monitoring as mon
+from pgbackman.catalog.connection import Catalog
+from pgbackman.config import Config
+from pgbackman.core.health import INACTIVE
+from pgbackman.core.monitor import ServerState
+from pgbackman.monitoring.state import gather
+
+DEF_LABELS = ["def_id", "node", "dbname", "server"]
+STATUS_VALUES = {"SUCCEEDED": 0, "WARNING": 1, "ERROR": 2}
+
+
+def families(state: ServerState) -> list[GaugeMetricFamily]:
+    """The metric families of ``state``."""
+    server = state.server_fqdn
+
+    def per_def(name: str, doc: str, unit: str = "") -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, doc, labels=DEF_LABELS, unit=unit)
+
+    last_ok = per_def(
+        "pgbackman_backup_last_success_timestamp_seconds",
+        "Finish time of the newest SUCCEEDED backup (0 = never)",
+    )
+    duration = per_def(
+        "pgbackman_backup_last_duration_seconds", "Duration of the newest run"
+    )
+    size = per_def(
+        "pgbackman_backup_last_size_bytes", "Size of the files of the newest run"
+    )
+    status = per_def(
+        "pgbackman_backup_last_status",
+        "Status of the newest run: 0 SUCCEEDED, 1 WARNING, 2 ERROR, -1 no run yet",
+    )
+    stale = per_def(
+        "pgbackman_backup_stale", "1 when the definition is STALE (schedule + grace)"
+    )
+    active = per_def(
+        "pgbackman_backup_active", "1 when the definition is ACTIVE on a RUNNING node"
+    )
+    for d in state.definitions:
+        r = d.row
+        labels = [str(r["def_id"]), str(r["pgsql_node_fqdn"]), str(r["dbname"]), server]
+        finished = r["last_success_finished"]
+        last_ok.add_metric(labels, finished.timestamp() if finished else 0.0)
+        if r["last_run_bck_id"] is not None:
+            duration.add_metric(labels, float(r["last_run_duration_seconds"] or 0.0))
+            size.add_metric(labels, float(r["last_run_size_bytes"] or 0))
+        status.add_metric(labels, float(STATUS_VALUES.get(r["last_run_status"], -1)))
+        stale.add_metric(labels, 1.0 if d.verdict.stale else 0.0)
+        active.add_metric(labels, 0.0 if d.verdict.state == INACTIVE else 1.0)
+    up = GaugeMetricFamily(
+        "pgbackman_catalog_up",
+        "1 when the catalog answered this scrape",
+        labels=["server"],
+    )
+    up.add_metric([server], 0.0 if state.catalog_error else 1.0)
+    pending = GaugeMetricFamily(
+        "pgbackman_pending_results",
+        "Results spooled while the catalog was down, not ingested yet",
+        labels=["server"],
+    )
+    pending.add_metric([server], float(state.pending))
+    rejected = GaugeMetricFamily(
+        "pgbackman_pending_results_rejected",
+        "Spooled results that can never be ingested (pending_updates/rejected)",
+        labels=["server"],
+    )
+    rejected.add_metric([server], float(state.rejected))
+    out = [last_ok, duration, size, status, stale, active, up, pending, rejected]
+    if state.catalog_error is None:
+        unsent = GaugeMetricFamily(
+            "pgbackman_alerts_unsent", "Alerts not delivered yet", labels=["server"]
+        )
+        unsent.add_metric([server], float(state.unsent_alerts))
+        out.append(unsent)
+    free = GaugeMetricFamily(
+        "pgbackman_backup_partition_free_bytes",
+        "Bytes available to the backups on the partition",
+        labels=["server", "path"],
+    )
+    used = GaugeMetricFamily(
+        "pgbackman_backup_partition_used_bytes",
+        "Bytes used on the partition",
+        labels=["server", "path"],
+    )
+    for p in state.partitions:
+        free.add_metric([server, p.path], float(p.free_bytes))
+        used.add_metric([server, p.path], float(p.used_bytes))
+    return [*out, free, used]
+
+
+class ServerCollector(Collector):
+    """Collects this backup server's metrics on every scrape (thread-safe)."""
+
+    def __init__(self, cfg: Config, cat: Catalog, server_fqdn: str | None = None):
+        self.cfg = cfg
+        self.cat = cat
+        self.server_fqdn = server_fqdn
+        self._lock = threading.Lock()  # the HTTP server scrapes from several threads
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            state = gather(
+                self.cfg, self.cat, mon.Scope(), server_fqdn=self.server_fqdn
+            )
+            if state.catalog_error:
+                self.cat.close()  # reconnect on the next scrape
+        yield from families(state)
+
+
+def registry(
+    cfg: Config, cat: Catalog, server_fqdn: str | None = None
+) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(ServerCollector(cfg, cat, server_fqdn))
+    return reg

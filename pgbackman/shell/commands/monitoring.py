@@ -1,0 +1,166 @@
+"""Fleet-at-a-glance commands: show_alerts and show_backup_status.
+
+Both read the catalog views of ``catalog/monitoring.py`` / ``catalog/alerts.py``; the OK,
+STALE and FAILED verdicts are :func:`pgbackman.core.health.judge`'s, the same that
+pgbackman_check, pgbackman_metrics and maintenance's stale alerts use. Schedules are read in
+the local time zone of the host running the shell (cron's zone on the backup servers).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pgbackman.catalog import alerts as cat_alerts
+from pgbackman.catalog import monitoring as mon
+from pgbackman.core import health
+from pgbackman.core import validate
+from pgbackman.errors import UserInputError
+from pgbackman.shell.commands._b_common import server_filter, warn
+from pgbackman.shell.context import ShellContext
+from pgbackman.shell.registry import command
+
+ALERT_COLUMNS = (
+    "AlertID",
+    "Registered",
+    "Type",
+    "Backup server",
+    "PgSQL node",
+    "DBname",
+    "RefID",
+    "BckID",
+    "Message",
+    "Sendto",
+    "Sent",
+    "Attempts",
+    "Delivery error",
+)
+STATUS_COLUMNS = (
+    "Backup server",
+    "NodeID",
+    "PgSQL node",
+    "Definitions",
+    "OK",
+    "STALE",
+    "FAILED",
+    "Inactive",
+)
+ALERT_LIMIT = 1000
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split()) if text is not None else ""
+
+
+@command(
+    "show_alerts",
+    nargs=(2,),
+    usage="""
+    show_alerts [SrvID|FQDN|all] [sent|unsent|all]
+
+    Shows the alerts of a backup server (or of all), newest first: failed backups, snapshots
+    and restores, STALE definitions, missing or corrupt backups, locked runs, refused
+    configuration values. pgbackman_alerts delivers them (mail to the node's logs_email,
+    notify_urls); an unsent alert shows its delivery attempts and last error.
+
+    Parameters:
+      [SrvID|FQDN|all]     Backup server ('' = default backup server; all or * = every one).
+      [sent|unsent|all]    Which alerts ('' = unsent).
+
+    At most the newest 1000 alerts are shown.
+
+    Example:
+      show_alerts backup01.example.org unsent
+    """,
+)
+def show_alerts(ctx: ShellContext, args: list[str]) -> None:
+    if args:
+        srv, which = args
+    else:
+        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
+        which = ctx.prompt("sent / unsent / all", "unsent")
+    validate.no_control_chars("sent / unsent / all", which)
+    which = which.strip().lower() or "unsent"
+    if which == "*":
+        which = "all"
+    if which not in cat_alerts.SENT_FILTERS:
+        raise UserInputError(f"[{which}] is not valid; use sent, unsent or all")
+    servers = server_filter(ctx, srv)
+    if args:
+        ctx.out.filters([("SrvID / FQDN", srv), ("Sent", which)])
+    rows = cat_alerts.list_alerts(ctx.cat, servers, which, ALERT_LIMIT + 1)
+    if len(rows) > ALERT_LIMIT:
+        rows = rows[:ALERT_LIMIT]
+        warn(ctx, f"Only the newest {ALERT_LIMIT} alerts are shown")
+    table = [
+        {
+            "AlertID": r["alert_id"],
+            "Registered": r["registered"],
+            "Type": r["alert_type"],
+            "Backup server": r["backup_server_fqdn"],
+            "PgSQL node": r["pgsql_node_fqdn"],
+            "DBname": r["dbname"],
+            "RefID": r["ref_id"],
+            "BckID": r["bck_id"],
+            "Message": _one_line(r["error_message"]),
+            "Sendto": r["sendto"],
+            "Sent": r["sent_at"] if r["alert_sent"] else "no",
+            "Attempts": r["delivery_attempts"],
+            "Delivery error": _one_line(r["last_delivery_error"]),
+        }
+        for r in rows
+    ]
+    ctx.out.table(
+        "alerts",
+        ALERT_COLUMNS,
+        table,
+        left=("Backup server", "PgSQL node", "DBname", "Message", "Delivery error"),
+    )
+
+
+@command(
+    "show_backup_status",
+    nargs=(1,),
+    usage="""
+    show_backup_status [SrvID|FQDN|all]
+
+    The fleet at a glance: per PgSQL node, how many backup definitions are OK, STALE (no
+    successful backup where the schedule wants one, plus the node's stale_backup_grace) or
+    FAILED (the newest run ended in ERROR), and how many are inactive (STOPPED definition
+    or node).
+
+    Parameters:
+      [SrvID|FQDN|all]     Backup server ('' = default backup server; all or * = every one).
+
+    Example:
+      show_backup_status all
+    """,
+)
+def show_backup_status(ctx: ShellContext, args: list[str]) -> None:
+    srv = args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
+    servers = server_filter(ctx, srv)
+    if args:
+        ctx.out.filters([("SrvID / FQDN", srv)])
+    now = mon.now(ctx.cat)
+    counts: dict[tuple[str, int, str], dict[str, int]] = defaultdict(
+        lambda: {s: 0 for s in health.STATES}
+    )
+    for r in mon.definition_health(ctx.cat, mon.Scope(server_ids=servers)):
+        key = (r["backup_server_fqdn"], int(r["pgsql_node_id"]), r["pgsql_node_fqdn"])
+        counts[key][health.judge(r, now).state] += 1
+    table = [
+        {
+            "Backup server": server,
+            "NodeID": node_id,
+            "PgSQL node": node,
+            "Definitions": sum(c.values()),
+            "OK": c[health.OK],
+            "STALE": c[health.STALE],
+            "FAILED": c[health.FAILED],
+            "Inactive": c[health.INACTIVE],
+        }
+        for (server, node_id, node), c in sorted(counts.items())
+    ]
+    ctx.out.table(
+        "backup_status", STATUS_COLUMNS, table, left=("Backup server", "PgSQL node")
+    )
