@@ -97,13 +97,14 @@ class Rendered:
 
 def render(template: str, values: Mapping[str, str]) -> Rendered:
     """Fill the template; a first line ``Subject: ...`` becomes the subject."""
-    text = string.Template(template).safe_substitute(values)
-    first, _, rest = text.partition("\n")
+    first, _, rest = template.partition("\n")
     if first.lower().startswith("subject:"):
-        subject, body = first[len("subject:") :], rest.lstrip("\n")
+        # Split before filling: a value with a newline must not move text between the two.
+        subject = string.Template(first[len("subject:") :]).safe_substitute(values)
+        body = string.Template(rest.lstrip("\n")).safe_substitute(values)
     else:
         subject = f"[pgbackman_alerts] {values.get('alert_type', '')} {values.get('dbname', '')}"
-        body = text
+        body = string.Template(template).safe_substitute(values)
     # A header is one line: values (error messages) may hold newlines.
     return Rendered(" ".join(subject.split()), body)
 

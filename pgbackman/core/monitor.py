@@ -286,9 +286,10 @@ def evaluate(state: ServerState, th: Thresholds) -> CheckResult:
         )
         if state.server_wide and state.partitions:
             summary += f"; disk {state.disk_used_pct:.1f}% used"
-    if problems:
-        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        summary += f"; {problems[0].text}{more}"
+    told = [p for p in problems if p.kind != "catalog"]  # the catalog one is said above
+    if told:
+        more = f" (+{len(told) - 1} more)" if len(told) > 1 else ""
+        summary += f"; {told[0].text}{more}"
     summary = " ".join(summary.split())  # one line, whatever the error messages hold
     perf = [
         _perf("definitions", active),

@@ -93,3 +93,61 @@ def test_password_not_in_repr(tmp_path: Path) -> None:
     cfg = Config.load(str(p))
     assert cfg.database.password == "s3cret"
     assert "s3cret" not in repr(cfg)
+
+
+def test_alerts_section_upstream_keys_and_new_ones(tmp_path: Path) -> None:
+    p = write(
+        tmp_path / "a.conf",
+        "[pgbackman_alerts]\nsmtp_alerts = ON\nalerts_check_interval = 60\n"
+        "smtp_server = mail.example.org\nsmtp_port = 587\nsmtp_ssl = ON\n"
+        "smtp_starttls = ON\nsmtp_user = u\nsmtp_password = p\n"
+        "smtp_from_address = pgbackman@example.org\n"
+        "alerts_template = /etc/pgbackman/t\n"
+        "notify_urls = json://h/a  slack://x/y/z\n",
+    )
+    a = Config.load(str(p)).alerts
+    assert a.smtp_alerts and a.alerts_check_interval == 60 and a.smtp_port == 587
+    assert a.smtp_mode == "starttls"  # STARTTLS wins over smtp_ssl
+    assert a.urls == ["json://h/a", "slack://x/y/z"]
+    assert "smtp_password" not in repr(a)
+
+
+def test_alerts_smtp_modes_follow_upstream() -> None:
+    from pgbackman.config import AlertsConfig
+
+    assert AlertsConfig().smtp_mode == "plain"  # localhost: upstream's plain SMTP
+    assert AlertsConfig(smtp_server="mail.example.org").smtp_mode == "ssl"
+    assert (
+        AlertsConfig(smtp_server="mail.example.org", smtp_ssl=False).smtp_mode
+        == "plain"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "smtp_server = mail.example.org\nsmtp_ssl = OFF\nsmtp_user = u\n",
+            "not encrypted",
+        ),
+        ("smtp_alerts = ON\n", "needs smtp_from_address"),
+        ("smtp_from_address = not-an-address\n", "smtp_from_address"),
+        ("default_recipient = a@b c@d\n", "default_recipient"),
+        ("alerts_check_interval = 0\n", "alerts_check_interval"),
+        ("smtp_ca_file = relative.pem\n", "smtp_ca_file"),
+    ],
+)
+def test_bad_alerts_values_are_refused(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    p = write(tmp_path / "bad.conf", "[pgbackman_alerts]\n" + text)
+    with pytest.raises(ConfigError, match=fragment):
+        Config.load(str(p))
+
+
+def test_login_over_plain_smtp_to_this_host_is_allowed(tmp_path: Path) -> None:
+    p = write(
+        tmp_path / "c.conf",
+        "[pgbackman_alerts]\nsmtp_server = 127.0.0.1\nsmtp_ssl = OFF\nsmtp_user = u\n",
+    )
+    assert Config.load(str(p)).alerts.smtp_user == "u"

@@ -62,6 +62,11 @@ NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
     ("pgnode_crontab_file", "Crontab file", validate.absolute_path),
     ("pgsql_node_status", "PgSQL node status", validate.server_status),
 ]
+# Parameters newer than upstream's 19, accepted as optional trailing arguments so that the
+# 1.x command lines keep working unchanged.
+NODE_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
+    ("stale_backup_grace", "Stale backup grace", validate.interval),
+]
 
 SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
     *((f"pgsql_bin_{m}", f"PgSQL bindir {m}") for m in PG_MAJORS),
@@ -180,7 +185,9 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "update_pgsql_node_config",
-    nargs=(1 + len(NODE_CONFIG_ARGS),),
+    nargs=tuple(
+        1 + len(NODE_CONFIG_ARGS) + n for n in range(len(NODE_CONFIG_EXTRA_ARGS) + 1)
+    ),
     usage="""
     update_pgsql_node_config [NodeID/FQDN] [min_cron interval] [hours_cron interval]
                              [daymonth_cron] [month_cron] [weekday_cron] [backup code]
@@ -189,8 +196,10 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
                              [extra restore parameters] [backup job status] [domain]
                              [logs email] [admin user] [pgport] [pgnode backup dir]
                              [pgnode crontab file] [pgnode status]
+                             [stale backup grace]
 
-    Updates the configuration of a PgSQL node (20 parameters). "" keeps the current value.
+    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 with the
+    optional last one). "" keeps the current value.
     Every value is validated; a bad one is an error and nothing is changed.
 
     * [min_cron interval] / [hours_cron interval]: 'a-b' within 0-59 / 0-23, the interval
@@ -202,6 +211,8 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
     * [backup job status]: ACTIVE or STOPPED. [pgnode status]: RUNNING or STOPPED.
     * [pgnode backup dir] / [pgnode crontab file]: absolute paths (existing files are not
       moved when they change).
+    * [stale backup grace]: interval, e.g. '4 hours': a definition is STALE when its
+      schedule fired this long ago without a new successful backup (alerts, checks).
 
     e.g.
       [pgbackman]$ update_pgsql_node_config 1 01-30 01-03 "" "" "" SCHEMA "14 days" 2 "" ""
@@ -213,12 +224,11 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
 def update_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
     node_id = ctx.resolve_node(args[0] if args else ctx.prompt("NodeID / FQDN"))
     current = cat_nodes.node_config_dict(ctx.cat, node_id)
+    spec = NODE_CONFIG_ARGS + NODE_CONFIG_EXTRA_ARGS
+    if args:
+        spec = spec[: len(args) - 1]
     changes = _changes(
-        ctx,
-        args[1:],
-        current,
-        NODE_CONFIG_ARGS,
-        "Are all values to update correct (yes/no)",
+        ctx, args[1:], current, spec, "Are all values to update correct (yes/no)"
     )
     cat_nodes.update_node_config(ctx.cat, node_id, changes)
     ctx.out.done(f"Configuration parameters for NodeID: {node_id} updated.")
@@ -337,10 +347,23 @@ def show_pgbackman_config(ctx: ShellContext, args: list[str]) -> None:
         ("#PGBACKMAN_MAINTENANCE", ""),
         ("Maintenance interval", f"{cfg.maintenance.maintenance_interval} sec."),
         ("#####", ""),
+        ("#PGBACKMAN_ALERTS", ""),
+        ("SMTP alerts activated", "ON" if cfg.alerts.smtp_alerts else "OFF"),
+        ("Alerts check interval", f"{cfg.alerts.alerts_check_interval} sec."),
+        ("SMTP server", cfg.alerts.smtp_server),
+        ("SMTP port", cfg.alerts.smtp_port),
+        ("Use SMTP SSL", "ON" if cfg.alerts.smtp_ssl else "OFF"),
+        ("Use SMTP STARTTLS", "ON" if cfg.alerts.smtp_starttls else "OFF"),
+        ("SMTP user", cfg.alerts.smtp_user),
+        ("Default From address", cfg.alerts.smtp_from_address),
+        ("Alerts e-mail template", cfg.alerts.alerts_template),
+        ("Notify URLs", f"{len(cfg.alerts.urls)} configured"),
+        ("Default recipient", cfg.alerts.default_recipient),
+        ("######", ""),
         ("#LOGGING", ""),
         ("Log level", cfg.logging.log_level),
         ("Log file", cfg.logging.log_file),
-        ("######", ""),
+        ("#######", ""),
         ("#OUTPUT", ""),
         ("Default output format", cfg.output.default_output_format),
     ]

@@ -32,6 +32,7 @@ ALERT_COLUMNS = (
     "Message",
     "Sendto",
     "Sent",
+    "Sent at",
     "Attempts",
     "Delivery error",
 )
@@ -104,7 +105,8 @@ def show_alerts(ctx: ShellContext, args: list[str]) -> None:
             "BckID": r["bck_id"],
             "Message": _one_line(r["error_message"]),
             "Sendto": r["sendto"],
-            "Sent": r["sent_at"] if r["alert_sent"] else "no",
+            "Sent": r["alert_sent"],
+            "Sent at": r["sent_at"],
             "Attempts": r["delivery_attempts"],
             "Delivery error": _one_line(r["last_delivery_error"]),
         }

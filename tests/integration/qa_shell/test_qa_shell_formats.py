@@ -29,6 +29,8 @@ SHOW_COMMANDS = [
     "show_databases_without_backup_definitions all",
     "show_snapshots_in_progress",
     "show_restores_in_progress",
+    "show_alerts all all",
+    "show_backup_status all",
 ]
 
 

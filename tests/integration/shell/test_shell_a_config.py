@@ -245,6 +245,7 @@ def test_remaining_commands_interactively(
         ("# Backup directory [", ""),
         ("# Crontab file [", ""),
         ("# PgSQL node status [STOPPED]: ", ""),
+        ("# Stale backup grace [4 hours]: ", "2 hours"),
         ("# Are all values to update correct (yes/no): ", "yes"),
     )
     sh.expect_exact(f"[Done] Configuration parameters for NodeID: {nid} updated.")
@@ -255,7 +256,8 @@ def test_remaining_commands_interactively(
         cfg["backup_code"],
         cfg["retention_redundancy"],
         cfg["extra_backup_parameters"],
-    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments")
+        cfg["stale_backup_grace"],
+    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments", "2 hours")
 
     sh.sendline("set")
     answer(("# Parameter=value []: ", "output_format=json"))
