@@ -14,6 +14,7 @@ have_pkg libpq-dev || missing+=(libpq-dev)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v runuser >/dev/null || missing+=(util-linux)
 [[ -x /usr/bin/time ]] || missing+=(time)   # bench/: peak RSS of pg_dump / pg_restore
+command -v openssl >/dev/null || missing+=(openssl)   # tests: TLS certificates (catalog, SMTP)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 if ((${#missing[@]})); then

@@ -132,6 +132,9 @@ class AlertSender:
                 "%d alert(s) marked sent (smtp_alerts = OFF, no notify_urls)", len(rows)
             )
             return report
+        rows = self._settle(rows, urls, report)
+        if not rows:
+            return report
         now = mon.now(self.cat)
         template = load_template(acfg.alerts_template)
         server = str(rows[0]["backup_server_fqdn"])
@@ -140,6 +143,25 @@ class AlertSender:
         if urls:
             self._notify(rows, urls, template, server, now, report)
         return report
+
+    def _settle(
+        self, rows: list[Any], urls: list[str], report: CycleReport
+    ) -> list[Any]:
+        """Mark sent the alerts whose needed channels all delivered already (the
+        configuration changed since, e.g. notify_urls was emptied); return the others."""
+        done: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        rest = []
+        for r in rows:
+            required = tuple(self._required(self._recipient(r), urls))
+            if required and set(required) <= set(r["delivered"] or []):
+                done[required].append(int(r["alert_id"]))
+            else:
+                rest.append(r)
+        for required, ids in done.items():
+            report.marked += cat_alerts.record_delivery(
+                self.cat, ids, None, list(required)
+            )
+        return rest
 
     def _required(self, recipient: str | None, urls: list[str]) -> list[str]:
         needed = [MAIL] if self.cfg.alerts.smtp_alerts and recipient else []

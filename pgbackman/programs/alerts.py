@@ -22,6 +22,7 @@ from pgbackman.errors import (
     EXIT_USAGE,
     CatalogUnavailableError,
     PgBackManError,
+    ServerNotRegisteredError,
     exit_code_for,
 )
 from pgbackman.infra.daemon import (
@@ -103,6 +104,14 @@ def _loop(cfg: Config, flags: SignalFlags, config_arg: str | None) -> int:
             sender.cat.close()
             flags.sleep(cfg.database.pg_connect_retry_interval)
             continue
+        except ServerNotRegisteredError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad cycle must not end the alerting
+            log.exception(
+                "Delivery cycle failed; next cycle in %ss",
+                cfg.alerts.alerts_check_interval,
+            )
+            sender.cat.close()
         flags.sleep(cfg.alerts.alerts_check_interval)
     sender.cat.close()
     log.info("%s stopped", PROGRAM)

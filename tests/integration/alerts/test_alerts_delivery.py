@@ -247,3 +247,33 @@ def test_daemon_in_foreground_sends_and_stops_on_sigterm(
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert not (alert_env.pgb.tmp / "alerts.pid").exists()
+
+
+def test_each_channel_is_retried_alone_until_all_delivered(
+    alert_env: AlertEnv, smtpd: MailServer, node1: PgCluster
+) -> None:
+    node_id = alert_env.register_node(node1.port, logs_email=DBA)
+    _errors(alert_env, node_id, alert_env.define(node_id, "app1"), 1)
+    broken = HttpReceiver(status=500).start()
+    try:
+        _mail_config(
+            alert_env, smtpd, notify_urls=f"json://127.0.0.1:{broken.port}/hook"
+        )
+        res = alert_env.run("pgbackman_alerts", "--once")
+        assert res.returncode == 1 and "notification failed" in res.stderr
+        assert len(smtpd.wait_for(1)) == 1 and len(broken.posts) == 1
+        [row] = alert_env.alerts()
+        assert row["delivered"] == ["mail"] and not row["alert_sent"]
+        assert row["last_delivery_error"].startswith("urls: notification failed")
+        # Next cycle: only the webhook is tried again, the mail is not sent twice.
+        assert alert_env.run("pgbackman_alerts", "--once").returncode == 1
+        assert len(broken.posts) == 2
+    finally:
+        broken.stop()
+    # The webhook is removed from the configuration: what was needed is done.
+    alert_env.configure(notify_urls="")
+    assert alert_env.run("pgbackman_alerts", "--once").returncode == 0
+    [row] = alert_env.alerts()
+    assert row["alert_sent"] and row["delivered"] == ["mail"]
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
