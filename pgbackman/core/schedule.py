@@ -15,6 +15,8 @@ Cron field *validation* is not here (see ``core/cron.py`` and ``core/cronfields.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +25,23 @@ from croniter import croniter
 from pgbackman.errors import UserInputError
 
 
+_LOCK = threading.Lock()
+
+
 class ScheduleError(UserInputError):
     """A schedule croniter cannot read (a catalog row that bypassed validation)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid(expr: str) -> bool:
+    return bool(croniter.is_valid(expr))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iterator(expr: str) -> croniter:
+    # A fleet shares few schedules: parse each once and move its iterator (set_current),
+    # several times cheaper than a new croniter per definition and per judgement.
+    return croniter(expr, dt.datetime(2000, 1, 1))
 
 
 def cron_expression(fields: Sequence[str]) -> str:
@@ -32,7 +49,7 @@ def cron_expression(fields: Sequence[str]) -> str:
     if len(fields) != 5:
         raise ScheduleError(f"A cron schedule has 5 fields, got {len(fields)}")
     expr = " ".join(str(f).strip() for f in fields)
-    if not croniter.is_valid(expr):
+    if not _valid(expr):
         raise ScheduleError(f"Invalid cron schedule {expr!r}")
     return expr
 
@@ -43,32 +60,36 @@ def _aware(value: dt.datetime, what: str) -> dt.datetime:
     return value
 
 
+def _fire(
+    expr: str, start: dt.datetime, tz: dt.tzinfo | None, forward: bool
+) -> dt.datetime:
+    if tz is not None:
+        start = start.astimezone(tz)
+    else:
+        # Local time of this process: iterate on the naive wall clock, then let Python
+        # attach the local offset valid at that instant (DST changes included).
+        start = start.astimezone().replace(tzinfo=None)
+    it = _iterator(expr)
+    with _LOCK:  # a shared iterator (pgbackman_metrics scrapes from several threads)
+        it.set_current(start, force=True)
+        fired: dt.datetime = (
+            it.get_next(dt.datetime) if forward else it.get_prev(dt.datetime)
+        )
+    return fired if tz is not None else fired.astimezone()
+
+
 def next_fire(
     expr: str, after: dt.datetime, tz: dt.tzinfo | None = None
 ) -> dt.datetime:
     """The first time strictly after ``after`` that ``expr`` fires (aware datetime)."""
-    _aware(after, "after")
-    if tz is not None:
-        fired: dt.datetime = croniter(expr, after.astimezone(tz)).get_next(dt.datetime)
-        return fired
-    # Local time of this process: iterate on the naive wall clock, then let Python attach
-    # the local offset that is valid at that instant (DST changes included).
-    wall = after.astimezone().replace(tzinfo=None)
-    naive: dt.datetime = croniter(expr, wall).get_next(dt.datetime)
-    return naive.astimezone()
+    return _fire(expr, _aware(after, "after"), tz, True)
 
 
 def previous_fire(
     expr: str, before: dt.datetime, tz: dt.tzinfo | None = None
 ) -> dt.datetime:
     """The last time strictly before ``before`` that ``expr`` fired (aware datetime)."""
-    _aware(before, "before")
-    if tz is not None:
-        fired: dt.datetime = croniter(expr, before.astimezone(tz)).get_prev(dt.datetime)
-        return fired
-    wall = before.astimezone().replace(tzinfo=None)
-    naive: dt.datetime = croniter(expr, wall).get_prev(dt.datetime)
-    return naive.astimezone()
+    return _fire(expr, _aware(before, "before"), tz, False)
 
 
 @dataclass(frozen=True)

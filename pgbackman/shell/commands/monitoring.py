@@ -13,7 +13,6 @@ from typing import Any
 
 from pgbackman.catalog import alerts as cat_alerts
 from pgbackman.catalog import monitoring as mon
-from pgbackman.core import health
 from pgbackman.core import validate
 from pgbackman.errors import UserInputError
 from pgbackman.shell.commands._b_common import server_filter, warn
@@ -143,9 +142,12 @@ def show_backup_status(ctx: ShellContext, args: list[str]) -> None:
     servers = server_filter(ctx, srv)
     if args:
         ctx.out.filters([("SrvID / FQDN", srv)])
+    # Imported here: croniter (via core.health) costs the shell's start-up ~30 ms otherwise.
+    from pgbackman.core import health
+
     now = mon.now(ctx.cat)
     counts: dict[tuple[str, int, str], dict[str, int]] = defaultdict(
-        lambda: {s: 0 for s in health.STATES}
+        lambda: {state: 0 for state in health.STATES}
     )
     for r in mon.definition_health(ctx.cat, mon.Scope(server_ids=servers)):
         key = (r["backup_server_fqdn"], int(r["pgsql_node_id"]), r["pgsql_node_fqdn"])
