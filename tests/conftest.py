@@ -187,6 +187,7 @@ def pgb_env(
             "pgbackman_dump": {"tmp_dir": str(tmp_path)},
             "pgbackman_maintenance": {"maintenance_interval": 1},
             "pgbackman_control": {"pidfile": str(tmp_path / "control.pid")},
+            "pgbackman_alerts": {"pidfile": str(tmp_path / "alerts.pid")},
             "logging": {
                 "log_level": "DEBUG",
                 "log_file": str(tmp_path / "pgbackman.log"),

@@ -24,7 +24,6 @@ from croniter import croniter
 
 from pgbackman.errors import UserInputError
 
-
 _LOCK = threading.Lock()
 
 

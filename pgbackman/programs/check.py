@@ -20,25 +20,18 @@ import datetime as dt
 import json
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from pgbackman.catalog import monitoring as mon
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.core import monitor
 from pgbackman.core.dbselect import split_list
-from pgbackman.errors import CatalogUnavailableError, PgBackManError
+from pgbackman.errors import CatalogUnavailableError, PgBackManError, UsageError
 from pgbackman.monitoring.state import Limits, gather
+from pgbackman.programs.frame import ProgramArgumentParser
 
 PROGRAM = "pgbackman_check"
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors are UNKNOWN (3), as monitoring plugins must say."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"PGBACKMAN UNKNOWN - {self.prog}: {message}")
-        sys.exit(monitor.EXIT_UNKNOWN)
 
 
 def _count(text: str) -> int:
@@ -57,13 +50,13 @@ def _pct(text: str) -> float:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     d = monitor.Thresholds()
-    p = _Parser(
+    p = ProgramArgumentParser(
         prog=PROGRAM,
         description="Nagios/Icinga check of a PgBackMan backup server. Thresholds are "
         "counts (percent for disks) at or above which WARNING/CRITICAL is reached; 0 "
         "switches a level off.",
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     p.add_argument(
         "-b",
         "--backup-server",
@@ -190,7 +183,12 @@ def _json(result: monitor.CheckResult, state: monitor.ServerState) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except UsageError as exc:
+        # Monitoring plugins say UNKNOWN (3) for bad options: 2 would read as CRITICAL.
+        print(f"PGBACKMAN UNKNOWN - {exc}")
+        return monitor.EXIT_UNKNOWN
     # A check prints one line for the monitoring system: nothing else on stdout/stderr,
     # and it needs no write access to the PgBackMan log (it often runs as 'nagios').
     logging.getLogger().addHandler(logging.NullHandler())

@@ -14,26 +14,20 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import NoReturn
 
 from prometheus_client import exposition
+from prometheus_client.registry import CollectorRegistry
 
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.errors import EXIT_USAGE, PgBackManError, exit_code_for
+from pgbackman.errors import PgBackManError
 from pgbackman.infra.daemon import SignalFlags
 from pgbackman.infra.fsutil import atomic_write
 from pgbackman.monitoring.metrics import registry
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 
 PROGRAM = "pgbackman_metrics"
 log = logging.getLogger(PROGRAM)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -44,10 +38,10 @@ def _listen(text: str) -> tuple[str, int]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = _Parser(
+    p = ProgramArgumentParser(
         prog=PROGRAM, description="Prometheus metrics of a PgBackMan backup server."
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     p.add_argument(
         "-b",
         "--backup-server",
@@ -68,37 +62,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     logging.getLogger().addHandler(logging.NullHandler())
+    return run_main(PROGRAM, argv, parse_args, _body)
+
+
+def _serve(reg: CollectorRegistry, host: str, port: int) -> int:
     try:
-        cfg = Config.load(args.config)
-    except PgBackManError as exc:
-        print(f"{PROGRAM}: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        server, thread = exposition.start_http_server(port, host, reg)
+    except OSError as exc:
+        raise PgBackManError(f"cannot listen on {host}:{port}: {exc}") from None
+    print(
+        f"{PROGRAM}: serving on http://{host}:{server.server_port}/metrics",
+        file=sys.stderr,
+        flush=True,
+    )
+    with SignalFlags().installed() as flags:
+        while not flags.sleep(3600):
+            pass
+    server.shutdown()
+    thread.join(5)
+    return 0
+
+
+def _body(cfg: Config, args: argparse.Namespace) -> int:
     cat = Catalog(cfg.database, application_name=PROGRAM)
     reg = registry(cfg, cat, args.backup_server)
     try:
         if args.listen:
-            host, port = args.listen
-            flags = SignalFlags()
-            flags.install()
-            try:
-                server, thread = exposition.start_http_server(port, host, reg)
-            except OSError as exc:
-                print(
-                    f"{PROGRAM}: cannot listen on {host}:{port}: {exc}", file=sys.stderr
-                )
-                return 1
-            print(
-                f"{PROGRAM}: serving on http://{host}:{server.server_port}/metrics",
-                file=sys.stderr,
-                flush=True,
-            )
-            while not flags.sleep(3600):
-                pass
-            server.shutdown()
-            thread.join(5)
-            return 0
+            return _serve(reg, *args.listen)
         text = exposition.generate_latest(reg)
         if args.output:
             atomic_write(args.output, text, 0o644)

@@ -19,28 +19,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import NoReturn
 
 from pgbackman.catalog import monitoring as mon
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.core import health
-from pgbackman.errors import EXIT_USAGE, PgBackManError, exit_code_for
+from pgbackman.errors import PgBackManError
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 
 PROGRAM = "pgbackman_status_info"
 PARAMETERS = ("job_queue", "backup_last_status", "backup_stale")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = _Parser(prog=PROGRAM, description="One PgBackMan status value for Zabbix.")
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p = ProgramArgumentParser(
+        prog=PROGRAM, description="One PgBackMan status value for Zabbix."
+    )
+    p.add_config_option()
     p.add_argument("-b", "--backup-server", metavar="FQDN", help="backup server")
     p.add_argument(
         "-d", "--backup-definition-id", metavar="DEFID", type=int, help="DefID"
@@ -80,19 +75,18 @@ def value(cat: Catalog, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    # Zabbix stores what is printed: logging must never reach stdout or stderr.
     logging.getLogger().addHandler(logging.NullHandler())
+    return run_main(PROGRAM, argv, parse_args, _body)
+
+
+def _body(cfg: Config, args: argparse.Namespace) -> int:
+    cat = Catalog(cfg.database, application_name=PROGRAM)
     try:
-        cfg = Config.load(args.config)
-        cat = Catalog(cfg.database, application_name=PROGRAM)
-        try:
-            print(value(cat, args))
-        finally:
-            cat.close()
-        return 0
-    except PgBackManError as exc:
-        print(f"{PROGRAM}: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        print(value(cat, args))
+    finally:
+        cat.close()
+    return 0
 
 
 if __name__ == "__main__":

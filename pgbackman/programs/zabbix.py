@@ -16,26 +16,22 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from pgbackman.catalog import monitoring as mon
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.errors import EXIT_USAGE, PgBackManError, exit_code_for
+from pgbackman.errors import PgBackManError
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 
 PROGRAM = "pgbackman_zabbix_autodiscovery"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = _Parser(prog=PROGRAM, description="Zabbix discovery of PgBackMan definitions.")
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p = ProgramArgumentParser(
+        prog=PROGRAM, description="Zabbix discovery of PgBackMan definitions."
+    )
+    p.add_config_option()
     p.add_argument(
         "-b",
         "--backup-server",
@@ -67,18 +63,16 @@ def discovery(cat: Catalog, fqdn: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     logging.getLogger().addHandler(logging.NullHandler())
+    return run_main(PROGRAM, argv, parse_args, _body)
+
+
+def _body(cfg: Config, args: argparse.Namespace) -> int:
+    cat = Catalog(cfg.database, application_name=PROGRAM)
     try:
-        cfg = Config.load(args.config)
-        cat = Catalog(cfg.database, application_name=PROGRAM)
-        try:
-            doc = discovery(cat, args.backup_server or cfg.backup_server.fqdn)
-        finally:
-            cat.close()
-    except PgBackManError as exc:
-        print(f"{PROGRAM}: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        doc = discovery(cat, args.backup_server or cfg.backup_server.fqdn)
+    finally:
+        cat.close()
     print(json.dumps(doc, sort_keys=True, indent=2))
     return 0
 

@@ -1,4 +1,5 @@
-"""pgbackman_control and pgbackman_maintenance under systemd's ``Type=notify``.
+"""pgbackman_control, pgbackman_maintenance and pgbackman_alerts under systemd's
+``Type=notify``.
 
 Each program is started with ``--foreground`` and NOTIFY_SOCKET pointing at a datagram
 socket the test binds, as systemd does: it must say READY=1 once running, RELOADING=1 and
@@ -19,7 +20,9 @@ from support.systemd import NotifySocket
 ETC = Path(__file__).resolve().parents[3] / "etc"
 
 
-@pytest.mark.parametrize("program", ["pgbackman_control", "pgbackman_maintenance"])
+@pytest.mark.parametrize(
+    "program", ["pgbackman_control", "pgbackman_maintenance", "pgbackman_alerts"]
+)
 def test_daemon_tells_systemd_ready_reloading_stopping(
     pgb_env: Any, program: str
 ) -> None:
@@ -57,7 +60,9 @@ def test_daemon_tells_systemd_ready_reloading_stopping(
     assert "Traceback" not in (pgb_env.tmp / "stderr").read_text()
 
 
-@pytest.mark.parametrize("unit", ["pgbackman-control", "pgbackman-maintenance"])
+@pytest.mark.parametrize(
+    "unit", ["pgbackman-control", "pgbackman-maintenance", "pgbackman-alerts"]
+)
 def test_units_use_type_notify(unit: str) -> None:
     text = (ETC / f"{unit}.service").read_text()
     assert "\nType=notify\n" in text
