@@ -16,6 +16,7 @@ Reads views only: a login with pgbackman_role_ro is enough. Runs on the backup s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -134,7 +135,7 @@ def _thresholds(args: argparse.Namespace) -> monitor.Thresholds:
     return monitor.Thresholds(
         **{
             f.name: getattr(args, f.name)
-            for f in monitor.Thresholds.__dataclass_fields__.values()
+            for f in dataclasses.fields(monitor.Thresholds)
         }
     )
 
