@@ -277,3 +277,36 @@ def test_each_channel_is_retried_alone_until_all_delivered(
     assert row["alert_sent"] and row["delivered"] == ["mail"]
     time.sleep(0.3)
     assert len(smtpd.messages) == 1
+
+
+def test_alert_spooled_while_catalog_down_is_mailed_once_after_ingestion(
+    alert_env: AlertEnv, smtpd: MailServer, node1: PgCluster
+) -> None:
+    import dataclasses
+
+    from pgbackman.catalog.connection import Catalog
+    from pgbackman.config import Config
+
+    pgb = alert_env.pgb
+    node_id = alert_env.register_node(node1.port, logs_email=DBA)
+    cfg = Config.load(str(pgb.config_path))
+    down = Catalog(dataclasses.replace(cfg.database, port=1), "tests")
+    alert = alerts.Alert(
+        alerts.LOCKED,
+        pgb.server_id,
+        "previous run of DefID 7 still going",
+        node_id=node_id,
+        dbname="app1",
+    )
+    assert alerts.raise_or_spool(down, pgb.root, alert) is None
+    _mail_config(alert_env, smtpd)
+    assert alert_env.run("pgbackman_alerts", "--once").returncode == 0
+    assert alert_env.alerts() == []  # not in the catalog yet: nothing to send
+    for _ in range(2):
+        assert alert_env.run("pgbackman_maintenance", "--once").returncode == 0
+        assert alert_env.run("pgbackman_alerts", "--once").returncode == 0
+    [mail] = smtpd.wait_for(1)
+    assert mail.rcpt_tos == [DBA] and "still going" in mail.body
+    assert "Backup-locked" in mail.subject
+    time.sleep(0.3)
+    assert len(smtpd.messages) == 1
