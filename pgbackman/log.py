@@ -2,7 +2,11 @@
 
 One format for all programs (upstream's, with the program name and optional node/db):
 ``2026-11-24 10:00:00,000 [pgbackman_dump][node][db][1234][INFO]: message``.
-The log file handler is a WatchedFileHandler, so logrotate without copytruncate works.
+The program, node and database names are data: they reach the line as a record attribute,
+never as part of the ``%``-format string (a database called ``50%off`` would otherwise break
+every line of the run), and control characters in them are escaped so that one record stays
+one line. The log file is created 0640 whatever the umask, by every program including the
+shell. The handler is a WatchedFileHandler, so logrotate without copytruncate works.
 """
 
 from __future__ import annotations
@@ -30,9 +34,34 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
     return [redact(a) for a in argv]
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``...): names are data and
+    may hold anything; a log line or a one-line message must stay one line."""
+    if _CONTROL_RE.search(text) is None:
+        return text
+    return _CONTROL_RE.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+LINE_FORMAT = "%(asctime)s %(pgb_context)s[%(process)d][%(levelname)s]: %(message)s"
+
+
 class _RedactingFormatter(logging.Formatter):
+    """The common line format; ``context`` ("[program][node][db]") is set as a record
+    attribute at format time, so names are never interpreted as format directives."""
+
+    def __init__(self, context: str = "") -> None:
+        super().__init__(LINE_FORMAT)
+        self.context = context
+
     def format(self, record: logging.LogRecord) -> str:
+        record.pgb_context = self.context
         return redact(super().format(record))
+
+
+def context_prefix(program: str, *values: str | None) -> str:
+    """``[program][node][db]`` with the names escaped (see :func:`printable`)."""
+    return "".join(f"[{printable(v)}]" for v in (program, *values) if v)
 
 
 LOG_FILE_MODE = 0o640
@@ -65,14 +94,15 @@ def setup_logging(
     node: str | None = None,
     dbname: str | None = None,
     to_stderr: bool = False,
+    fallback_to_stderr: bool = True,
 ) -> logging.Handler | None:
     """Configure the root logger for ``program``; return the file handler (for daemons).
 
     When the log file cannot be opened the program still runs and logs to stderr: losing a
-    backup because /var/log is not writable would be the wrong trade.
+    backup because /var/log is not writable would be the wrong trade. The shell passes
+    ``fallback_to_stderr=False``: its output is for the operator, never mixed with log lines.
     """
-    extra = "".join(f"[{v}]" for v in (node, dbname) if v)
-    fmt = f"%(asctime)s [{program}]{extra}[%(process)d][%(levelname)s]: %(message)s"
+    context = context_prefix(program, node, dbname)
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
@@ -81,8 +111,13 @@ def setup_logging(
     root.setLevel(getattr(logging, level_name, logging.INFO))
     handler: logging.Handler | None = None
     try:
-        handler = _PrivateLogFileHandler(cfg.logging.log_file, encoding="utf-8")
+        handler = _PrivateLogFileHandler(
+            cfg.logging.log_file, encoding="utf-8", errors="backslashreplace"
+        )
     except OSError as exc:
+        if not fallback_to_stderr:
+            root.addHandler(logging.NullHandler())
+            return None
         print(
             f"WARNING: cannot open log file {cfg.logging.log_file} ({exc.strerror}); "
             "logging to stderr",
@@ -90,10 +125,10 @@ def setup_logging(
         )
         to_stderr = True
     if handler is not None:
-        handler.setFormatter(_RedactingFormatter(fmt))
+        handler.setFormatter(_RedactingFormatter(context))
         root.addHandler(handler)
     if to_stderr:
         err = logging.StreamHandler(sys.stderr)
-        err.setFormatter(_RedactingFormatter(fmt))
+        err.setFormatter(_RedactingFormatter(context))
         root.addHandler(err)
     return handler

@@ -56,14 +56,9 @@ def build_parser() -> ProgramArgumentParser:
 
 
 def _setup_logging(cfg: Config) -> None:
-    """Log to the configured file; the shell never mixes log lines into its output."""
-    try:
-        with open(cfg.logging.log_file, "a", encoding="utf-8"):
-            pass
-    except OSError:
-        logging.getLogger().addHandler(logging.NullHandler())
-        return
-    setup_logging(cfg, "pgbackman_cli")
+    """Log to the configured file (created 0640 like every program's, whatever the umask);
+    the shell never mixes log lines into its output, so an unusable log file means no log."""
+    setup_logging(cfg, "pgbackman_cli", fallback_to_stderr=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import psycopg2
 import pytest
 
@@ -59,3 +62,26 @@ def test_operational_error_means_unavailable() -> None:
 def test_redaction() -> None:
     assert redact("host=x password=s3cret user=u") == "host=x password=******** user=u"
     assert "s3cret" not in " ".join(redact_argv(["psql", "PASSWORD: s3cret"]))
+
+
+def test_names_are_data_in_log_lines(tmp_path: Path) -> None:
+    """A node or database name with % or a newline neither breaks nor splits a log line."""
+    from pgbackman.config import Config
+    from pgbackman.log import printable, setup_logging
+
+    log_file = tmp_path / "x.log"
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[logging]\nlog_file = {log_file}\n")
+    cfg = Config.load(str(conf))
+    handler = setup_logging(cfg, "pgbackman_dump", node="n%(x)s", dbname="50%off\nx")
+    try:
+        logging.getLogger("t").info("value %s", "a%b")
+    finally:
+        assert handler is not None
+        handler.close()
+        logging.getLogger().removeHandler(handler)
+    [line] = log_file.read_text().splitlines()
+    assert "[pgbackman_dump][n%(x)s][50%off\\nx][" in line and line.endswith(
+        ": value a%b"
+    )
+    assert printable("a\tb\x1b") == "a\\tb\\x1b" and printable("plain") == "plain"

@@ -120,3 +120,36 @@ def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
     for f in (rel.pgb.root / "cache_dir").iterdir():
         assert _mode(f) & 0o077 == 0, (f, oct(_mode(f)))
     os.sync()
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_shell_creates_the_shared_log_0640(
+    rel: RelEnv, tmp_path: Path, umask: int
+) -> None:
+    """The shell creates the program log like every other program: 0640 at most."""
+    log_file = tmp_path / f"shell{umask:o}" / "pgbackman.log"
+    log_file.parent.mkdir(mode=0o755)
+    rewrite_config(rel.pgb.config_path, "logging", log_file=log_file)
+    res = subprocess.run(
+        _umask_argv(umask, rel.program("pgbackman"), "-C", "show_backup_servers"),
+        env=rel.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert log_file.exists()
+    assert _mode(log_file) & 0o037 == 0, oct(_mode(log_file))
+    # An unusable log file never mixes log lines into the shell's output.
+    log_file.unlink()
+    log_file.mkdir()
+    res = subprocess.run(
+        [rel.program("pgbackman"), "-C", "show_backup_servers"],
+        env=rel.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert res.returncode == 0 and res.stderr == "", res.stderr
