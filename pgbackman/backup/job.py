@@ -23,6 +23,7 @@ from pgbackman.errors import (
     UserInputError,
 )
 from pgbackman.infra import cache
+from pgbackman.log import printable
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,26 @@ class JobSpec:
 
     @property
     def label(self) -> str:
-        return (
-            f"backup definition {self.def_id}"
-            if self.def_id is not None
-            else f"snapshot {self.snapshot_id}"
+        return job_label(self.def_id, self.snapshot_id)
+
+    @property
+    def description(self) -> str:
+        """The job, its database and its node, for the one-line failure message."""
+        what = (
+            "CLUSTER"
+            if self.backup_code == "CLUSTER"
+            else f"database {printable(repr(self.dbname))}"
         )
+        return f"{self.label} ({what} on {self.node_fqdn}:{self.node_port})"
+
+
+def job_label(def_id: int | None, snapshot_id: int | None) -> str:
+    """``backup definition N`` or ``snapshot N``."""
+    return (
+        f"backup definition {def_id}"
+        if def_id is not None
+        else f"snapshot {snapshot_id}"
+    )
 
 
 def resolve(

@@ -16,15 +16,15 @@ import sys
 from pgbackman.backup import job as jobmod
 from pgbackman.run import clients
 from pgbackman.backup.runner import DumpRun
-from pgbackman.catalog import jobs
+from pgbackman.catalog import alerts, jobs
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.errors import LockBusyError
+from pgbackman.errors import LockBusyError, PgBackManError
 from pgbackman.infra.locking import JobLock
 from pgbackman.log import setup_logging
 from pgbackman.infra.daemon import SignalFlags
 from pgbackman.programs.frame import ProgramArgumentParser
-from pgbackman.programs.jobmain import job_main, register_or_spool
+from pgbackman.programs.jobmain import job_main, register_or_spool, say_failure
 
 PROGRAM = "pgbackman_dump"
 log = logging.getLogger(PROGRAM)
@@ -46,7 +46,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return job_main(PROGRAM, argv, parse_args, _body)
+    return job_main(
+        PROGRAM,
+        argv,
+        parse_args,
+        _body,
+        subject=lambda ns: jobmod.job_label(ns.def_id, ns.snapshot_id),
+    )
 
 
 def _body(cfg: Config, ns: argparse.Namespace, stop: SignalFlags) -> int:
@@ -66,33 +72,73 @@ def _run(
         setup_logging(cfg, PROGRAM, node=spec.node_fqdn, dbname=spec.dbname or None)
         run = DumpRun(cfg, spec, started)
         run.prepare_dirs()
+        # The catalog's root wins (DESIGN.md); the config's when the spec came without one.
+        root = spec.root or cfg.backup_server.root_backup_partition
+        who = f"{PROGRAM}: {spec.description}"
         lock = JobLock.for_job(spec.partition, def_id, snapshot_id)
         try:
             lock.acquire()
         except LockBusyError as exc:
-            log.warning(
-                "%s: another run of %s is in progress; locked, skipped", exc, spec.label
+            message = (
+                f"{spec.description}: the previous run is still going ({exc}); "
+                "this run was skipped (locked)"
             )
-            print(
-                f"ERROR: {spec.label} is already running (locked, skipped)",
-                file=sys.stderr,
-            )
+            log.warning("%s", message)
+            _locked_alert(cat, spec, root, message)
+            say_failure(f"{who} failed: already running (locked, skipped): {exc}")
             return 1
         try:
+            if not spec.from_cache:
+                _end_locked_episode(cat, spec)
             run.sweep()
             stop.attach(run)
             run.execute()
             stop.detach()
             record = run.record(_dt.datetime.now(_dt.timezone.utc))
-            # The catalog's root wins (DESIGN.md); the config's when the spec came without one.
-            root = spec.root or cfg.backup_server.root_backup_partition
             return register_or_spool(
-                "backup", record, root, lambda r: jobs.register_backup_catalog(cat, r)
+                "backup",
+                record,
+                root,
+                lambda r: jobs.register_backup_catalog(cat, r),
+                who=who,
+                kept=record.get("pg_dump_file"),
             )
         finally:
             lock.release()
     finally:
         cat.close()
+
+
+def _episode(spec: jobmod.JobSpec) -> str:
+    if spec.def_id is not None:
+        return f"locked:def:{spec.def_id}"
+    return f"locked:snapshot:{spec.snapshot_id}"
+
+
+def _locked_alert(cat: Catalog, spec: jobmod.JobSpec, root: str, message: str) -> None:
+    """A run that finds its job locked says so in an alert row (once per episode), so a
+    stuck job is visible instead of only "locked, skipped" in a log nobody reads."""
+    alert = alerts.Alert(
+        alerts.LOCKED,
+        server_id=spec.server_id,
+        message=message,
+        node_id=spec.node_id,
+        dbname=spec.dbname or None,
+        ref_id=spec.def_id if spec.def_id is not None else spec.snapshot_id,
+        episode_key=_episode(spec),
+    )
+    try:
+        alerts.raise_or_spool(cat, root, alert)
+    except (PgBackManError, OSError) as exc:
+        log.error("Cannot raise the %s alert: %s", alerts.LOCKED, exc)
+
+
+def _end_locked_episode(cat: Catalog, spec: jobmod.JobSpec) -> None:
+    """This run holds the lock: a locked-job episode of this job is over."""
+    try:
+        alerts.end_episode(cat, _episode(spec))
+    except PgBackManError as exc:
+        log.warning("Cannot close the locked-job alert episode: %s", exc)
 
 
 if __name__ == "__main__":

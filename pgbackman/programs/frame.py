@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 from pgbackman.config import Config
 from pgbackman.errors import PgBackManError, UsageError, exit_code_for
+from pgbackman.log import printable
 
 
 class ProgramArgumentParser(argparse.ArgumentParser):
@@ -59,14 +60,14 @@ def run_main(
     parse: Callable[[list[str] | None], argparse.Namespace],
     body: Callable[[Config, argparse.Namespace], int],
     *,
-    error_prefix: str | None = None,
+    error_prefix: str | Callable[[argparse.Namespace], str] | None = None,
     log_level: int = logging.ERROR,
 ) -> int:
     """Parse ``argv``, load the configuration (``--config``), return ``body(cfg, ns)``.
 
     A usage error prints one line and returns 2. A PgBackManError from the configuration
-    or the body prints ``<error_prefix><message>`` (default ``"<program>: "``) on stderr,
-    is logged at ``log_level`` when logging is set up (never to stderr a second time
+    or the body prints ``<error_prefix><message>`` (default ``"<program>: "``; a callable
+    gets the parsed arguments, e.g. to name the job) as one line on stderr, is logged at ``log_level`` when logging is set up (never to stderr a second time
     through logging's last-resort handler), and returns its exit status.
     """
     try:
@@ -79,6 +80,11 @@ def run_main(
     except PgBackManError as exc:
         if logging.getLogger().handlers:
             logging.getLogger(program).log(log_level, "%s", exc)
-        prefix = f"{program}: " if error_prefix is None else error_prefix
-        print(f"{prefix}{exc}", file=sys.stderr)
+        if error_prefix is None:
+            prefix = f"{program}: "
+        elif callable(error_prefix):
+            prefix = error_prefix(ns)
+        else:
+            prefix = error_prefix
+        print(printable(" ".join(f"{prefix}{exc}".split("\n"))), file=sys.stderr)
         return exit_code_for(exc)

@@ -22,10 +22,16 @@ from pgbackman.errors import (
 )
 from pgbackman.infra import spool
 from pgbackman.infra.daemon import SignalFlags
-from pgbackman.log import setup_logging
+from pgbackman.log import printable, setup_logging
 from pgbackman.programs.frame import run_main
 
 log = logging.getLogger(__name__)
+
+
+def say_failure(text: str) -> None:
+    """The one stderr line of a failed run (cron/at mail whatever a job prints, so the
+    operator learns which job failed and why without opening the log)."""
+    print(printable(" ".join(text.split("\n"))), file=sys.stderr, flush=True)
 
 
 def job_main(
@@ -33,8 +39,13 @@ def job_main(
     argv: list[str] | None,
     parse: Callable[[list[str] | None], argparse.Namespace],
     body: Callable[[Config, argparse.Namespace, SignalFlags], int],
+    subject: Callable[[argparse.Namespace], str] = lambda ns: "",
 ) -> int:
-    """Run ``body`` with the configuration, logging and signal handling of a job program."""
+    """Run ``body`` with the configuration, logging and signal handling of a job program.
+
+    ``subject(ns)`` names the job ("backup definition 12") in the one stderr line printed
+    when the run fails before it produced a result of its own.
+    """
     # Dumps, logs and roles files hold data and password hashes: 0600/0700 whatever umask
     # cron or at gave us (files are also chmod-ed explicitly).
     os.umask(0o077)
@@ -51,9 +62,24 @@ def job_main(
         # forwarded to the run once that exists, which stops its child and records one ERROR.
         stop = SignalFlags(hup_reloads=False)
         stop.install()
-        return body(cfg, ns, stop)
+        try:
+            return body(cfg, ns, stop)
+        except PgBackManError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line for cron, the traceback in the log
+            logging.getLogger(program).exception("Unexpected error")
+            say_failure(
+                f"{who(ns)} failed: internal error {type(exc).__name__}: {exc} "
+                f"(traceback in {cfg.logging.log_file})"
+            )
+            return 1
 
-    return run_main(program, argv, parse, job, error_prefix="ERROR: ")
+    def who(ns: argparse.Namespace) -> str:
+        return f"{program}: {subject(ns)}" if subject(ns) else program
+
+    return run_main(
+        program, argv, parse, job, error_prefix=lambda ns: f"{who(ns)} failed: "
+    )
 
 
 def register_or_spool(
@@ -61,19 +87,20 @@ def register_or_spool(
     record: Mapping[str, Any],
     root: str | Path,
     register: Callable[[Mapping[str, Any]], int],
+    who: str = "",
+    kept: str | None = None,
 ) -> int:
     """Record a result; spool it when the catalog cannot take it. Returns the exit status.
 
     A result spooled because the catalog is unreachable keeps its own status (a good backup
-    taken while the catalog was down is a success); one the catalog refused is a failure.
+    taken while the catalog was down is a success); one the catalog refused is a failure,
+    and so is a result that can be neither registered nor spooled (e.g. the spool directory
+    is unusable): its files (``kept``) stay where they are and the one stderr line says so.
+    A failed run or a result that is not recorded prints exactly one line, ``who`` (the
+    program and the job) first.
     """
     ok = record["execution_status"] == "SUCCEEDED"
-    if not ok:
-        # cron/at mail whatever a job prints: the operator sees why without opening the log.
-        print(
-            f"ERROR: {record.get('error_message') or 'failed (see the log)'}",
-            file=sys.stderr,
-        )
+    problem: str | None = None
     try:
         ident = register(record)
         log.info(
@@ -82,16 +109,33 @@ def register_or_spool(
             kind,
             ident,
         )
-        return 0 if ok else 1
     except PgBackManError as exc:
-        path = spool.write_pending(root, kind, dict(record))
-        if isinstance(exc, CatalogUnavailableError):
-            log.warning(
-                "%s; result %s spooled to %s (ingested later by pgbackman_maintenance)",
-                exc,
-                record["execution_status"],
-                path,
+        try:
+            path = spool.write_pending(root, kind, dict(record))
+        except OSError as sp_exc:
+            where = spool.pending_dir(root)
+            problem = (
+                f"the result was NOT recorded: catalog: {exc}; spool directory "
+                f"{where}: {sp_exc.strerror or sp_exc}"
             )
-            return 0 if ok else 1
-        log.error("The catalog refused the result (%s); spooled to %s", exc, path)
-        return 1
+            if kept:
+                problem += f"; the files are kept: {kept}"
+            log.error("%s", problem)
+        else:
+            if isinstance(exc, CatalogUnavailableError):
+                log.warning(
+                    "%s; result %s spooled to %s (ingested later by pgbackman_maintenance)",
+                    exc,
+                    record["execution_status"],
+                    path,
+                )
+            else:
+                problem = f"the catalog refused the result ({exc}); spooled to {path}"
+                log.error("%s", problem)
+    prefix = who or kind
+    if not ok:
+        reason = record.get("error_message") or "failed (see the log)"
+        say_failure(f"{prefix} failed: {reason}" + (f"; {problem}" if problem else ""))
+    elif problem:
+        say_failure(f"{prefix}: {kind} completed, but {problem}")
+    return 0 if ok and problem is None else 1

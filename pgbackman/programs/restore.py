@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         parse_args,
         lambda cfg, ns, stop: run_restore(cfg, ns.restore_def, stop),
+        subject=lambda ns: f"restore definition {ns.restore_def}",
     )
 
 
@@ -70,16 +71,21 @@ def run_restore(cfg: Config, restore_def: int, stop: SignalFlags | None = None) 
             stop.detach()
         record = run.record(_dt.datetime.now(_dt.UTC))
         return register(
-            cat, record, spec.root or cfg.backup_server.root_backup_partition
+            cat,
+            record,
+            spec.root or cfg.backup_server.root_backup_partition,
+            who=f"{PROGRAM}: restore definition {restore_def}",
         )
     finally:
         cat.close()
 
 
-def register(cat: Catalog, record: Mapping[str, Any], root: str | Path) -> int:
+def register(
+    cat: Catalog, record: Mapping[str, Any], root: str | Path, who: str = ""
+) -> int:
     """Record the result; spool it when the catalog is unreachable. Returns the exit status."""
     return register_or_spool(
-        "restore", record, root, lambda r: restorejobs.record_restore(cat, r)
+        "restore", record, root, lambda r: restorejobs.record_restore(cat, r), who=who
     )
 
 
