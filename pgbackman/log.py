@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from pgbackman.config import Config
+from pgbackman.core.text import printable
 
 _SECRET_RE = re.compile(r"(?i)(password|passwd|pwd)(\s*[=:]\s*)(\S+)")
 
@@ -34,15 +35,6 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
     return [redact(a) for a in argv]
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters escaped (``\\n``, ``\\x1b``...): names are data and
-    may hold anything; a log line or a one-line message must stay one line."""
-    if _CONTROL_RE.search(text) is None:
-        return text
-    return _CONTROL_RE.sub(lambda m: repr(m.group(0))[1:-1], text)
-
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 LINE_FORMAT = "%(asctime)s %(pgb_context)s[%(process)d][%(levelname)s]: %(message)s"
 
 

@@ -23,7 +23,7 @@ from pgbackman.errors import (
     UserInputError,
 )
 from pgbackman.infra import cache
-from pgbackman.log import printable
+from pgbackman.core.text import printable
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ def _bad(field: CronField, value: str, why: str) -> UserInputError:
 
 def _number(field: CronField, text: str, whole: str) -> int:
     """One value of ``field``: digits or (month/weekday) a three-letter name."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         n = int(text)
     elif field.names and text.lower() in field.names:
         n = field.low + field.names.index(text.lower())

@@ -51,6 +51,17 @@ def _check_chars(name: str, what: str) -> None:
         raise UserInputError(f"{what} [{name!r}] contains control characters")
 
 
+def registrable(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(names that can be registered, names that cannot): a database whose name holds
+    control characters exists on the node but cannot be backed up safely (file names, cron
+    mail, logs), so ``#all_databases#`` skips it with a warning instead of failing the node."""
+    ok: list[str] = []
+    skipped: list[str] = []
+    for n in names:
+        (skipped if any(ord(c) < 32 or ord(c) == 127 for c in n) else ok).append(n)
+    return ok, skipped
+
+
 def split_list(text: str) -> list[str]:
     """Comma list -> names (surrounding blanks removed, empty items dropped)."""
     return [item.strip() for item in text.split(",") if item.strip()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pgbackman.core.text import undecodable
 from pgbackman.errors import ExtraParameterError, UserInputError
 
 SERVER_STATUSES = ("RUNNING", "STOPPED")
@@ -82,8 +83,19 @@ _ISO_INTERVAL_RE = re.compile(
 )
 
 
+# PostgreSQL's integer and bigint: ids and counts beyond them can never exist in the catalog.
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+MAX_REDUNDANCY = 999999  # the catalog's check on retention_redundancy (6 digits)
+_DIGITS_RE = re.compile(r"[0-9]+")
+
+
 def no_control_chars(field: str, value: str) -> str:
-    """Refuse newlines, NULs and other control characters (they break cron lines and logs)."""
+    """Refuse newlines, NULs and other control characters (they break cron lines and logs),
+    and bytes that are not UTF-8 (they cannot be stored in the catalog)."""
+    bad = undecodable(value)
+    if bad is not None:
+        raise UserInputError(f"{field} is not valid UTF-8 (byte {bad})")
     if _CONTROL_RE.search(value):
         raise UserInputError(
             f"{field} contains control characters, which are not allowed"
@@ -117,7 +129,7 @@ def split_fqdn_port(value: str) -> tuple[str, int | None]:
 
 def port(value: str | int, field: str = "Port") -> int:
     text = str(value).strip()
-    if not text.isdigit():
+    if not _DIGITS_RE.fullmatch(text):
         raise UserInputError(
             f"{field} value should be an INTEGER between 1 and 65535: [{text}]"
         )
@@ -169,9 +181,23 @@ def interval(value: str, field: str = "Retention period") -> str:
 
 def redundancy(value: str | int, field: str = "Retention redundancy") -> int:
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise UserInputError(f"{field} [{text}] must be an integer >= 1")
+    if not _DIGITS_RE.fullmatch(text) or not 1 <= int(text) <= MAX_REDUNDANCY:
+        raise UserInputError(
+            f"{field} [{text}] must be an integer between 1 and {MAX_REDUNDANCY}"
+        )
     return int(text)
+
+
+def number(value: str, field: str, maximum: int = BIGINT_MAX) -> int | None:
+    """An id typed by the user: ASCII digits -> int (UserInputError when it is larger than
+    any id the catalog can hold); None when ``value`` is not a number (e.g. an FQDN)."""
+    text = value.strip()
+    if not _DIGITS_RE.fullmatch(text):
+        return None
+    n = int(text)
+    if n > maximum:
+        raise UserInputError(f"{field} [{text}] is out of range (at most {maximum})")
+    return n
 
 
 def _range(field: str, value: str, high: int) -> str:

@@ -7,6 +7,7 @@ mismatch), 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 def _shell(cfg: Config, args: argparse.Namespace) -> int:
     _setup_logging(cfg)
 
+    # Undecodable input bytes reach the shell as surrogates and are refused with a one-line
+    # error per command, instead of a UnicodeDecodeError ending a script half-way.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")
     tty = sys.stdin.isatty()
     interactive = args.command is None and tty
     out = Output(

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 from pgbackman.config import Config
 from pgbackman.errors import PgBackManError, UsageError, exit_code_for
-from pgbackman.log import printable
+from pgbackman.core.text import printable
 
 
 class ProgramArgumentParser(argparse.ArgumentParser):

@@ -21,8 +21,9 @@ from pgbackman.errors import (
     PgBackManError,
 )
 from pgbackman.infra import spool
+from pgbackman.core.text import printable
 from pgbackman.infra.daemon import SignalFlags
-from pgbackman.log import printable, setup_logging
+from pgbackman.log import setup_logging
 from pgbackman.programs.frame import run_main
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
+from pgbackman.core.text import undecodable
 from pgbackman.errors import (
     Aborted,
     CatalogUnavailableError,
@@ -76,6 +77,14 @@ class Shell:
         line = line.strip()
         if not line:
             return True
+        bad = undecodable(line)
+        if bad is not None:
+            # Bytes that are not UTF-8 can reach neither the catalog nor the log: refuse the
+            # whole line before anything runs (and before it is echoed anywhere).
+            self.ctx.out.error(
+                f"The command line is not valid UTF-8 (byte {bad}); nothing was done"
+            )
+            return self._failed()
         self.ctx.history.append(line)
         line = expand_shortcut(line).strip()
         name, _, rest = line.partition(" ")

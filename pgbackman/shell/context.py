@@ -109,12 +109,13 @@ class ShellContext:
         """SrvID or FQDN -> server_id; UserInputError when no such backup server."""
         value = value.strip()
         validate.no_control_chars("SrvID / FQDN", value)
-        if value.isdigit():
-            if cat_servers.get_server(self.cat, int(value)) is None:
+        number = validate.number(value, "SrvID", validate.INT_MAX)
+        if number is not None:
+            if cat_servers.get_server(self.cat, number) is None:
                 raise UserInputError(
                     f"Backup server with SrvID [{value}] does not exist"
                 )
-            return int(value)
+            return number
         server_id = cat_servers.server_id_by_fqdn(self.cat, value)
         if server_id is None and value != value.lower():
             # Host names are case-insensitive and registered lower-cased.
@@ -127,10 +128,11 @@ class ShellContext:
         """NodeID, FQDN or FQDN:port -> node_id; UserInputError when unknown or ambiguous."""
         value = value.strip()
         validate.no_control_chars("NodeID / FQDN", value)
-        if value.isdigit():
-            if cat_nodes.get_node(self.cat, int(value)) is None:
+        number = validate.number(value, "NodeID")
+        if number is not None:
+            if cat_nodes.get_node(self.cat, number) is None:
                 raise UserInputError(f"PgSQL node with NodeID [{value}] does not exist")
-            return int(value)
+            return number
         fqdn, port = validate.split_fqdn_port(value)
         ids = cat_nodes.node_ids_by_fqdn(self.cat, fqdn, port)
         if not ids:

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from pgbackman.core.text import printable
 from pgbackman.errors import UserInputError
 
 FORMATS = ("table", "csv", "json")
@@ -81,6 +82,13 @@ def text_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(text_value(v) for v in value)
     return str(value)
+
+
+def cell_text(value: Any) -> str:
+    """A value in a table cell or a message: one line (names from a PgSQL node may hold
+    control characters; they are shown escaped, e.g. ``two\\nlines``)."""
+    text = text_value(value)
+    return text if text.isprintable() else printable(text)
 
 
 def tabulate(*args: Any, **kwargs: Any) -> str:
@@ -196,7 +204,7 @@ class Output:
         else:
             lefts = set(left)
             align = ["left" if c in lefts else "center" for c in columns]
-            body = [[text_value(r.get(c)) for c in columns] for r in rows]
+            body = [[cell_text(r.get(c)) for c in columns] for r in rows]
             if not body:
                 # tabulate draws nothing for an empty body; keep the header visible.
                 body = []
@@ -227,7 +235,7 @@ class Output:
                 title = key.lstrip("#").strip()
                 body.append([title, ""] if title else ["", ""])
             else:
-                body.append([f"{key}:", text_value(value)])
+                body.append([f"{key}:", cell_text(value)])
         self.write(
             tabulate(
                 body,
@@ -243,7 +251,7 @@ class Output:
             return
         self.write(RULER)
         for label, value in pairs:
-            self.write(f"# {label}: {text_value(value)}")
+            self.write(f"# {label}: {cell_text(value)}")
         self.write(RULER)
 
     # -- messages --------------------------------------------------------------------
@@ -254,10 +262,10 @@ class Output:
         self.write(f"[Done] {msg}")
 
     def error(self, msg: str) -> None:
-        self.write(f"[ERROR]: {msg}")
+        self.write(f"[ERROR]: {printable(msg)}")
 
     def warning(self, msg: str) -> None:
-        self.write(f"[WARNING]: {msg}")
+        self.write(f"[WARNING]: {printable(msg)}")
 
     def info(self, msg: str) -> None:
         self.write(msg)

@@ -90,3 +90,8 @@ def test_spread_schedule() -> None:
     )
     assert [m[0] for m in many] == ["a", "b", "c"]
     assert all(10 <= int(m) <= 12 and 2 <= int(h) <= 3 for _, m, h in many)
+
+
+def test_names_with_control_characters_are_not_registrable() -> None:
+    ok, skipped = ds.registrable(["app1", "two\nlines", "tab\there", "Ærø"])
+    assert ok == ["app1", "Ærø"] and skipped == ["two\nlines", "tab\there"]

@@ -100,7 +100,7 @@ def test_interval_bad(bad: str) -> None:
 def test_redundancy() -> None:
     assert v.redundancy("3") == 3
     for bad in ("0", "-1", "x", ""):
-        with pytest.raises(UserInputError, match=">= 1"):
+        with pytest.raises(UserInputError, match="between 1 and 999999"):
             v.redundancy(bad)
 
 
@@ -131,3 +131,28 @@ def test_misc() -> None:
         v.output_format("yaml")
     with pytest.raises(UserInputError, match="cannot be empty"):
         v.required("DBname", "  ")
+
+
+def test_numbers_beyond_the_catalog_are_refused() -> None:
+    from pgbackman.core.validate import BIGINT_MAX, INT_MAX, number, redundancy
+
+    assert number("42", "DefID") == 42 and number("db1.example", "NodeID") is None
+    assert number("²", "DefID") is None  # str.isdigit() says yes, int() would fail
+    assert number(str(BIGINT_MAX), "DefID") == BIGINT_MAX
+    with pytest.raises(UserInputError, match="out of range"):
+        number(str(BIGINT_MAX + 1), "DefID")
+    with pytest.raises(UserInputError, match="out of range"):
+        number(str(INT_MAX + 1), "SrvID", INT_MAX)
+    assert redundancy("999999") == 999999
+    with pytest.raises(UserInputError, match="between 1 and 999999"):
+        redundancy("99999999999999")
+
+
+def test_undecodable_bytes_are_refused() -> None:
+    from pgbackman.core.text import undecodable
+    from pgbackman.core.validate import no_control_chars
+
+    bad = b"app\xff".decode("utf-8", "surrogateescape")
+    assert undecodable(bad) == "0xFF" and undecodable("ÆØÅ 日本") is None
+    with pytest.raises(UserInputError, match="not valid UTF-8"):
+        no_control_chars("DBname", bad)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from pgbackman.core import validate
+from pgbackman.core import dbselect
 from pgbackman.core.dbselect import split_list
 from pgbackman.errors import UserInputError
 from pgbackman.shell.context import ShellContext
@@ -24,11 +25,12 @@ def is_all(text: str) -> bool:
 
 
 def digits(text: str, label: str) -> int:
-    """A positive integer id typed by the user."""
-    value = text.strip()
-    if not value.isdigit():
+    """A positive integer id typed by the user (at most a bigint)."""
+    value = validate.no_control_chars(label, text.strip())
+    n = validate.number(value, label)
+    if n is None:
         raise UserInputError(f"{label} must be a number: [{value}]")
-    return int(value)
+    return n
 
 
 def server_filter(ctx: ShellContext, text: str) -> list[int] | None:
@@ -117,3 +119,16 @@ def server_node_db_filters(
     if args:
         ctx.out.filters([("SrvID / FQDN", srv), (node_label, node), (db_label, db)])
     return filters
+
+
+def skipped_warning(
+    ctx: ShellContext, spec: dbselect.DbSpec, skipped: list[str]
+) -> None:
+    """Say which databases of the node a special DBname form left out, and why."""
+    if not spec.is_special:
+        return
+    for name in skipped:
+        ctx.out.warning(
+            f"Database [{name}] skipped: its name contains control characters, which "
+            "PgBackMan does not back up (rename it to back it up)"
+        )

@@ -207,7 +207,7 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
     * [daymonth_cron] [month_cron] [weekday_cron]: cron fields, default '*'.
     * [backup code]: FULL, SCHEMA, DATA, CLUSTER or RDS.
     * [retention period] / [automatic deletion retention]: intervals, e.g. '7 days'.
-    * [retention redundancy]: integer >= 1.
+    * [retention redundancy]: integer from 1 to 999999.
     * [backup job status]: ACTIVE or STOPPED. [pgnode status]: RUNNING or STOPPED.
     * [pgnode backup dir] / [pgnode crontab file]: absolute paths (existing files are not
       moved when they change).

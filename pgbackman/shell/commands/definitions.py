@@ -18,6 +18,7 @@ from pgbackman.shell.commands._b_common import (
     id_filter,
     node_filter,
     server_node_db_filters,
+    skipped_warning,
     text_filter,
     yes_no,
 )
@@ -205,10 +206,12 @@ def _build_definitions(
         target = ctx.node_target(node_id)
         with pgnode.session(target, application_name="pgbackman_cli") as conn:
             on_node = pgnode.list_databases(conn, include_system=True)
+        on_node, unusable = dbselect.registrable(on_node)
         have = cat_defs.dbnames_with_definitions(ctx.cat, node_id)
         dbnames = dbselect.select_databases(
             spec, exceptions, on_node, have, node_label=target.fqdn, backup_code=code
         )
+        skipped_warning(ctx, spec, unusable)
     schedule = dbselect.spread_schedule(
         dbnames,
         minutes,

@@ -17,6 +17,7 @@ from pgbackman.core import dbselect, validate
 from pgbackman.errors import UserInputError
 from pgbackman.shell.commands._b_common import (
     server_node_db_filters,
+    skipped_warning,
 )
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
@@ -148,9 +149,11 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         target = ctx.node_target(node_id)
         with pgnode.session(target, application_name="pgbackman_cli") as conn:
             on_node = pgnode.list_databases(conn, include_system=True)
+        on_node, unusable = dbselect.registrable(on_node)
         dbnames = dbselect.select_databases(
             spec, exceptions, on_node, node_label=target.fqdn, backup_code=code
         )
+        skipped_warning(ctx, spec, unusable)
     if ctx.prompted:
         ctx.confirm_or_abort()
     cat_snap.register_snapshot_definitions(

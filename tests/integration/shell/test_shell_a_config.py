@@ -92,7 +92,7 @@ def test_update_pgsql_node_config_bad_values_change_nothing(
         1: ("01-24", "Hours cron interval [01-24] is not valid"),
         5: ("CONFIG", "Backup code [CONFIG] is not valid"),
         6: ("7 dayz", "Retention period [7 dayz] is not a valid interval"),
-        7: ("0", "Retention redundancy [0] must be an integer >= 1"),
+        7: ("0", "Retention redundancy [0] must be an integer between 1 and 999999"),
         11: ("PAUSED", "Backup Job status [PAUSED] is not valid"),
         15: ("99999", "between 1 and 65535"),
         16: ("relative/dir", "must be an absolute path"),
