@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 
 from pgbackman.core.naming import partial_glob
+from pgbackman.infra import proc
 from pgbackman.infra.fsutil import atomic_write, fsync_dir, fsync_file, safe_remove
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,21 @@ DIR_MODE = 0o700
 
 
 def sweep_partials(partition: Path, dump_dir: Path, tag: str) -> list[Path]:
-    """Remove staging directories of this job left by a killed run (caller holds the lock)."""
+    """Remove staging directories of this job left by a killed run (caller holds the lock).
+
+    Holding the lock means no process of an earlier run of this job lives (children inherit
+    the lock); a partial that a live process still works in (found through /proc, e.g. an
+    orphan of an older version) is left alone and said so, never deleted under it."""
     removed = []
     for p in sorted(dump_dir.glob(partial_glob(tag))):
+        users = proc.processes_using(p)
+        if users:
+            log.warning(
+                "Partial output %s is still in use by process(es) %s: left in place",
+                p,
+                ", ".join(map(str, users)),
+            )
+            continue
         try:
             safe_remove(partition, p)
             removed.append(p)

@@ -299,7 +299,11 @@ class DumpRun(JobRun):
             gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz,
         ):
             res = proc.run_streaming(
-                argv, gz.write, env=proc.child_env(env), stderr=self._runlog.fh
+                argv,
+                gz.write,
+                env=proc.child_env(env),
+                stderr=self._runlog.fh,
+                pass_fds=self.keep_fds,
             )
         self.checkpoint()
         if not res.ok:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -77,6 +78,34 @@ def lock_file_name(def_id: int | None, snapshot_id: int | None) -> str:
 
 def partial_dir_name(tag: str, pid: int, ts: str) -> str:
     return f"{PARTIAL_PREFIX}{tag}-{int(pid)}-{ts}"
+
+
+_PARTIAL_RE = re.compile(
+    r"^\.partial-(?:defid(?P<def>[0-9]+)|snapid(?P<snap>[0-9]+))-(?P<pid>[0-9]+)-(?P<ts>.+)$"
+)
+
+
+@dataclass(frozen=True)
+class PartialName:
+    """What a staging directory's name says: its job, the pid of its run, the run's time."""
+
+    def_id: int | None
+    snapshot_id: int | None
+    pid: int
+    ts: str
+
+
+def parse_partial_name(name: str) -> PartialName | None:
+    """The parts of a ``.partial-<ID>-<pid>-<TS>`` name (None for anything else)."""
+    m = _PARTIAL_RE.match(name)
+    if m is None:
+        return None
+    return PartialName(
+        int(m["def"]) if m["def"] else None,
+        int(m["snap"]) if m["snap"] else None,
+        int(m["pid"]),
+        m["ts"],
+    )
 
 
 def partial_glob(tag: str) -> str:

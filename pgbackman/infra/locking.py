@@ -2,8 +2,9 @@
 
 Two runs of the same backup definition (or snapshot) never dump at once; maintenance takes the
 same lock, non-blocking, before deleting a definition's files and skips when it is busy.
-The kernel drops a flock when its holder dies (even on kill -9), so there is no stale-lock
-logic; the PID written into the file is for diagnostics only.
+The kernel drops a flock when the last process holding the locked descriptor dies (even on
+kill -9), so there is no stale-lock logic; the PID written into the file is for diagnostics
+only. The run hands the descriptor to its children (see :attr:`JobLock.fileno`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class JobLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    @property
+    def fileno(self) -> int | None:
+        """The locked descriptor. Passed to the run's children (``proc.run(pass_fds=)``),
+        it keeps the lock held for as long as any of them lives: a child that outlived a
+        killed run still makes the job "locked", so nobody sweeps the files it writes."""
+        return self._fd
 
     def holder_pid(self) -> int | None:
         """PID recorded by the current holder (diagnostics; may be stale)."""

@@ -3,21 +3,58 @@
 The children started by :func:`run` are remembered so that a SIGTERM handler can forward the
 signal (:func:`terminate_children`), which is how pgbackman_dump stops pg_dump when it is
 stopped itself. Callers log the argv through :func:`pgbackman.log.redact_argv`.
+
+Every child dies with its parent: it is started with ``PR_SET_PDEATHSIG`` = SIGTERM (Linux
+``prctl``), so a ``kill -9`` of pgbackman_dump takes pg_dump down with it instead of leaving
+an orphan that keeps writing into a staging directory nobody owns (pg_dump forwards the
+SIGTERM to its ``-j`` workers). The death signal is sent when the *thread* that started the
+child ends, so children are started from the main thread only. :func:`processes_using`
+finds live processes that still write under a directory (for the partial-dump sweeps).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 _children: set[subprocess.Popen[Any]] = set()
 _lock = threading.Lock()
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+DEATH_SIGNAL = signal.SIGTERM
+
+
+def _load_prctl() -> Any:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: children are still stopped by terminate_children()
+
+
+_prctl = _load_prctl()
+
+
+def _die_with(parent: int) -> Callable[[], None] | None:
+    """preexec_fn of every child: ask the kernel for DEATH_SIGNAL when the parent dies, and
+    exit at once if the parent is already gone (it died between fork and prctl)."""
+    if _prctl is None:
+        return None
+
+    def preexec() -> None:
+        _prctl(PR_SET_PDEATHSIG, int(DEATH_SIGNAL), 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
 
 
 @dataclass
@@ -61,7 +98,7 @@ def _tracked(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
     """Start ``argv``; while it runs it is known to :func:`terminate_children`, and if the
     caller is interrupted (e.g. by a signal handler raising) the child is never left running.
     """
-    proc = subprocess.Popen(argv, **popen)
+    proc = subprocess.Popen(argv, preexec_fn=_die_with(os.getpid()), **popen)
     with _lock:
         _children.add(proc)
     try:
@@ -93,8 +130,12 @@ def run(
     input: str | None = None,
     timeout: float | None = None,
     cwd: str | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> Result:
-    """Run ``argv`` (no shell) to completion and return its status and captured output."""
+    """Run ``argv`` (no shell) to completion and return its status and captured output.
+
+    ``pass_fds`` are inherited by the child (e.g. the job lock, so that the lock stays held
+    for as long as any process of the run lives)."""
     args = [str(a) for a in argv]
     stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
     with _tracked(
@@ -105,6 +146,7 @@ def run(
         env=_env(env),
         cwd=cwd,
         text=True,
+        pass_fds=tuple(pass_fds),
     ) as proc:
         try:
             out, err = proc.communicate(input=input, timeout=timeout)
@@ -134,6 +176,7 @@ def run_streaming(
     env: Mapping[str, str] | None = None,
     stderr: IO[Any] | int | None = None,
     chunk_size: int = 1 << 20,
+    pass_fds: Sequence[int] = (),
 ) -> Result:
     """Run ``argv`` (no shell) and feed its binary stdout to ``sink(bytes)`` chunk by chunk.
 
@@ -148,6 +191,7 @@ def run_streaming(
         stdout=subprocess.PIPE,
         stderr=stderr,
         env=_env(env),
+        pass_fds=tuple(pass_fds),
     ) as proc:
         assert proc.stdout is not None
         with proc.stdout:
@@ -192,3 +236,35 @@ def run_feeding(
                 pass
         proc.wait()
     return Result(args, proc.returncode, "", "")
+
+
+def processes_using(path: str | os.PathLike[str]) -> list[int]:
+    """Live processes (other than this one) that work under ``path``: their argv names it,
+    their working directory is inside it, or they hold a file open inside it. Processes
+    of other users whose /proc entries we cannot read are not seen (the backup user's own
+    pg_dump always is)."""
+    top = os.path.realpath(path)
+    prefix = top.rstrip("/") + "/"
+    needle = os.fsencode(top)
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        base = Path("/proc", entry)
+        try:
+            if needle in (base / "cmdline").read_bytes():
+                found.append(int(entry))
+                continue
+            links = [os.readlink(base / "cwd")]
+            fd_dir = base / "fd"
+            for fd in os.listdir(fd_dir):
+                try:
+                    links.append(os.readlink(fd_dir / fd))
+                except OSError:
+                    continue
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if any(link == top or link.startswith(prefix) for link in links):
+            found.append(int(entry))
+    return sorted(found)

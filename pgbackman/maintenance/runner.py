@@ -18,11 +18,14 @@ from pgbackman.errors import (
     PgBackManError,
     ServerNotRegisteredError,
 )
-from pgbackman.maintenance import tasks
+from pgbackman.maintenance import partials, tasks
 from pgbackman.maintenance.files import Deleter, deletion_roots
 from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
 
 log = logging.getLogger("pgbackman_maintenance")
+
+# The catalog-driven tasks, then the file-system sweep of partial dumps left by killed runs.
+PASS_TASKS = [*tasks.TASKS, (partials.STALE_PARTIALS, partials.stale_partials)]
 
 
 class Maintenance:
@@ -81,7 +84,7 @@ class Maintenance:
         """Run every task once. Raises CatalogUnavailableError when the catalog is lost."""
         report = PassReport(dry_run=self.dry_run)
         ctx = self.context()
-        for name, task in tasks.TASKS:
+        for name, task in PASS_TASKS:
             if self.should_stop():
                 log.info("Stop requested: pass ended before task %s", name)
                 break

@@ -88,6 +88,8 @@ def _run(
             say_failure(f"{who} failed: already running (locked, skipped): {exc}")
             return 1
         try:
+            if lock.fileno is not None:
+                run.keep_fds = (lock.fileno,)
             if not spec.from_cache:
                 _end_locked_episode(cat, spec)
             run.sweep()

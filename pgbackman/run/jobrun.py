@@ -25,6 +25,9 @@ class JobRun:
 
     def __init__(self) -> None:
         self.stop_signal: int | None = None
+        # Descriptors every child inherits: the job lock, so that it stays held while a
+        # child of this run lives (see infra/locking.JobLock.fileno).
+        self.keep_fds: tuple[int, ...] = ()
         self._runlog: clients.RunLog | None = None
         self._log_handler: logging.Handler | None = None
 
@@ -76,6 +79,7 @@ class JobRun:
             stdout=runlog.fh,
             stderr=runlog.fh,
             input=input,
+            pass_fds=self.keep_fds,
         )
         self.checkpoint()
         if not res.ok:

@@ -23,7 +23,7 @@ for a in "$@"; do case "$a" in --file=*) out="${{a#--file=}}";; esac; done
 mkdir -p "$out" && echo partial > "$out/toc.dat"
 echo "$$" > "$(dirname "$out")/../../fake_pg_dump.pid"
 echo "pg_dump: fake dump started" >&2
-sleep 60
+exec sleep 60
 """
 
 LOSSY_PG_DUMP = f"""#!/bin/bash
@@ -63,6 +63,14 @@ def _wait_for(pred, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-d
     while not pred():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _partials(dump_env) -> list[Path]:  # type: ignore[no-untyped-def]
@@ -131,9 +139,8 @@ def test_kill_9_of_pgbackman_dump_then_next_run_sweeps_and_succeeds(
     fake = _fake_pid(dump_env)
     p.kill()
     p.communicate(timeout=30)
-    os.kill(
-        fake, signal.SIGKILL
-    )  # an orphaned child would die with its session in real life
+    # pg_dump dies with its parent (PR_SET_PDEATHSIG), leaving the partial behind.
+    _wait_for(lambda: not _alive(fake), timeout=5)
     assert _partials(dump_env) and dump_env.rows(def_id) == []
     _real_bindir(dump_env)
     res = dump_env.run("--def-id", str(def_id))

@@ -270,3 +270,37 @@ def gated_bindir(rel: RelEnv, tmp: Path, gated: str = "pg_dump") -> Gate:
         (str(d), rel.pgb.server_id),
     )
     return Gate(d)
+
+
+def scripted_bindir(rel: RelEnv, tmp: Path, pg_dump_script: str) -> Path:
+    """Client programs of the backup server = the real ones, except a pg_dump script
+    (``{real}`` in it is the real bin directory; ``--version`` must be answered)."""
+    d = tmp / "scriptedbin"
+    d.mkdir(exist_ok=True)
+    for prog in ("pg_dump", "pg_restore", "pg_dumpall", "psql"):
+        p = d / prog
+        if p.exists() or p.is_symlink():
+            p.unlink()
+        if prog == "pg_dump":
+            p.write_text(pg_dump_script.replace("{real}", REAL_BIN))
+            os.chmod(p, 0o755)
+        else:
+            os.symlink(f"{REAL_BIN}/{prog}", p)
+    set_bindir(rel, d)
+    return d
+
+
+def set_bindir(rel: RelEnv, d: Path | str) -> None:
+    rel.pgb.su_query(
+        "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = 'pgsql_bin_15'",
+        (str(d), rel.pgb.server_id),
+    )
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
