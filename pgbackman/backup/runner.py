@@ -366,7 +366,25 @@ class DumpRun(JobRun):
             o.dbconfig_file_size = tree_size(self.dump_dir / names.dbconfig)
         o.manifest_file = str(self.dump_dir / names.manifest)
 
+    def node_socket(self) -> int | None:
+        conn = self._conn
+        if conn is None or conn.closed:
+            return None
+        try:
+            return int(conn.fileno())
+        except Exception:  # noqa: BLE001 - a broken connection has no socket to shut
+            return None
+
+    def abandon(self, message: str) -> None:
+        """The run did not end after its timeout (see run/timeout.py): its result becomes
+        this ERROR and its staging directory goes, from the watchdog thread."""
+        self.outcome.status = "ERROR"
+        self.outcome.error_message = message
+        self._cleanup()
+
     def _describe(self, exc: BaseException) -> str:
+        if self.timed_out is not None:
+            return self.timed_out
         if self.stop_signal is not None:
             return f"pgbackman_dump stopped by {signal.Signals(self.stop_signal).name}; dump aborted"
         if isinstance(exc, PgBackManError):

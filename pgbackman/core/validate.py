@@ -179,6 +179,60 @@ def interval(value: str, field: str = "Retention period") -> str:
     return v
 
 
+# Seconds per unit, as PostgreSQL's extract(epoch from interval) counts them.
+_UNIT_SECONDS = {
+    **dict.fromkeys(("microsecond", "microseconds", "us", "usec", "usecs"), 1e-6),
+    **dict.fromkeys(("millisecond", "milliseconds", "ms", "msec", "msecs"), 1e-3),
+    **dict.fromkeys(("second", "seconds", "s", "sec", "secs"), 1.0),
+    **dict.fromkeys(("minute", "minutes", "m", "min", "mins"), 60.0),
+    **dict.fromkeys(("hour", "hours", "h", "hr", "hrs"), 3600.0),
+    **dict.fromkeys(("day", "days", "d"), 86400.0),
+    **dict.fromkeys(("week", "weeks", "w"), 7 * 86400.0),
+    **dict.fromkeys(("month", "months", "mon", "mons"), 30 * 86400.0),
+    **dict.fromkeys(("year", "years", "y", "yr", "yrs"), 365.25 * 86400),
+    **dict.fromkeys(("decade", "decades"), 3652.5 * 86400),
+    **dict.fromkeys(("century", "centuries"), 36525.0 * 86400),
+    **dict.fromkeys(("millennium", "millennia"), 365250.0 * 86400),
+}
+_QUANTITY_RE = re.compile(rf"({_NUM})\s*({_UNIT})(?![a-z])", re.IGNORECASE)
+_ISO_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([YMWDHS])")
+
+
+def interval_seconds(value: str) -> float:
+    """Seconds of an interval that :func:`interval` accepts (months count 30 days and years
+    365.25, as PostgreSQL's ``extract(epoch from ...)`` does)."""
+    v = interval(value)
+    if _ISO_INTERVAL_RE.match(v.upper()):
+        date, _, time = v.upper()[1:].partition("T")
+        units = {"Y": 365.25 * 86400, "M": 30 * 86400.0, "W": 7 * 86400.0}
+        units["D"] = 86400.0
+        total = sum(float(n) * units[u] for n, u in _ISO_PART_RE.findall(date))
+        tunits = {"H": 3600.0, "M": 60.0, "S": 1.0}
+        return total + sum(float(n) * tunits[u] for n, u in _ISO_PART_RE.findall(time))
+    total = 0.0
+    clock = re.search(_CLOCK + "$", v)
+    if clock and (clock.start() == 0 or v[clock.start() - 1] == " "):
+        parts = [float(x) for x in clock.group(0).split(":")]
+        total += parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
+        v = v[: clock.start()]
+    for number, unit in _QUANTITY_RE.findall(v):
+        total += float(number) * _UNIT_SECONDS[unit.lower()]
+    return total
+
+
+MAX_BACKUP_TIMEOUT = 365 * 86400
+
+
+def backup_timeout(value: str, field: str = "Backup timeout") -> str:
+    """The node's backup_timeout: an interval from 1 second to 365 days."""
+    v = interval(value, field)
+    if not 1 <= interval_seconds(v) <= MAX_BACKUP_TIMEOUT:
+        raise UserInputError(
+            f"{field} [{value.strip()}] must be from 1 second to 365 days"
+        )
+    return v
+
+
 def redundancy(value: str | int, field: str = "Retention redundancy") -> int:
     text = str(value).strip()
     if not _DIGITS_RE.fullmatch(text) or not 1 <= int(text) <= MAX_REDUNDANCY:

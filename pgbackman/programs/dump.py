@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import logging
+import os
 import sys
 
 from pgbackman.backup import job as jobmod
@@ -19,14 +20,17 @@ from pgbackman.backup.runner import DumpRun
 from pgbackman.catalog import alerts, jobs
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.errors import LockBusyError, PgBackManError
+from pgbackman.core import validate
+from pgbackman.errors import LockBusyError, PgBackManError, UserInputError
 from pgbackman.infra.locking import JobLock
 from pgbackman.log import setup_logging
 from pgbackman.infra.daemon import SignalFlags
 from pgbackman.programs.frame import ProgramArgumentParser
 from pgbackman.programs.jobmain import job_main, register_or_spool, say_failure
+from pgbackman.run.timeout import RunTimeout
 
 PROGRAM = "pgbackman_dump"
+DEFAULT_BACKUP_TIMEOUT = "1 day"  # as sql/schema/03_default_config.sql
 log = logging.getLogger(PROGRAM)
 
 
@@ -87,28 +91,68 @@ def _run(
             _locked_alert(cat, spec, root, message)
             say_failure(f"{who} failed: already running (locked, skipped): {exc}")
             return 1
+        watchdog = RunTimeout(
+            run,
+            _timeout_seconds(spec),
+            spec.description,
+            on_abandon=lambda: _abandon(cfg, run, root, who),
+        )
         try:
             if lock.fileno is not None:
                 run.keep_fds = (lock.fileno,)
+            watchdog.start()
             if not spec.from_cache:
                 _end_locked_episode(cat, spec)
             run.sweep()
             stop.attach(run)
             run.execute()
             stop.detach()
-            record = run.record(_dt.datetime.now(_dt.timezone.utc))
-            return register_or_spool(
-                "backup",
-                record,
-                root,
-                lambda r: jobs.register_backup_catalog(cat, r),
-                who=who,
-                kept=record.get("pg_dump_file"),
-            )
+            with watchdog.finishing():
+                record = run.record(_dt.datetime.now(_dt.timezone.utc))
+                return register_or_spool(
+                    "backup",
+                    record,
+                    root,
+                    lambda r: jobs.register_backup_catalog(cat, r),
+                    who=who,
+                    kept=record.get("pg_dump_file"),
+                )
         finally:
+            watchdog.stop()
             lock.release()
     finally:
         cat.close()
+
+
+def _timeout_seconds(spec: jobmod.JobSpec) -> float:
+    """The node's backup_timeout in seconds (its default when unset or unreadable)."""
+    value = spec.node_config.get("backup_timeout") or DEFAULT_BACKUP_TIMEOUT
+    try:
+        return validate.interval_seconds(validate.backup_timeout(value))
+    except UserInputError as exc:
+        log.warning("%s; using %s", exc, DEFAULT_BACKUP_TIMEOUT)
+        return validate.interval_seconds(DEFAULT_BACKUP_TIMEOUT)
+
+
+def _abandon(cfg: Config, run: DumpRun, root: str, who: str) -> None:
+    """The run did not end after its timeout: record its ERROR from the watchdog thread
+    (own catalog connection) and end the process (run/timeout.py)."""
+    try:
+        run.abandon(
+            f"{run.timed_out}; the run did not end and was abandoned by its watchdog"
+        )
+        record = run.record(_dt.datetime.now(_dt.timezone.utc))
+        cat = Catalog(cfg.database, application_name=PROGRAM)
+        register_or_spool(
+            "backup",
+            record,
+            root,
+            lambda r: jobs.register_backup_catalog(cat, r),
+            who=who,
+        )
+    finally:
+        logging.shutdown()
+        os._exit(1)
 
 
 def _episode(spec: jobmod.JobSpec) -> str:

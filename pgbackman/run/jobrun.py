@@ -25,6 +25,7 @@ class JobRun:
 
     def __init__(self) -> None:
         self.stop_signal: int | None = None
+        self.timed_out: str | None = None  # set by run/timeout.RunTimeout
         # Descriptors every child inherits: the job lock, so that it stays held while a
         # child of this run lives (see infra/locking.JobLock.fileno).
         self.keep_fds: tuple[int, ...] = ()
@@ -38,7 +39,13 @@ class JobRun:
             self.stop_signal = signum
         proc.terminate_children(signal.SIGTERM)
 
+    def node_socket(self) -> int | None:
+        """The socket of the run's own node connection (None: none open)."""
+        return None
+
     def checkpoint(self) -> None:
+        if self.timed_out is not None:
+            raise self.error(self.timed_out)
         if self.stop_signal is not None:
             name = signal.Signals(self.stop_signal).name
             raise self.error(f"{self.program} stopped by {name}")

@@ -55,4 +55,5 @@ INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('extra_restore_parameters',     '',                    'Extra restore parameters'),
   ('logs_email',                   'example@example.org', 'E-mail to send logs'),
   ('automatic_deletion_retention', '14 days',             'Retention after a backup definition was set to DELETED'),
-  ('stale_backup_grace',           '4 hours',             'How long after a scheduled run a definition without a new successful backup is STALE');
+  ('stale_backup_grace',           '4 hours',             'How long after a scheduled run a definition without a new successful backup is STALE'),
+  ('backup_timeout',               '1 day',               'Wall-clock limit of one backup run; a run still going then ends as one ERROR');

@@ -76,6 +76,14 @@ BEGIN
       EXCEPTION WHEN others THEN
         RAISE EXCEPTION 'Invalid % value: % (expected an interval >= 0, e.g. 4 hours)', p_parameter, v_v;
       END;
+    WHEN 'backup_timeout' THEN
+      BEGIN
+        IF v_v::interval < interval '1 second' OR v_v::interval > interval '365 days' THEN
+          RAISE EXCEPTION USING ERRCODE = '22007';
+        END IF;
+      EXCEPTION WHEN others THEN
+        RAISE EXCEPTION 'Invalid backup_timeout value: % (expected an interval from 1 second to 365 days, e.g. 6 hours)', v_v;
+      END;
     WHEN 'retention_redundancy' THEN
       IF v_v !~ '^[0-9]{1,6}$' OR v_v::int < 1 THEN
         RAISE EXCEPTION 'Invalid retention_redundancy value: % (integer >= 1)', v_v;

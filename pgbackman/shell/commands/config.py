@@ -62,10 +62,11 @@ NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
     ("pgnode_crontab_file", "Crontab file", validate.absolute_path),
     ("pgsql_node_status", "PgSQL node status", validate.server_status),
 ]
-# Parameters newer than upstream's 19, accepted as optional trailing arguments so that the
-# 1.x command lines keep working unchanged.
+# Parameters newer than upstream's 19, accepted as optional trailing arguments in this
+# order, so that the 1.x command lines keep working unchanged.
 NODE_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
     ("stale_backup_grace", "Stale backup grace", validate.interval),
+    ("backup_timeout", "Backup timeout", validate.backup_timeout),
 ]
 
 SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
@@ -196,10 +197,10 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
                              [extra restore parameters] [backup job status] [domain]
                              [logs email] [admin user] [pgport] [pgnode backup dir]
                              [pgnode crontab file] [pgnode status]
-                             [stale backup grace]
+                             [stale backup grace] [backup timeout]
 
-    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 with the
-    optional last one). "" keeps the current value.
+    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 or 22 with
+    the optional last ones). "" keeps the current value.
     Every value is validated; a bad one is an error and nothing is changed.
 
     * [min_cron interval] / [hours_cron interval]: 'a-b' within 0-59 / 0-23, the interval
@@ -213,6 +214,8 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
       moved when they change).
     * [stale backup grace]: interval, e.g. '4 hours': a definition is STALE when its
       schedule fired this long ago without a new successful backup (alerts, checks).
+    * [backup timeout]: wall-clock limit of one backup run, an interval from 1 second to
+      365 days (default 1 day); a run still going then is stopped and recorded as ERROR.
 
     e.g.
       [pgbackman]$ update_pgsql_node_config 1 01-30 01-03 "" "" "" SCHEMA "14 days" 2 "" ""

@@ -246,6 +246,7 @@ def test_remaining_commands_interactively(
         ("# Crontab file [", ""),
         ("# PgSQL node status [STOPPED]: ", ""),
         ("# Stale backup grace [4 hours]: ", "2 hours"),
+        ("# Backup timeout [1 day]: ", "12 hours"),
         ("# Are all values to update correct (yes/no): ", "yes"),
     )
     sh.expect_exact(f"[Done] Configuration parameters for NodeID: {nid} updated.")
@@ -257,7 +258,8 @@ def test_remaining_commands_interactively(
         cfg["retention_redundancy"],
         cfg["extra_backup_parameters"],
         cfg["stale_backup_grace"],
-    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments", "2 hours")
+        cfg["backup_timeout"],
+    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments", "2 hours", "12 hours")
 
     sh.sendline("set")
     answer(("# Parameter=value []: ", "output_format=json"))
