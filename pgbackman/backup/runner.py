@@ -37,6 +37,7 @@ from pgbackman.archive.globalsfile import (
     render_dbconfig_sql,
     render_roles_sql,
 )
+from pgbackman.backup import datacheck
 from pgbackman.backup.job import JobSpec
 from pgbackman.run.jobrun import JobRun
 from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
@@ -44,7 +45,7 @@ from pgbackman.pgnode import globals as nodeglobals
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
-from pgbackman.core import naming, pgversion
+from pgbackman.core import naming, pgversion, tablefilter
 from pgbackman.errors import (
     DumpError,
     ExtraParameterError,
@@ -77,6 +78,7 @@ class Outcome:
     node_release: str | None = None
     pg_dump_release: str | None = None
     dbname_size: int | None = None
+    excluded_tables: list[str] | None = None  # FULL/DATA/RDS: tables without data
 
 
 class DumpRun(JobRun):
@@ -121,6 +123,9 @@ class DumpRun(JobRun):
                 extra = argvmod.tokenize_extra(spec.extra_backup_parameters, tool)
             except ExtraParameterError as exc:
                 raise DumpError(f"Invalid extra backup parameters: {exc}") from None
+            dataless = tablefilter.dataless_reason(code, extra)
+            if dataless:
+                raise DumpError(f"Invalid extra backup parameters: {dataless}")
             self._connect()
             version_num = pgnode.server_version_num(self._conn)
             node_rel = pgversion.release_from_version_num(version_num)
@@ -265,10 +270,20 @@ class DumpRun(JobRun):
                 items = [names.cluster_file]
             else:
                 out = self._staging / names.database
+                data = (
+                    datacheck.plan(self._conn, code, extra)
+                    if code in argvmod.DATA_CODES
+                    else None
+                )
                 self._run(
                     argvmod.pg_dump_argv(bindir, code, str(out), extra),
                     self._env(self.spec.dbname),
                 )
+                self.checkpoint()
+                if data is not None:
+                    self.outcome.excluded_tables = datacheck.check(
+                        self._conn, data, self._toc(bindir, out)
+                    )
                 items = [names.database]
                 if code != "RDS":
                     items += self._write_globals(names)
@@ -284,6 +299,18 @@ class DumpRun(JobRun):
             )
             log.info("Read-back check passed (pg_restore -f /dev/null)")
         return items
+
+    def _toc(self, bindir: str, archive: Path) -> str:
+        """The archive's table of contents (``pg_restore -l``; errors go to the run log)."""
+        argv = argvmod.pg_restore_list_argv(bindir, str(archive))
+        offset = self.runlog.header(argv)
+        res = proc.run(argv, stderr=self.runlog.fh, pass_fds=self.keep_fds)
+        self.checkpoint()
+        if not res.ok:
+            raise DumpError(
+                f"Reading the archive's contents failed: {self.failure(res, offset)}"
+            )
+        return res.stdout
 
     def _dump_cluster(
         self, bindir: str, extra: list[str], names: naming.DumpNames
@@ -446,4 +473,5 @@ class DumpRun(JobRun):
             "checksum": o.checksum,
             "pg_dump_manifest_file": o.manifest_file,
             "dbname_size": o.dbname_size,
+            "excluded_tables": o.excluded_tables,
         }

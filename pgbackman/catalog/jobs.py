@@ -38,6 +38,7 @@ BACKUP_FIELDS = (
     "global_log_file", "execution_status", "execution_method", "error_message",
     "snapshot_id", "role_list", "pgsql_node_release", "pg_dump_release",
     "run_uuid", "backup_code", "checksum", "pg_dump_manifest_file", "dbname_size",
+    "excluded_tables",
 )  # fmt: skip
 RESTORE_FIELDS = (
     "restore_def", "procpid", "server_id", "target_node_id", "source_dbname", "target_dbname",
@@ -206,7 +207,7 @@ def _args(record: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
                 v = str(uuid.UUID(str(v)))
             except ValueError:
                 raise PendingRecordError(f"invalid run_uuid {v!r}") from None
-        elif f == "role_list" and v is not None:
+        elif f in ("role_list", "excluded_tables") and v is not None:
             v = [str(x) for x in v]
         out.append(v)
     return out

@@ -17,6 +17,7 @@ from pgbackman.errors import ExtraParameterError
 
 BACKUP_CODES = ("FULL", "SCHEMA", "DATA", "CLUSTER", "RDS")
 DATABASE_CODES = ("FULL", "SCHEMA", "DATA", "RDS")
+DATA_CODES = ("FULL", "DATA", "RDS")  # codes whose archive must hold table data
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,28 @@ def tokenize_extra(text: str | None, tool: str = "pg_dump") -> list[str]:
     return out
 
 
+def option_pairs(tokens: Sequence[str], tool: str = "pg_dump") -> list[tuple[str, str]]:
+    """(option, value) of argv items that :func:`tokenize_extra` returned (value "" for
+    options that take none; ``--opt=v``, ``-ov`` and ``-o v`` alike)."""
+    table = _TABLES[tool]
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok.startswith("--"):
+            name, eq, value = tok.partition("=")
+        else:
+            name, value = tok[:2], tok[2:]
+            eq = "=" if value else ""
+        opt = table.get(name)
+        if opt is not None and opt.takes_value and not eq and i < len(tokens):
+            value = tokens[i]
+            i += 1
+        out.append((name, value))
+    return out
+
+
 def _check_name(name: str, tool: str, table: dict[str, _Opt]) -> None:
     if name in _FORBIDDEN:
         raise ExtraParameterError(
@@ -233,6 +256,11 @@ def pg_dumpall_argv(bindir: str, extra: Sequence[str] = ()) -> list[str]:
 def pg_restore_check_argv(bindir: str, archive: str) -> list[str]:
     """Read back a whole archive without a database (catches truncated data files)."""
     return [f"{bindir.rstrip('/')}/pg_restore", "--file=/dev/null", archive]
+
+
+def pg_restore_list_argv(bindir: str, archive: str) -> list[str]:
+    """The archive's table of contents on stdout (its TABLE DATA entries are checked)."""
+    return [f"{bindir.rstrip('/')}/pg_restore", "--list", archive]
 
 
 def version_argv(program_path: str) -> list[str]:

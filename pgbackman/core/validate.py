@@ -313,6 +313,20 @@ def extra_parameters(label: str, value: str, tool: str) -> str:
     return text
 
 
+def backup_extra_parameters(label: str, value: str, backup_code: str) -> str:
+    """Extra parameters of a backup definition or snapshot: the allowlist of the program the
+    code runs, and no option that would leave a FULL/DATA/RDS backup without any table
+    data (core/tablefilter.dataless_reason; the catalog refuses them too)."""
+    from pgbackman.core.argv import tokenize_extra
+    from pgbackman.core.tablefilter import dataless_reason
+
+    text = extra_parameters(label, value, dump_tool(backup_code))
+    reason = dataless_reason(backup_code, tokenize_extra(text, dump_tool(backup_code)))
+    if reason:
+        raise UserInputError(f"{label} [{text}]: {reason}")
+    return text
+
+
 def dump_tool(backup_code: str) -> str:
     """The program a backup code runs (its extra parameters are checked against it)."""
     return "pg_dumpall" if backup_code.upper() == "CLUSTER" else "pg_dump"

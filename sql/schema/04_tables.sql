@@ -126,6 +126,7 @@ CREATE TABLE backup_catalog (
   run_uuid                   uuid UNIQUE,
   backup_code                varchar(10) REFERENCES backup_code (code) ON DELETE RESTRICT,
   pg_dump_manifest_file      text,
+  excluded_tables            text[],  -- FULL/DATA/RDS: tables whose data the archive does not hold
   CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
 );
 

@@ -17,6 +17,40 @@ BEGIN
 END;
 $$;
 
+-- Why extra pg_dump parameters would leave a FULL/DATA/RDS backup without any table data
+-- (NULL when they do not): --section without "data", or a table/schema exclusion whose
+-- pattern matches every name (-T '*', --exclude-table-data=*.*, -N '*'). The same rule as
+-- core/tablefilter.dataless_reason (which parses the text like a shell); this is the
+-- catalog's own guard on the raw text.
+CREATE FUNCTION dataless_backup_options(p_code text, p_extra text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_code     text := upper(coalesce(p_code, ''));
+  v_sections text[];
+  v_m        text[];
+BEGIN
+  IF v_code NOT IN ('FULL', 'DATA', 'RDS') OR coalesce(p_extra, '') = '' THEN
+    RETURN NULL;
+  END IF;
+  SELECT array_agg(m[2]) INTO v_sections
+    FROM regexp_matches(p_extra, '(^|\s)--section(?:=|\s+)[''"]?([A-Za-z-]+)', 'g') AS m;
+  IF v_sections IS NOT NULL AND NOT ('data' = ANY (v_sections)) THEN
+    RETURN format('--section=%s leaves out the data section: a %s backup must hold table data '
+                  '(use backup code SCHEMA for the schema alone)',
+                  array_to_string(v_sections, ', '), v_code);
+  END IF;
+  v_m := regexp_match(p_extra,
+    '(^|\s)(-T|-N|--exclude-table|--exclude-table-data|--exclude-schema|--exclude-table-and-children'
+    '|--exclude-table-data-and-children)(?:=|\s*)([''"]?)((?:[*?]+\.)*[*?]*\*[*?]*)\3(\s|$)');
+  IF v_m IS NOT NULL THEN
+    RETURN format('%s %s excludes every table: a %s backup must hold table data '
+                  '(use backup code SCHEMA for the schema alone)', v_m[2], v_m[4], v_code);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
 -- Validate/normalise a value for a pgsql_node_config parameter; raises on bad input.
 CREATE FUNCTION validate_pgsql_node_config_value(p_parameter text, p_value text) RETURNS text
   LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp

@@ -65,6 +65,9 @@ BEGIN
   IF v_ret <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', v_ret; END IF;
   IF v_red < 1 THEN RAISE EXCEPTION 'Invalid retention redundancy % (integer >= 1)', v_red; END IF;
   IF v_extra ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Extra backup parameters contain control characters'; END IF;
+  IF dataless_backup_options(v_code, v_extra) IS NOT NULL THEN
+    RAISE EXCEPTION 'Extra backup parameters [%]: %', v_extra, dataless_backup_options(v_code, v_extra);
+  END IF;
   IF v_status NOT IN ('ACTIVE', 'STOPPED') THEN
     RAISE EXCEPTION 'Invalid backup job status % (ACTIVE or STOPPED)', v_status;
   END IF;
@@ -118,6 +121,10 @@ BEGIN
   IF d.retention_period <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', d.retention_period; END IF;
   IF d.retention_redundancy < 1 THEN RAISE EXCEPTION 'Invalid retention redundancy % (integer >= 1)', d.retention_redundancy; END IF;
   IF d.extra_backup_parameters ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Extra backup parameters contain control characters'; END IF;
+  IF dataless_backup_options(d.backup_code, d.extra_backup_parameters) IS NOT NULL THEN
+    RAISE EXCEPTION 'Extra backup parameters [%]: %', d.extra_backup_parameters,
+      dataless_backup_options(d.backup_code, d.extra_backup_parameters);
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM job_definition_status WHERE code = d.job_status) THEN
     RAISE EXCEPTION 'Invalid backup job status % (ACTIVE, STOPPED or DELETED)', d.job_status;
   END IF;

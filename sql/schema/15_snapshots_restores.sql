@@ -38,6 +38,9 @@ BEGIN
   END IF;
   IF v_dbname ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Database name contains control characters'; END IF;
   IF v_extra ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Extra backup parameters contain control characters'; END IF;
+  IF dataless_backup_options(v_code, v_extra) IS NOT NULL THEN
+    RAISE EXCEPTION 'Extra backup parameters [%]: %', v_extra, dataless_backup_options(v_code, v_extra);
+  END IF;
   IF v_ret <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', v_ret; END IF;
   IF v_rel IS NOT NULL AND v_rel !~ '^[0-9]+([._][0-9]+)?$' THEN
     RAISE EXCEPTION 'Invalid pg_dump release % (e.g. 15)', v_rel;

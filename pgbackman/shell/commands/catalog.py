@@ -123,7 +123,9 @@ def show_backup_catalog(ctx: ShellContext, args: list[str]) -> None:
     show_backup_details [BckID]
 
     Shows every detail of one backup in the catalog: times, sizes, files, roles, schedule,
-    retention ("On disk until") and error message.
+    retention ("On disk until") and error message. "Tables without data" lists the tables
+    of a FULL, DATA or RDS backup whose data the archive does not hold (excluded by its
+    extra parameters; checked against the archive when the backup was taken).
 
     Example:
       show_backup_details 35
@@ -139,6 +141,17 @@ def show_backup_details(ctx: ShellContext, args: list[str]) -> None:
 
 def _file(path: Any, size: Any) -> str:
     return f"{path} ({size})" if path and path != "None" else ""
+
+
+def _without_data(tables: list[str] | None, shown: int = 20) -> str:
+    """The data exclusions a FULL/DATA/RDS backup recorded ("" when not checked: other
+    codes, older backups)."""
+    if tables is None:
+        return ""
+    if not tables:
+        return "none"
+    more = f" (+{len(tables) - shown} more)" if len(tables) > shown else ""
+    return f"{len(tables)}: {', '.join(tables[:shown])}{more}"
 
 
 def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -170,6 +183,7 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Retention", d["retention"]),
         ("Backup code", d["backup_code"]),
         ("Extra parameters", d["extra_parameters"]),
+        ("Tables without data", _without_data(d["excluded_tables"])),
         ("####", ""),
         ("DB dump file", _file(d["pg_dump_file"], d["pg_dump_file_size"])),
         ("DB log file", d["pg_dump_log_file"]),

@@ -193,9 +193,7 @@ def _build_definitions(
     encryption = validate.boolean(enc)
     retention = cat_defs.check_interval(ctx.cat, validate.interval(ret))
     redundancy = validate.redundancy(red)
-    extra = validate.extra_parameters(
-        "Extra parameters", extra, validate.dump_tool(code)
-    )
+    extra = validate.backup_extra_parameters("Extra parameters", extra, code)
     status = validate.job_status(status)
     remarks = validate.no_control_chars("Remarks", remarks)
     spec = dbselect.parse_dbname(db_text)
@@ -385,10 +383,8 @@ def update_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         ctx.cat, validate.interval(new["retention_period"])
     )
     redundancy = validate.redundancy(new["retention_redundancy"])
-    extra = validate.extra_parameters(
-        "Extra parameters",
-        new["extra_backup_parameters"],
-        validate.dump_tool(cur["backup_code"]),
+    extra = validate.backup_extra_parameters(
+        "Extra parameters", new["extra_backup_parameters"], cur["backup_code"]
     )
     status = new["job_status"].strip().upper()
     if status != cur["job_status"]:

@@ -132,9 +132,7 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
     retention = cat_defs.check_interval(
         ctx.cat, validate.interval(ret or cfg.get("retention_period", "7 days"))
     )
-    extra = validate.extra_parameters(
-        "Extra parameters", extra, validate.dump_tool(code)
-    )
+    extra = validate.backup_extra_parameters("Extra parameters", extra, code)
     tag = validate.no_control_chars("Tag", tag.strip() or random_tag())
     pg_release = check_release(release)
     if cat_defs.node_status(ctx.cat, node_id) != "RUNNING":
