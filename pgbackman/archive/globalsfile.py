@@ -12,12 +12,22 @@ Memberships follow (``GRANT role TO member``, a no-op when already granted; memb
 predefined ``pg_*`` roles are skipped with a warning when the target lacks that role).
 Applying the file twice is safe.
 
+Membership grantors are kept (``GRANTED BY``) when the grantor is among the roles in the
+file. From a PostgreSQL >= 16 source the grants are ordered so that each grantor holds its
+ADMIN OPTION before it is named (a grant whose grantor cannot be satisfied is restored
+without it). From an older source the grantor was never checked by PostgreSQL, and
+PostgreSQL >= 16 refuses a grantor without ADMIN OPTION: such a grant names its grantor
+only when the file is applied to a server older than 16 (a ``DO`` block decides at apply
+time), as ``pg_dumpall`` 16 does not dump the grantors of older servers either.
+
 DBCONFIG file: a psql script (needs psql's ``\\if``/``\\gset``, PostgreSQL >= 10 clients)
 that can be retargeted without editing: ``psql -v target_db=NEW -f FILE`` (default: the
 original name) and ``-v create_db=off`` to skip ``CREATE DATABASE``. It creates the database
 when missing (``TEMPLATE template0``, source encoding and locale), then sets the owner,
 connection limit, ``ALTER DATABASE ... SET``, ``ALTER ROLE ... IN DATABASE ... SET``, the ACL
-(``REVOKE``/``GRANT ... ON DATABASE``) and the comment.
+(``REVOKE``/``GRANT ... ON DATABASE``, in the source ACL's order; a privilege granted by a
+role other than the owner is granted under ``SET ROLE`` to that role, as ``pg_dump`` does,
+so its grantor is kept) and the comment.
 
 All identifiers are double-quoted and all literals escaped here (never pasted raw).
 """
@@ -143,21 +153,46 @@ def _role_options(r: RoleInfo) -> str:
     return " ".join(opts)
 
 
-def _grant_sql(m: Membership) -> str:
-    opts = []
-    if m.admin_option:
-        opts.append("ADMIN TRUE")
-    if m.inherit_option is False:
-        opts.append("INHERIT FALSE")
-    if m.set_option is False:
-        opts.append("SET FALSE")
-    if opts and (m.inherit_option is not None):
-        with_ = " WITH " + ", ".join(opts)
+def _grant_sql(m: Membership, grantor: str | None = None) -> str:
+    if m.inherit_option is not None:
+        # PostgreSQL >= 16 source: every option explicit (INHERIT's default would otherwise
+        # come from the member's own INHERIT attribute).
+        with_ = (
+            f" WITH ADMIN {'TRUE' if m.admin_option else 'FALSE'},"
+            f" INHERIT {'TRUE' if m.inherit_option else 'FALSE'},"
+            f" SET {'FALSE' if m.set_option is False else 'TRUE'}"
+        )
     elif m.admin_option:
         with_ = " WITH ADMIN OPTION"  # also understood by PostgreSQL < 16
     else:
         with_ = ""
-    return f"GRANT {quote_ident(m.role)} TO {quote_ident(m.member)}{with_};"
+    by = f" GRANTED BY {quote_ident(grantor)}" if grantor else ""
+    return f"GRANT {quote_ident(m.role)} TO {quote_ident(m.member)}{with_}{by};"
+
+
+def _grant_order(
+    memberships: list[Membership], names: set[str]
+) -> list[tuple[Membership, str | None]]:
+    """PostgreSQL >= 16 source: (membership, grantor to name) in an order where every
+    grantor already holds ADMIN OPTION on the role it grants; a grantor that cannot be
+    satisfied (outside the file, a cycle) is dropped."""
+    admins: set[tuple[str, str]] = set()
+    out: list[tuple[Membership, str | None]] = []
+    pending = list(memberships)
+    while pending:
+        progress = []
+        for m in pending:
+            g = m.grantor if m.grantor in names else None
+            if g is None or (m.role, g) in admins:
+                progress.append((m, g))
+        if not progress:
+            progress = [(m, None) for m in pending[:1]]
+        for m, g in progress:
+            out.append((m, g))
+            pending.remove(m)
+            if m.admin_option:
+                admins.add((m.role, m.member))
+    return out
 
 
 def render_roles_sql(
@@ -211,10 +246,36 @@ def render_roles_sql(
             "",
         ]
     predefined = {r.name for r in selected if r.predefined}
-    for m in g.memberships:
-        if m.member not in names or m.role not in names:
-            continue
+    kept = [m for m in g.memberships if m.member in names and m.role in names]
+    if g.server_version_num >= 160000:
+        ordered = _grant_order(kept, names - predefined)
+    else:
+        ordered = [
+            (m, m.grantor if m.grantor in names - predefined else None) for m in kept
+        ]
+    for m, grantor in ordered:
+        if m.role in predefined:
+            grantor = None
         stmt = _grant_sql(m)
+        if grantor and g.server_version_num < 160000:
+            # Recorded, never checked before PostgreSQL 16: name the grantor only on a
+            # server that does not check it either (see the module docstring).
+            with_grantor = _grant_sql(m, grantor)
+            tag = _dollar_tag(with_grantor, stmt)
+            out += [
+                f"DO {tag}",
+                "BEGIN",
+                "  IF pg_catalog.current_setting('server_version_num')::int < 160000 THEN",
+                f"    {with_grantor}",
+                "  ELSE",
+                f"    {stmt}",
+                "  END IF;",
+                "END",
+                f"{tag};",
+            ]
+            continue
+        if grantor:
+            stmt = _grant_sql(m, grantor)
         if m.role in predefined:
             check = quote_literal(m.role)
             tag = _dollar_tag(stmt, check)
@@ -303,7 +364,13 @@ def render_dbconfig_sql(
             if priv not in ("CONNECT", "CREATE", "TEMPORARY"):
                 raise ValueError(f"unexpected database privilege {a.privilege!r}")
             opt = " WITH GRANT OPTION" if a.grantable and a.grantee is not None else ""
-            out.append(f"GRANT {priv} ON DATABASE {target} TO {who}{opt};")
+            grant = f"GRANT {priv} ON DATABASE {target} TO {who}{opt};"
+            if a.grantor is not None and a.grantor != d.owner:
+                # Granted by a role holding the grant option: grant it as that role (the
+                # grantor PostgreSQL records is the role that runs GRANT).
+                out += [f"SET ROLE {quote_ident(a.grantor)};", grant, "RESET ROLE;"]
+            else:
+                out.append(grant)
     if d.comment is not None:
         out.append(f"COMMENT ON DATABASE {target} IS {quote_literal(d.comment)};")
     out += ["", "-- PgBackMan database configuration dump completed", ""]

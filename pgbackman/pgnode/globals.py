@@ -5,12 +5,23 @@ output (substring matching, a whole-cluster schema dump per backup) by reading t
 catalogs directly, connected to the database being dumped:
 
 * roles owning an object or holding a privilege in the database (``pg_shdepend``: owners,
-  ACLs incl. default ACLs, policies, initial privileges), the database owner, grantees and
-  grantors of the database ACL, roles with ``ALTER ROLE ... IN DATABASE ... SET``;
-* every role those roles are members of, transitively (``pg_auth_members``);
+  ACLs incl. default ACLs and column privileges, policies, initial privileges), the database
+  owner, grantees and grantors of the database ACL, roles with ``ALTER ROLE ... IN DATABASE
+  ... SET``;
+* their members (a LOGIN role that reaches the database only through a group), the roles
+  they all belong to, and the grantors of those memberships, transitively
+  (:func:`pgbackman.core.rolegraph.closure` over ``pg_auth_members``);
 * their attributes, password hashes (only when ``pg_authid`` is readable), comments and
-  ``ALTER ROLE ... SET`` settings;
-* the database's encoding/locale, owner, connection limit, settings, ACL and comment.
+  ``ALTER ROLE ... SET`` settings; each membership with its options and its grantor;
+* the database's encoding/locale, owner, connection limit, settings, ACL (in its own order,
+  each privilege with its grantor) and comment.
+
+Grantors: PostgreSQL records who granted a membership (``pg_auth_members.grantor``) and a
+privilege (the ACL item's grantor). Before PostgreSQL 16 a membership grantor is recorded
+but neither checked nor tracked: a superuser may name any role, and a dropped grantor leaves
+a dangling OID (read here as "no grantor", with a note). A grant made by the bootstrap
+superuser (and, from 16 on, by any superuser) is read as "no grantor": it is restored as
+made by the restoring superuser.
 
 The result is plain data (:class:`DatabaseGlobals`, JSON-serialisable); the SQL files written
 beside a dump are rendered from it by :mod:`pgbackman.archive.globalsfile`.
@@ -25,6 +36,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
+from pgbackman.core import rolegraph
 from pgbackman.errors import NodeUnavailableError
 
 FIRST_NORMAL_OID = 16384
@@ -65,6 +77,9 @@ class Membership:
     admin_option: bool = False
     inherit_option: bool | None = None  # PostgreSQL >= 16 only
     set_option: bool | None = None
+    grantor: str | None = (
+        None  # None: the (restoring) superuser; see the module docstring
+    )
 
 
 @dataclass
@@ -72,6 +87,7 @@ class AclItem:
     grantee: str | None  # None = PUBLIC
     privilege: str  # CONNECT, CREATE, TEMPORARY
     grantable: bool = False
+    grantor: str | None = None  # None = the database owner
 
 
 @dataclass
@@ -153,13 +169,12 @@ FROM (
 WHERE x.oid <> 0
 """
 
-_MEMBER_CLOSURE = """
-WITH RECURSIVE up(member, roleid) AS (
-    SELECT m.member, m.roleid FROM pg_catalog.pg_auth_members m WHERE m.member = ANY(%s)
-  UNION
-    SELECT m.member, m.roleid FROM pg_catalog.pg_auth_members m JOIN up ON m.member = up.roleid
-)
-SELECT DISTINCT roleid FROM up
+# Every membership edge of the cluster (a grantor that no longer exists reads as NULL).
+_EDGES = """
+SELECT m.roleid::bigint AS role, m.member::bigint AS member,
+       g.oid::bigint AS grantor
+  FROM pg_catalog.pg_auth_members m
+  LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor
 """
 
 
@@ -191,18 +206,29 @@ def read_database_globals(conn: psycopg2.extensions.connection) -> DatabaseGloba
     version_num = int(ver["n"])
     readable = bool(ver["authid"])
     needed = [int(r["oid"]) for r in _rows(conn, _NEEDED_ROLES)]
-    closure = (
-        [int(r["roleid"]) for r in _rows(conn, _MEMBER_CLOSURE, (needed,))]
-        if needed
-        else []
-    )
-    oids = sorted(set(needed) | set(closure))
+    edges = [
+        rolegraph.Edge(
+            int(r["role"]),
+            int(r["member"]),
+            None if r["grantor"] is None else int(r["grantor"]),
+        )
+        for r in _rows(conn, _EDGES)
+    ]
+    predefined = {o for e in edges for o in (e.role, e.member) if _is_predefined(o)} | {
+        o for o in needed if _is_predefined(o)
+    }
+    oids = sorted(rolegraph.closure(needed, edges, predefined))
     roles = _read_roles(conn, oids, readable)
     if not readable:
         notes.append(
             "pg_authid is not readable (not a superuser): role passwords are not included"
         )
-    memberships = _read_memberships(conn, oids, version_num)
+    memberships, dangling = _read_memberships(conn, oids, version_num)
+    if dangling:
+        notes.append(
+            f"{dangling} membership(s) name a grantor that no longer exists (PostgreSQL "
+            "< 16 does not track grantors): restored as granted by the restoring superuser"
+        )
     database = _read_database(conn)
     return DatabaseGlobals(
         database=database,
@@ -263,36 +289,47 @@ def _read_roles(
     return out
 
 
+def _is_predefined(oid: int) -> bool:
+    return oid < FIRST_NORMAL_OID and oid != BOOTSTRAP_SUPERUSER_OID
+
+
 def _read_memberships(
     conn: psycopg2.extensions.connection, oids: list[int], version_num: int
-) -> list[Membership]:
+) -> tuple[list[Membership], int]:
+    """Memberships between ``oids`` (PostgreSQL 16 may hold one per grantor: each is kept),
+    and how many of them name a grantor that no longer exists."""
     if not oids:
-        return []
+        return [], 0
     extra = (
-        "bool_or(m.inherit_option) AS inherit_option, bool_or(m.set_option) AS set_option"
+        "m.inherit_option, m.set_option"
         if version_num >= 160000
         else "NULL::boolean AS inherit_option, NULL::boolean AS set_option"
     )
-    # PostgreSQL 16 may hold one row per grantor: collapse them (the options are OR-ed).
     q = f"""
     SELECT pg_catalog.pg_get_userbyid(m.roleid) AS role,
            pg_catalog.pg_get_userbyid(m.member) AS member,
-           bool_or(m.admin_option) AS admin_option, {extra}
+           m.admin_option, {extra},
+           CASE WHEN m.grantor = {BOOTSTRAP_SUPERUSER_OID} THEN NULL ELSE g.rolname END
+             AS grantor,
+           (g.oid IS NULL AND m.grantor <> 0) AS dangling
       FROM pg_catalog.pg_auth_members m
-     WHERE m.member = ANY(%s)
-     GROUP BY 1, 2
-     ORDER BY 1, 2
-    """  # noqa: S608 - fixed alternatives only
-    return [
+      LEFT JOIN pg_catalog.pg_roles g ON g.oid = m.grantor
+     WHERE m.member = ANY(%s) AND m.roleid = ANY(%s)
+     ORDER BY 1, 2, 6 NULLS FIRST
+    """  # noqa: S608 - fixed alternatives and a constant only
+    rows = _rows(conn, q, (oids, oids))
+    out = [
         Membership(
             role=str(r["role"]),
             member=str(r["member"]),
             admin_option=bool(r["admin_option"]),
             inherit_option=r["inherit_option"],
             set_option=r["set_option"],
+            grantor=None if r["grantor"] is None else str(r["grantor"]),
         )
-        for r in _rows(conn, q, (oids,))
+        for r in rows
     ]
+    return out, sum(1 for r in rows if r["dangling"])
 
 
 def _read_database(conn: psycopg2.extensions.connection) -> DatabaseInfo:
@@ -328,21 +365,29 @@ def _read_database(conn: psycopg2.extensions.connection) -> DatabaseInfo:
         role_settings[str(r["role"])] = list(r["setconfig"] or [])
     acl: list[AclItem] | None = None
     if not row["default_acl"]:
+        # In the ACL's own order: a grant made by a role holding the grant option comes
+        # after the grant that gave it the option, and is replayed in that order.
         acl = [
             AclItem(
                 grantee=r["grantee"],
                 privilege=str(r["privilege_type"]),
                 grantable=bool(r["is_grantable"]),
+                grantor=r["grantor"],
             )
             for r in _rows(
                 conn,
                 """
                 SELECT CASE WHEN a.grantee = 0 THEN NULL
                             ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee,
-                       a.privilege_type, a.is_grantable
-                  FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a
+                       a.privilege_type, a.is_grantable,
+                       CASE WHEN a.grantor = d.datdba THEN NULL
+                            ELSE pg_catalog.pg_get_userbyid(a.grantor) END AS grantor
+                  FROM pg_catalog.pg_database d,
+                       pg_catalog.aclexplode(d.datacl)
+                         WITH ORDINALITY AS a(grantor, grantee, privilege_type,
+                                              is_grantable, n)
                  WHERE d.datname = pg_catalog.current_database()
-                 ORDER BY 1 NULLS FIRST, 2
+                 ORDER BY a.n
                 """,
             )
         ]

@@ -125,6 +125,41 @@ def pg_restore_argv(
     return [*argv, *words, archive], notes
 
 
+_NO_ACL = ("-x", "--no-privileges", "--no-acl")
+ACL_DESCS = ("ACL", "ACL LANGUAGE", "DEFAULT ACL")
+_TOC_ENTRY_RE = re.compile(r"^\d+; \d+ \d+ (.*)$")
+
+
+def separate_acl_pass(code: str, extra: Sequence[str]) -> bool:
+    """True when the privileges must be restored in a second, serial pg_restore run.
+
+    With ``-j`` pg_restore restores ACL entries in parallel too, ordered only by the object
+    each belongs to. A privilege granted by a role other than the owner is replayed as that
+    role (``SET SESSION AUTHORIZATION``), which may need a privilege another ACL entry
+    grants (USAGE on the schema): run in parallel, the two race and the restore fails at
+    random. So: everything but the privileges with ``-j``, then the privileges in archive
+    order, one at a time."""
+    return (
+        code.upper() in ("FULL", "SCHEMA", "RDS")
+        and _without_jobs(extra) != list(extra)
+        and not any(w in _NO_ACL for w in extra)
+    )
+
+
+def acl_entries(listing: str) -> list[str]:
+    """The ACL entries of a ``pg_restore --list`` listing (a ``--use-list`` file)."""
+    out = []
+    for line in listing.splitlines():
+        m = _TOC_ENTRY_RE.match(line)
+        if m and any(m.group(1).startswith(d + " ") for d in ACL_DESCS):
+            out.append(line)
+    return out
+
+
+def without_jobs(extra: Sequence[str]) -> list[str]:
+    return _without_jobs(extra)
+
+
 def psql_argv(
     bindir: str, variables: Iterable[tuple[str, str]] = (), file: str = "-"
 ) -> list[str]:

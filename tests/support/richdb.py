@@ -8,6 +8,14 @@ reader with table privileges and an ``ALTER ROLE ... IN DATABASE ... SET``, a ro
 appears in default privileges, database-level settings, a restricted database ACL and a
 comment. Role names carry a per-test prefix, so a restore into another cluster starts with
 none of them.
+
+It also has what most users' databases have and upstream lost: a group role holding
+privileges (``readers``: table and column grants, the owner's default privileges, and with
+:func:`add_group_policy` a row-level security policy) whose LOGIN members (``report``, and ``analyst`` through ``report``)
+reach the database only through it; a LOGIN member of the owner role (``deployer``); and a
+non-superuser ``admin`` who granted some of it (``GRANT readers TO report`` as the holder of
+ADMIN OPTION, ``CREATE ON DATABASE`` and a column grant as the holder of the grant option).
+``outsider`` exists on the cluster with no link to the database and must never be carried.
 """
 
 from __future__ import annotations
@@ -47,8 +55,46 @@ class RichDb:
         return f"{self.prefix}_defacl"
 
     @property
+    def readers(self) -> str:
+        return f"{self.prefix}_readers"
+
+    @property
+    def report(self) -> str:
+        return f"{self.prefix}_report"
+
+    @property
+    def analyst(self) -> str:
+        return f"{self.prefix}_analyst"
+
+    @property
+    def deployer(self) -> str:
+        return f"{self.prefix}_deployer"
+
+    @property
+    def admin(self) -> str:
+        return f"{self.prefix}_admin"
+
+    @property
+    def outsider(self) -> str:
+        return f"{self.prefix}_outsider"
+
+    @property
     def roles(self) -> list[str]:
-        return sorted([self.owner, self.group, self.base, self.reader, self.defacl])
+        """Every role a backup of the database must carry (not ``outsider``)."""
+        return sorted(
+            [
+                self.owner,
+                self.group,
+                self.base,
+                self.reader,
+                self.defacl,
+                self.readers,
+                self.report,
+                self.analyst,
+                self.deployer,
+                self.admin,
+            ]
+        )
 
 
 def _exec(conn: Any, q: Any, params: Any = None) -> None:
@@ -88,6 +134,27 @@ def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb
         )
         _exec(conn, sql.SQL("CREATE ROLE {} LOGIN").format(I(r.reader)))
         _exec(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(I(r.defacl)))
+        for role, attrs in (
+            (r.readers, "NOLOGIN"),
+            (r.report, "LOGIN PASSWORD 'report-pw'"),
+            (r.analyst, "LOGIN"),
+            (r.deployer, "LOGIN"),
+            (r.admin, "LOGIN"),
+            (r.outsider, "LOGIN"),
+        ):
+            _exec(conn, sql.SQL("CREATE ROLE {} " + attrs).format(I(role)))
+        _exec(conn, sql.SQL("GRANT {} TO {}").format(I(r.owner), I(r.deployer)))
+        _exec(
+            conn,
+            sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(
+                I(r.readers), I(r.admin)
+            ),
+        )
+        # A non-superuser grants the membership: pg_auth_members records it as grantor.
+        _exec(conn, sql.SQL("SET ROLE {}").format(I(r.admin)))
+        _exec(conn, sql.SQL("GRANT {} TO {}").format(I(r.readers), I(r.report)))
+        _exec(conn, "RESET ROLE")
+        _exec(conn, sql.SQL("GRANT {} TO {}").format(I(r.report), I(r.analyst)))
         _exec(
             conn,
             sql.SQL(
@@ -121,6 +188,30 @@ def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb
             conn,
             sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {} WITH GRANT OPTION").format(
                 I(dbname), I(r.group)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                I(dbname), I(r.readers)
+            ),
+        )
+        _exec(
+            conn,
+            sql.SQL("GRANT CREATE ON DATABASE {} TO {} WITH GRANT OPTION").format(
+                I(dbname), I(r.admin)
+            ),
+        )
+        _exec(conn, sql.SQL("SET ROLE {}").format(I(r.admin)))
+        _exec(
+            conn,
+            sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(I(dbname), I(r.report)),
+        )
+        _exec(conn, "RESET ROLE")
+        _exec(
+            conn,
+            sql.SQL("ALTER ROLE {} IN DATABASE {} SET work_mem = '5MB'").format(
+                I(r.report), I(dbname)
             ),
         )
         _exec(
@@ -167,10 +258,54 @@ def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb
                 "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO {}"
             ).format(I(r.defacl)),
         )
+        _exec(
+            conn,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON SEQUENCES TO {}"
+            ).format(I(r.readers)),
+        )
+        _exec(conn, sql.SQL("GRANT USAGE ON SCHEMA app TO {}").format(I(r.readers)))
+        _exec(conn, sql.SQL("GRANT SELECT ON app.oslo TO {}").format(I(r.readers)))
+        _exec(
+            conn,
+            sql.SQL(
+                "GRANT SELECT (id, name), UPDATE (city) ON app.customers TO {}"
+                " WITH GRANT OPTION"
+            ).format(I(r.admin)),
+        )
+        _exec(conn, sql.SQL("GRANT SELECT ON app.customers TO {}").format(I(r.readers)))
+        _exec(conn, "RESET ROLE")
+        # A column grant made by the non-superuser holding the grant option.
+        _exec(conn, sql.SQL("SET ROLE {}").format(I(r.admin)))
+        _exec(
+            conn,
+            sql.SQL("GRANT SELECT (id, name) ON app.customers TO {}").format(
+                I(r.report)
+            ),
+        )
         _exec(conn, "RESET ROLE")
     finally:
         conn.close()
     return r
+
+
+def add_group_policy(cluster: PgCluster, r: RichDb) -> None:
+    """A row-level security policy for the ``readers`` group (kept out of the base
+    database: an RDS restore, which carries no roles, cannot restore a policy naming one
+    before PostgreSQL 18's pg_restore --no-policies)."""
+    conn = cluster.connect(r.dbname)
+    try:
+        _exec(conn, sql.SQL("SET ROLE {}").format(sql.Identifier(r.owner)))
+        _exec(conn, "ALTER TABLE app.customers ENABLE ROW LEVEL SECURITY")
+        _exec(
+            conn,
+            sql.SQL(
+                "CREATE POLICY oslo_only ON app.customers FOR SELECT TO {}"
+                " USING (city = 'Oslo')"
+            ).format(sql.Identifier(r.readers)),
+        )
+    finally:
+        conn.close()
 
 
 def drop_rich_database(cluster: PgCluster, r: RichDb) -> None:
@@ -183,7 +318,19 @@ def drop_rich_database(cluster: PgCluster, r: RichDb) -> None:
                 sql.Identifier(r.dbname)
             ),
         )
-        for role in [r.reader, r.defacl, r.owner, r.group, r.base]:
+        for role in [
+            r.analyst,
+            r.report,
+            r.readers,
+            r.deployer,
+            r.admin,
+            r.outsider,
+            r.reader,
+            r.defacl,
+            r.owner,
+            r.group,
+            r.base,
+        ]:
             try:
                 _exec(
                     conn,
@@ -240,7 +387,8 @@ def _has(cur: Any, regclass: str) -> bool:
 
 
 def role_fingerprint(cluster: PgCluster, roles: list[str]) -> dict[str, Any]:
-    """Attributes, password hash, comment, global settings and memberships of ``roles``."""
+    """Attributes, password hash, comment, global settings and memberships (with their
+    grantors) of ``roles``."""
     rows = cluster.query(
         "SELECT a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin,"
         " a.rolreplication, a.rolbypassrls, a.rolconnlimit, a.rolpassword,"
@@ -250,9 +398,10 @@ def role_fingerprint(cluster: PgCluster, roles: list[str]) -> dict[str, Any]:
         (roles,),
     )
     members = cluster.query(
-        "SELECT r.rolname, m.rolname, am.admin_option FROM pg_auth_members am"
+        "SELECT r.rolname, m.rolname, am.admin_option, g.rolname FROM pg_auth_members am"
         " JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member"
-        " WHERE m.rolname = ANY(%s) ORDER BY 1, 2",
+        " LEFT JOIN pg_roles g ON g.oid = am.grantor"
+        " WHERE m.rolname = ANY(%s) ORDER BY 1, 2, 4",
         (roles,),
     )
     return {"roles": [tuple(r) for r in rows], "members": [tuple(m) for m in members]}
@@ -271,9 +420,10 @@ def database_fingerprint(cluster: PgCluster, dbname: str) -> dict[str, Any]:
         (dbname,),
     )
     acl = cluster.query(
-        "SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'), a.privilege_type, a.is_grantable"
+        "SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC'), a.privilege_type,"
+        " a.is_grantable, pg_get_userbyid(a.grantor)"
         " FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a"
-        " WHERE d.datname = %s ORDER BY 1, 2",
+        " WHERE d.datname = %s ORDER BY 1, 2, 4",
         (dbname,),
     )
     objects = cluster.query(
