@@ -4,15 +4,19 @@ Order of a run (each step either completes or the run ends as ONE ERROR result):
 resolve the job (catalog, else local cache) -> take the per-job flock -> sweep stale
 ``.partial-*`` of this job -> connect to the node -> choose pg_dump by release -> dump into a
 staging directory (pg_dump -Fd, or pg_dumpall gzip-compressed in Python) -> roles and database
-settings files (FULL/SCHEMA/DATA) -> read-back check (pg_restore -f /dev/null; gzip + trailer
+settings files (FULL/SCHEMA/DATA), data check of the archive's contents (FULL/DATA/RDS) ->
+read-back check (pg_restore -f /dev/null; gzip + trailer
 for CLUSTER) -> modes, fsync, SHA-256 manifest -> rename into place (manifest last) ->
 register_backup_catalog, or a pending file when the catalog is down.
 
 A second run of the same job while one is running exits 1 after logging "locked, skipped"
-and records nothing: no files were produced, and an ERROR row would raise an alert for a job
-that is in fact running. SIGTERM/SIGINT set a flag and are forwarded to pg_dump; the run then
-records one ERROR and exits 1. Exit status: 0 SUCCEEDED (also when the result was spooled),
-1 otherwise.
+and records no backup row (no files were produced, and an ERROR row would look like a
+failed dump); it raises a Backup-locked alert instead (programs/dump.py), so a stuck job is
+visible. SIGTERM/SIGINT set a flag and are forwarded to pg_dump; the node's backup_timeout
+does the same from a watchdog thread (run/timeout.py); the run then records one ERROR and
+exits 1. FULL/DATA/RDS archives are checked against the tables they must hold
+(backup/datacheck.py). Exit status: 0 SUCCEEDED (also when the result was spooled), 1
+otherwise.
 """
 
 from __future__ import annotations
