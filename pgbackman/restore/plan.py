@@ -131,14 +131,8 @@ _TOC_ENTRY_RE = re.compile(r"^\d+; \d+ \d+ (.*)$")
 
 
 def separate_acl_pass(code: str, extra: Sequence[str]) -> bool:
-    """True when the privileges must be restored in a second, serial pg_restore run.
-
-    With ``-j`` pg_restore restores ACL entries in parallel too, ordered only by the object
-    each belongs to. A privilege granted by a role other than the owner is replayed as that
-    role (``SET SESSION AUTHORIZATION``), which may need a privilege another ACL entry
-    grants (USAGE on the schema): run in parallel, the two race and the restore fails at
-    random. So: everything but the privileges with ``-j``, then the privileges in archive
-    order, one at a time."""
+    """True when the privileges must be restored in a second, serial pg_restore run
+    (``-j`` without ``--no-acl``; why: :mod:`pgbackman.restore.privileges`)."""
     return (
         code.upper() in ("FULL", "SCHEMA", "RDS")
         and _without_jobs(extra) != list(extra)

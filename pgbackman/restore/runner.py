@@ -33,7 +33,6 @@ import hashlib
 import logging
 import os
 import signal
-import tempfile
 import time
 import traceback
 import uuid
@@ -338,7 +337,9 @@ class RestoreRun(JobRun):
         self.run(argv, self.env(temp))
         self.checkpoint()
         if acl_pass:
-            self._restore_privileges(temp, plan.without_jobs(extra))
+            from pgbackman.restore.privileges import restore_privileges
+
+            restore_privileges(self, temp, plan.without_jobs(extra))
         if renamed:
             self._check_rename_possible(s.target_dbname, renamed)
             rnode.rename_database(self.conn, s.target_dbname, renamed)
@@ -349,36 +350,6 @@ class RestoreRun(JobRun):
         self.outcome.renamed_dbname = self._renamed
         self._renamed = None
         log.info("Temporary database %r renamed to %r", temp, s.target_dbname)
-
-    def _restore_privileges(self, dbname: str, extra: list[str]) -> None:
-        """The archive's privileges, serially, in archive order (plan.separate_acl_pass)."""
-        s = self.spec
-        archive = str(s.pg_dump_file)
-        listing = proc.run(
-            argvmod.pg_restore_list_argv(self.bindir, archive),
-            stderr=self.runlog.fh,
-        )
-        self.checkpoint()
-        if not listing.ok:
-            raise RestoreError(f"Listing the archive failed: {listing.describe()}")
-        entries = plan.acl_entries(listing.stdout)
-        if not entries:
-            return
-        log.info("Restoring %d privilege entries one at a time", len(entries))
-        with tempfile.NamedTemporaryFile(
-            "w", prefix=".acl-", suffix=".list", dir=s.partition / "log"
-        ) as fh:
-            fh.write("\n".join(entries) + "\n")
-            fh.flush()
-            argv, _notes = plan.pg_restore_argv(
-                self.bindir,
-                s.backup_code,
-                dbname,
-                archive,
-                [*extra, f"--use-list={fh.name}"],
-            )
-            self.run(argv, self.env(dbname))
-        self.checkpoint()
 
     def _check_rename_possible(self, target: str, renamed: str) -> None:
         if rnode.database_exists(self.conn, renamed):
