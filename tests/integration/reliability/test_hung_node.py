@@ -91,7 +91,7 @@ def test_bad_backup_timeout_is_refused(rel: RelEnv, value: str) -> None:
         (rel.node_id,),
     )
     assert before == [("1 day",)]
-    args = " ".join(["''"] * 19)
+    args = " ".join(["''"] * 20)  # 19 upstream values + stale backup grace
     res = rel.run(
         "pgbackman", "-C", f"update_pgsql_node_config {rel.node_id} {args} '{value}'"
     )
