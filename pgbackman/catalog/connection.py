@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import select
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -87,11 +86,11 @@ class Catalog:
                 f"{self.cfg.port}: {reason}"
             ) from None
         conn.autocommit = True
-        # A hung (not down) catalog must fail a call, not hang it: see catalog/deadline.py.
+        # A hung (not down) catalog must fail a call, not hang it, and a stop request must
+        # end a call that waits for one: see catalog/deadline.py.
         self._drop_watchdog()
         seconds = client_deadline(self.cfg.statement_timeout, self.cfg.connect_timeout)
-        if seconds:
-            self._watchdog = Watchdog(conn.fileno(), seconds)
+        self._watchdog = Watchdog(conn.fileno(), seconds)
         return conn
 
     def _drop_watchdog(self) -> None:
@@ -108,32 +107,26 @@ class Catalog:
             self._conn.close()
         self._conn = None
         self._drop_watchdog()
+        if wd.aborted:
+            return CatalogUnavailableError("Catalog call interrupted by a stop request")
         return CatalogUnavailableError(
             f"Catalog connection problem: no answer from the catalog database {self.cfg.dbname}"
             f" within {wd.seconds:.0f}s (catalog hung?)"
         )
 
+    def interrupt(self) -> None:
+        """End the call in flight, and later calls on this connection, at once.
+
+        Safe from any thread: for :meth:`pgbackman.infra.daemon.SignalFlags.on_stop`.
+        """
+        wd = self._watchdog
+        if wd is not None:
+            wd.abort()
+
     def connect(self) -> Catalog:
         """Open the connection now (raises CatalogUnavailableError)."""
         _ = self.conn
         return self
-
-    def connect_with_retry(self, should_stop: Any = None) -> Catalog:
-        """Retry forever (every pg_connect_retry_interval s) until connected or should_stop()."""
-        while True:
-            try:
-                return self.connect()
-            except CatalogUnavailableError as exc:
-                log.critical(
-                    "%s; retrying in %ss", exc, self.cfg.pg_connect_retry_interval
-                )
-            deadline = time.monotonic() + self.cfg.pg_connect_retry_interval
-            while time.monotonic() < deadline:
-                if should_stop is not None and should_stop():
-                    raise CatalogUnavailableError(
-                        "Stopped while waiting for the catalog"
-                    )
-                time.sleep(0.2)
 
     def close(self) -> None:
         if self._conn is not None and not self._conn.closed:

@@ -2,69 +2,19 @@
 WAITING snapshots/restores, their status updates and the node-to-delete queue.
 
 Everything here is bound parameters or schema functions; the daemon logic lives in
-:mod:`pgbackman.control`. Also home of :func:`install_interruptible_wait`, which makes every
-catalog call of the daemon give up when a stop is requested or a client-side deadline passes:
-``statement_timeout`` is enforced by the server, so a hung (SIGSTOPped) catalog would
-otherwise block the daemon and its SIGTERM handling forever.
+:mod:`pgbackman.control`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import select
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg2
-import psycopg2.extensions
 
 from pgbackman.catalog.connection import Catalog
-
-# ---------------------------------------------------------------------------------------
-# Interruptible waits (process-wide: only the control/maintenance daemons install it)
-# ---------------------------------------------------------------------------------------
-
-
-def install_interruptible_wait(
-    should_abort: Callable[[], bool], deadline_s: float
-) -> None:
-    """Route every libpq wait through Python so that a stop request or ``deadline_s``
-    seconds without an answer aborts the call with an OperationalError (mapped to
-    CatalogUnavailableError by the Catalog). The connection is then unusable and is
-    reopened by the caller."""
-
-    def wait(conn: Any) -> None:
-        started = time.monotonic()
-        while True:
-            state = conn.poll()
-            if state == psycopg2.extensions.POLL_OK:
-                return
-            # No conn.close() here: psycopg2 holds the connection's lock while it waits
-            # (closing would deadlock); it closes the connection itself when we raise.
-            if should_abort():
-                raise psycopg2.OperationalError(
-                    "catalog call interrupted by a stop request"
-                )
-            if deadline_s and time.monotonic() - started > deadline_s:
-                raise psycopg2.OperationalError(
-                    f"no answer from the catalog within {deadline_s:.0f}s"
-                )
-            if state == psycopg2.extensions.POLL_READ:
-                select.select([conn.fileno()], [], [], 0.5)
-            elif state == psycopg2.extensions.POLL_WRITE:
-                select.select([], [conn.fileno()], [], 0.5)
-            else:  # pragma: no cover - psycopg2 contract
-                raise psycopg2.OperationalError(f"bad poll state {state}")
-
-    psycopg2.extensions.set_wait_callback(wait)
-
-
-def uninstall_interruptible_wait() -> None:
-    psycopg2.extensions.set_wait_callback(None)
-
 
 # ---------------------------------------------------------------------------------------
 # Backup server and nodes

@@ -1,4 +1,7 @@
-"""Client-side deadline of catalog calls: a hung catalog fails a call instead of hanging it.
+"""Client-side limits of catalog calls: a hung catalog fails a call instead of hanging it,
+and a stop request ends a call that waits for a hung catalog.
+
+This is the one mechanism for both, used by every program through the Catalog.
 
 ``statement_timeout`` is enforced by the server, and TCP keepalives are answered by the kernel:
 neither helps when the catalog's backend is alive but not running (SIGSTOP, a frozen VM, a
@@ -11,6 +14,12 @@ connection's socket down. libpq's pending read then returns end-of-file and the 
 with an OperationalError, which the Catalog maps to CatalogUnavailableError ("no answer
 within N s"); the connection is dropped and the next call reconnects. libpq's own
 ``connect_timeout`` already bounds the connection phase.
+
+A daemon asked to stop cannot wait that long: its signal handler only runs once the main
+thread is back in Python, and libpq retries its wait when a signal interrupts it. So
+:meth:`Watchdog.abort` cuts the call at once; it is called from the thread of
+:meth:`pgbackman.infra.daemon.SignalFlags.on_stop`, which sees the signal while the main
+thread is still blocked.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ class Watchdog:
         self._cond = threading.Condition()
         self._deadline: float | None = None
         self._closed = False
+        self._aborted = False
         self.fired = False
         self._pid = os.getpid()
         self._thread: threading.Thread | None = None
@@ -51,11 +61,38 @@ class Watchdog:
             self._thread.start()
 
     def arm(self) -> None:
-        """A call starts now."""
+        """A call starts now (it fails at once after :meth:`abort`)."""
         with self._cond:
+            if self._aborted:
+                self._cut()
+                return
+            if not self.seconds:
+                self._deadline = None  # no time limit: only abort() ends a call
+                return
             self._ensure_thread()
             self._deadline = time.monotonic() + self.seconds
             self._cond.notify()
+
+    def abort(self) -> None:
+        """Cut the call in flight now, and every later one on this connection (any thread)."""
+        with self._cond:
+            if self._closed:
+                return
+            self._aborted = True
+            self._deadline = None
+            self._cut()
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def _cut(self) -> None:
+        # Called with the lock held. The pending read of libpq returns end-of-file.
+        self.fired = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def disarm(self) -> None:
         """The call returned (with or without an error)."""
@@ -64,6 +101,8 @@ class Watchdog:
 
     def close(self) -> None:
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
             self._deadline = None
             self._cond.notify()
@@ -85,11 +124,7 @@ class Watchdog:
                     self._cond.wait(left)
                     continue
                 self._deadline = None
-                self.fired = True
-                try:
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._cut()
 
 
 def client_deadline(statement_timeout: float, connect_timeout: float) -> float:

@@ -34,12 +34,6 @@ NODE_DELETED_CHANNEL = "channel_pgsql_node_deleted"
 AT_CHANNELS = {"channel_snapshot_defined", "channel_restore_defined"}
 
 
-def client_deadline(cfg: Config) -> float:
-    """Seconds without an answer after which a catalog call is abandoned client-side."""
-    db = cfg.database
-    return float(max(db.connect_timeout, db.statement_timeout) + 5)
-
-
 class ControlDaemon(Daemon):
     """One backup server's control loop (see :class:`pgbackman.infra.daemon.Daemon`)."""
 
@@ -66,12 +60,10 @@ class ControlDaemon(Daemon):
     # -- daemon --------------------------------------------------------------------------
     def startup(self) -> None:
         log.info("**** Pgbackman_Control started. ****")
-        ccat.install_interruptible_wait(
-            self.flags.should_stop, client_deadline(self.cfg)
-        )
+        # SIGTERM while a catalog call waits for a hung catalog: end the call at once.
+        self.flags.on_stop(lambda: self.cat.interrupt())
 
     def shutdown(self) -> None:
-        ccat.uninstall_interruptible_wait()
         self.cat.close()
         log.info("**** Pgbackman_Control stopped. ****")
 
@@ -175,7 +167,4 @@ class ControlDaemon(Daemon):
             self.cat.close()
             self.cat = Catalog(self.cfg.database, APPLICATION_NAME)
             self.controller.cat = self.cat
-            ccat.install_interruptible_wait(
-                self.flags.should_stop, client_deadline(self.cfg)
-            )
         self.next_resync = 0.0  # resync with the new settings

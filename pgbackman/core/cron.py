@@ -1,4 +1,4 @@
-"""Cron field validation and rendering of the cron.d file of one PgSQL node (pure logic).
+"""Rendering of the cron.d file of one PgSQL node (pure logic; fields: core/cronfields.py).
 
 Owned by the control work. The file is rendered from catalog rows; every job line is
 
@@ -19,14 +19,11 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from crontab import CronSlices, CronTab
+from crontab import CronTab
 
-from pgbackman.errors import CronRenderError
+from pgbackman.core import cronfields
+from pgbackman.errors import CronRenderError, UserInputError
 
-FIELD_NAMES = ("minutes", "hours", "day_month", "month", "weekday")
-# Characters a cron field may hold (numbers, names, ranges, lists, steps). No '@' nicknames
-# inside one field, no whitespace (it would shift the following fields).
-_FIELD_RE = re.compile(r"^[0-9A-Za-z*/,\-]{1,100}$")
 # Debian/Vixie cron.d user field: a plain login name.
 _USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,31}\$?$")
 # cron ignores cron.d files whose names are not made of these (Debian run-parts rules).
@@ -35,23 +32,15 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 GENERATED_PREFIX = "# Generated: "
 
 
-def validate_cron_field(name: str, value: str) -> str:
-    """Return ``value`` stripped if it is a valid cron field ``name``; raise CronRenderError."""
-    v = (value or "").strip()
-    if not _FIELD_RE.match(v):
-        raise CronRenderError(f"Invalid cron {name} field {value!r}")
-    return v
-
-
 def validate_schedule(fields: Sequence[str]) -> list[str]:
-    """Validate the five cron fields (minutes, hours, day of month, month, weekday)."""
+    """The five fields of a catalog schedule, checked again before they reach a cron.d line
+    (the catalog is not trusted with what root's cron runs); raise CronRenderError."""
     if len(fields) != 5:
         raise CronRenderError(f"A cron schedule has 5 fields, got {len(fields)}")
-    clean = [validate_cron_field(n, v) for n, v in zip(FIELD_NAMES, fields)]
-    # python-crontab knows the ranges of each field (minutes 0-59, names, steps ...).
-    if not CronSlices.is_valid(" ".join(clean)):
-        raise CronRenderError(f"Invalid cron schedule {' '.join(clean)!r}")
-    return clean
+    try:
+        return list(cronfields.validate_schedule(*fields, normalize=False))
+    except UserInputError as exc:
+        raise CronRenderError(str(exc)) from None
 
 
 def validate_cron_user(user: str) -> str:

@@ -2,8 +2,11 @@
 
 Owns the five schedule fields a backup definition carries (minute, hour, day of month, month,
 day of week) as the user types them, and the "random minute/hour inside the node's interval"
-rule upstream uses to spread backups over time. Rendering of whole crontab lines lives in
-``core/cron.py``; this module only decides whether one field is something cron(8) accepts.
+rule upstream uses to spread backups over time. This is the one Python owner of the rule "is
+this a cron field cron(8) accepts": the shell checks what the user types with it, and
+``core/cron.py`` checks every catalog schedule with it again before writing a cron.d line.
+The catalog's own copy of the rule is the SQL function ``validate_cron_field`` (table CHECK
+constraints and the registration functions), for writes that do not come through Python.
 
 The accepted grammar is the one of Debian's Vixie cron (crontab(5)): a comma list of items,
 each ``*``, ``n`` or ``a-b``, where ``*`` and ``a-b`` may carry a ``/step``; months and weekdays
@@ -87,8 +90,12 @@ def _number(field: CronField, text: str, whole: str) -> int:
     return n
 
 
-def validate_field(field: CronField, value: str) -> str:
-    """Return ``value`` (stripped) if cron accepts it for ``field``, else raise UserInputError."""
+def validate_field(field: CronField, value: str, *, normalize: bool = True) -> str:
+    """Return ``value`` (stripped) if cron accepts it for ``field``, else raise UserInputError.
+
+    With ``normalize`` (what the catalog stores), month and weekday names inside ranges and
+    lists become numbers; without it the value is returned as typed (what a crontab shows).
+    """
     text = value.strip()
     if not text:
         raise _bad(field, value, "empty value")
@@ -114,7 +121,7 @@ def validate_field(field: CronField, value: str) -> str:
                 )
         if step is not None and not 1 <= int(step) <= field.high - field.low + 1:
             raise _bad(field, value, f"step /{step} is out of range")
-    if field.names:
+    if field.names and normalize:
         # Names inside ranges/lists are stored as numbers: same meaning, and the catalog's
         # validate_cron_field only knows names as a whole field.
         return ",".join(_numeric_item(field, item) for item in text.split(","))
@@ -129,15 +136,21 @@ def _numeric_item(field: CronField, item: str) -> str:
 
 
 def validate_schedule(
-    minutes: str, hours: str, day_month: str, month: str, weekday: str
+    minutes: str,
+    hours: str,
+    day_month: str,
+    month: str,
+    weekday: str,
+    *,
+    normalize: bool = True,
 ) -> tuple[str, str, str, str, str]:
-    """Validate the five fields in crontab order; returns them stripped."""
+    """Validate the five fields in crontab order; returns them stripped (see validate_field)."""
     return (
-        validate_field(MINUTE, minutes),
-        validate_field(HOUR, hours),
-        validate_field(DAY_MONTH, day_month),
-        validate_field(MONTH, month),
-        validate_field(WEEKDAY, weekday),
+        validate_field(MINUTE, minutes, normalize=normalize),
+        validate_field(HOUR, hours, normalize=normalize),
+        validate_field(DAY_MONTH, day_month, normalize=normalize),
+        validate_field(MONTH, month, normalize=normalize),
+        validate_field(WEEKDAY, weekday, normalize=normalize),
     )
 
 

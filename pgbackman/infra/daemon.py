@@ -31,8 +31,10 @@ import errno
 import fcntl
 import logging
 import os
+import select
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,6 +72,11 @@ class SignalFlags:
     ``reload_requested``; without it (job programs) SIGHUP is a stop like SIGTERM and SIGINT.
     A run attached with :meth:`attach` is told about every stop signal at once (it forwards
     SIGTERM to its child program), including one that arrived before it existed.
+
+    The handlers run in the main thread only once it is back in Python; a call blocked in C
+    (libpq waiting for a hung catalog retries its wait after a signal) would keep a stop
+    waiting. Callbacks given to :meth:`on_stop` are therefore called from a helper thread
+    that learns about the signal through :func:`signal.set_wakeup_fd`, at once.
     """
 
     STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -81,6 +88,9 @@ class SignalFlags:
         self.stop_signal: int | None = None
         self._run: Stoppable | None = None
         self._saved: dict[int, _Handler] = {}
+        self._callbacks: list[Callable[[], None]] = []
+        self._wakeup: tuple[int, int] | None = None  # (read end, write end) of the pipe
+        self._old_wakeup_fd = -1
 
     # -- handlers ------------------------------------------------------------------------
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
@@ -103,11 +113,58 @@ class SignalFlags:
             signal.signal(sig, self._on_stop)
         self._saved.setdefault(signal.SIGHUP, signal.getsignal(signal.SIGHUP))
         signal.signal(signal.SIGHUP, self._on_hup)
+        if self._wakeup is None:
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self._wakeup = (r, w)
+            self._old_wakeup_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+            threading.Thread(
+                target=self._watch_wakeups, args=(r,), name="signal-watch", daemon=True
+            ).start()
 
     def restore(self) -> None:
         for sig, handler in self._saved.items():
             signal.signal(sig, handler)
         self._saved.clear()
+        if self._wakeup is not None:
+            signal.set_wakeup_fd(self._old_wakeup_fd)
+            _, w = self._wakeup
+            self._wakeup = None
+            os.write(w, b"\0")  # not a signal number: tells the helper thread to end
+            os.close(w)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` as soon as a stop signal arrives, from a helper thread.
+
+        It must be quick and safe from any thread (e.g. :meth:`Catalog.interrupt`); it is
+        called for every stop signal once :meth:`install` ran.
+        """
+        self._callbacks.append(callback)
+
+    def _is_stop(self, signum: int) -> bool:
+        return signum in self.STOP_SIGNALS or (
+            signum == signal.SIGHUP and not self.hup_reloads
+        )
+
+    def _watch_wakeups(self, fd: int) -> None:
+        # Signals go to the main thread only (its handlers set the flags).
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            while True:
+                select.select([fd], [], [])
+                try:
+                    data = os.read(fd, 512)
+                except BlockingIOError:
+                    continue
+                if any(self._is_stop(signum) for signum in data if signum):
+                    for callback in list(self._callbacks):
+                        try:
+                            callback()
+                        except Exception:  # noqa: BLE001 - a helper thread must not die
+                            log.exception("Stop callback %r failed", callback)
+                if not data or 0 in data:
+                    return
+        finally:
+            os.close(fd)
 
     @contextmanager
     def installed(self) -> Iterator[Self]:

@@ -32,6 +32,8 @@ class MaintenanceDaemon(Daemon):
         return float(self.cfg.maintenance.maintenance_interval)
 
     def startup(self) -> None:
+        # SIGTERM while a catalog call waits for a hung catalog: end the call at once.
+        self.flags.on_stop(lambda: self.maintenance.cat.interrupt())
         log.info(
             "%s started (interval %ss)",
             self.program,

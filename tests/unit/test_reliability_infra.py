@@ -1,14 +1,18 @@
 """Unit tests of the reliability primitives: the catalog call watchdog (a hung peer is cut
-off after its deadline) and the sweep of temp files left by killed atomic writes."""
+off after its deadline, or at once on a stop signal) and the sweep of temp files left by
+killed atomic writes."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
 from pgbackman.catalog.deadline import Watchdog, client_deadline
+from pgbackman.infra.daemon import SignalFlags
 from pgbackman.infra.fsutil import atomic_write, sweep_stale_temps
 
 
@@ -44,6 +48,25 @@ def test_watchdog_disarmed_in_time_does_nothing() -> None:
         assert not wd.fired
         peer.send(b"y")
         assert ours.recv(1) == b"y"  # the connection is intact
+
+
+def test_stop_signal_cuts_a_blocked_call_at_once() -> None:
+    ours, peer = socket.socketpair()
+    flags = SignalFlags()
+    with ours, peer, flags.installed():
+        wd = Watchdog(ours.fileno(), 0)  # no deadline: only the stop can end this call
+        flags.on_stop(wd.abort)
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        t0 = time.monotonic()
+        wd.arm()
+        data = ours.recv(10)
+        elapsed = time.monotonic() - t0
+        wd.disarm()
+        assert data == b"" and wd.aborted and flags.stop_requested
+        assert 0.25 < elapsed < 3
+        wd.arm()  # every later call on this connection fails at once too
+        assert ours.recv(10) == b""
+        wd.close()
 
 
 def test_client_deadline() -> None:

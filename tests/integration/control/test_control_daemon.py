@@ -267,7 +267,7 @@ def test_sigterm_is_prompt_with_a_hung_catalog_and_recovery_after(
         os.kill(pid, signal.SIGSTOP)
         stopped.append(pid)
         # Recovery without a restart: the hung call is abandoned after the client-side
-        # deadline (max(connect, statement timeout) + 5 s), a new connection is made.
+        # deadline (statement_timeout + max(connect_timeout, 5 s)), a new connection is made.
         d1 = register_definition(pgb_env, node_id, "app1")
         path = crontab_path(pgb_env, node_id)
         wait_for(lambda: job_lines(path), timeout=20, step=0.2)
