@@ -281,6 +281,7 @@ def decision_in_process(cfg_path: Path) -> tuple[float, float, int, int]:
     from itertools import groupby
 
     from pgbackman.catalog import maintenance as mcat
+    from pgbackman.catalog import servers
     from pgbackman.catalog.connection import Catalog
     from pgbackman.config import Config
     from pgbackman.core.retention import RunRow, expired_backups
@@ -288,7 +289,7 @@ def decision_in_process(cfg_path: Path) -> tuple[float, float, int, int]:
     cfg = Config.load(str(cfg_path))
     cat = Catalog(cfg.database, "bench")
     try:
-        srv = mcat.server_id(cat, cfg.backup_server.fqdn)
+        srv = servers.server_id_by_fqdn(cat, cfg.backup_server.fqdn)
         assert srv is not None
         now = mcat.now(cat)
         t0 = time.monotonic()

@@ -91,6 +91,9 @@
 --       (upstream had the type but nothing raised it).
 --   D38 Node config stale_backup_grace; views show_alerts and backup_definition_health (read by
 --       the monitoring programs, also as pgbackman_role_ro); get_open_alert_episodes().
+--   D39 The show_* views are the shell's listings (pgbackman/catalog/listings.py reads them with
+--       WHERE filters): columns named as the shell prints them, ids as numbers, plus raw
+--       lower-case columns to filter and sort on; no ORDER BY (the reader orders).
 -- =====================================================================================
 
 \set ON_ERROR_STOP 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.catalog import jobs
+from pgbackman.catalog import jobs, nodes, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
@@ -132,7 +132,7 @@ def _from_catalog(
         release = d.get("pg_dump_release")
     server_id = int(d["backup_server_id"])
     notes: list[str] = []
-    mine = jobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
+    mine = servers.server_id_by_fqdn(cat, cfg.backup_server.fqdn)
     if mine is not None and mine != server_id:
         raise UserInputError(
             f"This job belongs to backup server {server_id}, not to this one "
@@ -143,8 +143,8 @@ def _from_catalog(
             f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
             f"running as server {server_id}"
         )
-    node = jobs.get_node(cat, int(d["pgsql_node_id"]))
-    srv = jobs.get_server(cat, server_id)
+    node = nodes.get_node(cat, int(d["pgsql_node_id"]))
+    srv = servers.get_server(cat, server_id)
     if node is None or srv is None:
         raise UserInputError(
             "The job's node or backup server does not exist in the catalog"
@@ -154,13 +154,13 @@ def _from_catalog(
         snapshot_id=snapshot_id,
         server_id=server_id,
         server_fqdn=str(srv["fqdn"]),
-        server_config=jobs.get_server_config(cat, server_id),
+        server_config=servers.server_config_dict(cat, server_id),
         node_id=int(node["node_id"]),
         node_fqdn=str(node["fqdn"]),
         node_port=int(node["pgport"]),
         admin_user=str(node["admin_user"]),
         node_status=str(node["status"]),
-        node_config=jobs.get_node_config(cat, int(node["node_id"])),
+        node_config=nodes.node_config_dict(cat, int(node["node_id"])),
         dbname=str(d["dbname"] or ""),
         backup_code=str(d["backup_code"]).upper(),
         extra_backup_parameters=str(d.get("extra_backup_parameters") or ""),

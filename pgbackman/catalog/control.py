@@ -21,19 +21,6 @@ from pgbackman.catalog.connection import Catalog
 # ---------------------------------------------------------------------------------------
 
 
-def get_server_id(cat: Catalog, fqdn: str) -> int | None:
-    value = cat.scalar("SELECT get_backup_server_id(%s)", (fqdn,))
-    return int(value) if value is not None else None
-
-
-def server_config(cat: Catalog, server_id: int) -> dict[str, str]:
-    rows = cat.query(
-        "SELECT parameter, value FROM backup_server_config WHERE server_id = %s",
-        (server_id,),
-    )
-    return {r["parameter"]: r["value"] for r in rows}
-
-
 def node_default_config(cat: Catalog) -> dict[str, str]:
     rows = cat.query("SELECT parameter, value FROM pgsql_node_default_config")
     return {r["parameter"]: r["value"] for r in rows}

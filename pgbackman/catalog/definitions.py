@@ -3,8 +3,8 @@
 Owns: listing definitions with filters, registering several definitions atomically, update,
 delete (plain and forced), moving definitions between backup servers, and the node facts a
 registration needs (node config values, which databases already have definitions).
-Every filter is a bound array parameter (``= ANY(%s)``); ``None`` means "no filter".
-Rows carry typed ids (numbers), never lpad'ed strings, so that JSON output has numbers.
+Listings read the ``show_*`` views (:mod:`pgbackman.catalog.listings`); a filter is a list
+of values (``= ANY(%s)``), ``None`` means "no filter".
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import IntFilter, TextFilter, read_view
 from pgbackman.errors import CatalogError, UserInputError
-
-IntFilter = Sequence[int] | None
-TextFilter = Sequence[str] | None
 
 
 def int_array(values: IntFilter) -> list[int] | None:
@@ -30,61 +28,28 @@ def text_array(values: TextFilter) -> list[str] | None:
     return None if values is None else [str(v) for v in values]
 
 
-# Fully-qualified names are shown as upstream does: hostname.domain_name.
-_DEF_SELECT = """
-SELECT d.def_id AS "DefID",
-       d.registered AS "Registered",
-       d.backup_server_id AS "ID.",
-       bs.hostname || '.' || bs.domain_name AS "Backup server",
-       d.pgsql_node_id AS "ID",
-       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
-       d.dbname AS "DBname",
-       d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' '
-         || d.month_cron || ' ' || d.weekday_cron AS "Schedule",
-       d.backup_code AS "Code",
-       d.encryption AS "Encryption",
-       d.retention_period::text || ' (' || d.retention_redundancy::text || ')' AS "Retention",
-       d.job_status AS "Status",
-       d.extra_backup_parameters AS "Parameters"
-  FROM backup_definition d
-  JOIN backup_server bs ON bs.server_id = d.backup_server_id
-  JOIN pgsql_node pn ON pn.node_id = d.pgsql_node_id
-"""
+DEF_ORDER = ("backup_server_id", "pgsql_node_id", "dbname", "def_id")
 
 
 def show_backup_definitions(
     cat: Catalog, servers: IntFilter, nodes: IntFilter, dbnames: TextFilter
 ) -> list[Row]:
     """Definitions matching every given filter (lists are OR-ed inside one filter)."""
-    q = (
-        _DEF_SELECT
-        + """
- WHERE (%(srv)s::bigint[] IS NULL OR d.backup_server_id = ANY(%(srv)s::bigint[]))
-   AND (%(node)s::bigint[] IS NULL OR d.pgsql_node_id = ANY(%(node)s::bigint[]))
-   AND (%(db)s::text[] IS NULL OR d.dbname = ANY(%(db)s::text[]))
- ORDER BY d.backup_server_id, d.pgsql_node_id, d.dbname, d.def_id
-"""
-    )
-    return cat.query(
-        q,
-        {
-            "srv": int_array(servers),
-            "node": int_array(nodes),
-            "db": text_array(dbnames),
+    return read_view(
+        cat,
+        "show_backup_definitions",
+        where={
+            "backup_server_id": int_array(servers),
+            "pgsql_node_id": int_array(nodes),
+            "dbname": text_array(dbnames),
         },
+        order_by=DEF_ORDER,
     )
 
 
 def show_empty_backup_catalogs(cat: Catalog) -> list[Row]:
     """Definitions that never produced a catalog row."""
-    q = (
-        _DEF_SELECT
-        + """
- WHERE NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.def_id = d.def_id)
- ORDER BY d.backup_server_id, d.pgsql_node_id, d.dbname, d.def_id
-"""
-    )
-    return cat.query(q)
+    return read_view(cat, "show_empty_backup_catalogs", order_by=DEF_ORDER)
 
 
 def get_backup_definition(cat: Catalog, def_id: int) -> Row | None:
@@ -97,15 +62,6 @@ def get_backup_definition(cat: Catalog, def_id: int) -> Row | None:
         " FROM backup_definition WHERE def_id = %s",
         (int(def_id),),
     )
-
-
-def node_config(cat: Catalog, node_id: int) -> dict[str, str]:
-    """pgsql_node_config of one node as parameter -> value (registration defaults)."""
-    rows = cat.query(
-        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
-        (int(node_id),),
-    )
-    return {r["parameter"]: r["value"] for r in rows}
 
 
 def node_status(cat: Catalog, node_id: int) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbackman.catalog import alerts
+from pgbackman.catalog import alerts, nodes, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.errors import CatalogUnavailableError, PendingRecordError, PgBackManError
 from pgbackman.infra import spool
@@ -73,53 +73,16 @@ def get_snapshot_definition(cat: Catalog, snapshot_id: int) -> dict[str, Any] | 
     )
 
 
-def get_node(cat: Catalog, node_id: int) -> dict[str, Any] | None:
-    return cat.query_one(
-        "SELECT node_id, hostname, domain_name, hostname || '.' || domain_name AS fqdn,"
-        " pgport, admin_user, status FROM pgsql_node WHERE node_id = %s",
-        (int(node_id),),
-    )
-
-
-def get_node_config(cat: Catalog, node_id: int) -> dict[str, str]:
-    rows = cat.query(
-        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s",
-        (int(node_id),),
-    )
-    return {str(r["parameter"]): str(r["value"]) for r in rows}
-
-
-def get_server(cat: Catalog, server_id: int) -> dict[str, Any] | None:
-    return cat.query_one(
-        "SELECT server_id, hostname || '.' || domain_name AS fqdn, status"
-        " FROM backup_server WHERE server_id = %s",
-        (int(server_id),),
-    )
-
-
-def get_server_config(cat: Catalog, server_id: int) -> dict[str, str]:
-    rows = cat.query(
-        "SELECT parameter, value FROM backup_server_config WHERE server_id = %s",
-        (int(server_id),),
-    )
-    return {str(r["parameter"]): str(r["value"]) for r in rows}
-
-
-def get_backup_server_id(cat: Catalog, fqdn: str) -> int | None:
-    v = cat.call("get_backup_server_id", fqdn)
-    return int(v) if v is not None else None
-
-
 # -- local cache (written by pgbackman_control with infra/cache.py) ------------------------------
 
 
 def build_server_cache(cat: Catalog, server_id: int) -> dict[str, Any]:
     """``backup_server.json`` contents (docs/DESIGN.md "Local cache")."""
-    srv = get_server(cat, server_id)
+    srv = servers.get_server(cat, server_id)
     return {
         "backup_server_id": int(server_id),
         "backup_server_fqdn": srv["fqdn"] if srv else None,
-        "config": get_server_config(cat, server_id),
+        "config": servers.server_config_dict(cat, server_id),
     }
 
 
@@ -131,7 +94,7 @@ def build_node_cache(
     Definitions: every definition of (server, node) whatever its status (a STOPPED job started
     by hand still runs). Snapshots: those of (server, node) not yet in the backup catalog.
     """
-    node = get_node(cat, node_id)
+    node = nodes.get_node(cat, node_id)
     if node is None:
         return None
     defs = cat.query(
@@ -161,7 +124,7 @@ def build_node_cache(
             "admin_user": node["admin_user"],
             "status": node["status"],
         },
-        "config": get_node_config(cat, node_id),
+        "config": nodes.node_config_dict(cat, node_id),
         "definitions": {
             str(d["def_id"]): {**d, "def_id": int(d["def_id"])} for d in defs
         },

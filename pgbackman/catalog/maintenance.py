@@ -29,12 +29,6 @@ FILE_COLUMNS = (
 _FILES_SQL = sql.SQL(", ").join(sql.Identifier("a", c) for c in FILE_COLUMNS)
 
 
-def server_id(cat: Catalog, fqdn: str) -> int | None:
-    """The id of backup server ``fqdn`` (None when it is not registered)."""
-    value = cat.call("get_backup_server_id", fqdn)
-    return int(value) if value is not None else None
-
-
 def now(cat: Catalog) -> datetime:
     """The catalog's clock: every age is measured against it, never the local clock."""
     value: datetime = cat.scalar("SELECT now() AS now")

@@ -1,6 +1,7 @@
 """Catalog access for PgSQL nodes (shell side): list, look up, register, update, delete, config.
 
-Every statement uses bound parameters; ids are selected as numbers from the tables.
+Every statement uses bound parameters; listings read the ``show_*`` views
+(:mod:`pgbackman.catalog.listings`).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import read_view
 
 _NODE_COLUMNS = (
     "SELECT node_id, hostname, domain_name, hostname || '.' || domain_name AS fqdn, pgport,"
@@ -16,9 +18,11 @@ _NODE_COLUMNS = (
 
 
 def list_nodes(cat: Catalog) -> list[Row]:
-    """Every PgSQL node, ordered like upstream's ``show_pgsql_nodes`` view."""
-    return cat.query(
-        _NODE_COLUMNS + " ORDER BY domain_name, hostname, pgport, admin_user, status"
+    """Every PgSQL node (view show_pgsql_nodes: NodeID, FQDN, Pgport, Admin user, ...)."""
+    return read_view(
+        cat,
+        "show_pgsql_nodes",
+        order_by=("domain_name", "hostname", "Pgport", "Admin user", "Status"),
     )
 
 
@@ -45,7 +49,7 @@ def node_ids_by_fqdn(cat: Catalog, fqdn: str, port: int | None = None) -> list[i
 
 def node_fqdns(cat: Catalog) -> list[str]:
     """FQDNs only (cheap; used by tab completion)."""
-    return sorted({r["fqdn"] for r in list_nodes(cat)})
+    return sorted({r["FQDN"] for r in list_nodes(cat)})
 
 
 def default_parameter(cat: Catalog, parameter: str) -> str:
@@ -80,16 +84,17 @@ def update_node(
 
 
 def node_config(cat: Catalog, node_id: int) -> list[Row]:
-    """Parameter / value / description of one node, ordered by parameter."""
-    return cat.query(
-        "SELECT parameter, value, description FROM pgsql_node_config"
-        " WHERE node_id = %s ORDER BY parameter",
-        (node_id,),
+    """Parameter / Value / Description of one node, ordered by parameter."""
+    return read_view(
+        cat,
+        "show_pgsql_node_config",
+        where={"node_id": int(node_id)},
+        order_by=("Parameter",),
     )
 
 
 def node_config_dict(cat: Catalog, node_id: int) -> dict[str, str]:
-    return {r["parameter"]: r["value"] for r in node_config(cat, node_id)}
+    return {r["Parameter"]: r["Value"] for r in node_config(cat, node_id)}
 
 
 def update_node_config(cat: Catalog, node_id: int, changes: dict[str, Any]) -> None:

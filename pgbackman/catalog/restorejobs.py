@@ -40,22 +40,6 @@ def get_restore_definition(cat: Catalog, restore_def: int) -> dict[str, Any] | N
     )
 
 
-def get_node(cat: Catalog, node_id: int) -> dict[str, Any] | None:
-    return jobs.get_node(cat, node_id)
-
-
-def get_node_config(cat: Catalog, node_id: int) -> dict[str, str]:
-    return jobs.get_node_config(cat, node_id)
-
-
-def get_server_config(cat: Catalog, server_id: int) -> dict[str, str]:
-    return jobs.get_server_config(cat, server_id)
-
-
-def get_backup_server_id(cat: Catalog, fqdn: str) -> int | None:
-    return jobs.get_backup_server_id(cat, fqdn)
-
-
 def record_restore(cat: Catalog, record: Mapping[str, Any]) -> int:
     """Insert one restore result (jobs.RESTORE_FIELDS); returns its restore_id."""
     return jobs.register_restore_catalog(cat, record)

@@ -1,7 +1,7 @@
 """Catalog access for backup servers (shell side): list, look up, register, update, delete.
 
-Every statement uses bound parameters. Listing queries read the tables (not the upstream
-views, whose ids are ``lpad``-ed text) so that ids reach the JSON output as numbers.
+Every statement uses bound parameters; listings read the ``show_*`` views
+(:mod:`pgbackman.catalog.listings`).
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import read_view
 
 
 def list_servers(cat: Catalog) -> list[Row]:
-    """Every backup server: server_id, fqdn, status, remarks (ordered like upstream's view)."""
-    return cat.query(
-        "SELECT server_id, hostname || '.' || domain_name AS fqdn, status, remarks"
-        "  FROM backup_server ORDER BY domain_name, hostname, status"
+    """Every backup server (view show_backup_servers: SrvID, FQDN, Status, Remarks)."""
+    return read_view(
+        cat, "show_backup_servers", order_by=("domain_name", "hostname", "Status")
     )
 
 
@@ -35,7 +35,7 @@ def server_id_by_fqdn(cat: Catalog, fqdn: str) -> int | None:
 
 def server_fqdns(cat: Catalog) -> list[str]:
     """FQDNs only (cheap; used by tab completion)."""
-    return [r["fqdn"] for r in list_servers(cat)]
+    return [r["FQDN"] for r in list_servers(cat)]
 
 
 def default_parameter(cat: Catalog, parameter: str) -> str:
@@ -59,16 +59,17 @@ def update_server(cat: Catalog, server_id: int, remarks: str) -> None:
 
 
 def server_config(cat: Catalog, server_id: int) -> list[Row]:
-    """Parameter / value / description of one server, ordered by parameter."""
-    return cat.query(
-        "SELECT parameter, value, description FROM backup_server_config"
-        " WHERE server_id = %s ORDER BY parameter",
-        (server_id,),
+    """Parameter / Value / Description of one server, ordered by parameter."""
+    return read_view(
+        cat,
+        "show_backup_server_config",
+        where={"server_id": int(server_id)},
+        order_by=("Parameter",),
     )
 
 
 def server_config_dict(cat: Catalog, server_id: int) -> dict[str, str]:
-    return {r["parameter"]: r["value"] for r in server_config(cat, server_id)}
+    return {r["Parameter"]: r["Value"] for r in server_config(cat, server_id)}
 
 
 def update_server_config(cat: Catalog, server_id: int, changes: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.definitions import IntFilter, TextFilter, int_array, text_array
+from pgbackman.catalog.definitions import int_array, text_array
+from pgbackman.catalog.listings import IntFilter, TextFilter, read_view
 from pgbackman.errors import CatalogError, UserInputError
 
 
@@ -70,57 +71,20 @@ def register_snapshot_definitions(
 def show_snapshot_definitions(
     cat: Catalog, servers: IntFilter, nodes: IntFilter, dbnames: TextFilter
 ) -> list[Row]:
-    q = """
-SELECT s.snapshot_id AS "SnapshotID",
-       date_trunc('second', s.registered) AS "Registered",
-       s.backup_server_id AS "ID.",
-       bs.hostname || '.' || bs.domain_name AS "Backup server",
-       s.pgsql_node_id AS "ID",
-       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
-       s.dbname AS "DBname",
-       to_char(s.at_time, 'YYYYMMDDHH24MI') AS "AT time",
-       s.backup_code || coalesce(' [' || nullif(s.pg_dump_release, '') || ']', '') AS "Code",
-       s.retention_period::text AS "Retention",
-       s.extra_backup_parameters AS "Parameters",
-       s.remarks AS "Tag",
-       s.status AS "Status"
-  FROM snapshot_definition s
-  JOIN backup_server bs ON bs.server_id = s.backup_server_id
-  JOIN pgsql_node pn ON pn.node_id = s.pgsql_node_id
- WHERE (%(srv)s::bigint[] IS NULL OR s.backup_server_id = ANY(%(srv)s::bigint[]))
-   AND (%(node)s::bigint[] IS NULL OR s.pgsql_node_id = ANY(%(node)s::bigint[]))
-   AND (%(db)s::text[] IS NULL OR s.dbname = ANY(%(db)s::text[]))
- ORDER BY s.snapshot_id
-"""
-    return cat.query(
-        q,
-        {
-            "srv": int_array(servers),
-            "node": int_array(nodes),
-            "db": text_array(dbnames),
+    return read_view(
+        cat,
+        "show_snapshot_definitions",
+        where={
+            "backup_server_id": int_array(servers),
+            "pgsql_node_id": int_array(nodes),
+            "dbname": text_array(dbnames),
         },
+        order_by=("snapshot_id",),
     )
 
 
 def show_snapshots_in_progress(cat: Catalog) -> list[Row]:
     """Snapshot definitions that have no catalog row yet (waiting or running)."""
-    return cat.query(
-        """
-SELECT s.snapshot_id AS "SnapshotID",
-       date_trunc('second', s.registered) AS "Registered",
-       s.backup_server_id AS "ID.",
-       bs.hostname || '.' || bs.domain_name AS "Backup server",
-       s.pgsql_node_id AS "ID",
-       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
-       s.dbname AS "DBname",
-       to_char(s.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
-       s.backup_code AS "Code",
-       CASE WHEN s.at_time > now() THEN 'not started'
-            ELSE date_trunc('second', now() - s.at_time)::text END AS "Elapsed time"
-  FROM snapshot_definition s
-  JOIN backup_server bs ON bs.server_id = s.backup_server_id
-  JOIN pgsql_node pn ON pn.node_id = s.pgsql_node_id
- WHERE NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.snapshot_id = s.snapshot_id)
- ORDER BY s.at_time, s.snapshot_id
-"""
+    return read_view(
+        cat, "show_snapshots_in_progress", order_by=("at_time", "snapshot_id")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from psycopg2 import sql
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import read_view
 
 
 def schema_version_row(cat: Catalog) -> Row | None:
@@ -19,14 +20,7 @@ def schema_version_row(cat: Catalog) -> Row | None:
 
 
 def jobs_queue(cat: Catalog) -> list[Row]:
-    return cat.query(
-        "SELECT q.id, q.registered, q.backup_server_id, s.hostname || '.' || s.domain_name AS server,"
-        "       q.pgsql_node_id, n.hostname || '.' || n.domain_name AS node, q.is_assigned"
-        "  FROM job_queue q"
-        "  JOIN backup_server s ON s.server_id = q.backup_server_id"
-        "  JOIN pgsql_node n ON n.node_id = q.pgsql_node_id"
-        " ORDER BY q.registered, q.id"
-    )
+    return read_view(cat, "show_jobs_queue", order_by=("Registered", "JobID"))
 
 
 _DEF_COUNTS = sql.SQL("""

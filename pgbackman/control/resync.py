@@ -26,6 +26,7 @@ from typing import Any
 
 from pgbackman.catalog import control as ccat
 from pgbackman.catalog import jobs as catjobs
+from pgbackman.catalog import servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.control import files
@@ -76,12 +77,12 @@ class Controller:
     # -- server ------------------------------------------------------------------------
     def load_server(self) -> ServerState:
         fqdn = self.cfg.backup_server.fqdn
-        server_id = ccat.get_server_id(self.cat, fqdn)
+        server_id = servers.server_id_by_fqdn(self.cat, fqdn)
         if server_id is None:
             raise ServerNotRegisteredError(
                 f"Backup server {fqdn} is not registered in the catalog"
             )
-        conf = ccat.server_config(self.cat, server_id)
+        conf = servers.server_config_dict(self.cat, server_id)
         root = Path(
             conf.get("root_backup_partition")
             or self.cfg.backup_server.root_backup_partition

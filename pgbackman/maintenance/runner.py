@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from pgbackman.catalog import maintenance as mcat
+from pgbackman.catalog import servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.errors import (
@@ -53,7 +54,7 @@ class Maintenance:
     def server_id(self) -> int:
         if self._server_id is None:
             fqdn = self.cfg.backup_server.fqdn
-            srv = mcat.server_id(self.cat, fqdn)
+            srv = servers.server_id_by_fqdn(self.cat, fqdn)
             if srv is None:
                 raise ServerNotRegisteredError(
                     f"Backup server {fqdn} is not registered in the catalog; "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.catalog import restorejobs
+from pgbackman.catalog import nodes, restorejobs, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.pgnode.connection import NodeTarget
 from pgbackman.config import Config
@@ -84,7 +84,7 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         )
     server_id = int(d["backup_server_id"])
     notes: list[str] = []
-    mine = restorejobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
+    mine = servers.server_id_by_fqdn(cat, cfg.backup_server.fqdn)
     if mine is not None and mine != server_id:
         raise UserInputError(
             f"Restore definition {restore_def} belongs to backup server {server_id}, not to this "
@@ -95,7 +95,7 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
             f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
             f"running as server {server_id}"
         )
-    node = restorejobs.get_node(cat, int(d["target_pgsql_node_id"]))
+    node = nodes.get_node(cat, int(d["target_pgsql_node_id"]))
     if node is None:
         raise UserInputError(
             f"Target PgSQL node {d['target_pgsql_node_id']} does not exist"
@@ -104,12 +104,12 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         restore_def=int(d["restore_def"]),
         bck_id=int(d["bck_id"]),
         server_id=server_id,
-        server_config=restorejobs.get_server_config(cat, server_id),
+        server_config=servers.server_config_dict(cat, server_id),
         target_node_id=int(node["node_id"]),
         target_fqdn=str(node["fqdn"]),
         target_port=int(node["pgport"]),
         admin_user=str(node["admin_user"]),
-        target_node_config=restorejobs.get_node_config(cat, int(node["node_id"])),
+        target_node_config=nodes.node_config_dict(cat, int(node["node_id"])),
         target_dbname=str(d["target_dbname"]),
         renamed_dbname=_opt(d["renamed_dbname"]),
         extra_restore_parameters=str(d["extra_restore_parameters"] or ""),

@@ -47,10 +47,10 @@ def _object_words(ctx: ShellContext, command: str) -> list[str]:
             ("register_backup_def", "show_backup_")
         ):
             for row in servers.list_servers(ctx.cat):
-                words += [str(row["server_id"]), row["fqdn"]]
+                words += [str(row["SrvID"]), row["FQDN"]]
         if "node" in command or "definition" in command or "snapshot" in command:
             for row in nodes.list_nodes(ctx.cat):
-                words += [str(row["node_id"]), row["fqdn"]]
+                words += [str(row["NodeID"]), row["FQDN"]]
     except Exception:
         log.debug("completion look-up failed", exc_info=True)
         return []

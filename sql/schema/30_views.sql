@@ -5,219 +5,227 @@
 -- Views
 -- =====================================================================================
 
+-- The show_* views ARE the shell's listings (D34): pgbackman/catalog/ reads them with the
+-- filters as WHERE clauses and orders them itself, and pgbackman_role_ro reads the same rows.
+-- Columns named like the shell's output hold what the shell prints (ids as numbers, for
+-- JSON); lower-case columns are the raw values the filters and the ORDER BY use. The
+-- *_details views hold one row per object with raw names (the shell lays them out).
+-- Views are relations: no ORDER BY here, the reader orders.
+
 CREATE VIEW show_backup_servers AS
-SELECT lpad(server_id::text, 5, '0') AS "SrvID",
+SELECT server_id AS "SrvID",
        hostname || '.' || domain_name AS "FQDN",
        status AS "Status",
-       remarks AS "Remarks"
-  FROM backup_server
- ORDER BY domain_name, hostname, status;
+       remarks AS "Remarks",
+       hostname, domain_name
+  FROM backup_server;
 
 CREATE VIEW show_pgsql_nodes AS
-SELECT lpad(node_id::text, 6, '0') AS "NodeID",
+SELECT node_id AS "NodeID",
        hostname || '.' || domain_name AS "FQDN",
        pgport AS "Pgport",
        admin_user AS "Admin user",
        status AS "Status",
-       remarks AS "Remarks"
-  FROM pgsql_node
- ORDER BY domain_name, hostname, pgport, admin_user, status;
+       remarks AS "Remarks",
+       hostname, domain_name
+  FROM pgsql_node;
 
 CREATE VIEW show_backup_definitions AS
-SELECT lpad(d.def_id::text, 11, '0') AS "DefID",
-       d.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       d.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
+SELECT d.def_id AS "DefID",
+       d.registered AS "Registered",
+       d.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       d.pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
        d.dbname AS "DBname",
-       d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' ' || d.month_cron || ' '
-         || d.weekday_cron AS "Schedule",
+       d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' '
+         || d.month_cron || ' ' || d.weekday_cron AS "Schedule",
        d.backup_code AS "Code",
-       d.encryption::text AS "Encryption",
+       d.encryption AS "Encryption",
        d.retention_period::text || ' (' || d.retention_redundancy::text || ')' AS "Retention",
        d.job_status AS "Status",
-       d.extra_backup_parameters AS "Parameters"
+       d.extra_backup_parameters AS "Parameters",
+       d.def_id, d.backup_server_id, d.pgsql_node_id, d.dbname
   FROM backup_definition d
-  JOIN backup_server s ON s.server_id = d.backup_server_id
-  JOIN pgsql_node n ON n.node_id = d.pgsql_node_id
- ORDER BY d.backup_server_id, d.pgsql_node_id, d.dbname, d.backup_code, d.job_status, d.def_id;
+  JOIN backup_server bs ON bs.server_id = d.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = d.pgsql_node_id;
+
+CREATE VIEW show_empty_backup_catalogs AS
+SELECT *
+  FROM show_backup_definitions d
+ WHERE NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.def_id = d.def_id);
 
 CREATE VIEW show_backup_catalog AS
-SELECT lpad(a.bck_id::text, 12, '0') AS "BckID",
-       CASE WHEN a.def_id IS NOT NULL THEN lpad(a.def_id::text, 11, '0') ELSE '' END AS "DefID",
-       a.def_id,
-       CASE WHEN a.snapshot_id IS NOT NULL THEN lpad(a.snapshot_id::text, 11, '0') ELSE '' END AS "SnapshotID",
-       a.snapshot_id,
-       date_trunc('seconds', a.finished) AS "Finished",
-       a.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       a.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
-       a.dbname AS "DBname",
-       date_trunc('seconds', a.duration) AS "Duration",
-       pg_size_pretty(coalesce(a.pg_dump_file_size, 0) + coalesce(a.pg_dump_roles_file_size, 0)
-                      + coalesce(a.pg_dump_dbconfig_file_size, 0)) AS "Size",
-       coalesce(a.backup_code, d.backup_code, sn.backup_code) AS "Code",
-       a.execution_method AS "Execution",
-       a.execution_status AS "Status",
-       a.bck_id
-  FROM backup_catalog a
-  JOIN backup_server s ON s.server_id = a.backup_server_id
-  JOIN pgsql_node n ON n.node_id = a.pgsql_node_id
-  LEFT JOIN backup_definition d ON d.def_id = a.def_id
-  LEFT JOIN snapshot_definition sn ON sn.snapshot_id = a.snapshot_id
- ORDER BY a.finished DESC NULLS LAST, a.bck_id DESC;
+SELECT c.bck_id AS "BckID",
+       c.def_id AS "DefID",
+       c.snapshot_id AS "SnapshotID",
+       date_trunc('second', c.finished) AS "Finished",
+       c.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       c.pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
+       c.dbname AS "DBname",
+       date_trunc('second', c.duration)::text AS "Duration",
+       pg_size_pretty((coalesce(c.pg_dump_file_size, 0) + coalesce(c.pg_dump_roles_file_size, 0)
+                       + coalesce(c.pg_dump_dbconfig_file_size, 0))::bigint) AS "Size",
+       coalesce(c.backup_code, d.backup_code, s.backup_code) AS "Code",
+       c.execution_method AS "Execution",
+       c.execution_status AS "Status",
+       c.bck_id, c.def_id, c.finished, c.backup_server_id, c.pgsql_node_id, c.dbname,
+       c.execution_status
+  FROM backup_catalog c
+  JOIN backup_server bs ON bs.server_id = c.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = c.pgsql_node_id
+  LEFT JOIN backup_definition d ON d.def_id = c.def_id
+  LEFT JOIN snapshot_definition s ON s.snapshot_id = c.snapshot_id;
 
 CREATE VIEW show_backup_details AS
-SELECT lpad(a.bck_id::text, 12, '0') AS "BckID",
-       a.bck_id,
-       date_trunc('seconds', a.registered) AS "Registered",
-       date_trunc('seconds', a.started) AS "Started",
-       date_trunc('seconds', a.finished) AS "Finished",
-       date_trunc('seconds', a.finished + coalesce(d.retention_period, sn.retention_period)) AS "Valid until",
-       date_trunc('seconds', a.duration) AS "Duration",
-       CASE WHEN a.def_id IS NOT NULL THEN lpad(a.def_id::text, 11, '0') ELSE '' END AS "DefID",
-       CASE WHEN a.snapshot_id IS NOT NULL THEN lpad(a.snapshot_id::text, 11, '0') ELSE '' END AS "SnapshotID",
-       a.procpid AS "ProcPID",
-       CASE WHEN d.def_id IS NOT NULL
-            THEN d.retention_period::text || ' (' || d.retention_redundancy::text || ')'
-            ELSE sn.retention_period::text END AS "Retention",
-       CASE WHEN d.def_id IS NOT NULL
-            THEN d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' ' || d.month_cron
-                 || ' ' || d.weekday_cron
-            ELSE '' END AS "Schedule",
-       coalesce(to_char(sn.at_time, 'YYYYMMDDHH24MI'), '') AS "AT time",
-       coalesce(d.encryption, sn.encryption)::text AS "Encryption",
-       coalesce(d.extra_backup_parameters, sn.extra_backup_parameters) AS "Extra parameters",
-       a.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       a.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
-       a.dbname AS "DBname",
-       a.pg_dump_file AS "DB dump file",
-       a.pg_dump_log_file AS "DB log file",
-       pg_size_pretty(a.pg_dump_file_size) AS "DB dump size",
-       a.pg_dump_roles_file AS "DB roles dump file",
-       a.pg_dump_roles_log_file AS "DB roles log file",
-       pg_size_pretty(a.pg_dump_roles_file_size) AS "DB roles dump size",
-       a.pg_dump_dbconfig_file AS "DB config dump file",
-       a.pg_dump_dbconfig_log_file AS "DB config log file",
-       pg_size_pretty(a.pg_dump_dbconfig_file_size) AS "DB config dump size",
-       pg_size_pretty(coalesce(a.pg_dump_file_size, 0) + coalesce(a.pg_dump_roles_file_size, 0)
-                      + coalesce(a.pg_dump_dbconfig_file_size, 0)) AS "Total size",
-       coalesce(a.backup_code, d.backup_code, sn.backup_code) AS "Code",
-       a.execution_status AS "Status",
-       a.execution_method AS "Execution",
-       left(a.error_message, 60) AS "Error message",
-       array_to_string(a.role_list, ',') AS "Role list",
-       a.pgsql_node_release AS "PgSQL node release",
-       a.pg_dump_release AS "pg_dump release",
-       a.pg_dump_manifest_file AS "DB manifest file",
-       a.checksum AS "Checksum",
-       a.run_uuid AS "Run UUID",
-       a.global_log_file AS "Global log file"
-  FROM backup_catalog a
-  JOIN backup_server s ON s.server_id = a.backup_server_id
-  JOIN pgsql_node n ON n.node_id = a.pgsql_node_id
-  LEFT JOIN backup_definition d ON d.def_id = a.def_id
-  LEFT JOIN snapshot_definition sn ON sn.snapshot_id = a.snapshot_id;
+SELECT c.bck_id, c.procpid, date_trunc('second', c.registered) AS registered,
+       date_trunc('second', c.started) AS started, date_trunc('second', c.finished) AS finished,
+       date_trunc('second', c.duration)::text AS duration,
+       pg_size_pretty((coalesce(c.pg_dump_file_size, 0) + coalesce(c.pg_dump_roles_file_size, 0)
+                       + coalesce(c.pg_dump_dbconfig_file_size, 0))::bigint) AS total_size,
+       c.execution_method, c.execution_status, c.def_id, c.snapshot_id, c.dbname,
+       c.backup_server_id, bs.hostname || '.' || bs.domain_name AS backup_server,
+       c.pgsql_node_id, pn.hostname || '.' || pn.domain_name AS pgsql_node,
+       c.pgsql_node_release, c.pg_dump_release,
+       CASE WHEN d.def_id IS NOT NULL THEN
+         d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' '
+         || d.month_cron || ' ' || d.weekday_cron END AS schedule,
+       to_char(s.at_time, 'YYYY-MM-DD HH24:MI:SS') AS at_time,
+       coalesce(d.retention_period, s.retention_period)::text
+         || coalesce(' (' || d.retention_redundancy::text || ')', '') AS retention,
+       coalesce(c.backup_code, d.backup_code, s.backup_code) AS backup_code,
+       coalesce(d.extra_backup_parameters, s.extra_backup_parameters) AS extra_parameters,
+       c.excluded_tables,
+       c.pg_dump_file, pg_size_pretty(coalesce(c.pg_dump_file_size, 0)) AS pg_dump_file_size,
+       c.pg_dump_log_file, c.role_list,
+       c.pg_dump_roles_file, pg_size_pretty(coalesce(c.pg_dump_roles_file_size, 0)) AS roles_size,
+       c.pg_dump_roles_log_file,
+       c.pg_dump_dbconfig_file,
+       pg_size_pretty(coalesce(c.pg_dump_dbconfig_file_size, 0)) AS dbconfig_size,
+       c.pg_dump_dbconfig_log_file, c.pg_dump_manifest_file, c.checksum,
+       date_trunc('second', c.finished + coalesce(d.retention_period, s.retention_period))
+         AS on_disk_until,
+       c.error_message, c.run_uuid, c.global_log_file
+  FROM backup_catalog c
+  JOIN backup_server bs ON bs.server_id = c.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = c.pgsql_node_id
+  LEFT JOIN backup_definition d ON d.def_id = c.def_id
+  LEFT JOIN snapshot_definition s ON s.snapshot_id = c.snapshot_id;
 
 CREATE VIEW show_snapshot_definitions AS
-SELECT lpad(sn.snapshot_id::text, 11, '0') AS "SnapshotID",
-       date_trunc('seconds', sn.registered) AS "Registered",
-       sn.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       sn.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
-       sn.dbname AS "DBname",
-       to_char(sn.at_time, 'YYYYMMDDHH24MI') AS "AT time",
-       sn.backup_code || coalesce(' [' || sn.pg_dump_release || ']', '') AS "Code",
-       sn.retention_period::text AS "Retention",
-       sn.extra_backup_parameters AS "Parameters",
-       sn.status AS "Status",
-       sn.remarks AS "Remarks",
-       sn.snapshot_id,
-       sn.at_time
-  FROM snapshot_definition sn
-  JOIN backup_server s ON s.server_id = sn.backup_server_id
-  JOIN pgsql_node n ON n.node_id = sn.pgsql_node_id
- ORDER BY sn.backup_server_id, sn.pgsql_node_id, sn.dbname, sn.backup_code, sn.at_time;
+SELECT s.snapshot_id AS "SnapshotID",
+       date_trunc('second', s.registered) AS "Registered",
+       s.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       s.pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
+       s.dbname AS "DBname",
+       to_char(s.at_time, 'YYYYMMDDHH24MI') AS "AT time",
+       s.backup_code || coalesce(' [' || nullif(s.pg_dump_release, '') || ']', '') AS "Code",
+       s.retention_period::text AS "Retention",
+       s.extra_backup_parameters AS "Parameters",
+       s.remarks AS "Tag",
+       s.status AS "Status",
+       s.snapshot_id, s.backup_server_id, s.pgsql_node_id, s.dbname, s.at_time
+  FROM snapshot_definition s
+  JOIN backup_server bs ON bs.server_id = s.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = s.pgsql_node_id;
+
+CREATE VIEW show_snapshots_in_progress AS
+SELECT s.snapshot_id AS "SnapshotID",
+       date_trunc('second', s.registered) AS "Registered",
+       s.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       s.pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "PgSQL node",
+       s.dbname AS "DBname",
+       to_char(s.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
+       s.backup_code AS "Code",
+       CASE WHEN s.at_time > now() THEN 'not started'
+            ELSE date_trunc('second', now() - s.at_time)::text END AS "Elapsed time",
+       s.snapshot_id, s.backup_server_id, s.pgsql_node_id, s.dbname, s.at_time
+  FROM snapshot_definition s
+  JOIN backup_server bs ON bs.server_id = s.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = s.pgsql_node_id
+ WHERE NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.snapshot_id = s.snapshot_id);
 
 CREATE VIEW show_restore_definitions AS
-SELECT lpad(r.restore_def::text, 8, '0') AS "RestoreDef",
-       date_trunc('seconds', r.registered) AS "Registered",
+SELECT r.restore_def AS "RestoreDef",
+       date_trunc('second', r.registered) AS "Registered",
        r.bck_id AS "BckID",
-       r.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       r.target_pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "Target PgSQL node",
+       r.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       r.target_pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "Target PgSQL node",
        r.target_dbname AS "Target DBname",
        r.renamed_dbname AS "Renamed database",
-       to_char(r.at_time, 'YYYYMMDDHH24MI') AS "AT time",
+       to_char(r.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
        r.extra_restore_parameters AS "Extra parameters",
        r.status AS "Status",
-       r.restore_def,
-       r.at_time
+       r.restore_def, r.backup_server_id, r.target_pgsql_node_id, r.target_dbname, r.at_time
   FROM restore_definition r
-  JOIN backup_server s ON s.server_id = r.backup_server_id
-  JOIN pgsql_node n ON n.node_id = r.target_pgsql_node_id
- ORDER BY r.backup_server_id, r.target_pgsql_node_id, r.target_dbname, r.at_time;
+  JOIN backup_server bs ON bs.server_id = r.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = r.target_pgsql_node_id;
 
 CREATE VIEW show_restore_catalog AS
-SELECT lpad(c.restore_id::text, 10, '0') AS "RestoreID",
-       lpad(c.restore_def::text, 10, '0') AS "RestoreDef",
-       r.bck_id AS "BckID",
-       date_trunc('seconds', c.finished) AS "Finished",
-       c.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       c.target_pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "Target PgSQL node",
-       c.target_dbname AS "Target DBname",
-       c.renamed_dbname AS "Renamed DBname",
-       date_trunc('seconds', c.duration) AS "Duration",
-       c.execution_status AS "Status",
-       c.restore_id
-  FROM restore_catalog c
-  JOIN backup_server s ON s.server_id = c.backup_server_id
-  JOIN pgsql_node n ON n.node_id = c.target_pgsql_node_id
-  LEFT JOIN restore_definition r ON r.restore_def = c.restore_def
- ORDER BY c.finished DESC NULLS LAST, c.restore_id DESC;
+SELECT rc.restore_id AS "RestoreID",
+       rc.restore_def AS "RestoreDef",
+       rd.bck_id AS "BckID",
+       date_trunc('second', rc.finished) AS "Finished",
+       rc.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       rc.target_pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "Target PgSQL node",
+       rc.target_dbname AS "Target DBname",
+       rc.renamed_dbname AS "Renamed DBname",
+       date_trunc('second', rc.duration)::text AS "Duration",
+       rc.execution_status AS "Status",
+       rc.restore_id, rc.finished, rc.backup_server_id, rc.target_pgsql_node_id,
+       rc.target_dbname
+  FROM restore_catalog rc
+  LEFT JOIN restore_definition rd ON rd.restore_def = rc.restore_def
+  JOIN backup_server bs ON bs.server_id = rc.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = rc.target_pgsql_node_id;
 
 CREATE VIEW show_restore_details AS
-SELECT lpad(c.restore_id::text, 10, '0') AS "RestoreID",
-       c.restore_id,
-       c.procpid AS "ProcPID",
-       date_trunc('seconds', c.registered) AS "Registered",
-       date_trunc('seconds', c.started) AS "Started",
-       date_trunc('seconds', c.finished) AS "Finished",
-       date_trunc('seconds', c.duration) AS "Duration",
-       c.execution_status AS "Status",
-       lpad(c.restore_def::text, 10, '0') AS "RestoreDef",
+SELECT rc.restore_id, rc.procpid, date_trunc('second', rc.registered) AS registered,
+       date_trunc('second', rc.started) AS started, date_trunc('second', rc.finished) AS finished,
+       date_trunc('second', rc.duration)::text AS duration, rc.execution_status,
+       rd.bck_id, rc.source_dbname, rc.target_dbname, rc.renamed_dbname, rc.role_list,
+       rc.backup_server_id, bs.hostname || '.' || bs.domain_name AS backup_server,
+       rc.target_pgsql_node_id, pn.hostname || '.' || pn.domain_name AS target_pgsql_node,
+       rc.backup_pg_release, rc.target_pgsql_node_release,
+       to_char(rd.at_time, 'YYYY-MM-DD HH24:MI:SS') AS at_time,
+       rd.extra_restore_parameters, rc.restore_log_file, rc.global_log_file, rc.error_message,
+       rc.restore_def, rc.run_uuid
+  FROM restore_catalog rc
+  LEFT JOIN restore_definition rd ON rd.restore_def = rc.restore_def
+  JOIN backup_server bs ON bs.server_id = rc.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = rc.target_pgsql_node_id;
+
+CREATE VIEW show_restores_in_progress AS
+SELECT r.restore_def AS "RestoreDef",
+       date_trunc('second', r.registered) AS "Registered",
        r.bck_id AS "BckID",
-       c.source_dbname AS "Source DBname",
-       c.target_dbname AS "Target DBname",
-       c.renamed_dbname AS "Renamed DBname",
-       array_to_string(c.role_list, ',') AS "Roles restored",
-       c.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       c.target_pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "Target PgSQL node",
-       c.backup_pg_release AS "Pg_dump backup release",
-       c.target_pgsql_node_release AS "Target PgSQL node release",
-       to_char(r.at_time, 'YYYYMMDDHH24MI') AS "AT time",
-       r.extra_restore_parameters AS "Extra parameters",
-       c.restore_log_file AS "Restore log file",
-       c.global_log_file AS "Global log file",
-       c.error_message AS "Error message",
-       c.run_uuid AS "Run UUID"
-  FROM restore_catalog c
-  JOIN backup_server s ON s.server_id = c.backup_server_id
-  JOIN pgsql_node n ON n.node_id = c.target_pgsql_node_id
-  LEFT JOIN restore_definition r ON r.restore_def = c.restore_def;
+       r.backup_server_id AS "ID.",
+       bs.hostname || '.' || bs.domain_name AS "Backup server",
+       r.target_pgsql_node_id AS "ID",
+       pn.hostname || '.' || pn.domain_name AS "Target PgSQL node",
+       r.target_dbname AS "Target DBname",
+       to_char(r.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
+       CASE WHEN r.at_time > now() THEN 'not started'
+            ELSE date_trunc('second', now() - r.at_time)::text END AS "Elapsed time",
+       r.restore_def, r.backup_server_id, r.target_pgsql_node_id, r.target_dbname, r.at_time
+  FROM restore_definition r
+  JOIN backup_server bs ON bs.server_id = r.backup_server_id
+  JOIN pgsql_node pn ON pn.node_id = r.target_pgsql_node_id
+ WHERE NOT EXISTS (SELECT 1 FROM restore_catalog rc WHERE rc.restore_def = r.restore_def);
 
 CREATE VIEW show_jobs_queue AS
 SELECT q.id AS "JobID",
-       date_trunc('seconds', q.registered) AS "Registered",
+       q.registered AS "Registered",
        q.backup_server_id AS "SrvID",
        s.hostname || '.' || s.domain_name AS "Backup server",
        q.pgsql_node_id AS "NodeID",
@@ -225,81 +233,21 @@ SELECT q.id AS "JobID",
        q.is_assigned AS "Assigned"
   FROM job_queue q
   JOIN backup_server s ON s.server_id = q.backup_server_id
-  JOIN pgsql_node n ON n.node_id = q.pgsql_node_id
- ORDER BY q.registered, q.id;
+  JOIN pgsql_node n ON n.node_id = q.pgsql_node_id;
 
 CREATE VIEW show_backup_server_config AS
 SELECT server_id,
        parameter AS "Parameter",
        value AS "Value",
        description AS "Description"
-  FROM backup_server_config
- ORDER BY server_id, parameter;
+  FROM backup_server_config;
 
 CREATE VIEW show_pgsql_node_config AS
 SELECT node_id,
        parameter AS "Parameter",
        value AS "Value",
        description AS "Description"
-  FROM pgsql_node_config
- ORDER BY node_id, parameter;
-
-CREATE VIEW show_empty_backup_catalogs AS
-SELECT lpad(d.def_id::text, 11, '0') AS "DefID",
-       date_trunc('seconds', d.registered) AS "Registered",
-       d.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       d.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
-       d.dbname AS "DBname",
-       d.minutes_cron || ' ' || d.hours_cron || ' ' || d.day_month_cron || ' ' || d.month_cron || ' '
-         || d.weekday_cron AS "Schedule",
-       d.backup_code AS "Code",
-       d.encryption::text AS "Encryption",
-       d.retention_period::text || ' (' || d.retention_redundancy::text || ')' AS "Retention",
-       d.job_status AS "Status",
-       d.extra_backup_parameters AS "Parameters"
-  FROM backup_definition d
-  JOIN backup_server s ON s.server_id = d.backup_server_id
-  JOIN pgsql_node n ON n.node_id = d.pgsql_node_id
- WHERE NOT EXISTS (SELECT 1 FROM backup_catalog a WHERE a.def_id = d.def_id)
- ORDER BY d.registered, d.backup_server_id, d.pgsql_node_id, d.dbname, d.backup_code, d.job_status;
-
-CREATE VIEW show_snapshots_in_progress AS
-SELECT lpad(sn.snapshot_id::text, 11, '0') AS "SnapshotID",
-       date_trunc('seconds', sn.registered) AS "Registered",
-       sn.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       sn.pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "PgSQL node",
-       sn.dbname AS "DBname",
-       to_char(sn.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
-       sn.backup_code AS "Code",
-       CASE WHEN sn.at_time > now() THEN 'not started'
-            ELSE date_trunc('seconds', now() - sn.at_time)::text END AS "Elapsed time"
-  FROM snapshot_definition sn
-  JOIN backup_server s ON s.server_id = sn.backup_server_id
-  JOIN pgsql_node n ON n.node_id = sn.pgsql_node_id
- WHERE NOT EXISTS (SELECT 1 FROM backup_catalog a WHERE a.snapshot_id = sn.snapshot_id)
- ORDER BY sn.at_time, sn.snapshot_id;
-
-CREATE VIEW show_restores_in_progress AS
-SELECT lpad(r.restore_def::text, 8, '0') AS "RestoreDef",
-       date_trunc('seconds', r.registered) AS "Registered",
-       r.bck_id AS "BckID",
-       r.backup_server_id,
-       s.hostname || '.' || s.domain_name AS "Backup server",
-       r.target_pgsql_node_id,
-       n.hostname || '.' || n.domain_name AS "Target PgSQL node",
-       r.target_dbname AS "Target DBname",
-       to_char(r.at_time, 'YYYY-MM-DD HH24:MI:SS') AS "AT time",
-       CASE WHEN r.at_time > now() THEN 'not started'
-            ELSE date_trunc('seconds', now() - r.at_time)::text END AS "Elapsed time"
-  FROM restore_definition r
-  JOIN backup_server s ON s.server_id = r.backup_server_id
-  JOIN pgsql_node n ON n.node_id = r.target_pgsql_node_id
- WHERE NOT EXISTS (SELECT 1 FROM restore_catalog c WHERE c.restore_def = r.restore_def)
- ORDER BY r.at_time, r.restore_def;
+  FROM pgsql_node_config;
 
 -- ------------------------------------------------------------------ maintenance views
 

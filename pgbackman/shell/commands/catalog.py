@@ -239,9 +239,9 @@ def show_databases_without_backup_definitions(
     value = args[0] if args else ctx.prompt("NodeID / FQDN", "all")
     if is_all(value) or not value.strip():
         node_ids = [
-            int(n["node_id"])
+            int(n["NodeID"])
             for n in cat_nodes.list_nodes(ctx.cat)
-            if n["status"] == "RUNNING"
+            if n["Status"] == "RUNNING"
         ]
     else:
         node_ids = node_filter(ctx, value) or []

@@ -78,15 +78,7 @@ SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
 def _config_table(
     ctx: ShellContext, result_type: str, rows: list[dict[str, Any]]
 ) -> None:
-    table = [
-        {
-            "Parameter": r["parameter"],
-            "Value": r["value"],
-            "Description": r["description"],
-        }
-        for r in rows
-    ]
-    ctx.out.table(result_type, CONFIG_COLUMNS, table, left=CONFIG_COLUMNS)
+    ctx.out.table(result_type, CONFIG_COLUMNS, rows, left=CONFIG_COLUMNS)
 
 
 def _changes(
@@ -256,25 +248,12 @@ def show_jobs_queue(ctx: ShellContext, args: list[str]) -> None:
         "PgSQL node",
         "Assigned",
     ]
-    rows = [
-        dict(
-            zip(
-                cols,
-                (
-                    r["id"],
-                    r["registered"],
-                    r["backup_server_id"],
-                    r["server"],
-                    r["pgsql_node_id"],
-                    r["node"],
-                    r["is_assigned"],
-                ),
-                strict=True,
-            )
-        )
-        for r in cat_stats.jobs_queue(ctx.cat)
-    ]
-    ctx.out.table("jobs_queue", cols, rows, left=("Backup server", "PgSQL node"))
+    ctx.out.table(
+        "jobs_queue",
+        cols,
+        cat_stats.jobs_queue(ctx.cat),
+        left=("Backup server", "PgSQL node"),
+    )
 
 
 @command(

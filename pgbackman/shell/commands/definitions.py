@@ -10,6 +10,7 @@ validated completely and then registered in one transaction (all or nothing).
 from __future__ import annotations
 
 from pgbackman.catalog import definitions as cat_defs
+from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.core import cronfields, dbselect, validate
 from pgbackman.errors import CatalogError, UserInputError
@@ -114,7 +115,7 @@ def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         srv_text, node_text, db_text, exc_text = args[0:4]
         server_id = ctx.resolve_server(srv_text or ctx.default_backup_server())
         node_id = ctx.resolve_node(node_text)
-        cfg = cat_defs.node_config(ctx.cat, node_id)
+        cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
         values = [
             a if a.strip() != "" else d
             for a, d in zip(args[4:], _defaults(cfg), strict=True)
@@ -124,7 +125,7 @@ def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
             ctx.prompt("Backup server SrvID / FQDN", ctx.default_backup_server())
         )
         node_id = ctx.resolve_node(ctx.prompt("PgSQL node NodeID / FQDN", ""))
-        cfg = cat_defs.node_config(ctx.cat, node_id)
+        cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
         db_text = ctx.prompt("DBname", "")
         exc_text = ctx.prompt("DBname exceptions", "")
         defaults = _defaults(cfg)

@@ -24,18 +24,12 @@ NODE_COLUMNS = ["NodeID", "FQDN", "Pgport", "Admin user", "Status", "Remarks"]
     """,
 )
 def show_pgsql_nodes(ctx: ShellContext, args: list[str]) -> None:
-    rows = [
-        {
-            "NodeID": r["node_id"],
-            "FQDN": r["fqdn"],
-            "Pgport": r["pgport"],
-            "Admin user": r["admin_user"],
-            "Status": r["status"],
-            "Remarks": r["remarks"],
-        }
-        for r in cat_nodes.list_nodes(ctx.cat)
-    ]
-    ctx.out.table("pgsql_nodes", NODE_COLUMNS, rows, left=("FQDN", "Remarks"))
+    ctx.out.table(
+        "pgsql_nodes",
+        NODE_COLUMNS,
+        cat_nodes.list_nodes(ctx.cat),
+        left=("FQDN", "Remarks"),
+    )
 
 
 @command(

@@ -17,6 +17,7 @@ import psycopg2.extensions
 
 from pgbackman.catalog import backups as cat_bck
 from pgbackman.catalog import definitions as cat_defs
+from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import restores as cat_rst
 from pgbackman.catalog import snapshots as cat_snap
@@ -143,7 +144,7 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
     )
     bck = _backup(ctx, digits(bck_text, "BckID"))
     node_id = ctx.resolve_node(node_text)
-    cfg = cat_defs.node_config(ctx.cat, node_id)
+    cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
     target = _target_name(target or bck["dbname"] or "postgres", "Target DBname")
     extra = validate.extra_parameters(
         "Extra parameters",
@@ -204,7 +205,7 @@ def _plan_interactive(ctx: ShellContext) -> RestorePlan:
     at_time = cat_snap.parse_timestamp(ctx.cat, at_text)
     bck = _backup(ctx, digits(ctx.prompt("BckID", ""), "BckID"))
     node_id = ctx.resolve_node(ctx.prompt("Target NodeID / FQDN", ""))
-    cfg = cat_defs.node_config(ctx.cat, node_id)
+    cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
     target = _target_name(
         ctx.prompt("Target DBname", bck["dbname"] or "postgres"), "Target DBname"
     )

@@ -21,12 +21,11 @@ from pgbackman.shell.registry import command
     """,
 )
 def show_backup_servers(ctx: ShellContext, args: list[str]) -> None:
-    rows = [
-        {"SrvID": r["server_id"], "FQDN": r["fqdn"], "Remarks": r["remarks"]}
-        for r in cat_servers.list_servers(ctx.cat)
-    ]
     ctx.out.table(
-        "backup_servers", ["SrvID", "FQDN", "Remarks"], rows, left=("FQDN", "Remarks")
+        "backup_servers",
+        ["SrvID", "FQDN", "Remarks"],
+        cat_servers.list_servers(ctx.cat),
+        left=("FQDN", "Remarks"),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from pgbackman.catalog import definitions as cat_defs
+from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import dbselect, validate
@@ -108,13 +109,13 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         srv, node, db_text, exc_text, at_text, code, ret, extra, tag, release = args
         server_id = ctx.resolve_server(srv or ctx.default_backup_server())
         node_id = ctx.resolve_node(node)
-        cfg = cat_defs.node_config(ctx.cat, node_id)
+        cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
     else:
         server_id = ctx.resolve_server(
             ctx.prompt("Backup server SrvID / FQDN", ctx.default_backup_server())
         )
         node_id = ctx.resolve_node(ctx.prompt("PgSQL node NodeID / FQDN", ""))
-        cfg = cat_defs.node_config(ctx.cat, node_id)
+        cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
         db_text = ctx.prompt("DBname", "")
         exc_text = ctx.prompt("DBname exceptions", "")
         at_text = ctx.prompt("AT timestamp", cat_snap.now_plus_one_minute(ctx.cat))
