@@ -1,6 +1,6 @@
 """Rendering of the cron.d file of one PgSQL node (pure logic; fields: core/cronfields.py).
 
-Owned by the control work. The file is rendered from catalog rows; every job line is
+The file is rendered from catalog rows; every job line is
 
     m h dom mon dow <os_user> <pgbackman_dump> --config <config file> --def-id <N>
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import groupby
-from typing import Any
 
+from pgbackman.catalog import jobs
 from pgbackman.catalog import maintenance as mcat
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog.connection import Catalog, Row
@@ -298,14 +298,6 @@ def restore_logs(ctx: PassContext, report: PassReport) -> None:
 
 
 # -- 5 ---------------------------------------------------------------------------------
-def _ingest_function() -> Callable[[Catalog, str], Any] | None:
-    try:
-        from pgbackman.catalog import jobs
-    except ImportError:
-        return None
-    return getattr(jobs, "ingest_pending", None)
-
-
 def pending_results(ctx: PassContext, report: PassReport) -> None:
     """Results spooled while the catalog was down: ingested exactly once (catalog/jobs.py)."""
     stats = report.task(PENDING)
@@ -315,16 +307,8 @@ def pending_results(ctx: PassContext, report: PassReport) -> None:
                 state = "" if record is not None else " (unreadable: would be reported)"
                 ctx.would(report, f"WOULD INGEST pending {kind} result {path}{state}")
         return
-    ingest = _ingest_function()
-    if ingest is None:
-        # INTEGRATION POINT: catalog/jobs.ingest_pending is owned by the dump work.
-        log.warning(
-            "[%s] catalog.jobs.ingest_pending is not available; skipped", PENDING
-        )
-        return
-    result = ingest(ctx.cat, ctx.root)
-    ingested, failed = result if isinstance(result, tuple) else (result, 0)
-    stats.deleted += int(ingested or 0)
+    ingested, failed = jobs.ingest_pending(ctx.cat, ctx.root)
+    stats.deleted += ingested
     if failed:
         report.error(PENDING, f"{failed} pending result file(s) could not be ingested")
 

@@ -24,26 +24,51 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
-from pgbackman.pgnode import restore as rnode
 from pgbackman.errors import PgBackManError, RestoreError
 from pgbackman.infra import proc
+from pgbackman.pgnode import restore as rnode
 from pgbackman.restore import plan
-
-if TYPE_CHECKING:
-    from pgbackman.restore.runner import RestoreRun
+from pgbackman.restore.spec import RestoreSpec
+from pgbackman.run import clients
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+
+CleanupHook = Callable[[Any], list[str]]
+
+
+class ClusterRun(Protocol):
+    """What a cluster restore needs from the run (``restore.runner.RestoreRun`` has it);
+    a protocol, so that this module does not import the runner that calls it."""
+
+    spec: RestoreSpec
+    conn: Any
+    bindir: str
+    target_version_num: int
+
+    @property
+    def runlog(self) -> clients.RunLog: ...
+
+    def env(self, dbname: str | None = None) -> dict[str, str]: ...
+
+    def checkpoint(self) -> None: ...
+
+    def failure(self, res: proc.Result, offset: int) -> str: ...
+
+    def add_cleanup(self, hook: CleanupHook) -> None: ...
+
+    def remove_cleanup(self, hook: CleanupHook) -> None: ...
 
 
 def _all_databases(conn: Any) -> set[str]:
     return set(rnode.user_databases(conn))
 
 
-def restore_cluster(run: RestoreRun) -> None:
+def restore_cluster(run: ClusterRun) -> list[str]:
+    """Replay the cluster dump; return the roles it created."""
     s = run.spec
     conn = run.conn
     if s.renamed_dbname:
@@ -68,7 +93,7 @@ def restore_cluster(run: RestoreRun) -> None:
     def undo(c: Any) -> list[str]:
         return _undo(c, run, roles_before)
 
-    run._cleanup_hooks.append(undo)
+    run.add_cleanup(undo)
     path = str(s.pg_dump_file)
     argv = plan.psql_argv(run.bindir)
     env = run.env("postgres")
@@ -90,15 +115,15 @@ def restore_cluster(run: RestoreRun) -> None:
         )
     if not res.ok:
         raise RestoreError(run.failure(res, offset))
-    run.outcome.role_list = sorted(filt.created)
-    run._cleanup_hooks.remove(undo)
+    run.remove_cleanup(undo)
     log.info(
         "Cluster restored: databases %s",
         ", ".join(sorted(_all_databases(conn))) or "none",
     )
+    return sorted(filt.created)
 
 
-def _chunks(run: RestoreRun, path: str) -> Iterator[bytes]:
+def _chunks(run: ClusterRun, path: str) -> Iterator[bytes]:
     try:
         with gzip.open(path, "rb") as fh:
             while True:
@@ -111,7 +136,7 @@ def _chunks(run: RestoreRun, path: str) -> Iterator[bytes]:
         raise RestoreError(f"Cannot read the cluster dump {path}: {exc}") from None
 
 
-def _undo(conn: Any, run: RestoreRun, roles_before: set[str]) -> list[str]:
+def _undo(conn: Any, run: ClusterRun, roles_before: set[str]) -> list[str]:
     notes: list[str] = []
     try:
         new_dbs = sorted(_all_databases(conn))

@@ -54,6 +54,7 @@ from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
 from pgbackman.restore import plan
+from pgbackman.restore.cluster import CleanupHook, restore_cluster
 from pgbackman.restore.spec import RestoreSpec, check_backup
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class RestoreRun(JobRun):
             None  # the existing target now lives under this name
         )
         self._created_roles: list[str] = []
-        self._cleanup_hooks: list[Any] = []
+        self._cleanup_hooks: list[CleanupHook] = []
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -111,9 +112,7 @@ class RestoreRun(JobRun):
             self.checkpoint()
             self._connect()
             if spec.backup_code == "CLUSTER":
-                from pgbackman.restore.cluster import restore_cluster
-
-                restore_cluster(self)
+                self.outcome.role_list = restore_cluster(self)
             elif spec.backup_code == "DATA":
                 self._restore_data()
             else:
@@ -259,6 +258,13 @@ class RestoreRun(JobRun):
             full,
             self.bindir,
         )
+
+    def add_cleanup(self, hook: CleanupHook) -> None:
+        """Undo ``hook(conn) -> notes`` if the run fails (see :meth:`_cleanup`)."""
+        self._cleanup_hooks.append(hook)
+
+    def remove_cleanup(self, hook: CleanupHook) -> None:
+        self._cleanup_hooks.remove(hook)
 
     def env(self, dbname: str | None = None) -> dict[str, str]:
         s = self.spec

@@ -15,7 +15,7 @@ from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.errors import NodeUnavailableError, UserInputError
-from pgbackman.shell.commands._b_common import (
+from pgbackman.shell.commands._arguments import (
     digits,
     id_filter,
     is_all,

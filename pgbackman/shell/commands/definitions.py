@@ -14,7 +14,7 @@ from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.core import cronfields, dbselect, validate
 from pgbackman.errors import CatalogError, UserInputError
-from pgbackman.shell.commands._b_common import (
+from pgbackman.shell.commands._arguments import (
     digits,
     id_filter,
     node_filter,

@@ -24,7 +24,7 @@ from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import validate
 from pgbackman.core.dbselect import split_list
 from pgbackman.errors import Aborted, UserInputError
-from pgbackman.shell.commands._b_common import (
+from pgbackman.shell.commands._arguments import (
     digits,
     server_node_db_filters,
 )

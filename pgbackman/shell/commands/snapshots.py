@@ -16,7 +16,7 @@ from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import dbselect, validate
 from pgbackman.errors import UserInputError
-from pgbackman.shell.commands._b_common import (
+from pgbackman.shell.commands._arguments import (
     server_node_db_filters,
     skipped_warning,
 )
