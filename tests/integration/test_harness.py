@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from support.pgbenv import PgbEnv
 from pgbackman.catalog.connection import Catalog
 from pgbackman.catalog.schema import check_version, upgrade_files
 from pgbackman.config import Config
@@ -13,7 +14,7 @@ from pgbackman.errors import CatalogError, CatalogUnavailableError
 from pgbackman.version import SCHEMA_VERSION
 
 
-def test_catalog_clone_usable_as_rw(pgb_env: Any, node1: Any) -> None:
+def test_catalog_clone_usable_as_rw(pgb_env: PgbEnv, node1: Any) -> None:
     cat = pgb_env.cat
     assert cat.scalar("SELECT current_user") == "pgbackman_role_rw"
     assert check_version(cat).version == SCHEMA_VERSION
@@ -34,7 +35,7 @@ def test_catalog_clone_usable_as_rw(pgb_env: Any, node1: Any) -> None:
     assert cfg["pgnode_crontab_file"] == f"{pgb_env.cron_dir}/pgsql_node_{node_id}"
 
 
-def test_version_mismatch_is_a_clear_error(pgb_env: Any) -> None:
+def test_version_mismatch_is_a_clear_error(pgb_env: PgbEnv) -> None:
     with pytest.raises(CatalogError, match="newer than this software"):
         check_version(pgb_env.cat, expected=SCHEMA_VERSION - 1)
     with pytest.raises(CatalogError, match="pgbackman_<n>.sql"):
@@ -52,7 +53,7 @@ def test_upgrade_files_in_order_and_missing_reported(tmp_path: Any) -> None:
         upgrade_files(tmp_path, 1, 5)
 
 
-def test_unreachable_catalog_is_unavailable_error(pgb_env: Any) -> None:
+def test_unreachable_catalog_is_unavailable_error(pgb_env: PgbEnv) -> None:
     from support.pgcluster import free_port
 
     cfg = Config.load(str(pgb_env.config_path))
@@ -63,7 +64,7 @@ def test_unreachable_catalog_is_unavailable_error(pgb_env: Any) -> None:
         Catalog(dead).connect()
 
 
-def test_every_shell_mode_refuses_another_schema_version(pgb_env: Any) -> None:
+def test_every_shell_mode_refuses_another_schema_version(pgb_env: PgbEnv) -> None:
     import subprocess
 
     pgb_env.su("INSERT INTO pgbackman_version (version, tag) VALUES (99, 'v_99_0_0')")
@@ -81,7 +82,7 @@ def test_every_shell_mode_refuses_another_schema_version(pgb_env: Any) -> None:
         assert "backup01" not in res.stdout
 
 
-def test_help_works_with_the_catalog_down(pgb_env: Any, tmp_path: Any) -> None:
+def test_help_works_with_the_catalog_down(pgb_env: PgbEnv, tmp_path: Any) -> None:
     import subprocess
 
     from support.pgcluster import free_port

@@ -105,7 +105,7 @@ def _exec(conn: Any, q: Any, params: Any = None) -> None:
 def create_rich_database(cluster: PgCluster, dbname: str, prefix: str) -> RichDb:
     """Create the roles and the database ``dbname`` on ``cluster`` (superuser connection)."""
     r = RichDb(dbname, prefix)
-    I = sql.Identifier  # noqa: E741
+    I = sql.Identifier
     conn = cluster.connect("postgres")
     try:
         _exec(

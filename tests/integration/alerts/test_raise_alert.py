@@ -8,19 +8,20 @@ from typing import Any
 
 import pytest
 
+from support.pgbenv import PgbEnv
 from pgbackman.catalog import alerts, jobs
 from pgbackman.errors import CatalogError
 from pgbackman.infra import spool
 
 
-def _alert_rows(pgb_env: Any) -> list[tuple[Any, ...]]:
+def _alert_rows(pgb_env: PgbEnv) -> list[tuple[Any, ...]]:
     return pgb_env.su_query(
         "SELECT alert_type, pgsql_node_id, dbname, ref_id, error_message, sendto, alert_sent"
         " FROM alerts ORDER BY alert_id"
     )
 
 
-def test_alert_is_recorded_with_the_node_recipient(pgb_env: Any, node1: Any) -> None:
+def test_alert_is_recorded_with_the_node_recipient(pgb_env: PgbEnv, node1: Any) -> None:
     node_id = pgb_env.register_node(node1)
     pgb_env.su_query(
         "SELECT update_pgsql_node_config(%s, 'logs_email', 'dba@example.net')",
@@ -38,7 +39,7 @@ def test_alert_is_recorded_with_the_node_recipient(pgb_env: Any, node1: Any) -> 
     ]
 
 
-def test_server_wide_alert_has_no_recipient_node(pgb_env: Any) -> None:
+def test_server_wide_alert_has_no_recipient_node(pgb_env: PgbEnv) -> None:
     alerts.raise_alert(
         pgb_env.cat, alerts.Alert(alerts.MAINTENANCE, pgb_env.server_id, "disk")
     )
@@ -47,7 +48,7 @@ def test_server_wide_alert_has_no_recipient_node(pgb_env: Any) -> None:
     ]
 
 
-def test_one_alert_per_episode_until_it_ends(pgb_env: Any) -> None:
+def test_one_alert_per_episode_until_it_ends(pgb_env: PgbEnv) -> None:
     def stale() -> int | None:
         return alerts.raise_alert(
             pgb_env.cat,
@@ -65,7 +66,7 @@ def test_one_alert_per_episode_until_it_ends(pgb_env: Any) -> None:
     assert len(_alert_rows(pgb_env)) == 2
 
 
-def test_unknown_alert_type_is_refused(pgb_env: Any) -> None:
+def test_unknown_alert_type_is_refused(pgb_env: PgbEnv) -> None:
     with pytest.raises(CatalogError, match="Unknown alert type"):
         alerts.raise_alert(
             pgb_env.cat, alerts.Alert("No-such-type", pgb_env.server_id, "x")
@@ -73,7 +74,7 @@ def test_unknown_alert_type_is_refused(pgb_env: Any) -> None:
     assert _alert_rows(pgb_env) == []
 
 
-def test_failed_dump_row_raises_a_backup_alert(pgb_env: Any, node1: Any) -> None:
+def test_failed_dump_row_raises_a_backup_alert(pgb_env: PgbEnv, node1: Any) -> None:
     node_id = pgb_env.register_node(node1)
     def_id = pgb_env.su_query(
         "INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname,"
@@ -96,7 +97,7 @@ def test_failed_dump_row_raises_a_backup_alert(pgb_env: Any, node1: Any) -> None
     ]
 
 
-def test_alert_spooled_while_catalog_down_is_ingested_once(pgb_env: Any) -> None:
+def test_alert_spooled_while_catalog_down_is_ingested_once(pgb_env: PgbEnv) -> None:
     alert = alerts.Alert(alerts.CONFIG_REFUSED, pgb_env.server_id, "bad crontab file")
     path = spool.write_pending(pgb_env.root, "alert", alert.to_record())
     assert jobs.ingest_pending(pgb_env.cat, pgb_env.root) == (1, 0)
@@ -108,7 +109,7 @@ def test_alert_spooled_while_catalog_down_is_ingested_once(pgb_env: Any) -> None
     assert [(r[0], r[4]) for r in rows] == [("Config-refused", "bad crontab file")]
 
 
-def test_raise_or_spool_spools_when_the_catalog_is_unreachable(pgb_env: Any) -> None:
+def test_raise_or_spool_spools_when_the_catalog_is_unreachable(pgb_env: PgbEnv) -> None:
     from pgbackman.catalog.connection import Catalog
     from pgbackman.config import Config
 

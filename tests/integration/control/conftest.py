@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from ctl_helpers import Daemon, FakeJobs, make_fake_jobs
 
+from support.pgbenv import PgbEnv
+
 
 @pytest.fixture
-def fake_jobs(pgb_env: Any) -> FakeJobs:
+def fake_jobs(pgb_env: PgbEnv) -> FakeJobs:
     """pgbackman_dump/pgbackman_restore of the backup server replaced by argv recorders."""
     return make_fake_jobs(pgb_env)
 
 
 @pytest.fixture
-def control(pgb_env: Any, fake_jobs: FakeJobs) -> Iterator[Daemon]:
+def control(pgb_env: PgbEnv, fake_jobs: FakeJobs) -> Iterator[Daemon]:
     """A running ``pgbackman_control --foreground``; must stop cleanly (exit 0) on SIGTERM."""
     d = Daemon(pgb_env).start()
     yield d

@@ -13,12 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from support.pgbenv import PgbEnv
 from pgbackman.core.cron import parse_job_lines
-
-if TYPE_CHECKING:
-    from conftest import PgbEnv
 
 
 def wait_for(pred: Callable[[], Any], timeout: float = 5.0, step: float = 0.02) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import shlex
@@ -21,10 +23,11 @@ from ctl_helpers import (
     wait_for,
 )
 
+from support.pgbenv import PgbEnv
 from pgbackman.core.cron import cron_unescape
 
 
-def _expected_argv(pgb_env: Any, fake: FakeJobs, def_id: int) -> list[str]:
+def _expected_argv(pgb_env: PgbEnv, fake: FakeJobs, def_id: int) -> list[str]:
     return [
         str(fake.dump),
         "--config",
@@ -35,7 +38,7 @@ def _expected_argv(pgb_env: Any, fake: FakeJobs, def_id: int) -> list[str]:
 
 
 def test_definition_line_within_a_second_and_safe_under_sh(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, control: Daemon
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, control: Daemon
 ) -> None:
     node_id = pgb_env.register_node(node1, "RUNNING")
     marker = Path(f"/tmp/P{os.getpid()}")  # short: database names are at most 63 bytes
@@ -99,7 +102,7 @@ def test_definition_line_within_a_second_and_safe_under_sh(
 
 
 def test_stopped_empties_running_restores_delete_removes(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, control: Daemon
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, control: Daemon
 ) -> None:
     node_id = pgb_env.register_node(node1, "RUNNING")
     def_id = register_definition(pgb_env, node_id, "app1")
@@ -133,7 +136,7 @@ def test_stopped_empties_running_restores_delete_removes(
 
 
 def test_snapshot_becomes_an_at_job_that_atd_runs(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, control: Daemon
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, control: Daemon
 ) -> None:
     node_id = pgb_env.register_node(node1, "RUNNING")
     snap_id = int(
@@ -173,8 +176,9 @@ def test_snapshot_becomes_an_at_job_that_atd_runs(
     ]
 
 
+@pytest.mark.slow
 def test_catalog_restart_then_definition_gives_one_line(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, catalog_cluster: Any
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, catalog_cluster: Any
 ) -> None:
     # A long retry interval makes sure the definition is registered while disconnected.
     rewrite_config(pgb_env, "pgbackman_database", pg_connect_retry_interval=4)
@@ -206,7 +210,7 @@ def test_catalog_restart_then_definition_gives_one_line(
 
 
 def test_burst_of_1000_definitions(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, control: Daemon
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, control: Daemon
 ) -> None:
     nodes = [
         int(
@@ -241,8 +245,9 @@ def test_burst_of_1000_definitions(
     assert len(seen) == 1000 and set(seen) == expected
 
 
+@pytest.mark.slow
 def test_sigterm_is_prompt_with_a_hung_catalog_and_recovery_after(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, catalog_cluster: Any
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, catalog_cluster: Any
 ) -> None:
     import signal
 
@@ -294,7 +299,7 @@ def test_sigterm_is_prompt_with_a_hung_catalog_and_recovery_after(
             daemon.proc.wait()
 
 
-def test_log_and_pidfile(pgb_env: Any, fake_jobs: FakeJobs, control: Daemon) -> None:
+def test_log_and_pidfile(pgb_env: PgbEnv, fake_jobs: FakeJobs, control: Daemon) -> None:
     pid = Path(str(pgb_env.tmp / "control.pid"))
     assert pid.read_text().strip() == str(control.proc.pid if control.proc else "")
     # A second instance refuses to start and says why.
@@ -310,8 +315,9 @@ def test_log_and_pidfile(pgb_env: Any, fake_jobs: FakeJobs, control: Daemon) -> 
     assert shlex.split("a b") == ["a", "b"]
 
 
+@pytest.mark.slow
 def test_daemonized_mode_pidfile_log_and_sigterm(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
     import signal
 
@@ -347,7 +353,7 @@ def test_daemonized_mode_pidfile_log_and_sigterm(
 
 
 def test_sighup_reloads_config_without_dropping_listen(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs, control: Daemon
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs, control: Daemon
 ) -> None:
     import signal
 

@@ -19,8 +19,10 @@ from ctl_helpers import (
     run_once,
 )
 
+from support.pgbenv import PgbEnv
 
-def _extra_node(pgb_env: Any, port: int, status: str = "RUNNING") -> int:
+
+def _extra_node(pgb_env: PgbEnv, port: int, status: str = "RUNNING") -> int:
     return int(
         pgb_env.su_query(
             "SELECT register_pgsql_node(%s, %s, %s, %s, %s, %s)",
@@ -30,7 +32,7 @@ def _extra_node(pgb_env: Any, port: int, status: str = "RUNNING") -> int:
 
 
 def test_once_twice_gives_identical_files(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
     node_id = pgb_env.register_node(node1, "RUNNING")
     d1 = register_definition(pgb_env, node_id, "app1")
@@ -48,7 +50,7 @@ def test_once_twice_gives_identical_files(
     assert pgb_env.su_query("SELECT count(*) FROM job_queue", None) == [(0,)]
 
 
-def test_unregistered_server_fails_with_one_line(pgb_env: Any) -> None:
+def test_unregistered_server_fails_with_one_line(pgb_env: PgbEnv) -> None:
     rewrite_config(pgb_env, "backup_server", backup_server="nothere.example.org")
     res = run_once(pgb_env)
     assert res.returncode == 1
@@ -56,13 +58,13 @@ def test_unregistered_server_fails_with_one_line(pgb_env: Any) -> None:
     assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_bad_usage_exits_2(pgb_env: Any) -> None:
+def test_bad_usage_exits_2(pgb_env: PgbEnv) -> None:
     res = run_once(pgb_env, "--foreground")
     assert res.returncode == 2
 
 
 def test_one_bad_node_does_not_stop_the_others(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
     good = pgb_env.register_node(node1, "RUNNING")
     bad = _extra_node(pgb_env, 20001)
@@ -90,7 +92,7 @@ def test_one_bad_node_does_not_stop_the_others(
 
 
 def test_node_deletion_is_confined_to_the_backup_root(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
     inside = pgb_env.register_node(node1, "RUNNING")
     outside = _extra_node(pgb_env, 20002)
@@ -118,7 +120,7 @@ def test_node_deletion_is_confined_to_the_backup_root(
 
 
 def test_restore_at_job_in_local_time_zone(
-    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+    pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
     node_id = pgb_env.register_node(node1, "RUNNING")
     def_id = register_definition(pgb_env, node_id, "app1")

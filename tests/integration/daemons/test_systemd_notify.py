@@ -12,9 +12,9 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.pgbenv import PgbEnv
 from support.systemd import NotifySocket
 
 ETC = Path(__file__).resolve().parents[3] / "etc"
@@ -24,7 +24,7 @@ ETC = Path(__file__).resolve().parents[3] / "etc"
     "program", ["pgbackman_control", "pgbackman_maintenance", "pgbackman_alerts"]
 )
 def test_daemon_tells_systemd_ready_reloading_stopping(
-    pgb_env: Any, program: str
+    pgb_env: PgbEnv, program: str
 ) -> None:
     log = pgb_env.tmp / "pgbackman.log"
     with (

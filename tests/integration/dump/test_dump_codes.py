@@ -27,7 +27,7 @@ def _mode(p: Path) -> int:
 
 
 def _assert_modes(partition: Path) -> None:
-    for dirpath, dirs, names in os.walk(partition / "dump"):
+    for dirpath, _dirs, names in os.walk(partition / "dump"):
         assert _mode(Path(dirpath)) == 0o700, dirpath
         for n in names:
             assert _mode(Path(dirpath) / n) == 0o600, n

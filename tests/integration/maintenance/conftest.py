@@ -10,8 +10,10 @@ import pytest
 
 from maint_helpers import MaintEnv
 
+from support.pgbenv import PgbEnv
+
 
 @pytest.fixture
-def mnt(pgb_env: Any, node1: Any) -> Iterator[MaintEnv]:
+def mnt(pgb_env: PgbEnv, node1: Any) -> Iterator[MaintEnv]:
     node_id = pgb_env.register_node(node1, "RUNNING")
     yield MaintEnv(pgb=pgb_env, node_id=node_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 
+from support.pgbenv import PgbEnv
 from pgbackman.config import Config
 from pgbackman.maintenance.report import PassReport
 from pgbackman.maintenance.runner import Maintenance
@@ -49,7 +50,7 @@ class Dump:
 class MaintEnv:
     """pgb_env plus helpers to build definitions, dumps and run passes."""
 
-    pgb: Any
+    pgb: PgbEnv
     node_id: int
     lines: list[str] = field(default_factory=list)
     _seq: int = 0

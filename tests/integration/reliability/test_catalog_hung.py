@@ -10,6 +10,8 @@ enforced by the frozen server, i.e. never).
 from __future__ import annotations
 
 import time
+
+import pytest
 from pathlib import Path
 
 from rel_helpers import (
@@ -22,6 +24,9 @@ from rel_helpers import (
 )
 
 from pgbackman.infra import spool
+
+# Each case waits for real connect/statement timeouts of a frozen catalog.
+pytestmark = pytest.mark.slow
 
 
 def _short_timeouts(rel: RelEnv) -> None:

@@ -7,6 +7,8 @@ left by killed runs are swept.
 
 from __future__ import annotations
 
+import pytest
+
 import random
 import signal
 import stat
@@ -42,6 +44,7 @@ def _check(path: Path, refs: list[str]) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
+@pytest.mark.slow
 def test_kill_9_during_regenerations_never_leaves_a_partial_crontab(
     rel: RelEnv,
 ) -> None:

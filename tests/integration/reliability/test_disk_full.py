@@ -50,6 +50,7 @@ def _free(path: Path) -> int:
     return st.f_bavail * st.f_frsize
 
 
+@pytest.mark.slow
 def test_disk_full_gives_one_error_reclaims_space_and_next_run_succeeds(
     rel: RelEnv, bigdb: str, small_fs: Path
 ) -> None:

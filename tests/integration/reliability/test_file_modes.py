@@ -33,6 +33,7 @@ def _all_modes(top: Path) -> dict[str, int]:
     return {str(p.relative_to(top)): _mode(p) for p in [top, *top.rglob("*")]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o000, 0o022])
 def test_modes_under_umask(rel: RelEnv, tmp_path: Path, umask: int) -> None:
     # A fresh program log, created by the programs under test.

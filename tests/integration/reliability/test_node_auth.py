@@ -62,6 +62,7 @@ def _all_text(rel: RelEnv, row: dict[str, Any]) -> str:
     return " ".join(str(v) for v in row.values())
 
 
+@pytest.mark.slow
 def test_node_down_or_black_hole_gives_error_rows_fast(rel: RelEnv) -> None:
     refused = _register(rel, free_port())
     d1 = rel.define("app1", node_id=refused)

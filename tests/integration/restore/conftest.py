@@ -8,10 +8,10 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from restore_helpers import RestoreEnv
+from support.pgbenv import PgbEnv
 from support.pgcluster import PgCluster, find_bindir
 from support.richdb import RichDb, create_rich_database, drop_rich_database
 
@@ -27,7 +27,7 @@ def node3(pg_base_dir: Path) -> Iterator[PgCluster]:
 
 
 @pytest.fixture
-def rst(pgb_env: Any, node1: PgCluster, node2: PgCluster) -> RestoreEnv:
+def rst(pgb_env: PgbEnv, node1: PgCluster, node2: PgCluster) -> RestoreEnv:
     return RestoreEnv(
         pgb_env,
         node1,

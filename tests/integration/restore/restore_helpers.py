@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.pgbenv import PgbEnv
 from support.pgcluster import PgCluster
 
 VENV_BIN = Path(sys.executable).parent
@@ -16,7 +17,7 @@ VENV_BIN = Path(sys.executable).parent
 
 @dataclass
 class RestoreEnv:
-    pgb: Any
+    pgb: PgbEnv
     node1: PgCluster
     node2: PgCluster
     node1_id: int

@@ -4,6 +4,8 @@ exactly once)."""
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 import json
 import os
@@ -39,6 +41,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow
 def test_sigterm_drops_the_temporary_database_and_records_one_error(rst) -> None:  # type: ignore[no-untyped-def]
     db = f"slow_{rst.pgb.dbname}"
     rst.node1.psql(f'CREATE DATABASE "{db}"')

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from shell_b_helpers import add_backup, answer, quit_shell
+from shell_helpers import add_backup
+from support.pgbenv import PgbEnv
+from support.shell import answer, quit_shell
 
 ROLE = "pgb_shellb_restore_role"
 
 
-def restore_defs(pgb: Any) -> list[tuple[Any, ...]]:
+def restore_defs(pgb: PgbEnv) -> list[tuple[Any, ...]]:
     return pgb.su_query(
         "SELECT restore_def, bck_id, roles_to_restore, backup_server_id, target_pgsql_node_id,"
         " target_dbname, renamed_dbname, extra_restore_parameters, status"
@@ -20,7 +22,7 @@ def restore_defs(pgb: Any) -> list[tuple[Any, ...]]:
 
 
 def _backup_of_app3(
-    pgb_env: Any, node2: Any, status: str = "SUCCEEDED", code: str = "FULL"
+    pgb_env: PgbEnv, node2: Any, status: str = "SUCCEEDED", code: str = "FULL"
 ) -> tuple[int, int]:
     """node2 is both the source (its app3) and the target; app3 exists there."""
     nid = pgb_env.register_node(node2)
@@ -40,7 +42,9 @@ def _backup_of_app3(
     return nid, bck
 
 
-def test_interactive_restore_with_rename(pgb_env: Any, node2: Any, shell: Any) -> None:
+def test_interactive_restore_with_rename(
+    pgb_env: PgbEnv, node2: Any, shell: Any
+) -> None:
     nid, bck = _backup_of_app3(pgb_env, node2)
     child = shell.spawn()
     child.sendline("register_restore_definition")
@@ -89,7 +93,7 @@ def test_interactive_restore_with_rename(pgb_env: Any, node2: Any, shell: Any) -
     )
 
 
-def test_interactive_restore_refusals(pgb_env: Any, node2: Any, shell: Any) -> None:
+def test_interactive_restore_refusals(pgb_env: PgbEnv, node2: Any, shell: Any) -> None:
     nid, bck = _backup_of_app3(pgb_env, node2)
     child = shell.spawn()
     # 1. The existing target database must not be renamed: nothing can be registered.
@@ -128,7 +132,7 @@ def test_interactive_restore_refusals(pgb_env: Any, node2: Any, shell: Any) -> N
     assert restore_defs(pgb_env) == []
 
 
-def test_scripted_restore(pgb_env: Any, node2: Any, shell: Any) -> None:
+def test_scripted_restore(pgb_env: PgbEnv, node2: Any, shell: Any) -> None:
     nid, bck = _backup_of_app3(pgb_env, node2)
     # Target exists and no rename name: refused.
     r = shell.cmd(f"register_restore_definition '' {bck} {nid} '' '' '' ''")
@@ -159,7 +163,7 @@ def test_scripted_restore(pgb_env: Any, node2: Any, shell: Any) -> None:
 
 
 def test_restore_refused_for_failed_backup_or_stopped_node(
-    pgb_env: Any, node2: Any, shell: Any
+    pgb_env: PgbEnv, node2: Any, shell: Any
 ) -> None:
     nid, bck = _backup_of_app3(pgb_env, node2, status="ERROR")
     r = shell.cmd(f"register_restore_definition '' {bck} {nid} copy3 '' '' ''")
@@ -181,7 +185,7 @@ def test_restore_refused_for_failed_backup_or_stopped_node(
 
 
 def test_cluster_backup_restore_needs_no_roles_or_rename(
-    pgb_env: Any, node2: Any, shell: Any
+    pgb_env: PgbEnv, node2: Any, shell: Any
 ) -> None:
     nid, _ = _backup_of_app3(pgb_env, node2)
     snap = pgb_env.su_query("SELECT min(snapshot_id) FROM snapshot_definition")[0][0]
@@ -193,7 +197,7 @@ def test_cluster_backup_restore_needs_no_roles_or_rename(
     ]
 
 
-def test_show_restore_commands(pgb_env: Any, node2: Any, shell: Any) -> None:
+def test_show_restore_commands(pgb_env: PgbEnv, node2: Any, shell: Any) -> None:
     nid, bck = _backup_of_app3(pgb_env, node2)
     assert (
         shell.cmd(f"register_restore_definition '' {bck} {nid} copy3 '' '' ''").rc == 0

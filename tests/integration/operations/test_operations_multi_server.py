@@ -6,10 +6,12 @@ node setting): each control run is checked right after it rewrote the file.
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 from typing import Any
 
-from qaops_helpers import (
+from ops_helpers import (
     add_server2,
     backups,
     cron_def_ids,
@@ -19,12 +21,16 @@ from qaops_helpers import (
     shell,
 )
 
+from support.pgbenv import PgbEnv
 
-def _crontab(pgb: Any, node_id: int) -> Path:
+
+def _crontab(pgb: PgbEnv, node_id: int) -> Path:
     return Path(pgb.cron_dir / f"pgsql_node_{node_id}")
 
 
-def test_move_definition_between_servers(pgb_env: Any, node1: Any, node2: Any) -> None:
+def test_move_definition_between_servers(
+    pgb_env: PgbEnv, node1: Any, node2: Any
+) -> None:
     s1 = server1(pgb_env)
     s2 = add_server2(pgb_env)
     n1 = pgb_env.register_node(node1)
@@ -82,7 +88,7 @@ def test_move_definition_between_servers(pgb_env: Any, node1: Any, node2: Any) -
     assert all(p.exists() for p in row_files(rows[0]))
 
 
-def test_force_delete_definition_then_maintenance(pgb_env: Any, node1: Any) -> None:
+def test_force_delete_definition_then_maintenance(pgb_env: PgbEnv, node1: Any) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     d_app1 = register_def(pgb_env, s1.server_id, n1, "app1", "21")
@@ -115,7 +121,7 @@ def test_force_delete_definition_then_maintenance(pgb_env: Any, node1: Any) -> N
 
 
 def test_delete_node_removes_only_its_files_on_both_servers(
-    pgb_env: Any, node1: Any, node2: Any
+    pgb_env: PgbEnv, node1: Any, node2: Any
 ) -> None:
     s1 = server1(pgb_env)
     s2 = add_server2(pgb_env, pgb_env.tmp)
@@ -153,8 +159,9 @@ def test_delete_node_removes_only_its_files_on_both_servers(
     assert (part2 / "dump").is_dir()
 
 
+@pytest.mark.slow
 def test_move_whole_node_then_force_delete_spans_both_servers(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     s1 = server1(pgb_env)
     s2 = add_server2(pgb_env)

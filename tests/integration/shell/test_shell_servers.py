@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shell_a_support import BACKUP_SERVER_FQDN
+from support.pgbenv import PgbEnv, BACKUP_SERVER_FQDN
 
 
-def servers(pgb_env: Any) -> dict[str, tuple[Any, ...]]:
+def servers(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
     rows = pgb_env.su_query(
         "SELECT hostname || '.' || domain_name, server_id, status, remarks FROM backup_server"
     )
     return {r[0]: r[1:] for r in rows}
 
 
-def test_register_and_delete_manual_examples(pgb_env: Any, shell_run: Any) -> None:
+def test_register_and_delete_manual_examples(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run('register_backup_server backup01 "" "Test server"')
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip() == "[Done] Backup server backup01.example.org registered."
@@ -27,7 +27,7 @@ def test_register_and_delete_manual_examples(pgb_env: Any, shell_run: Any) -> No
 
 
 def test_register_keeps_case_of_remarks_and_rejects_bad_host(
-    pgb_env: Any, shell_run: Any
+    pgb_env: PgbEnv, shell_run: Any
 ) -> None:
     res = shell_run(
         'register_backup_server BackUp03 pgbackman.test "Mixed Case Remarks"'
@@ -43,7 +43,7 @@ def test_register_keeps_case_of_remarks_and_rejects_bad_host(
     assert servers(pgb_env) == before
 
 
-def test_register_duplicate_is_one_line_error(pgb_env: Any, shell_run: Any) -> None:
+def test_register_duplicate_is_one_line_error(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run('register_backup_server backup01 pgbackman.test ""')
     assert res.returncode == 1
     assert res.stdout.strip().splitlines() == [
@@ -51,7 +51,7 @@ def test_register_duplicate_is_one_line_error(pgb_env: Any, shell_run: Any) -> N
     ]
 
 
-def test_wrong_number_of_parameters(pgb_env: Any, shell_run: Any) -> None:
+def test_wrong_number_of_parameters(pgb_env: PgbEnv, shell_run: Any) -> None:
     for cmd in (
         "register_backup_server a b",
         "register_backup_server",
@@ -65,7 +65,7 @@ def test_wrong_number_of_parameters(pgb_env: Any, shell_run: Any) -> None:
         ]
 
 
-def test_show_backup_servers_formats(pgb_env: Any, shell_run: Any) -> None:
+def test_show_backup_servers_formats(pgb_env: PgbEnv, shell_run: Any) -> None:
     shell_run(
         'register_backup_server b2 "ex, ample.org" "has, comma"'
     )  # invalid domain
@@ -85,7 +85,7 @@ def test_show_backup_servers_formats(pgb_env: Any, shell_run: Any) -> None:
     assert BACKUP_SERVER_FQDN in res.stdout
 
 
-def test_update_and_delete(pgb_env: Any, shell_run: Any) -> None:
+def test_update_and_delete(pgb_env: PgbEnv, shell_run: Any) -> None:
     assert shell_run('register_backup_server backup09 "" ""').returncode == 0
     sid = servers(pgb_env)["backup09.example.org"][0]
     res = shell_run(f'update_backup_server {sid} "New remarks"')
@@ -101,7 +101,9 @@ def test_update_and_delete(pgb_env: Any, shell_run: Any) -> None:
     assert res.returncode == 1 and "does not exist" in res.stdout
 
 
-def test_delete_server_in_use_fails(pgb_env: Any, shell_run: Any, node1: Any) -> None:
+def test_delete_server_in_use_fails(
+    pgb_env: PgbEnv, shell_run: Any, node1: Any
+) -> None:
     node_id = pgb_env.register_node(node1)
     pgb_env.su_query(
         "SELECT register_backup_definition(%s,%s,'app1','10','01','*','*','*','FULL',false,"
@@ -114,7 +116,7 @@ def test_delete_server_in_use_fails(pgb_env: Any, shell_run: Any, node1: Any) ->
     assert BACKUP_SERVER_FQDN in servers(pgb_env)
 
 
-def test_interactive_register_and_delete(pgb_env: Any, shell_spawn: Any) -> None:
+def test_interactive_register_and_delete(pgb_env: PgbEnv, shell_spawn: Any) -> None:
     sh = shell_spawn()
     sh.sendline("register_backup_server")
     sh.expect_exact("# Hostname []: ")

@@ -5,52 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from shell_b_helpers import add_backup, answer, definitions, quit_shell
+from shell_helpers import reg, add_backup, definitions
+from support.pgbenv import PgbEnv
+from support.shell import answer, quit_shell
 
 SRV = "backup01.pgbackman.test"
 
 
-def reg(
-    node: Any,
-    db: str,
-    *,
-    exc: str = "",
-    mins: str = "41",
-    hours: str = "01",
-    dom: str = "*",
-    mon: str = "*",
-    dow: str = "*",
-    code: str = "FULL",
-    enc: str = "false",
-    ret: str = "7 days",
-    red: str = "1",
-    extra: str = "",
-    status: str = "ACTIVE",
-    remarks: str = "",
-) -> str:
-    vals = [
-        "",
-        str(node),
-        db,
-        exc,
-        mins,
-        hours,
-        dom,
-        mon,
-        dow,
-        code,
-        enc,
-        ret,
-        red,
-        extra,
-        status,
-        remarks,
-    ]
-    return "register_backup_definition " + " ".join(f"'{v}'" for v in vals)
-
-
 def test_register_one_line_keeps_case_and_values(
-    pgb_env: Any, node1: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, shell: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     r = shell.cmd(
@@ -131,7 +94,7 @@ def test_register_one_line_keeps_case_and_values(
     ],
 )
 def test_bad_values_leave_catalog_unchanged(
-    pgb_env: Any, node1: Any, shell: Any, kwargs: dict[str, str], fragment: str
+    pgb_env: PgbEnv, node1: Any, shell: Any, kwargs: dict[str, str], fragment: str
 ) -> None:
     nid = pgb_env.register_node(node1)
     db = kwargs.pop("db", "app1")
@@ -143,7 +106,7 @@ def test_bad_values_leave_catalog_unchanged(
     assert definitions(pgb_env) == []
 
 
-def test_wrong_argument_counts(pgb_env: Any, shell: Any) -> None:
+def test_wrong_argument_counts(pgb_env: PgbEnv, shell: Any) -> None:
     for line in (
         "register_backup_definition",
         "register_backup_definition 1 2 3",
@@ -159,7 +122,7 @@ def test_wrong_argument_counts(pgb_env: Any, shell: Any) -> None:
 
 
 def test_all_databases_with_exceptions_spreads_schedule(
-    pgb_env: Any, node1: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, shell: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     if not node1.query("SELECT 1 FROM pg_database WHERE datname = 'Mixed Case db'"):
@@ -188,7 +151,7 @@ def test_all_databases_with_exceptions_spreads_schedule(
     assert r.rc == 1 and "No databases left" in r.out
 
 
-def test_cluster_definition(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_cluster_definition(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     r = shell.cmd(reg(nid, "", code="CLUSTER"))
     assert r.rc == 0, r.out
@@ -196,7 +159,7 @@ def test_cluster_definition(pgb_env: Any, node1: Any, shell: Any) -> None:
 
 
 def test_register_interactive_uses_node_defaults(
-    pgb_env: Any, node1: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, shell: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     pgb_env.su(
@@ -237,7 +200,7 @@ def test_register_interactive_uses_node_defaults(
 
 
 def test_show_backup_definitions_filters_and_json(
-    pgb_env: Any, node1: Any, node2: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, node2: Any, shell: Any
 ) -> None:
     n1 = pgb_env.register_node(node1)
     n2 = pgb_env.register_node(node2)
@@ -275,7 +238,7 @@ def test_show_backup_definitions_filters_and_json(
     )
 
 
-def test_delete_by_id_manual_examples(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_delete_by_id_manual_examples(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     assert shell.cmd(reg(nid, "app1,app2")).rc == 0
     d1, d2 = (row[0] for row in definitions(pgb_env))
@@ -310,7 +273,9 @@ def test_delete_by_id_manual_examples(pgb_env: Any, node1: Any, shell: Any) -> N
     assert r.rc == 1 and "does not exist" in r.out
 
 
-def test_delete_by_dbname_manual_examples(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_delete_by_dbname_manual_examples(
+    pgb_env: PgbEnv, node1: Any, shell: Any
+) -> None:
     nid = pgb_env.register_node(node1)
     assert shell.cmd(reg(nid, "app1")).rc == 0
     assert shell.cmd(reg(nid, "app1", mins="7", code="SCHEMA")).rc == 0
@@ -336,7 +301,9 @@ def test_delete_by_dbname_manual_examples(pgb_env: Any, node1: Any, shell: Any) 
     assert definitions(pgb_env) == []
 
 
-def test_update_backup_definition_no_swap(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_update_backup_definition_no_swap(
+    pgb_env: PgbEnv, node1: Any, shell: Any
+) -> None:
     nid = pgb_env.register_node(node1)
     assert shell.cmd(reg(nid, "app1", dom="*", dow="*")).rc == 0
     def_id = definitions(pgb_env)[0][0]
@@ -390,7 +357,7 @@ def test_update_backup_definition_no_swap(pgb_env: Any, node1: Any, shell: Any) 
     assert definitions(pgb_env)[0][14] == "STOPPED"
 
 
-def test_move_backup_definition(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_move_backup_definition(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     srv2 = int(
         pgb_env.su_query(
@@ -415,7 +382,7 @@ def test_move_backup_definition(pgb_env: Any, node1: Any, shell: Any) -> None:
 
 
 def test_multi_database_registration_is_all_or_nothing(
-    pgb_env: Any, node1: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, shell: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     pgb_env.su(
@@ -431,7 +398,7 @@ def test_multi_database_registration_is_all_or_nothing(
     assert [row[3] for row in definitions(pgb_env)] == ["app2"]
 
 
-def test_hostile_database_name(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_hostile_database_name(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     from pathlib import Path
 
     from psycopg2 import sql
@@ -459,7 +426,7 @@ def test_hostile_database_name(pgb_env: Any, node1: Any, shell: Any) -> None:
     assert not marker.exists()
 
 
-def test_interactive_show_commands(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_interactive_show_commands(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     srv2 = int(
         pgb_env.su_query(
@@ -494,7 +461,7 @@ def test_interactive_show_commands(pgb_env: Any, node1: Any, shell: Any) -> None
     }
 
 
-def test_script_mode(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_script_mode(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     r = shell.script(
         [

@@ -11,7 +11,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-SCHEMA = Path(__file__).resolve().parents[2] / "sql" / "pgbackman.sql"
+SCHEMA = Path(__file__).resolve().parents[3] / "sql" / "pgbackman.sql"
 CODE_TABLES = (
     "server_status",
     "backup_code",

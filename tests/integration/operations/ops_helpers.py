@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.pgbenv import PgbEnv
 from pgbackman.core.cron import parse_job_lines
+from support.shell import Shell, ShellRun
 
 SERVER2_HOST = "backup02"
 SERVER2_FQDN = "backup02.pgbackman.test"
@@ -19,7 +21,7 @@ SERVER2_FQDN = "backup02.pgbackman.test"
 class Server:
     """One backup server as seen by the programs: its config file and root."""
 
-    pgb: Any
+    pgb: PgbEnv
     config_path: Path
     root: Path
     server_id: int
@@ -50,24 +52,16 @@ class Server:
         return res
 
 
-def shell(pgb: Any, command: str) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run(
-        ["pgbackman", "--config", str(pgb.config_path), "-C", command],
-        env=pgb.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in res.stderr, res.stderr
-    return res
+def shell(pgb: PgbEnv, command: str) -> ShellRun:
+    """One shell command with this server's config file given explicitly."""
+    return Shell(pgb, config=pgb.config_path).cmd(command)
 
 
-def server1(pgb: Any) -> Server:
+def server1(pgb: PgbEnv) -> Server:
     return Server(pgb, pgb.config_path, pgb.root, pgb.server_id)
 
 
-def add_server2(pgb: Any, root2: Path | None = None) -> Server:
+def add_server2(pgb: PgbEnv, root2: Path | None = None) -> Server:
     """Register backup02 (through the shell), give it its own root, write its config file.
 
     Node partitions are node settings (the same path on every server): a test that makes
@@ -118,7 +112,7 @@ def cron_def_ids(path: Path) -> list[int]:
 
 
 def register_def(
-    pgb: Any, server_id: int, node_id: int, dbname: str, minute: str
+    pgb: PgbEnv, server_id: int, node_id: int, dbname: str, minute: str
 ) -> int:
     res = shell(
         pgb,
@@ -133,7 +127,7 @@ def register_def(
     return int(rows[0][0])
 
 
-def backups(pgb: Any, def_id: int) -> list[dict[str, Any]]:
+def backups(pgb: PgbEnv, def_id: int) -> list[dict[str, Any]]:
     rows = pgb.su_query(
         "SELECT bck_id, backup_server_id, execution_status, pg_dump_file, pg_dump_log_file,"
         " pg_dump_roles_file, pg_dump_dbconfig_file, pg_dump_manifest_file"
@@ -150,7 +144,7 @@ def backups(pgb: Any, def_id: int) -> list[dict[str, Any]]:
         "dbconfig",
         "manifest",
     )
-    return [dict(zip(keys, r)) for r in rows]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def row_files(row: dict[str, Any]) -> list[Path]:

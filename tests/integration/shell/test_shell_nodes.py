@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from support.pgbenv import PgbEnv
 
-def nodes(pgb_env: Any) -> dict[str, tuple[Any, ...]]:
+
+def nodes(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
     rows = pgb_env.su_query(
         "SELECT hostname || '.' || domain_name || ':' || pgport, node_id, admin_user, status,"
         " remarks FROM pgsql_node"
@@ -14,7 +16,7 @@ def nodes(pgb_env: Any) -> dict[str, tuple[Any, ...]]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_register_manual_example(pgb_env: Any, shell_run: Any) -> None:
+def test_register_manual_example(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run('register_pgsql_node pg-node01 "" "" "" running "Test node"')
     assert res.returncode == 0, res.stdout
     assert "[Done] PgSQL node pg-node01.example.org registered." in res.stdout
@@ -31,7 +33,7 @@ def test_register_manual_example(pgb_env: Any, shell_run: Any) -> None:
     assert count >= 19
 
 
-def test_register_validation_writes_nothing(pgb_env: Any, shell_run: Any) -> None:
+def test_register_validation_writes_nothing(pgb_env: PgbEnv, shell_run: Any) -> None:
     cases = {
         'register_pgsql_node n1 "" abc "" "" ""': "Port value should be an INTEGER",
         'register_pgsql_node n1 "" 70000 "" "" ""': "between 1 and 65535",
@@ -49,14 +51,14 @@ def test_register_validation_writes_nothing(pgb_env: Any, shell_run: Any) -> Non
     assert nodes(pgb_env) == {}
 
 
-def test_admin_user_case_is_kept(pgb_env: Any, shell_run: Any) -> None:
+def test_admin_user_case_is_kept(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run('register_pgsql_node Node7 Example.COM 5433 "DbAdmin" stopped ""')
     assert res.returncode == 0, res.stdout
     assert nodes(pgb_env)["node7.example.com:5433"][1:3] == ("DbAdmin", "STOPPED")
 
 
 def test_show_json_numeric_ids_and_fqdn_port_lookup(
-    pgb_env: Any, shell_run: Any, node1: Any, node2: Any
+    pgb_env: PgbEnv, shell_run: Any, node1: Any, node2: Any
 ) -> None:
     id1 = pgb_env.register_node(node1)
     id2 = pgb_env.register_node(node2)
@@ -76,7 +78,7 @@ def test_show_json_numeric_ids_and_fqdn_port_lookup(
     assert cfg["pgnode_backup_partition"].endswith(f"pgsql_node_{id2}")
 
 
-def test_update_node(pgb_env: Any, shell_run: Any, node1: Any) -> None:
+def test_update_node(pgb_env: PgbEnv, shell_run: Any, node1: Any) -> None:
     nid = pgb_env.register_node(node1)
     res = shell_run(f'update_pgsql_node {nid} "" "" stopped "down for maintenance"')
     assert res.returncode == 0, res.stdout
@@ -95,7 +97,7 @@ def test_update_node(pgb_env: Any, shell_run: Any, node1: Any) -> None:
     )
 
 
-def test_delete_node(pgb_env: Any, shell_run: Any, node1: Any) -> None:
+def test_delete_node(pgb_env: PgbEnv, shell_run: Any, node1: Any) -> None:
     nid = pgb_env.register_node(node1)
     pgb_env.su_query(
         "SELECT register_backup_definition(%s,%s,'app1','10','01','*','*','*','FULL',false,"
@@ -117,7 +119,7 @@ def test_delete_node(pgb_env: Any, shell_run: Any, node1: Any) -> None:
 
 
 def test_node_stats_are_about_the_node(
-    pgb_env: Any, shell_run: Any, node1: Any
+    pgb_env: PgbEnv, shell_run: Any, node1: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     for db in ("app1", "app2"):
@@ -145,7 +147,7 @@ def test_node_stats_are_about_the_node(
     assert [(q["srvid"], q["nodeid"]) for q in queue] == [(pgb_env.server_id, nid)]
 
 
-def test_interactive_register_update_delete(pgb_env: Any, shell_spawn: Any) -> None:
+def test_interactive_register_update_delete(pgb_env: PgbEnv, shell_spawn: Any) -> None:
     sh = shell_spawn()
     sh.sendline("register_pgsql_node")
     for prompt, answer in (

@@ -6,12 +6,14 @@ import datetime as dt
 import re
 from typing import Any
 
-from shell_b_helpers import add_backup, answer, quit_shell
+from shell_helpers import add_backup
+from support.pgbenv import PgbEnv
+from support.shell import answer, quit_shell
 
 SRV = "backup01.pgbackman.test"
 
 
-def snapshots(pgb: Any) -> list[tuple[Any, ...]]:
+def snapshots(pgb: PgbEnv) -> list[tuple[Any, ...]]:
     return pgb.su_query(
         "SELECT snapshot_id, backup_server_id, pgsql_node_id, dbname, at_time, backup_code,"
         " retention_period::text, extra_backup_parameters, remarks, pg_dump_release, status"
@@ -35,7 +37,7 @@ def snap(
 
 
 def test_register_snapshot_list_one_transaction(
-    pgb_env: Any, node1: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, shell: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     r = shell.cmd(
@@ -71,7 +73,7 @@ def test_register_snapshot_list_one_transaction(
         )
 
 
-def test_register_snapshot_defaults(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_register_snapshot_defaults(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     r = shell.cmd(snap(nid, "#all_databases#", exc="app1", code=""))
     assert r.rc == 0, r.out
@@ -85,7 +87,9 @@ def test_register_snapshot_defaults(pgb_env: Any, node1: Any, shell: Any) -> Non
     assert len({row[8] for row in rows}) == 1  # one tag for the whole command
 
 
-def test_snapshot_errors_change_nothing(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_snapshot_errors_change_nothing(
+    pgb_env: PgbEnv, node1: Any, shell: Any
+) -> None:
     nid = pgb_env.register_node(node1)
     stopped = pgb_env.su_query(
         "SELECT register_pgsql_node('127', '0.0.1', 1, 'postgres', 'STOPPED', '')"
@@ -113,7 +117,7 @@ def test_snapshot_errors_change_nothing(pgb_env: Any, node1: Any, shell: Any) ->
     assert snapshots(pgb_env) == []
 
 
-def test_register_snapshot_interactive(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_register_snapshot_interactive(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     child = shell.spawn()
     child.sendline("register_snapshot_definition")
@@ -141,7 +145,7 @@ def test_register_snapshot_interactive(pgb_env: Any, node1: Any, shell: Any) -> 
     )
 
 
-def test_show_snapshots(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_show_snapshots(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     assert (
         shell.cmd(snap(nid, "app1,app2", at="2031-02-03 04:05:00+00", release="16")).rc

@@ -4,13 +4,17 @@ and --verify checks what is kept."""
 
 from __future__ import annotations
 
+import pytest
+
 import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from qaops_helpers import backups, cron_def_ids, register_def, row_files, server1, shell
+from ops_helpers import backups, cron_def_ids, register_def, row_files, server1, shell
+
+from support.pgbenv import PgbEnv
 
 
 def _wait(pred: Any, timeout: float = 15.0) -> None:
@@ -20,7 +24,9 @@ def _wait(pred: Any, timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
-def test_running_control_follows_node_stop_and_start(pgb_env: Any, node1: Any) -> None:
+def test_running_control_follows_node_stop_and_start(
+    pgb_env: PgbEnv, node1: Any
+) -> None:
     n1 = pgb_env.register_node(node1)
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app1", "41")
     d2 = register_def(pgb_env, pgb_env.server_id, n1, "app2", "42")
@@ -50,7 +56,10 @@ def test_running_control_follows_node_stop_and_start(pgb_env: Any, node1: Any) -
     assert "Traceback" not in (pgb_env.tmp / "control.stderr").read_text()
 
 
-def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -> None:
+@pytest.mark.slow
+def test_retention_over_real_dumps_keeps_newest_good(
+    pgb_env: PgbEnv, node1: Any
+) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
     d1 = register_def(pgb_env, pgb_env.server_id, n1, "app1", "51")
@@ -66,7 +75,7 @@ def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -
     rows = backups(pgb_env, d1)
     assert len(rows) == 4 and all(r["status"] == "SUCCEEDED" for r in rows)
     # Age them: 10, 9, 8, 7 days old (the newest stays the newest).
-    for age, r in zip((10, 9, 8, 7), rows):
+    for age, r in zip((10, 9, 8, 7), rows, strict=True):
         pgb_env.su(
             f"UPDATE backup_catalog SET finished = now() - interval '{age} days',"
             f" started = now() - interval '{age} days 1 minute' WHERE bck_id = {r['bck_id']}"
@@ -83,7 +92,7 @@ def test_retention_over_real_dumps_keeps_newest_good(pgb_env: Any, node1: Any) -
 
 
 def test_dump_with_dead_catalog_is_ingested_by_maintenance(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
@@ -118,7 +127,7 @@ def test_dump_with_dead_catalog_is_ingested_by_maintenance(
 
 
 def test_node_deleted_before_maintenance_with_partition_outside_root(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     """A node whose partition lives on another disk (outside root_backup_partition) is
     deleted right after its definition was force-deleted, before maintenance ran. Neither
@@ -157,8 +166,9 @@ def test_node_deleted_before_maintenance_with_partition_outside_root(
     assert pgb_env.su_query("SELECT count(*) FROM catalog_entries_to_delete")[0][0] == 0
 
 
+@pytest.mark.slow
 def test_failed_runs_never_push_out_the_last_good_dump(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)
@@ -182,7 +192,7 @@ def test_failed_runs_never_push_out_the_last_good_dump(
         assert s1.dump(d1).returncode != 0
     rows = backups(pgb_env, d1)
     assert [r["status"] for r in rows] == ["SUCCEEDED", "SUCCEEDED", "ERROR", "ERROR"]
-    for days, r in zip((20, 15, 10, 9), rows):
+    for days, r in zip((20, 15, 10, 9), rows, strict=True):
         age(r["bck_id"], days)
     # Exit 1: the node refusing us is reported by the dropped-databases check (documented).
     res = s1.maintenance_once()
@@ -202,7 +212,7 @@ def test_failed_runs_never_push_out_the_last_good_dump(
 
 
 def test_running_control_removes_deleted_node_files(
-    pgb_env: Any, node1: Any, node2: Any
+    pgb_env: PgbEnv, node1: Any, node2: Any
 ) -> None:
     s1 = server1(pgb_env)
     n1 = pgb_env.register_node(node1)

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from shell_b_helpers import ShellDriver
+from support.pgbenv import PgbEnv
+from support.shell import Shell
 
 
 @pytest.mark.parametrize(
     "extra", ["-f /tmp/x", "--dbname=host=evil", "app1; touch /tmp/P", "-h evil"]
 )
 def test_bad_extra_backup_parameters_refused_everywhere(
-    shell: ShellDriver, pgb_env: Any, node1: Any, extra: str
+    shell: Shell, pgb_env: PgbEnv, node1: Any, extra: str
 ) -> None:
     node = pgb_env.register_node(node1)
     q = "'" + extra.replace("'", "'\"'\"'") + "'"
@@ -43,7 +44,7 @@ def test_bad_extra_backup_parameters_refused_everywhere(
 
 
 def test_good_extra_parameters_kept_as_typed(
-    shell: ShellDriver, pgb_env: Any, node1: Any
+    shell: Shell, pgb_env: PgbEnv, node1: Any
 ) -> None:
     node = pgb_env.register_node(node1)
     res = shell.cmd(

@@ -10,19 +10,17 @@ from typing import Any
 
 import pytest
 from psycopg2 import sql
-
-from shell_b_helpers import ShellDriver
+from support.pgbenv import PgbEnv
+from support.shell import Shell
 
 NEWLINE_DB = "two\nlines"
 
 
-def _count(pgb_env: Any, table: str) -> int:
+def _count(pgb_env: PgbEnv, table: str) -> int:
     return int(pgb_env.su_query(f"SELECT count(*) FROM {table}")[0][0])
 
 
-def test_non_utf8_bytes_are_refused_in_one_line(
-    shell: ShellDriver, pgb_env: Any
-) -> None:
+def test_non_utf8_bytes_are_refused_in_one_line(shell: Shell, pgb_env: PgbEnv) -> None:
     res = subprocess.run(
         [b"pgbackman", b"-C", b"show_backup_definitions all all app\xff"],
         env=pgb_env.env,
@@ -59,7 +57,7 @@ def test_non_utf8_bytes_are_refused_in_one_line(
     ],
 )
 def test_huge_numbers_are_one_line_errors(
-    shell: ShellDriver, pgb_env: Any, node1: Any, line: str
+    shell: Shell, pgb_env: PgbEnv, node1: Any, line: str
 ) -> None:
     node = pgb_env.register_node(node1)
     res = shell.cmd(line.format(node=node))
@@ -86,7 +84,7 @@ def newline_db(node1: Any) -> Iterator[str]:
 
 
 def test_all_databases_skips_a_newline_name_and_registers_the_rest(
-    shell: ShellDriver, pgb_env: Any, node1: Any, newline_db: str
+    shell: Shell, pgb_env: PgbEnv, node1: Any, newline_db: str
 ) -> None:
     node = pgb_env.register_node(node1)
     res = shell.cmd(f"show_databases_without_backup_definitions {node}")

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from qa_shell_a_helpers import run_shell
+from support.pgbenv import PgbEnv
+from support.shell import Shell
 
 SHOW_COMMANDS = [
     "show_backup_servers",
@@ -36,11 +37,11 @@ SHOW_COMMANDS = [
 
 @pytest.mark.parametrize("template", SHOW_COMMANDS)
 def test_show_commands_csv_and_json_parse(
-    pgb_env: Any, node1: Any, template: str
+    pgb_env: PgbEnv, node1: Any, template: str
 ) -> None:
     node_id = pgb_env.register_node(node1)
     command = template.format(srv=pgb_env.server_id, node=node_id)
-    res = run_shell(pgb_env, command, output="json")
+    res = Shell(pgb_env).cmd(command, fmt="json")
     assert res.returncode == 0, res.stdout + res.stderr
     doc = json.loads(res.stdout)
     (rows,) = doc.values()
@@ -57,7 +58,7 @@ def test_show_commands_csv_and_json_parse(
             if key in row and row[key] is not None:
                 assert isinstance(row[key], int), (key, row)
 
-    res = run_shell(pgb_env, command, output="csv")
+    res = Shell(pgb_env).cmd(command, fmt="csv")
     assert res.returncode == 0, res.stdout + res.stderr
     parsed = list(csv.reader(io.StringIO(res.stdout)))
     assert parsed, "CSV output must at least have a header"
@@ -65,8 +66,8 @@ def test_show_commands_csv_and_json_parse(
     assert all(len(r) == len(parsed[0]) for r in parsed)
 
 
-def test_unbalanced_quote_is_a_clean_error(pgb_env: Any) -> None:
-    res = run_shell(pgb_env, 'show_backup_definitions all all "app1')
+def test_unbalanced_quote_is_a_clean_error(pgb_env: PgbEnv) -> None:
+    res = Shell(pgb_env).cmd('show_backup_definitions all all "app1')
     assert res.returncode == 1
     assert "[ERROR]" in res.stdout + res.stderr
     assert "Traceback" not in res.stdout + res.stderr

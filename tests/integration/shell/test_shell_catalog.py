@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shell_b_helpers import add_backup, answer, definitions, quit_shell
-from test_definitions import reg
+from shell_helpers import reg, add_backup, definitions
+from support.pgbenv import PgbEnv
+from support.shell import answer, quit_shell
 
 SRV = "backup01.pgbackman.test"
 
 
-def _setup(pgb_env: Any, node1: Any, shell: Any) -> tuple[int, int, int, list[int]]:
+def _setup(pgb_env: PgbEnv, node1: Any, shell: Any) -> tuple[int, int, int, list[int]]:
     nid = pgb_env.register_node(node1)
     assert shell.cmd(reg(nid, "app1,app2")).rc == 0
     d1, d2 = (row[0] for row in definitions(pgb_env))
@@ -29,7 +30,7 @@ def _setup(pgb_env: Any, node1: Any, shell: Any) -> tuple[int, int, int, list[in
     return nid, d1, d2, bcks
 
 
-def test_show_backup_catalog_filters(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_show_backup_catalog_filters(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid, d1, d2, bcks = _setup(pgb_env, node1, shell)
     r = shell.cmd("show_backup_catalog all all all all all", fmt="json")
     data = r.json()["backup_catalog"]
@@ -57,7 +58,9 @@ def test_show_backup_catalog_filters(pgb_env: Any, node1: Any, shell: Any) -> No
     assert "# Status: all" in r.out and "SUCCEEDED" in r.out and "00:01:05" in r.out
 
 
-def test_show_backup_catalog_interactive(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_show_backup_catalog_interactive(
+    pgb_env: PgbEnv, node1: Any, shell: Any
+) -> None:
     _nid, _d1, _, _bcks = _setup(pgb_env, node1, shell)
     child = shell.spawn()
     child.sendline("show_backup_catalog")
@@ -71,7 +74,7 @@ def test_show_backup_catalog_interactive(pgb_env: Any, node1: Any, shell: Any) -
     quit_shell(child)
 
 
-def test_show_backup_details(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_show_backup_details(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     _nid, d1, _, bcks = _setup(pgb_env, node1, shell)
     r = shell.cmd(f"show_backup_details {bcks[0]}", fmt="json")
     (d,) = r.json()["backup_details"]
@@ -89,7 +92,7 @@ def test_show_backup_details(pgb_env: Any, node1: Any, shell: Any) -> None:
         assert r.rc == 1 and msg in r.out
 
 
-def test_show_empty_backup_catalogs(pgb_env: Any, node1: Any, shell: Any) -> None:
+def test_show_empty_backup_catalogs(pgb_env: PgbEnv, node1: Any, shell: Any) -> None:
     nid = pgb_env.register_node(node1)
     assert shell.cmd(reg(nid, "app1,app2")).rc == 0
     d1, d2 = (row[0] for row in definitions(pgb_env))
@@ -100,7 +103,7 @@ def test_show_empty_backup_catalogs(pgb_env: Any, node1: Any, shell: Any) -> Non
 
 
 def test_show_databases_without_backup_definitions(
-    pgb_env: Any, node1: Any, node2: Any, shell: Any
+    pgb_env: PgbEnv, node1: Any, node2: Any, shell: Any
 ) -> None:
     n1 = pgb_env.register_node(node1)
     n2 = pgb_env.register_node(node2)

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from support.pgbenv import PgbEnv
 from pgbackman.shell.render import json_value, normalise_key
 
 
-def _shell_json(pgb_env: Any, command: str) -> list[dict[str, Any]]:
+def _shell_json(pgb_env: PgbEnv, command: str) -> list[dict[str, Any]]:
     res = subprocess.run(
         ["pgbackman", "-o", "json", "-C", command],
         env=pgb_env.env,
@@ -31,7 +32,7 @@ def _shell_json(pgb_env: Any, command: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _as_ro(pgb_env: Any, query: str, params: Any = None) -> list[dict[str, Any]]:
+def _as_ro(pgb_env: PgbEnv, query: str, params: Any = None) -> list[dict[str, Any]]:
     conn = pgb_env.catalog_cluster.connect(pgb_env.dbname, user="pgbackman_role_ro")
     try:
         with conn.cursor() as cur:
@@ -53,7 +54,7 @@ def _same(shell_rows: list[dict[str, Any]], view_rows: list[dict[str, Any]]) -> 
 
 
 @pytest.fixture
-def two_nodes(pgb_env: Any, node1: Any, node2: Any) -> tuple[int, int]:
+def two_nodes(pgb_env: PgbEnv, node1: Any, node2: Any) -> tuple[int, int]:
     n1, n2 = pgb_env.register_node(node1), pgb_env.register_node(node2)
     for node, db in ((n1, "app1"), (n1, "app2"), (n2, "app1")):
         pgb_env.su_query(
@@ -64,7 +65,7 @@ def two_nodes(pgb_env: Any, node1: Any, node2: Any) -> tuple[int, int]:
     return n1, n2
 
 
-def test_show_backup_servers_is_its_view(pgb_env: Any) -> None:
+def test_show_backup_servers_is_its_view(pgb_env: PgbEnv) -> None:
     _same(
         _shell_json(pgb_env, "show_backup_servers"),
         _as_ro(pgb_env, 'SELECT * FROM show_backup_servers ORDER BY "SrvID"'),
@@ -72,7 +73,7 @@ def test_show_backup_servers_is_its_view(pgb_env: Any) -> None:
 
 
 def test_show_backup_definitions_filters_are_where_clauses(
-    pgb_env: Any, two_nodes: tuple[int, int]
+    pgb_env: PgbEnv, two_nodes: tuple[int, int]
 ) -> None:
     n1, _n2 = two_nodes
     printed = _shell_json(
@@ -93,7 +94,7 @@ def test_show_backup_definitions_filters_are_where_clauses(
 
 
 def test_show_jobs_queue_and_configs_are_their_views(
-    pgb_env: Any, two_nodes: tuple[int, int]
+    pgb_env: PgbEnv, two_nodes: tuple[int, int]
 ) -> None:
     n1, _ = two_nodes
     _same(

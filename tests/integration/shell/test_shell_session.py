@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from shell_a_support import PGBACKMAN, shell_env, write_ini
+from support.pgbenv import PgbEnv, write_config
+from support.shell import PGBACKMAN, Shell
 
 PROMPT = r"\[pgbackman\]\$ "
 
@@ -54,7 +55,7 @@ def test_unknown_command_and_quoting_errors(shell_run: Any) -> None:
     assert res.returncode == 1 and res.stdout.strip() == "[ERROR]: No closing quotation"
 
 
-def test_script_on_stdin(pgb_env: Any, shell_script: Any) -> None:
+def test_script_on_stdin(pgb_env: PgbEnv, shell_script: Any) -> None:
     script = (
         "# a comment line\n"
         'register_backup_server scripted "" "from a script"\n'
@@ -90,7 +91,7 @@ def test_set_output_format(shell_run: Any, shell_script: Any) -> None:
     assert "[Done] Output format changed to [table]" in res.stdout
 
 
-def test_shell_command_runs_without_sh(pgb_env: Any, shell_run: Any) -> None:
+def test_shell_command_runs_without_sh(pgb_env: PgbEnv, shell_run: Any) -> None:
     marker = pgb_env.tmp / "P"
     res = shell_run(f"shell echo 'a b' ; touch {marker}")
     assert res.returncode == 0
@@ -103,7 +104,7 @@ def test_shell_command_runs_without_sh(pgb_env: Any, shell_run: Any) -> None:
 
 
 def test_interactive_history_completion_and_shortcuts(
-    pgb_env: Any, shell_spawn: Any
+    pgb_env: PgbEnv, shell_spawn: Any
 ) -> None:
     sh = shell_spawn()
     sh.send("show_jobs_q\t")  # unique prefix: completed
@@ -149,12 +150,12 @@ def test_interactive_history_completion_and_shortcuts(
     assert "show_jobs_queue" in history and "help set" in history
 
 
-def test_interactive_version_mismatch(pgb_env: Any, shell_spawn: Any) -> None:
+def test_interactive_version_mismatch(pgb_env: PgbEnv, shell_spawn: Any) -> None:
     import pexpect
 
     pgb_env.su("INSERT INTO pgbackman_version (version, tag) VALUES (99, 'v_99_0_0')")
     child = pexpect.spawn(
-        PGBACKMAN, [], env=shell_env(pgb_env), encoding="utf-8", timeout=20
+        PGBACKMAN, [], env=Shell(pgb_env).env, encoding="utf-8", timeout=20
     )
     child.expect_exact("schema version 99")
     child.expect(pexpect.EOF)
@@ -162,9 +163,9 @@ def test_interactive_version_mismatch(pgb_env: Any, shell_spawn: Any) -> None:
     assert child.exitstatus == 1
 
 
-def test_catalog_unreachable(pgb_env: Any, tmp_path: Path) -> None:
+def test_catalog_unreachable(pgb_env: PgbEnv, tmp_path: Path) -> None:
     cfg = tmp_path / "down.conf"
-    write_ini(
+    write_config(
         cfg,
         {
             "pgbackman_database": {
@@ -175,7 +176,7 @@ def test_catalog_unreachable(pgb_env: Any, tmp_path: Path) -> None:
             "logging": {"log_file": str(tmp_path / "log")},
         },
     )
-    env = shell_env(pgb_env)
+    env = Shell(pgb_env).env
     env["PGBACKMAN_CONFIG"] = str(cfg)
     res = subprocess.run(
         [PGBACKMAN, "-C", "show_backup_servers"],
@@ -189,7 +190,7 @@ def test_catalog_unreachable(pgb_env: Any, tmp_path: Path) -> None:
     assert "Traceback" not in res.stdout + res.stderr
 
 
-def test_reconnect_after_lost_connection(pgb_env: Any, shell_spawn: Any) -> None:
+def test_reconnect_after_lost_connection(pgb_env: PgbEnv, shell_spawn: Any) -> None:
     sh = shell_spawn()
     sh.sendline("show_backup_servers")
     sh.expect_exact("backup01.pgbackman.test")

@@ -6,23 +6,23 @@ import json
 import subprocess
 from typing import Any
 
-from qa_shell_a_helpers import run_shell
+from support.pgbenv import PgbEnv
+from support.shell import Shell
 
 
-def _definitions(pgb_env: Any) -> list[dict[str, Any]]:
-    res = run_shell(pgb_env, "show_backup_definitions all all all", output="json")
+def _definitions(pgb_env: PgbEnv) -> list[dict[str, Any]]:
+    res = Shell(pgb_env).cmd("show_backup_definitions all all all", fmt="json")
     assert res.returncode == 0, res.stderr
     rows: list[dict[str, Any]] = json.loads(res.stdout)["backup_definitions"]
     return rows
 
 
 def test_register_backup_definition_accepts_the_1_0_manual_example(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     """The 1.0 manual's 15-argument form (no [DBname exceptions]) must work as shown."""
     node_id = pgb_env.register_node(node1)
-    res = run_shell(
-        pgb_env,
+    res = Shell(pgb_env).cmd(
         f"register_backup_definition {pgb_env.server_id} {node_id} app1 41 01 * * * "
         'schema false "7 days" 1 "" active "Testing reg"',
     )
@@ -39,11 +39,10 @@ def test_register_backup_definition_accepts_the_1_0_manual_example(
 
 
 def test_register_backup_definition_16_argument_form_still_works(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     node_id = pgb_env.register_node(node1)
-    res = run_shell(
-        pgb_env,
+    res = Shell(pgb_env).cmd(
         f'register_backup_definition "" {node_id} "#all_databases#" app2 41 01 * * * '
         'full false "7 days" 1 "" active ""',
     )
@@ -51,15 +50,15 @@ def test_register_backup_definition_16_argument_form_still_works(
     assert [r["dbname"] for r in _definitions(pgb_env)] == ["app1"]
 
 
-def test_wrong_argument_count_is_still_an_error(pgb_env: Any, node1: Any) -> None:
+def test_wrong_argument_count_is_still_an_error(pgb_env: PgbEnv, node1: Any) -> None:
     node_id = pgb_env.register_node(node1)
-    res = run_shell(pgb_env, f"register_backup_definition 1 {node_id} app1 41 01 * * *")
+    res = Shell(pgb_env).cmd(f"register_backup_definition 1 {node_id} app1 41 01 * * *")
     assert res.returncode == 1
     assert "[ERROR] - Wrong number of parameters used." in res.stdout
     assert _definitions(pgb_env) == []
 
 
-def test_fqdn_lookups_are_case_insensitive(pgb_env: Any, node1: Any) -> None:
+def test_fqdn_lookups_are_case_insensitive(pgb_env: PgbEnv, node1: Any) -> None:
     """Host names are case-insensitive: BACKUP01.PgBackMan.Test is the registered server."""
     pgb_env.register_node(node1)
     node_id = int(
@@ -68,38 +67,35 @@ def test_fqdn_lookups_are_case_insensitive(pgb_env: Any, node1: Any) -> None:
             ("pg-node01", "example.org", node1.port, "postgres", "STOPPED", "r"),
         )[0][0]
     )
-    res = run_shell(
-        pgb_env, "show_backup_server_stats BACKUP01.PgBackMan.Test", output="json"
+    res = Shell(pgb_env).cmd(
+        "show_backup_server_stats BACKUP01.PgBackMan.Test", fmt="json"
     )
     assert res.returncode == 0, res.stdout + res.stderr
     stats = json.loads(res.stdout)["backup_server_stats"][0]
     assert stats["backup_server"] == f"[{pgb_env.server_id}] backup01.pgbackman.test"
 
-    res = run_shell(
-        pgb_env, "show_pgsql_node_stats PG-Node01.Example.ORG", output="json"
-    )
+    res = Shell(pgb_env).cmd("show_pgsql_node_stats PG-Node01.Example.ORG", fmt="json")
     assert res.returncode == 0, res.stdout + res.stderr
     stats = json.loads(res.stdout)["pgsql_node_stats"][0]
     assert stats["pgsql_node"] == f"[{node_id}] pg-node01.example.org"
 
-    res = run_shell(
-        pgb_env, f"show_pgsql_node_stats PG-NODE01.example.org:{node1.port}"
+    res = Shell(pgb_env).cmd(
+        f"show_pgsql_node_stats PG-NODE01.example.org:{node1.port}"
     )
     assert res.returncode == 0, res.stdout + res.stderr
 
-    res = run_shell(
-        pgb_env,
+    res = Shell(pgb_env).cmd(
         "show_backup_definitions Backup01.pgbackman.test PG-NODE01.EXAMPLE.ORG all",
     )
     assert res.returncode == 0, res.stdout + res.stderr
 
-    res = run_shell(pgb_env, "show_pgsql_node_stats other.example.org")
+    res = Shell(pgb_env).cmd("show_pgsql_node_stats other.example.org")
     assert res.returncode == 1
     assert "[ERROR]: PgSQL node [other.example.org] does not exist" in res.stdout
 
 
 def test_snapshot_definition_accepts_the_1_0_and_1_1_argument_lists(
-    pgb_env: Any, node1: Any
+    pgb_env: PgbEnv, node1: Any
 ) -> None:
     """Scripts written for 1.0 (8 arguments) and 1.1 (9, + release) keep working."""
     node = pgb_env.register_node(node1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from support.pgbenv import PgbEnv
 
-def node_cfg(pgb_env: Any, nid: int) -> dict[str, str]:
+
+def node_cfg(pgb_env: PgbEnv, nid: int) -> dict[str, str]:
     return dict(
         pgb_env.su_query(
             "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (nid,)
@@ -14,7 +16,7 @@ def node_cfg(pgb_env: Any, nid: int) -> dict[str, str]:
     )
 
 
-def server_cfg(pgb_env: Any) -> dict[str, str]:
+def server_cfg(pgb_env: PgbEnv) -> dict[str, str]:
     return dict(
         pgb_env.su_query(
             "SELECT parameter, value FROM backup_server_config WHERE server_id = %s",
@@ -24,7 +26,7 @@ def server_cfg(pgb_env: Any) -> dict[str, str]:
 
 
 def test_update_pgsql_node_config_documented_order(
-    pgb_env: Any, shell_run: Any, node1: Any
+    pgb_env: PgbEnv, shell_run: Any, node1: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     args = [
@@ -82,7 +84,7 @@ def test_update_pgsql_node_config_documented_order(
 
 
 def test_update_pgsql_node_config_bad_values_change_nothing(
-    pgb_env: Any, shell_run: Any, node1: Any
+    pgb_env: PgbEnv, shell_run: Any, node1: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     before = node_cfg(pgb_env, nid)
@@ -120,7 +122,7 @@ def test_update_pgsql_node_config_bad_values_change_nothing(
     assert res.returncode == 1 and "Wrong number of parameters" in res.stdout
 
 
-def test_update_backup_server_config(pgb_env: Any, shell_run: Any) -> None:
+def test_update_backup_server_config(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run(
         f'update_backup_server_config {pgb_env.server_id} "" "" "" "" /opt/pg16/bin "" "" ""'
     )
@@ -145,7 +147,9 @@ def test_update_backup_server_config(pgb_env: Any, shell_run: Any) -> None:
     } in rows
 
 
-def test_update_config_interactive(pgb_env: Any, shell_spawn: Any, node1: Any) -> None:
+def test_update_config_interactive(
+    pgb_env: PgbEnv, shell_spawn: Any, node1: Any
+) -> None:
     nid = pgb_env.register_node(node1)
     sh = shell_spawn()
     sh.sendline("update_backup_server_config")
@@ -177,7 +181,7 @@ def test_update_config_interactive(pgb_env: Any, shell_spawn: Any, node1: Any) -
     sh.expect_exact("Done, thank you for using PgBackMan")
 
 
-def test_show_pgbackman_config(pgb_env: Any, shell_run: Any) -> None:
+def test_show_pgbackman_config(pgb_env: PgbEnv, shell_run: Any) -> None:
     res = shell_run("show_pgbackman_config", output="json")
     assert res.returncode == 0, res.stdout
     cfg = json.loads(res.stdout)["pgbackman_config"][0]
@@ -191,7 +195,7 @@ def test_show_pgbackman_config(pgb_env: Any, shell_run: Any) -> None:
 
 
 def test_remaining_commands_interactively(
-    pgb_env: Any, shell_spawn: Any, node1: Any
+    pgb_env: PgbEnv, shell_spawn: Any, node1: Any
 ) -> None:
     nid = pgb_env.register_node(node1)
     sh = shell_spawn()

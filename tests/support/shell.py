@@ -1,0 +1,124 @@
+"""The one driver of the real ``pgbackman`` shell in tests.
+
+Every shell test runs the installed program as a subprocess against the test catalog, the
+way a DBA does: one command (``-C``), a script on a non-tty stdin, or an interactive
+session under a pty (pexpect). HOME points into the test's tmp dir, so the history file
+never touches the real one, and TERM is ``dumb`` whatever started the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pexpect
+
+if TYPE_CHECKING:
+    from support.pgbenv import PgbEnv
+
+PGBACKMAN = str(Path(sys.executable).parent / "pgbackman")
+PROMPT = r"\[pgbackman\]\$ "
+WELCOME = "Welcome to the PostgreSQL Backup Manager shell ver."
+
+
+@dataclass
+class ShellRun:
+    """Exit status and output of one run (``subprocess.CompletedProcess`` names too)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def rc(self) -> int:
+        return self.returncode
+
+    @property
+    def out(self) -> str:
+        return self.stdout
+
+    @property
+    def err(self) -> str:
+        return self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Shell:
+    """The real shell for one test environment (``config``: an explicit --config file)."""
+
+    def __init__(self, pgb_env: PgbEnv, config: Path | None = None) -> None:
+        self.pgb = pgb_env
+        self.config = config
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(self.pgb.env)
+        home = Path(self.pgb.tmp) / "home"
+        home.mkdir(exist_ok=True)
+        env["HOME"] = str(home)
+        env["TERM"] = "dumb"
+        return env
+
+    def _argv(self, fmt: str | None) -> list[str]:
+        argv = [PGBACKMAN]
+        if self.config is not None:
+            argv += ["--config", str(self.config)]
+        return argv + (["-o", fmt] if fmt else [])
+
+    def cmd(self, line: str, fmt: str | None = None, timeout: float = 60) -> ShellRun:
+        """``pgbackman [-o fmt] -C line``."""
+        return self._run([*self._argv(fmt), "-C", line], None, timeout)
+
+    def script(
+        self, lines: str | Sequence[str], fmt: str | None = None, timeout: float = 60
+    ) -> ShellRun:
+        """Commands read from a non-tty stdin, one per line."""
+        text = lines if isinstance(lines, str) else "\n".join(lines) + "\n"
+        return self._run(self._argv(fmt), text, timeout)
+
+    def _run(self, argv: list[str], stdin: str | None, timeout: float) -> ShellRun:
+        p = subprocess.run(
+            argv,
+            env=self.env,
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return ShellRun(p.returncode, p.stdout, p.stderr)
+
+    def spawn(self, timeout: float = 30) -> pexpect.spawn:
+        """The interactive shell under a pty, at its first prompt."""
+        child = pexpect.spawn(
+            PGBACKMAN,
+            [],
+            env=self.env,
+            encoding="utf-8",
+            timeout=timeout,
+            dimensions=(50, 250),
+        )
+        child.expect_exact(WELCOME)
+        child.expect(PROMPT)
+        return child
+
+
+def answer(child: pexpect.spawn, label: str, value: str) -> None:
+    """Wait for the prompt containing ``label`` and type ``value``."""
+    child.expect_exact(label)
+    child.expect_exact(": ")
+    child.sendline(value)
+
+
+def quit_shell(child: pexpect.spawn) -> None:
+    child.expect_exact("[pgbackman]$ ")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
