@@ -9,8 +9,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each worker starts its own catalog and node clusters.
+TEST_JOBS ?= auto
 
-.PHONY: all deps system-deps venv test unit integration quickstart quickstart-stop bench lint typecheck clean
+.PHONY: all deps system-deps venv test test-fast unit integration quickstart quickstart-stop bench lint typecheck clean
 
 all: test
 
@@ -30,21 +32,26 @@ deps: system-deps venv
 
 # pytest exit status 5 (no tests collected) is a failure, like any other non-zero status.
 test: deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) $(PYTEST_ARGS)
+
+# The suite without the tests marked @pytest.mark.slow (a quick check while developing).
+test-fast: deps
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow" $(PYTEST_ARGS)
 
 unit: venv
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: deps
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) tests/integration $(PYTEST_ARGS)
 
 typecheck: venv
 	$(VENV)/bin/mypy
 
-# Formatting (ruff format, line length 88) and pyflakes errors (unused imports, undefined names).
+# Formatting (ruff format, line length 88) and the lint rules of pyproject.toml
+# (pyflakes, bugbear, bandit, blind except, unused noqa).
 lint: venv
-	$(VENV)/bin/ruff format --check pgbackman tests bench scripts
-	$(VENV)/bin/ruff check --select F pgbackman tests bench scripts
+	$(VENV)/bin/ruff format --check pgbackman tests bench scripts bin
+	$(VENV)/bin/ruff check pgbackman tests bench scripts bin
 
 quickstart: deps
 	@bash scripts/quickstart.sh

@@ -1,11 +1,18 @@
-"""Packaging for PgBackMan: the package, its console scripts, SQL and etc/ files."""
+"""Packaging for PgBackMan: the package, one console script per program, SQL and etc/ files."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 version: dict[str, str] = {}
-exec((HERE / "pgbackman" / "version.py").read_text(), version)
+exec((HERE / "pgbackman" / "version.py").read_text(), version)  # noqa: S102 - our own file
+# Every program is a file in bin/ (what runs from a checkout); its module follows the one
+# naming rule of pgbackman/programs/__init__.py (read without importing the package).
+programs: dict[str, object] = {}
+exec((HERE / "pgbackman" / "programs" / "__init__.py").read_text(), programs)  # noqa: S102
+PROGRAMS = sorted(p.name for p in (HERE / "bin").iterdir() if not p.name.startswith("_"))
+if not PROGRAMS:
+    raise SystemExit("setup.py: bin/ lists no program (is bin/ missing from the sdist?)")
 
 setup(
     name="pgbackman",
@@ -33,23 +40,15 @@ setup(
     extras_require={
         "test": [
             "pytest>=8", "pexpect>=4.8", "mypy>=1.8", "types-psycopg2", "types-tabulate", "ruff>=0.5",
-            "docutils>=0.20", "types-croniter",
+            "docutils>=0.20", "types-croniter", "pytest-xdist>=3.5",
             # A real SMTP server for the pgbackman_alerts tests (not a mock of smtplib).
             "aiosmtpd>=1.4",
         ],
     },
     entry_points={
         "console_scripts": [
-            "pgbackman = pgbackman.programs.cli:main",
-            "pgbackman_control = pgbackman.programs.control:main",
-            "pgbackman_maintenance = pgbackman.programs.maintenance:main",
-            "pgbackman_dump = pgbackman.programs.dump:main",
-            "pgbackman_restore = pgbackman.programs.restore:main",
-            "pgbackman_alerts = pgbackman.programs.alerts:main",
-            "pgbackman_check = pgbackman.programs.check:main",
-            "pgbackman_metrics = pgbackman.programs.metrics:main",
-            "pgbackman_status_info = pgbackman.programs.status_info:main",
-            "pgbackman_zabbix_autodiscovery = pgbackman.programs.zabbix:main",
+            f"{name} = {programs['module_for'](name)}:main"  # type: ignore[operator]
+            for name in PROGRAMS
         ]
     },
     data_files=[

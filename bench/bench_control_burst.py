@@ -144,7 +144,7 @@ def main() -> None:
     p.add_argument("--defs", type=int, action="append")
     p.add_argument("--nodes", type=int, action="append")
     a = p.parse_args()
-    cases = list(zip(a.defs or [1000, 10000], a.nodes or [10, 100]))
+    cases = list(zip(a.defs or [1000, 10000], a.nodes or [10, 100], strict=False))
     print("| definitions | nodes | INSERT (s) | INSERT -> all crontab lines (s) |")
     print("|---:|---:|---:|---:|")
     for defs, nodes in cases:

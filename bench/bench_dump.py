@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from common import (
     BENCH,
     BenchEnv,
     VENV_BIN,
@@ -43,7 +43,7 @@ from common import (  # noqa: E402
     setup_env,
     start_cluster,
 )
-from support.pgcluster import PgCluster  # noqa: E402
+from support.pgcluster import PgCluster
 
 SMALL_TABLES = 500
 NODE_CONF = "shared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n"

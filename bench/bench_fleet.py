@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import fleet as fleetmod  # noqa: E402
-from common import (  # noqa: E402
+import fleet as fleetmod
+from common import (
     SERVER_FQDN,
     BenchEnv,
     cleanup,

@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dump import NODE_CONF, SMALL_TABLES, define, make_database  # noqa: E402
-from common import (  # noqa: E402
+from bench_dump import NODE_CONF, SMALL_TABLES, define, make_database
+from common import (
     BENCH,
     VENV_BIN,
     BenchEnv,
@@ -41,7 +41,7 @@ from common import (  # noqa: E402
     setup_env,
     start_cluster,
 )
-from support.pgcluster import PgCluster  # noqa: E402
+from support.pgcluster import PgCluster
 
 
 def restore_def(

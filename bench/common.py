@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 sys.path.insert(0, str(REPO / "tests"))
 
-from support.pgcluster import PgCluster, find_bindir  # noqa: E402
+from support.pgcluster import PgCluster, find_bindir
 
 SCHEMA = REPO / "sql" / "pgbackman.sql"
 VENV_BIN = Path(sys.executable).parent

@@ -21,15 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_control_burst  # noqa: E402
-import bench_dump  # noqa: E402
-import bench_fleet  # noqa: E402
-from common import BENCH, log, machine_info  # noqa: E402
-from support.pgcluster import find_bindir  # noqa: E402
+import bench_control_burst
+import bench_dump
+import bench_fleet
+from common import BENCH, log, machine_info
+from support.pgcluster import find_bindir
 
 
 def _restore(quick: bool) -> str:
-    import bench_restore  # noqa: PLC0415 - optional: pgbackman_restore may not be there yet
+    import bench_restore
 
     return bench_restore.run(quick)
 

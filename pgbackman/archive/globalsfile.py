@@ -236,7 +236,7 @@ def render_roles_sql(
             f"-- Role {r.name!r}",
             f"DO {tag}",
             "BEGIN",
-            f"  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = {check}) THEN",
+            f"  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = {check}) THEN",  # noqa: S608 - a script we write; {check} is quote_literal()-ed
             f"    {body}",
             "  ELSE",
             f"    RAISE NOTICE 'role % already exists: left unchanged', {check};",
@@ -282,7 +282,7 @@ def render_roles_sql(
             out += [
                 f"DO {tag}",
                 "BEGIN",
-                f"  IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = {check}) THEN",
+                f"  IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = {check}) THEN",  # noqa: S608 - a script we write; {check} is quote_literal()-ed
                 f"    {stmt}",
                 "  ELSE",
                 f"    RAISE WARNING 'predefined role % does not exist here: membership skipped', {check};",

@@ -122,7 +122,7 @@ def _from_catalog(
         job_status = str(d["job_status"])
         release = None
     else:
-        assert snapshot_id is not None
+        assert snapshot_id is not None  # noqa: S101 - internal invariant, for the type checker
         d = jobs.get_snapshot_definition(cat, snapshot_id)
         if d is None:
             raise UserInputError(
@@ -177,7 +177,7 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
         if def_id is not None:
             node_data, d = cache.find_definition(root, def_id)
         else:
-            assert snapshot_id is not None
+            assert snapshot_id is not None  # noqa: S101 - internal invariant, for the type checker
             node_data, d = cache.find_snapshot(root, snapshot_id)
     except CacheError as exc:
         raise PgBackManError(

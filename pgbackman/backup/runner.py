@@ -173,7 +173,7 @@ class DumpRun(JobRun):
                 self.outcome.pg_dump_file,
                 self.outcome.checksum,
             )
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes one ERROR result
+        except BaseException as exc:  # every failure becomes one ERROR result
             self.outcome.status = "ERROR"
             self.outcome.error_message = self._describe(exc)
             log.error("Backup failed: %s", self.outcome.error_message)
@@ -266,7 +266,7 @@ class DumpRun(JobRun):
     def _dump(
         self, code: str, bindir: str, extra: list[str], names: naming.DumpNames
     ) -> list[str]:
-        assert self._staging is not None
+        assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
         pause_enabled = self.cfg.dump.pause_recovery_process_on_slave
         with ReplayPause(self._conn, pause_enabled):
             if code == "CLUSTER":
@@ -319,7 +319,7 @@ class DumpRun(JobRun):
     def _dump_cluster(
         self, bindir: str, extra: list[str], names: naming.DumpNames
     ) -> None:
-        assert self._staging is not None and self._runlog is not None
+        assert self._staging is not None and self._runlog is not None  # noqa: S101 - internal invariant, for the type checker
         argv = argvmod.pg_dumpall_argv(bindir, extra)
         env = self._env(None)
         path = self._staging / names.cluster_file
@@ -359,7 +359,7 @@ class DumpRun(JobRun):
         )
 
     def _write_globals(self, names: naming.DumpNames) -> list[str]:
-        assert self._staging is not None
+        assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
         g = nodeglobals.read_database_globals(self._conn)
         node = f"{self.spec.node_fqdn}:{self.spec.node_port}"
         now = _dt.datetime.now(_dt.timezone.utc)
@@ -436,7 +436,7 @@ class DumpRun(JobRun):
         if self._conn is not None:
             try:
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not mask the result
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection must not mask the result
                 pass
             self._conn = None
         self.close_runlog()

@@ -184,7 +184,7 @@ class Catalog:
         try:
             rows = cur.fetchall()
             names = [d.name for d in cur.description]
-            return [dict(zip(names, r)) for r in rows]
+            return [dict(zip(names, r, strict=True)) for r in rows]
         except psycopg2.Error as exc:
             raise map_db_error(exc) from None
         finally:

@@ -91,7 +91,7 @@ class ControlDaemon(Daemon):
             log.error("%s", exc)
             self.cat.close()  # LISTEN + full resync on the next turn
             return retry
-        except Exception:  # noqa: BLE001 - the daemon outlives any one bad turn
+        except Exception:  # the daemon outlives any one bad turn
             log.exception("General error in main loop")
             self.cat.close()
             return retry

@@ -90,7 +90,7 @@ def expired_backups(
     decisions: list[Decision] = []
     succeeded_newer = 0  # SUCCEEDED rows seen so far (all newer than the current row)
     for row in norm:
-        assert row.finished is not None
+        assert row.finished is not None  # noqa: S101 - internal invariant, for the type checker
         old = row.finished < cutoff
         if row.execution_status == SUCCEEDED:
             rank = succeeded_newer + 1

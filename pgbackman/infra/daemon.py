@@ -159,7 +159,7 @@ class SignalFlags:
                     for callback in list(self._callbacks):
                         try:
                             callback()
-                        except Exception:  # noqa: BLE001 - a helper thread must not die
+                        except Exception:  # a helper thread must not die
                             log.exception("Stop callback %r failed", callback)
                 if not data or 0 in data:
                     return
@@ -281,13 +281,13 @@ class Daemon(abc.ABC):
         """Seconds from the start of one cycle to the start of the next (0: back to back)."""
         return 0.0
 
-    def startup(self) -> None:
+    def startup(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Called once before the first cycle (signals installed, before READY=1)."""
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Called once when the loop ends, also after an error (close connections here)."""
 
-    def reconfigure(self, old: Config) -> None:
+    def reconfigure(self, old: Config) -> None:  # noqa: B027 - optional hook, empty by default
         """Called after :meth:`reload` replaced ``self.cfg`` (``old`` is the previous one)."""
 
     # -- what the base owns --------------------------------------------------------------

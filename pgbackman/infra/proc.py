@@ -98,7 +98,8 @@ def _tracked(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
     """Start ``argv``; while it runs it is known to :func:`terminate_children`, and if the
     caller is interrupted (e.g. by a signal handler raising) the child is never left running.
     """
-    proc = subprocess.Popen(argv, preexec_fn=_die_with(os.getpid()), **popen)
+    # The one place that starts programs: an argv list, never a shell (names are data).
+    proc = subprocess.Popen(argv, preexec_fn=_die_with(os.getpid()), **popen)  # noqa: S603
     with _lock:
         _children.add(proc)
     try:
@@ -193,7 +194,7 @@ def run_streaming(
         env=_env(env),
         pass_fds=tuple(pass_fds),
     ) as proc:
-        assert proc.stdout is not None
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE always sets it
         with proc.stdout:
             while chunk := proc.stdout.read(chunk_size):
                 sink(chunk)
@@ -221,7 +222,7 @@ def run_feeding(
     with _tracked(
         args, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, env=_env(env)
     ) as proc:
-        assert proc.stdin is not None
+        assert proc.stdin is not None  # noqa: S101 - stdin=PIPE always sets it
         try:
             for chunk in chunks:
                 if proc.poll() is not None:

@@ -116,7 +116,7 @@ class Maintenance:
             raise
         except PgBackManError as exc:
             report.error(name, f"task aborted: {exc}")
-        except Exception as exc:  # noqa: BLE001 - one broken task must not stop the others
+        except Exception as exc:  # one broken task must not stop the others
             log.exception("[%s] unexpected error", name)
             report.error(name, f"task aborted: {type(exc).__name__}: {exc}")
 

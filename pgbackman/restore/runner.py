@@ -323,7 +323,7 @@ class RestoreRun(JobRun):
                 "Creating temporary database %r from the database configuration file",
                 temp,
             )
-            assert s.dbconfig_file is not None
+            assert s.dbconfig_file is not None  # noqa: S101 - internal invariant, for the type checker
             self.run(
                 plan.psql_argv(self.bindir, [("target_db", temp)], s.dbconfig_file),
                 self.env(),

@@ -63,7 +63,7 @@ class JobRun:
 
     @property
     def runlog(self) -> clients.RunLog:
-        assert self._runlog is not None
+        assert self._runlog is not None  # noqa: S101 - internal invariant, for the type checker
         return self._runlog
 
     def close_runlog(self) -> None:

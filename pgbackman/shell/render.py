@@ -134,7 +134,10 @@ def pretty_table(headers: list[str], body: list[list[str]], align: list[str]) ->
             if len(c) > widths[i]:
                 widths[i] = len(c)
     # tabulate pads both sides with str.format's "^" (the odd space goes right).
-    fmts = [f"{{:{'<' if a == 'left' else '^'}{w}}}" for a, w in zip(align, widths)]
+    fmts = [
+        f"{{:{'<' if a == 'left' else '^'}{w}}}"
+        for a, w in zip(align, widths, strict=True)
+    ]
     fmt = "| " + " | ".join(fmts) + " |"
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     lines = [rule, fmt.format(*headers), rule]

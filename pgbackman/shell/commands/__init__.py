@@ -20,6 +20,6 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         continue
     try:
         importlib.import_module(f"{__name__}.{_info.name}")
-    except Exception as exc:  # noqa: BLE001 - isolate a broken module, report it below
+    except Exception as exc:  # isolate a broken module, report it below
         log.exception("Cannot load shell command module %s", _info.name)
         BROKEN[_info.name] = f"{type(exc).__name__}: {exc}"
