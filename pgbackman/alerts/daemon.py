@@ -36,6 +36,8 @@ class AlertsDaemon(Daemon):
         return float(self.cfg.alerts.alerts_check_interval)
 
     def startup(self) -> None:
+        # SIGTERM while a catalog call waits for a hung catalog: end the call at once.
+        self.flags.on_stop(lambda: self.sender.cat.interrupt())
         self.sender.check()  # an unusable notify URL is said now, not at the first alert
         log.info(
             "%s started (interval %ss)",
@@ -63,7 +65,9 @@ class AlertsDaemon(Daemon):
             return retry
         except ServerNotRegisteredError:
             raise
-        except Exception:  # noqa: BLE001 - one bad cycle must not end the alerting
+        except (
+            Exception
+        ):  # one bad cycle must not end the alerting (logged with traceback)
             log.exception(
                 "Delivery cycle failed; the next one comes at the regular pace"
             )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import read_view
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
 from pgbackman.infra import spool
 
@@ -117,10 +118,12 @@ SENT_FILTERS = ("sent", "unsent", "all")
 
 def unsent_alerts(cat: Catalog, server_id: int, limit: int = 10000) -> list[Row]:
     """This server's unsent alerts, oldest first (rows of the ``show_alerts`` view)."""
-    return cat.query(
-        "SELECT * FROM show_alerts WHERE backup_server_id = %s AND NOT alert_sent"
-        " ORDER BY registered, alert_id LIMIT %s",
-        (server_id, limit),
+    return read_view(
+        cat,
+        "show_alerts",
+        where={"backup_server_id": server_id, "alert_sent": False},
+        order_by=("registered", "alert_id"),
+        limit=limit,
     )
 
 
@@ -152,10 +155,13 @@ def list_alerts(
     """Alerts for ``show_alerts``, newest first; ``sent`` is sent, unsent or all."""
     if sent not in SENT_FILTERS:
         raise PgBackManError(f"sent filter must be one of {', '.join(SENT_FILTERS)}")
-    return cat.query(
-        "SELECT * FROM show_alerts"
-        " WHERE (%(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[]))"
-        "   AND (%(sent)s = 'all' OR alert_sent = (%(sent)s = 'sent'))"
-        " ORDER BY registered DESC, alert_id DESC LIMIT %(limit)s",
-        {"srv": server_ids, "sent": sent, "limit": limit},
+    return read_view(
+        cat,
+        "show_alerts",
+        where={
+            "backup_server_id": server_ids,
+            "alert_sent": None if sent == "all" else sent == "sent",
+        },
+        order_by=("-registered", "-alert_id"),
+        limit=limit,
     )

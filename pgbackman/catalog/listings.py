@@ -34,8 +34,10 @@ def read_view(
     *,
     where: Mapping[str, Any] | None = None,
     order_by: Sequence[str] = (),
+    limit: int | None = None,
 ) -> list[Row]:
-    """Rows of ``view`` matching every filter in ``where``, in ``order_by`` order."""
+    """Rows of ``view`` matching every filter in ``where``, in ``order_by`` order (at most
+    ``limit`` of them)."""
     conditions: list[sql.Composable] = []
     params: list[Any] = []
     for column, value in (where or {}).items():
@@ -57,6 +59,9 @@ def read_view(
             else sql.Identifier(c)
             for c in order_by
         )
+    if limit is not None:
+        query += sql.SQL(" LIMIT %s")
+        params.append(int(limit))
     return cat.query(query, params)
 
 

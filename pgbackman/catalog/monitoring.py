@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import read_view
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,22 @@ def node_ids_by_fqdn(cat: Catalog, text: str) -> list[int]:
 
 def definition_health(cat: Catalog, scope: Scope) -> list[Row]:
     """Rows of ``backup_definition_health`` in ``scope``, by server, node, dbname, def_id."""
-    return cat.query(
-        "SELECT * FROM backup_definition_health"
-        " WHERE (%(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[]))"
-        "   AND (%(node)s::bigint[] IS NULL OR pgsql_node_id = ANY (%(node)s::bigint[]))"
-        "   AND (%(defs)s::bigint[] IS NULL OR def_id = ANY (%(defs)s::bigint[]))"
-        "   AND (%(dbs)s::text[] IS NULL OR dbname = ANY (%(dbs)s::text[]))"
-        " ORDER BY backup_server_id, pgsql_node_fqdn, pgsql_node_id, dbname, def_id",
-        {
-            "srv": scope.server_ids,
-            "node": scope.node_ids,
-            "defs": scope.def_ids,
-            "dbs": scope.dbnames,
+    return read_view(
+        cat,
+        "backup_definition_health",
+        where={
+            "backup_server_id": scope.server_ids,
+            "pgsql_node_id": scope.node_ids,
+            "def_id": scope.def_ids,
+            "dbname": scope.dbnames,
         },
+        order_by=(
+            "backup_server_id",
+            "pgsql_node_fqdn",
+            "pgsql_node_id",
+            "dbname",
+            "def_id",
+        ),
     )
 
 
@@ -93,7 +97,7 @@ def unsent_alerts_summary(cat: Catalog, server_id: int, overdue_after: float) ->
         "  FROM show_alerts WHERE backup_server_id = %s AND NOT alert_sent",
         (overdue_after, server_id),
     )
-    assert row is not None  # an aggregate always returns one row
+    assert row is not None  # noqa: S101 - an aggregate always returns one row
     return row
 
 

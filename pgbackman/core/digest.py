@@ -149,7 +149,7 @@ def digest(
         "",
         *(_one_line(r, m.subject) for r, m in zip(rows, rendered, strict=True)),
     ]
-    for r, m in list(zip(rows, rendered, strict=True))[:max_items]:
+    for _r, m in list(zip(rows, rendered, strict=True))[:max_items]:
         lines += ["", RULER, m.subject, "", m.body.rstrip("\n")]
     if len(rows) > max_items:
         lines += [

@@ -34,7 +34,8 @@ def _listen(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    # ":9187" means every interface, as the operator asked (documented for --listen).
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -15,7 +15,7 @@ from pgbackman.catalog import alerts as cat_alerts
 from pgbackman.catalog import monitoring as mon
 from pgbackman.core import validate
 from pgbackman.errors import UserInputError
-from pgbackman.shell.commands._b_common import server_filter, warn
+from pgbackman.shell.commands._arguments import server_filter, warn
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
 
