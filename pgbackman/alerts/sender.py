@@ -32,10 +32,11 @@ from pgbackman.alerts import urls as url_targets
 from pgbackman.alerts.smtp import SmtpConnection
 from pgbackman.catalog import alerts as cat_alerts
 from pgbackman.catalog import monitoring as mon
+from pgbackman.catalog import servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.core import digest
-from pgbackman.errors import DeliveryError, ServerNotRegisteredError
+from pgbackman.errors import DeliveryError
 from pgbackman.version import SOFTWARE_VERSION
 
 log = logging.getLogger("pgbackman_alerts")
@@ -105,12 +106,7 @@ class AlertSender:
         if self._server_id is None:
             fqdn = self.cfg.backup_server.fqdn
             srv = mon.server_by_fqdn(self.cat, fqdn)
-            if srv is None:
-                raise ServerNotRegisteredError(
-                    f"Backup server {fqdn} is not registered in the catalog; "
-                    "register it with register_backup_server"
-                )
-            self._server_id = srv
+            self._server_id = servers.registered(fqdn, srv)
         return self._server_id
 
     # -- the cycle ------------------------------------------------------------------------

@@ -433,12 +433,8 @@ class DumpRun(JobRun):
             self._staging = None
 
     def _close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken connection must not mask the result
-                pass
-            self._conn = None
+        pgnode.close_quietly(self._conn)
+        self._conn = None
         self.close_runlog()
 
     # -- the result -------------------------------------------------------------------------

@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.definitions import int_array, text_array
-from pgbackman.catalog.listings import IntFilter, TextFilter, read_one, read_view
+from pgbackman.catalog.listings import (
+    IntFilter,
+    TextFilter,
+    int_array,
+    read_one,
+    read_view,
+    server_node_db,
+    text_array,
+)
 
 
 def show_backup_catalog(
@@ -26,9 +33,7 @@ def show_backup_catalog(
         cat,
         "show_backup_catalog",
         where={
-            "backup_server_id": int_array(servers),
-            "pgsql_node_id": int_array(nodes),
-            "dbname": text_array(dbnames),
+            **server_node_db(servers, nodes, dbnames),
             "def_id": int_array(def_ids),
             "execution_status": text_array(statuses),
         },

@@ -14,18 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.listings import IntFilter, TextFilter, read_view
+from pgbackman.catalog.listings import (
+    IntFilter,
+    TextFilter,
+    int_array,
+    read_view,
+    server_node_db,
+    text_array,
+)
 from pgbackman.errors import CatalogError, UserInputError
-
-
-def int_array(values: IntFilter) -> list[int] | None:
-    """A filter as a bound bigint[] parameter (None = no filter)."""
-    return None if values is None else [int(v) for v in values]
-
-
-def text_array(values: TextFilter) -> list[str] | None:
-    """A filter as a bound text[] parameter (None = no filter)."""
-    return None if values is None else [str(v) for v in values]
 
 
 DEF_ORDER = ("backup_server_id", "pgsql_node_id", "dbname", "def_id")
@@ -38,11 +35,7 @@ def show_backup_definitions(
     return read_view(
         cat,
         "show_backup_definitions",
-        where={
-            "backup_server_id": int_array(servers),
-            "pgsql_node_id": int_array(nodes),
-            "dbname": text_array(dbnames),
-        },
+        where=server_node_db(servers, nodes, dbnames),
         order_by=DEF_ORDER,
     )
 

@@ -65,6 +65,32 @@ def read_view(
     return cat.query(query, params)
 
 
+def int_array(values: IntFilter) -> list[int] | None:
+    """A filter of ids (None = no filter)."""
+    return None if values is None else [int(v) for v in values]
+
+
+def text_array(values: TextFilter) -> list[str] | None:
+    """A filter of names (None = no filter)."""
+    return None if values is None else [str(v) for v in values]
+
+
+def server_node_db(
+    servers: IntFilter,
+    nodes: IntFilter,
+    dbnames: TextFilter,
+    *,
+    node: str = "pgsql_node_id",
+    dbname: str = "dbname",
+) -> dict[str, Any]:
+    """The ``[SrvID] [NodeID] [DBname]`` filters of the shell's listings as ``where``."""
+    return {
+        "backup_server_id": int_array(servers),
+        node: int_array(nodes),
+        dbname: text_array(dbnames),
+    }
+
+
 def read_one(cat: Catalog, view: str, **where: Any) -> Row | None:
     """The one row of a ``*_details`` view matching ``where`` (None when there is none)."""
     rows = read_view(cat, view, where=where)

@@ -11,8 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.definitions import int_array, text_array
-from pgbackman.catalog.listings import IntFilter, TextFilter, read_one, read_view
+from pgbackman.catalog.listings import (
+    IntFilter,
+    TextFilter,
+    read_one,
+    read_view,
+    server_node_db,
+)
 
 
 def register_restore_definition(
@@ -42,11 +47,9 @@ def register_restore_definition(
 
 
 def _where(servers: IntFilter, nodes: IntFilter, dbnames: TextFilter) -> dict[str, Any]:
-    return {
-        "backup_server_id": int_array(servers),
-        "target_pgsql_node_id": int_array(nodes),
-        "target_dbname": text_array(dbnames),
-    }
+    return server_node_db(
+        servers, nodes, dbnames, node="target_pgsql_node_id", dbname="target_dbname"
+    )
 
 
 def show_restore_definitions(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.catalog.listings import read_view
+from pgbackman.errors import ServerNotRegisteredError
 
 
 def list_servers(cat: Catalog) -> list[Row]:
@@ -31,6 +32,16 @@ def get_server(cat: Catalog, server_id: int) -> Row | None:
 def server_id_by_fqdn(cat: Catalog, fqdn: str) -> int | None:
     value = cat.call("get_backup_server_id", fqdn)
     return int(value) if value is not None else None
+
+
+def registered(fqdn: str, server_id: int | None) -> int:
+    """``server_id`` of backup server ``fqdn``; ServerNotRegisteredError when it is None."""
+    if server_id is None:
+        raise ServerNotRegisteredError(
+            f"Backup server {fqdn} is not registered in the catalog; "
+            "register it with register_backup_server"
+        )
+    return server_id
 
 
 def server_fqdns(cat: Catalog) -> list[str]:

@@ -10,8 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.definitions import int_array, text_array
-from pgbackman.catalog.listings import IntFilter, TextFilter, read_view
+from pgbackman.catalog.listings import IntFilter, TextFilter, read_view, server_node_db
 from pgbackman.errors import CatalogError, UserInputError
 
 
@@ -74,11 +73,7 @@ def show_snapshot_definitions(
     return read_view(
         cat,
         "show_snapshot_definitions",
-        where={
-            "backup_server_id": int_array(servers),
-            "pgsql_node_id": int_array(nodes),
-            "dbname": text_array(dbnames),
-        },
+        where=server_node_db(servers, nodes, dbnames),
         order_by=("snapshot_id",),
     )
 

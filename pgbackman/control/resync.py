@@ -36,7 +36,6 @@ from pgbackman.errors import (
     CronFileError,
     CatalogUnavailableError,
     PgBackManError,
-    ServerNotRegisteredError,
 )
 from pgbackman.infra import atjobs, cache, cronfile
 from pgbackman.infra.fsutil import atomic_write, sweep_stale_temps
@@ -77,11 +76,7 @@ class Controller:
     # -- server ------------------------------------------------------------------------
     def load_server(self) -> ServerState:
         fqdn = self.cfg.backup_server.fqdn
-        server_id = servers.server_id_by_fqdn(self.cat, fqdn)
-        if server_id is None:
-            raise ServerNotRegisteredError(
-                f"Backup server {fqdn} is not registered in the catalog"
-            )
+        server_id = servers.registered(fqdn, servers.server_id_by_fqdn(self.cat, fqdn))
         conf = servers.server_config_dict(self.cat, server_id)
         root = Path(
             conf.get("root_backup_partition")

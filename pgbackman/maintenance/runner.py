@@ -17,7 +17,6 @@ from pgbackman.config import Config
 from pgbackman.errors import (
     CatalogUnavailableError,
     PgBackManError,
-    ServerNotRegisteredError,
 )
 from pgbackman.maintenance import partials, tasks
 from pgbackman.maintenance.files import Deleter, deletion_roots
@@ -55,12 +54,7 @@ class Maintenance:
         if self._server_id is None:
             fqdn = self.cfg.backup_server.fqdn
             srv = servers.server_id_by_fqdn(self.cat, fqdn)
-            if srv is None:
-                raise ServerNotRegisteredError(
-                    f"Backup server {fqdn} is not registered in the catalog; "
-                    "register it with register_backup_server"
-                )
-            self._server_id = srv
+            self._server_id = servers.registered(fqdn, srv)
         return self._server_id
 
     def context(self) -> tasks.PassContext:

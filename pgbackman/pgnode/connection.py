@@ -136,3 +136,14 @@ def major_version(version_num: int) -> int:
 
 def is_in_recovery(conn: psycopg2.extensions.connection) -> bool:
     return bool(_rows(conn, "SELECT pg_is_in_recovery()")[0][0])
+
+
+def close_quietly(conn: Any) -> None:
+    """Close a node connection at the end of a run, broken or not: closing must never mask
+    the run's own result."""
+    if conn is None:
+        return
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001, S110 - see the docstring
+        pass

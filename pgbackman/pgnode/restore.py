@@ -7,6 +7,8 @@ Failures become :class:`RestoreError` carrying the server's one-line message.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg2
@@ -14,9 +16,12 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbackman.pgnode.connection import SYSTEM_DATABASES
-from pgbackman.errors import RestoreError
+from pgbackman.errors import PgBackManError, RestoreError
 
 Conn = psycopg2.extensions.connection
+
+
+log = logging.getLogger(__name__)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -110,3 +115,16 @@ def drop_role(conn: Conn, role: str) -> None:
         sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)),
         what=f"Cannot drop role {role!r}",
     )
+
+
+def drop_roles(conn: Conn, roles: Iterable[str]) -> list[str]:
+    """Drop roles a failed run created; return a note for each one that remains."""
+    notes: list[str] = []
+    for role in roles:
+        try:
+            drop_role(conn, role)
+            log.info("Role %r created by this run dropped", role)
+        except PgBackManError as exc:
+            log.error("%s", exc)
+            notes.append(f"Role {role!r} created by this run remains.")
+    return notes

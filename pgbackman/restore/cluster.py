@@ -153,13 +153,7 @@ def _undo(conn: Any, run: ClusterRun, roles_before: set[str]) -> list[str]:
         new_roles = sorted(rnode.role_names(conn) - roles_before)
     except PgBackManError as exc:
         return [*notes, f"Cleanup of roles impossible: {exc}"]
-    for role in new_roles:
-        try:
-            rnode.drop_role(conn, role)
-            log.info("Role %r created by this run dropped", role)
-        except PgBackManError as exc:
-            log.error("%s", exc)
-            notes.append(f"Role {role!r} created by this run remains.")
+    notes += rnode.drop_roles(conn, new_roles)
     if new_dbs or new_roles:
         notes.append(
             "Databases and roles created by the failed cluster restore were dropped."

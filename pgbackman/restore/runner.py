@@ -509,13 +509,7 @@ class RestoreRun(JobRun):
                     f"The existing database {s.target_dbname!r} stays under its new "
                     f"name {self._renamed!r}."
                 )
-        for role in reversed(self._created_roles):
-            try:
-                rnode.drop_role(conn, role)
-                log.info("Role %r created by this run dropped", role)
-            except PgBackManError as exc:
-                log.error("%s", exc)
-                notes.append(f"Role {role!r} created by this run remains.")
+        notes += rnode.drop_roles(conn, reversed(self._created_roles))
         return notes
 
     def _drop_temp(self, conn: Any, name: str) -> list[str]:
@@ -532,12 +526,8 @@ class RestoreRun(JobRun):
         return []
 
     def _close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken connection must not mask the result
-                pass
-            self.conn = None
+        pgnode.close_quietly(self.conn)
+        self.conn = None
         self.close_runlog()
 
     # -- the result -------------------------------------------------------------------------
