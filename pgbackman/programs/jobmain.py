@@ -67,7 +67,7 @@ def job_main(
             return body(cfg, ns, stop)
         except PgBackManError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one line for cron, the traceback in the log
+        except Exception as exc:  # one line for cron, the traceback in the log
             logging.getLogger(program).exception("Unexpected error")
             say_failure(
                 f"{who(ns)} failed: internal error {type(exc).__name__}: {exc} "
