@@ -22,6 +22,7 @@ Families (``PgBackManError`` is the root, exit status 1 unless said otherwise)::
     AtJobError                              ``at`` refused a job
     UserInputError                          shown as one line, never with a traceback
         CronRenderError                     a value cannot go into a cron.d file safely
+        ScheduleError                       a catalog schedule croniter cannot read
     UsageError                              bad command line: exit status 2
     Aborted                                 the shell user interrupted a command
 
@@ -125,6 +126,10 @@ class CronFileError(PgBackManError):
 
 class AtJobError(PgBackManError):
     """``at`` refused or failed to queue a job."""
+
+
+class ScheduleError(UserInputError):
+    """A schedule croniter cannot read (a catalog row that bypassed validation)."""
 
 
 class CronRenderError(UserInputError):

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pgbackman.core.schedule import ScheduleError, cron_expression, staleness
+from pgbackman.core.schedule import cron_expression, staleness
+from pgbackman.errors import ScheduleError
 
 OK = "OK"
 STALE = "STALE"

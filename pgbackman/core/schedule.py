@@ -22,13 +22,9 @@ from dataclasses import dataclass
 
 from croniter import croniter
 
-from pgbackman.errors import UserInputError
+from pgbackman.errors import ScheduleError
 
 _LOCK = threading.Lock()
-
-
-class ScheduleError(UserInputError):
-    """A schedule croniter cannot read (a catalog row that bypassed validation)."""
 
 
 @functools.lru_cache(maxsize=4096)
