@@ -2,5 +2,5 @@
 
 SOFTWARE_VERSION = "2.0.0"
 # Compared with max(pgbackman_version.version) in the catalog; sql/pgbackman_<n>.sql upgrades.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 5
 SCHEMA_TAG = "v_2_0_0"

@@ -1,5 +1,5 @@
 -- =====================================================================================
--- PgBackMan catalog schema, version 1 ('v_2_0_0') -- fresh install
+-- PgBackMan catalog schema, version 5 ('v_2_0_0') -- fresh install
 --
 -- Load on a cluster as a superuser:
 --     psql -v ON_ERROR_STOP=1 -U postgres -d postgres -f sql/pgbackman.sql
@@ -11,15 +11,21 @@
 --   * every object is created inside ONE transaction: a failure leaves no half-installed
 --     catalog (at most an empty database) and a re-run after a failure just works.
 --
--- Layout: this file creates the roles and the database and opens the transaction; the objects
--- themselves are in sql/schema/NN_<part>.sql, pulled in below with psql's \ir in numeric order.
+-- Layout: this file creates the roles (schema/00_roles.sql) and the database and opens the
+-- transaction; the objects are in sql/schema/NN_<part>.sql, pulled in with psql's \ir through
+-- schema/00_database.sql (privileges), schema/tables.sql (tables, codes, defaults, indexes),
+-- schema/code.sql (functions, triggers, views), schema/version.sql and schema/90_grants.sql.
+-- sql/pgbackman_5.sql (upgrade from PgBackMan 1.x) pulls in the SAME files, so a new part is
+-- listed once, in tables.sql or code.sql, and both paths build the same catalog
+-- (tests/integration/upgrade/test_upgrade_equivalence.py compares them).
 --
--- Upgrades: numbered files sql/pgbackman_<n>.sql beside this one (n = 2, 3, ...). Each runs in
--- one transaction (BEGIN ... COMMIT), SET LOCAL ROLE pgbackman_role_owner, changes the schema,
--- grants SELECT on any new view to pgbackman_role_ro explicitly (default privileges cannot tell
--- views from tables) and ends with
---     INSERT INTO pgbackman_version (version, tag) VALUES (<n>, 'v_x_y_z');
--- pgbackman/catalog/schema.py applies the files whose number is > max(pgbackman_version.version).
+-- Versions: numbering continues upstream's (1 = 1.0.0 ... 4 = master after 1.2.0); this
+-- schema is 5 ('v_2_0_0'). A later change n edits the NN_<part>.sql files, adds
+-- sql/pgbackman_<n>.sql for existing catalogs (one transaction, SET LOCAL ROLE
+-- pgbackman_role_owner, grants SELECT on any new view to pgbackman_role_ro explicitly since
+-- default privileges cannot tell views from tables, ends with its own pgbackman_version row)
+-- and adds that row to schema/version.sql. pgbackman_upgrade_catalog (catalog/upgrade.py)
+-- applies, as a superuser, the files whose number is > max(pgbackman_version.version).
 --
 -- Privilege model:
 --   pgbackman_role_owner  NOLOGIN; owns the database and every object in it.
@@ -36,7 +42,8 @@
 -- Deliberate deviations from upstream (rafaelma/pgbackman master), one line each:
 --   D01 Objects are owned by NOLOGIN pgbackman_role_owner (upstream: rw owned everything, no GRANTs).
 --   D02 pgbackman_role_ro gets SELECT on views/code tables (upstream: ro could read nothing).
---   D03 Schema version row is (1,'v_2_0_0') for this rewrite (upstream fresh install said 3 with v4 objects).
+--   D03 Schema version row is (5,'v_2_0_0'), after upstream's 1..4 (upstream's fresh install said 3
+--       with version 4 objects). Catalogs of this rewrite's (1,'v_2_0_0') are renumbered to 5.
 --   D04 server_status has RUNNING/STOPPED only; backup_code drops CONFIG (never implemented).
 --   D05 pgsql_bin_12..pgsql_bin_18 = /usr/lib/postgresql/<v>/bin replace pgsql_bin_9_0..10.
 --   D06 New backup_server_default_config: backup_user (OS user that cron/at jobs run as).
@@ -104,19 +111,7 @@
 \endif
 
 -- ---------------------------------------------------------------- roles (cluster-wide)
-DO $roles$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackman_role_owner') THEN
-    CREATE ROLE pgbackman_role_owner NOLOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackman_role_rw') THEN
-    CREATE ROLE pgbackman_role_rw LOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackman_role_ro') THEN
-    CREATE ROLE pgbackman_role_ro LOGIN;
-  END IF;
-END
-$roles$;
+\ir schema/00_roles.sql
 
 -- ---------------------------------------------------------------- database
 SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'pgb_dbname') AS pgb_create_db \gset
@@ -137,50 +132,17 @@ SELECT format('PgBackMan catalog already installed (version %s) in database %s; 
 
 BEGIN;
 
-ALTER DATABASE :"pgb_dbname" OWNER TO pgbackman_role_owner;
-REVOKE ALL ON DATABASE :"pgb_dbname" FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE :"pgb_dbname" TO pgbackman_role_rw;
-GRANT CONNECT ON DATABASE :"pgb_dbname" TO pgbackman_role_ro;
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-
--- Everything below is created by (and therefore owned by) the owner role.
-SET LOCAL ROLE pgbackman_role_owner;
-SET LOCAL search_path = public, pg_temp;
-
-ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
-  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO pgbackman_role_rw;
-ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
-  GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO pgbackman_role_rw;
-ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
-  GRANT EXECUTE ON FUNCTIONS TO pgbackman_role_rw;
-
-\ir schema/01_helpers.sql
-\ir schema/02_codes.sql
-\ir schema/03_default_config.sql
-\ir schema/04_tables.sql
-\ir schema/05_indexes.sql
-\ir schema/10_internal.sql
-\ir schema/11_lookups.sql
-\ir schema/12_servers.sql
-\ir schema/13_nodes.sql
-\ir schema/14_definitions.sql
-\ir schema/15_snapshots_restores.sql
-\ir schema/16_registration.sql
-\ir schema/17_maintenance.sql
-\ir schema/18_control.sql
-\ir schema/20_triggers.sql
-\ir schema/30_views.sql
-
--- =====================================================================================
--- Version
--- =====================================================================================
-
-INSERT INTO pgbackman_version (version, tag) VALUES (1, 'v_2_0_0');
-
+\ir schema/00_database.sql
+\ir schema/tables.sql
+\ir schema/code.sql
+\ir schema/version.sql
 \ir schema/90_grants.sql
+
+SELECT format('PgBackMan catalog installed (version %s, %s) in database %s', version, tag,
+              current_database()) AS pgb_msg
+  FROM pgbackman_version ORDER BY version DESC LIMIT 1 \gset
 
 RESET ROLE;
 COMMIT;
 
-\echo 'PgBackMan catalog installed (version 1, v_2_0_0) in database' :"pgb_dbname"
+\echo :pgb_msg

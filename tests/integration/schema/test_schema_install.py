@@ -77,10 +77,10 @@ def test_loading_twice_is_a_noop(catalog_cluster: Any) -> None:
     before = catalog_fingerprint(catalog_cluster, "pgbackman")
     res = load(catalog_cluster, SCHEMA)
     assert res.returncode == 0, res.stderr
-    assert "already installed (version 1)" in res.stdout
+    assert "already installed (version 5)" in res.stdout
     assert res.stderr == ""
     assert catalog_fingerprint(catalog_cluster, "pgbackman") == before
-    assert ("version", "1v_2_0_0") in before
+    assert ("version", "5v_2_0_0") in before
 
 
 def test_failed_load_leaves_no_half_installed_catalog(
@@ -115,7 +115,7 @@ def test_failed_load_leaves_no_half_installed_catalog(
 
         res = load(catalog_cluster, SCHEMA, dbname)
         assert res.returncode == 0, res.stderr
-        assert "installed (version 1, v_2_0_0)" in res.stdout
+        assert "installed (version 5, v_2_0_0)" in res.stdout
         fp = catalog_fingerprint(catalog_cluster, dbname)
         assert fp == catalog_fingerprint(catalog_cluster, "pgbackman")
     finally:

@@ -187,7 +187,7 @@ def test_show_pgbackman_config(pgb_env: PgbEnv, shell_run: Any) -> None:
     cfg = json.loads(res.stdout)["pgbackman_config"][0]
     assert cfg["backup_server"] == "backup01.pgbackman.test"
     assert cfg["configuration_file_used"] == str(pgb_env.config_path)
-    assert cfg["db_version"] == "[1]:v_2_0_0"
+    assert cfg["db_version"] == "[5]:v_2_0_0"
     assert cfg["dbport"] == pgb_env.catalog_cluster.port
     assert "password" not in res.stdout.lower()
     res = shell_run("show_pgbackman_config")
