@@ -54,6 +54,7 @@ setup(
     data_files=[
         ("share/pgbackman", [str(p) for p in sorted(Path("sql").glob("*.sql"))]),
         ("share/pgbackman/schema", [str(p) for p in sorted(Path("sql/schema").glob("*.sql"))]),
+        ("share/pgbackman/upgrade", [str(p) for p in sorted(Path("sql/upgrade").glob("*.sql"))]),
         ("share/pgbackman/etc", [str(p) for p in sorted(Path("etc").glob("*")) if p.is_file()]),
     ],
 )

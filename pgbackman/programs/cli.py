@@ -99,8 +99,13 @@ def _shell(cfg: Config, args: argparse.Namespace) -> int:
                 out.error(str(exc))
                 return exit_code_for(exc)
         except PgBackManError as exc:
-            out.error(str(exc))
-            return exit_code_for(exc)
+            # Interactive start with an older catalog: upstream's upgrade offer.
+            offered = _offer_upgrade(ctx) if interactive else None
+            if offered is None:
+                out.error(str(exc))
+                return exit_code_for(exc)
+            if not offered:
+                return 1
         if args.command is not None:
             return shell.run_one(args.command)
         if not tty:
@@ -114,6 +119,28 @@ def _shell(cfg: Config, args: argparse.Namespace) -> int:
         return 1
     finally:
         cat.close()
+
+
+def _offer_upgrade(ctx: ShellContext) -> bool | None:
+    """Offer the upgrade when this software can do it: None when not offered (the caller
+    reports the version problem), else whether the catalog is now usable (the offer printed
+    its own messages)."""
+    from pgbackman.catalog.schema import installed_version, version_problem
+    from pgbackman.shell.upgrade import can_offer, offer_upgrade
+
+    try:
+        current = installed_version(ctx.cat)
+    except PgBackManError:
+        return None
+    if not can_offer(current):
+        return None
+    if not offer_upgrade(ctx, current):
+        return False
+    problem = version_problem(installed_version(ctx.cat))
+    if problem is not None:
+        ctx.out.error(problem)
+        return False
+    return True
 
 
 def _warn_broken_commands() -> None:

@@ -247,3 +247,18 @@ CREATE TABLE pgbackman_version (
   tag        text NOT NULL,
   PRIMARY KEY (version, tag)
 );
+
+-- What an upgrade could not carry over from the catalog it started from, and why (e.g. a
+-- PgBackMan 1.x configuration value this version refuses, a catalog row whose dump file was
+-- recorded as 'None'). Written by sql/pgbackman_5.sql and later numbered upgrades; empty
+-- after a fresh install. Operators read it after an upgrade (docs/manual.rst, Migration).
+CREATE TABLE upgrade_not_carried (
+  id           bigserial PRIMARY KEY,
+  registered   timestamptz NOT NULL DEFAULT now(),
+  from_version integer NOT NULL,        -- schema version of the catalog before the upgrade
+  from_tag     text NOT NULL,
+  object       text NOT NULL,           -- the table (or kind of object) the item belonged to
+  ref          text NOT NULL,           -- which one: 'bck_id 42', 'node 3 retention_period', ...
+  value        text,                    -- what was there
+  reason       text NOT NULL            -- why it was not carried over and what was done instead
+);

@@ -64,7 +64,8 @@ END;
 $$;
 
 -- Generic: one parameter at a time. Unknown parameters are an error, except new
--- pgsql_bin_<major> parameters, which are added.
+-- pgsql_bin_<release> parameters (pgsql_bin_15, or pgsql_bin_9_6 as upstream named the 9.x
+-- ones; catalogs upgraded from 1.x keep theirs), which are added.
 CREATE FUNCTION update_backup_server_config(p_server_id integer, p_parameter text, p_value text)
   RETURNS void
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
@@ -81,7 +82,7 @@ BEGIN
   IF v_v ~ '[\x01-\x1f\x7f]' THEN
     RAISE EXCEPTION 'Value for parameter % contains control characters', p_parameter;
   END IF;
-  IF p_parameter ~ '^pgsql_bin_[0-9]+$' OR p_parameter IN
+  IF p_parameter ~ '^pgsql_bin_[0-9]+(_[0-9]+)?$' OR p_parameter IN
      ('root_backup_partition', 'pgbackman_dump', 'pgbackman_restore', 'root_cron_file') THEN
     IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
       RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;
@@ -104,10 +105,10 @@ BEGIN
   UPDATE backup_server_config SET value = v_v
    WHERE server_id = p_server_id AND parameter = p_parameter;
   IF NOT FOUND THEN
-    IF p_parameter ~ '^pgsql_bin_[0-9]+$' THEN
+    IF p_parameter ~ '^pgsql_bin_[0-9]+(_[0-9]+)?$' THEN
       INSERT INTO backup_server_config (server_id, parameter, value, description)
       VALUES (p_server_id, p_parameter, v_v,
-              'PostgreSQL ' || substr(p_parameter, 11) || ' bin directory');
+              'PostgreSQL ' || replace(substr(p_parameter, 11), '_', '.') || ' bin directory');
     ELSE
       RAISE EXCEPTION 'Unknown backup server parameter %', p_parameter;
     END IF;
