@@ -284,8 +284,7 @@ BEGIN
     ELSIF r.parameter ~ '^pgsql_bin_' THEN
       PERFORM pg_temp.pgb_note('backup_server_default_config', 'parameter ' || r.parameter, r.value,
         'default bin directory of PostgreSQL ' || replace(substr(r.parameter, 11), '_', '.')
-        || ': the defaults of this version are pgsql_bin_<major> = /usr/lib/postgresql/<major>/bin;'
-        || ' every backup server keeps its own pgsql_bin_* values');
+        || ' (defaults now: /usr/lib/postgresql/<major>/bin); backup servers keep their own value');
     ELSE
       PERFORM pg_temp.pgb_note('backup_server_default_config', 'parameter ' || r.parameter, r.value,
                                'unknown parameter in this version: dropped');

@@ -156,3 +156,37 @@ def roles(cluster: Any) -> list[tuple[Any, ...]]:
 
 def drop_database(cluster: Any, dbname: str) -> None:
     cluster.psql(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def write_catalog_config(
+    path: Path, cluster: Any, dbname: str, tmp: Path, **sections: dict[str, Any]
+) -> Path:
+    """A configuration file for ``dbname`` in ``cluster`` (as pgbackman_role_rw)."""
+    values: dict[str, dict[str, Any]] = {
+        "backup_server": {"backup_server": "backup01.pgbackman.test"},
+        "pgbackman_database": {
+            "host": cluster.host,
+            "port": cluster.port,
+            "dbname": dbname,
+            "user": "pgbackman_role_rw",
+            "connect_timeout": 5,
+        },
+        "logging": {"log_level": "DEBUG", "log_file": str(tmp / "pgbackman.log")},
+    }
+    for name, kv in sections.items():
+        values.setdefault(name, {}).update(kv)
+    lines: list[str] = []
+    for section, kv in values.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {v}" for k, v in kv.items())
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def program_env(config: Path, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+    env["PGBACKMAN_CONFIG"] = str(config)
+    env["HOME"] = str(tmp / "home")
+    Path(env["HOME"]).mkdir(exist_ok=True)
+    env["TERM"] = "dumb"
+    return env
