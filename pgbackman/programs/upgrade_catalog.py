@@ -21,20 +21,20 @@ import sys
 
 from pgbackman.catalog import upgrade
 from pgbackman.config import Config
-from pgbackman.errors import PgBackManError, exit_code_for
 from pgbackman.log import setup_logging
+from pgbackman.programs.frame import ProgramArgumentParser, run_main
 
 PROGRAM = "pgbackman_upgrade_catalog"
 log = logging.getLogger(PROGRAM)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+    p = ProgramArgumentParser(
         prog=PROGRAM,
         description="Upgrade the PgBackMan catalog database to the schema version this "
         "software needs (also from PgBackMan 1.x).",
     )
-    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_config_option()
     p.add_argument(
         "--admin-user",
         metavar="ROLE",
@@ -63,37 +63,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        cfg = Config.load(args.config)
-    except PgBackManError as exc:
-        print(f"[ERROR]: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+    return run_main(PROGRAM, argv, parse_args, _upgrade, error_prefix="[ERROR]: ")
+
+
+def _upgrade(cfg: Config, args: argparse.Namespace) -> int:
     setup_logging(cfg, PROGRAM)
-    try:
-        sql_dir = upgrade.find_sql_dir(cfg.database.database_source_dir, args.sql_dir)
-        db = upgrade.admin_config(cfg.database, args.admin_user)
-        log.info(
-            "Catalog upgrade%s of %s as %s with the files of %s",
-            " (dry run)" if args.dry_run else "",
-            cfg.database.dbname,
-            args.admin_user,
-            sql_dir,
-        )
-        rc = upgrade.upgrade(
-            db,
-            sql_dir,
-            upgrade.find_psql(args.psql),
-            lambda line: print(line, flush=True),
-            dry_run=args.dry_run,
-            force=args.force,
-        )
-        log.info("Catalog upgrade finished")
-        return rc
-    except PgBackManError as exc:
-        log.error("Catalog upgrade failed: %s", exc)
-        print(f"[ERROR]: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+    sql_dir = upgrade.find_sql_dir(cfg.database.database_source_dir, args.sql_dir)
+    log.info(
+        "Catalog upgrade%s of %s as %s with the files of %s",
+        " (dry run)" if args.dry_run else "",
+        cfg.database.dbname,
+        args.admin_user,
+        sql_dir,
+    )
+    rc = upgrade.upgrade(
+        upgrade.admin_config(cfg.database, args.admin_user),
+        sql_dir,
+        upgrade.find_psql(args.psql),
+        lambda line: print(line, flush=True),
+        dry_run=args.dry_run,
+        force=args.force,
+    )
+    log.info("Catalog upgrade finished")
+    return rc
 
 
 if __name__ == "__main__":

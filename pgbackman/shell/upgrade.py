@@ -13,8 +13,8 @@ names ``pgbackman_upgrade_catalog``.
 from __future__ import annotations
 
 from pgbackman.catalog import schema, upgrade
-from pgbackman.errors import PgBackManError
-from pgbackman.shell.context import Aborted, ShellContext
+from pgbackman.errors import Aborted, PgBackManError
+from pgbackman.shell.context import ShellContext
 from pgbackman.version import SCHEMA_TAG, SCHEMA_VERSION
 
 QUESTION = (
