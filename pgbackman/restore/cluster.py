@@ -124,8 +124,10 @@ def restore_cluster(run: ClusterRun) -> list[str]:
 
 
 def _chunks(run: ClusterRun, path: str) -> Iterator[bytes]:
+    # PgBackMan 1.x wrote a plain .sql file when /bin/gzip was missing.
+    opener = gzip.open if path.endswith(".gz") else open
     try:
-        with gzip.open(path, "rb") as fh:
+        with opener(path, "rb") as fh:
             while True:
                 run.checkpoint()
                 chunk = fh.read(CHUNK)

@@ -53,7 +53,7 @@ from pgbackman.core import naming, pgversion
 from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
-from pgbackman.restore import plan
+from pgbackman.restore import legacy, plan
 from pgbackman.restore.cluster import CleanupHook, restore_cluster
 from pgbackman.restore.spec import RestoreSpec, check_backup
 
@@ -71,6 +71,8 @@ class Outcome:
     target_release: str | None = None
     renamed_dbname: str | None = None
     role_list: list[str] = field(default_factory=list)
+    # Said in the log and kept in the restore_catalog row even when the restore succeeds.
+    warnings: list[str] = field(default_factory=list)
 
 
 class RestoreRun(JobRun):
@@ -96,6 +98,7 @@ class RestoreRun(JobRun):
         )
         self._created_roles: list[str] = []
         self._cleanup_hooks: list[CleanupHook] = []
+        self.legacy_globals: DatabaseGlobals | None = None  # restore/legacy.py
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -188,6 +191,9 @@ class RestoreRun(JobRun):
     def _verify_dump(self) -> None:
         """Checksums first: the manifest against the catalog, the files against the manifest."""
         s = self.spec
+        if s.legacy:
+            legacy.accept(self)
+            return
         if not s.manifest_file:
             raise RestoreError(
                 f"Backup {s.bck_id} has no checksum manifest: it cannot be verified"
@@ -324,10 +330,17 @@ class RestoreRun(JobRun):
                 temp,
             )
             assert s.dbconfig_file is not None  # noqa: S101 - internal invariant, for the type checker
-            self.run(
-                plan.psql_argv(self.bindir, [("target_db", temp)], s.dbconfig_file),
-                self.env(),
-            )
+            if s.legacy:  # 1.x's file names the source database: rendered again
+                self.run(
+                    plan.psql_argv(self.bindir, [("target_db", temp)]),
+                    self.env(),
+                    input=legacy.dbconfig_script(self),
+                )
+            else:
+                self.run(
+                    plan.psql_argv(self.bindir, [("target_db", temp)], s.dbconfig_file),
+                    self.env(),
+                )
         self.checkpoint()
         acl_pass = plan.separate_acl_pass(s.backup_code, extra)
         argv, notes = plan.pg_restore_argv(
@@ -414,6 +427,8 @@ class RestoreRun(JobRun):
             raise RestoreError(
                 f"Cannot read the roles data of backup {s.bck_id}: {exc}"
             ) from None
+        if data is None and s.legacy:
+            return legacy.globals_of(self)
         if data is None:
             raise RestoreError(
                 f"Backup {s.bck_id} has no machine-readable roles data: "
@@ -548,7 +563,8 @@ class RestoreRun(JobRun):
             "restore_log_file": o.log_file,
             "global_log_file": self.cfg.logging.log_file,
             "execution_status": o.status,
-            "error_message": o.error_message,
+            "error_message": " ".join([*filter(None, [o.error_message]), *o.warnings])
+            or None,
             "role_list": o.role_list,
             "target_pgsql_node_release": o.target_release,
             "backup_pg_release": s.backup_pg_release,

@@ -51,6 +51,9 @@ class RestoreSpec:
     backup_status: str
     backup_server_id: int
     notes: list[str] = field(default_factory=list)
+    # Written by PgBackMan 1.x (imported by the catalog upgrade): no manifest, no checksum;
+    # restored unverified, with its 1.x roles and database files read by archive/legacy.py.
+    legacy: bool = False
 
     @property
     def root(self) -> str:
@@ -127,6 +130,19 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         backup_status=str(d["bck_status"] or ""),
         backup_server_id=int(d["bck_server_id"]),
         notes=notes,
+        legacy=is_legacy_backup(d),
+    )
+
+
+def is_legacy_backup(row: dict[str, Any]) -> bool:
+    """A backup this software did not write: every run of pgbackman_dump records a
+    run_uuid (and, when it succeeds, a manifest and its checksum); a row without any of the
+    three was imported from PgBackMan 1.x by the catalog upgrade. A row of this software
+    that lost its manifest or checksum is NOT legacy: its restore is refused."""
+    return (
+        row.get("bck_run_uuid") is None
+        and _opt(row.get("bck_manifest_file")) is None
+        and _opt(row.get("bck_checksum")) is None
     )
 
 

@@ -783,6 +783,18 @@ def users_file_text(
         for role in role_list:
             if f" ROLE {role};" in line or f" ROLE {role} " in line:
                 out.append(line)
+    # 1.1 (#19): the roles a listed role is a member of, when they are not listed.
+    members_of = set()
+    for line in lines:
+        for role in role_list:
+            if line.startswith("GRANT ") and f" TO {role} GRANTED BY " in line:
+                granted = line.split(" TO")[0].replace("GRANT ", "")
+                if granted not in role_list:
+                    members_of.add(granted)
+    for line in lines:
+        for role in sorted(members_of):
+            if f" ROLE {role};" in line or f" ROLE {role} " in line:
+                out.append(line)
     grants = []
     for line in lines:
         if " GRANTED BY " in line and line.startswith("GRANT "):

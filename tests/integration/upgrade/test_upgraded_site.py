@@ -1,0 +1,346 @@
+"""A PgBackMan 1.x site, upgraded, then run by this software.
+
+The site: a master-era catalog (versions 1..4 in its history) with one backup server and two
+PgSQL nodes (the test's node clusters), a FULL definition of a rich database whose backups
+are real files in 1.x's layout and names (a 1.0 custom-format dump and a 1.1+ directory
+dump, each with its USERS and DBCONFIG files extracted from pg_dumpall as 1.x did, and its
+three logs), a failed run recorded with 'None' files, an expired snapshot, and the files of
+a definition that 1.x force-deleted. It is upgraded with the real pgbackman_upgrade_catalog;
+then the shell, pgbackman_control, pgbackman_restore, pgbackman_dump and
+pgbackman_maintenance run on it: old backups restore (as legacy, unverified), a new backup
+is taken, retention deletes old and new rows by the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import upstream
+from support.pgcluster import PgCluster
+from support.richdb import (
+    RichDb,
+    create_rich_database,
+    drop_rich_database,
+    role_fingerprint,
+    table_checksums,
+)
+from upgrade_helpers import (
+    drop_database,
+    make_upstream,
+    program_env,
+    write_catalog_config,
+)
+
+VENV_BIN = Path(sys.executable).parent
+SERVER = ("backup01", "pgbackman.test")
+
+
+@dataclass
+class Site:
+    cluster: PgCluster
+    db: str
+    tmp: Path
+    root: Path
+    cron_dir: Path
+    env: dict[str, str]
+    node1: PgCluster
+    node2: PgCluster
+    rich: RichDb
+    files: dict[str, upstream.LegacyBackup]
+
+    def q(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return self.cluster.query(sql, params, dbname=self.db)
+
+    def one(self, sql: str, params: Any = None) -> Any:
+        return self.q(sql, params)[0][0]
+
+    def run(self, program: str, *args: str, timeout: float = 240) -> Any:
+        return subprocess.run(
+            [str(VENV_BIN / program), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def _catalog_row(
+    site_q: Any,
+    def_id: int | None,
+    snap: int | None,
+    b: upstream.LegacyBackup | None,
+    dbname: str,
+    age: str,
+    status: str,
+    node_rel: str,
+    dump_rel: str | None,
+) -> None:
+    """One backup_catalog row through 1.x's register_backup_catalog (25 arguments)."""
+    files = (
+        (b.pg_dump_file, b.pg_dump_file_size, b.pg_dump_log_file, b.roles_file,
+         b.roles_file_size, b.roles_log_file, b.dbconfig_file, b.dbconfig_file_size,
+         b.dbconfig_log_file)
+        if b is not None
+        else ("None", 0, "None", "None", 0, "None", "None", 0, "None")
+    )  # fmt: skip
+    site_q(
+        "SELECT register_backup_catalog(%s, 4242, 1, 1, %s, now() - %s::interval - interval '3 minutes',"
+        " now() - %s::interval, interval '3 minutes', %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " '/var/log/pgbackman/pgbackman.log', %s, %s, %s, %s, %s::text[], %s, %s)",
+        (
+            def_id, dbname, age, age, *files, status, "CRON" if def_id else "AT",
+            "" if status == "SUCCEEDED" else "pg_dump returncode: 1. Check log file.",
+            snap, b.role_list if b else [], node_rel, dump_rel,
+        ),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def site(
+    catalog_cluster: PgCluster, node1: PgCluster, node2: PgCluster, tmp_path: Path
+) -> Iterator[Site]:
+    os.chmod(tmp_path, 0o755)
+    root, cron_dir = tmp_path / "srv", tmp_path / "cron.d"
+    root.mkdir(mode=0o700)
+    cron_dir.mkdir()
+    prefix = f"lg{os.getpid()}_{tmp_path.name[-6:].strip('_')}".lower()
+    rich = create_rich_database(node1, f"{prefix}_shop", prefix)
+    db = make_upstream(catalog_cluster, 4, rows=[1, 2, 3, 4], site=False, prefix="site")
+    conf = write_catalog_config(
+        tmp_path / "pgbackman.conf",
+        catalog_cluster,
+        db,
+        tmp_path,
+        backup_server={"root_backup_partition": str(root)},
+        pgbackman_dump={"tmp_dir": str(tmp_path)},
+        pgbackman_control={"pidfile": str(tmp_path / "control.pid")},
+        pgbackman_maintenance={"maintenance_interval": 1},
+    )
+    env = program_env(conf, tmp_path)
+    env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}"
+
+    def q(sql: str, params: Any = None) -> Any:
+        return catalog_cluster.query(
+            "SET ROLE pgbackman_role_rw; " + sql, params, dbname=db
+        )
+
+    # The site, written through 1.x's functions as its shell and programs did.
+    q("SELECT register_backup_server(%s, %s, 'RUNNING', '')", SERVER)
+    q(
+        "UPDATE backup_server_config SET value = %s WHERE parameter = 'root_backup_partition'",
+        (str(root),),
+    )
+    for n in (node1, node2):
+        q(
+            "SELECT register_pgsql_node('127', '0.0.1', %s, 'postgres', 'RUNNING', %s)",
+            (n.port, n.name),
+        )
+    for node_id in (1, 2):
+        q(
+            "UPDATE pgsql_node_config SET value = CASE parameter"
+            " WHEN 'pgnode_backup_partition' THEN %s ELSE %s END"
+            " WHERE node_id = %s AND parameter IN ('pgnode_backup_partition', 'pgnode_crontab_file')",
+            (
+                f"{root}/pgsql_node_{node_id}",
+                f"{cron_dir}/pgsql_node_{node_id}",
+                node_id,
+            ),
+        )
+    q(
+        "SELECT register_backup_definition(1, 1, %s, '10', '02', '*', '*', '*', 'FULL', false,"
+        " '7 days', 1, '', 'ACTIVE', 'nightly')",
+        (rich.dbname,),
+    )
+    q(
+        "SELECT register_backup_definition(1, 1, %s, '40', '02', '*', '*', '*', 'DATA', false,"
+        " '7 days', 1, '', 'ACTIVE', 'data only')",
+        (rich.dbname,),
+    )
+    q(
+        "SELECT register_snapshot_definition(1, 1, %s, (now() - interval '40 days')::timestamp,"
+        " 'FULL', '7 days', '', 'before the migration', '9.6')",
+        (rich.dbname,),
+    )
+    q("UPDATE snapshot_definition SET status = 'DEFINED'")
+
+    part = root / "pgsql_node_1"
+    when = _dt.datetime(2017, 3, 4, 2, 10, 0)
+    files = {
+        # PgBackMan 1.0: custom format, no pg_dump release of its own
+        "v10": upstream.write_legacy_backup(
+            node1, rich.dbname, part, node_fqdn="127.0.0.1", job="defid1", code="FULL",
+            release="9_3", when=when, fmt="c",
+        ),
+        "v11": upstream.write_legacy_backup(
+            node1, rich.dbname, part, node_fqdn="127.0.0.1", job="defid1", code="FULL",
+            release="9_6", when=when + _dt.timedelta(days=1),
+        ),
+        "snap": upstream.write_legacy_backup(
+            node1, rich.dbname, part, node_fqdn="127.0.0.1", job="snapid1", code="FULL",
+            release="9_6", when=when + _dt.timedelta(days=2),
+        ),
+        "forced": upstream.write_legacy_backup(
+            node1, rich.dbname, part, node_fqdn="127.0.0.1", job="defid2", code="DATA",
+            release="9_6", when=when + _dt.timedelta(days=3),
+        ),
+    }  # fmt: skip
+    _catalog_row(
+        q, 1, None, files["v10"], rich.dbname, "30 days", "SUCCEEDED", "9.3", None
+    )
+    _catalog_row(
+        q, 1, None, files["v11"], rich.dbname, "2 days", "SUCCEEDED", "9.6", "9.6"
+    )
+    _catalog_row(q, 1, None, None, rich.dbname, "1 day", "ERROR", "9.6", "9.6")
+    _catalog_row(
+        q, None, 1, files["snap"], rich.dbname, "40 days", "SUCCEEDED", "9.6", "9.6"
+    )
+    _catalog_row(
+        q, 2, None, files["forced"], rich.dbname, "3 days", "SUCCEEDED", "9.6", "9.6"
+    )
+    q("SELECT delete_force_backup_definition_id(2)")
+
+    s = Site(
+        catalog_cluster, db, tmp_path, root, cron_dir, env, node1, node2, rich, files
+    )
+    yield s
+    drop_database(catalog_cluster, db)
+    for suffix in ("_v10", "_v11"):
+        node2.psql(f'DROP DATABASE IF EXISTS "{rich.dbname}{suffix}" WITH (FORCE)')
+    drop_rich_database(node2, rich)
+    drop_rich_database(node1, rich)
+
+
+def _upgrade_and_configure(s: Site) -> None:
+    res = s.run("pgbackman_upgrade_catalog", "--admin-user", "postgres")
+    assert res.returncode == 0, res.stderr
+    assert "upgraded from schema version 4 (v_1_3_0) to 5 (v_2_0_0)" in res.stdout
+    # What the migration chapter tells operators to set: where this software's programs
+    # are, and the OS user of the jobs (root here, as the whole test-suite runs).
+    for param, value in (
+        ("pgbackman_dump", str(VENV_BIN / "pgbackman_dump")),
+        ("pgbackman_restore", str(VENV_BIN / "pgbackman_restore")),
+        ("backup_user", "root"),
+    ):
+        s.q("SELECT update_backup_server_config(1, %s, %s)", (param, value))
+
+
+def _restore(s: Site, bck_id: int, target: str, roles: list[str]) -> tuple[Any, Any]:
+    restore_def = s.one(
+        "SELECT register_restore_definition(now(), 1, 2, %s, %s, NULL, '', %s::text[])",
+        (bck_id, target, roles),
+    )
+    res = s.run("pgbackman_restore", "--restore-def", str(restore_def))
+    row = s.q(
+        "SELECT execution_status, error_message, restore_log_file, role_list"
+        " FROM restore_catalog WHERE restore_def = %s",
+        (restore_def,),
+    )
+    return res, row[0] if row else None
+
+
+def test_an_upgraded_1x_site_restores_backs_up_and_expires(site: Site) -> None:
+    s = site
+    _upgrade_and_configure(s)
+    bck = {
+        name: s.one(
+            "SELECT bck_id FROM backup_catalog WHERE pg_dump_file = %s",
+            (b.pg_dump_file,),
+        )
+        for name, b in s.files.items()
+        if name != "forced"
+    }
+
+    # -- the shell shows the imported rows as they are --------------------------------------
+    res = s.run("pgbackman", "-C", f"show_backup_details {bck['v11']}")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert s.files["v11"].pg_dump_file in res.stdout
+    assert "SUCCEEDED" in res.stdout
+    res = s.run("pgbackman", "-C", "show_pgsql_node_config 1")
+    assert res.returncode == 0 and f"{s.root}/pgsql_node_1" in res.stdout
+
+    # -- pgbackman_control rewrites the node's crontab with this software's job lines -------
+    res = s.run("pgbackman_control", "--once", timeout=120)
+    assert res.returncode == 0, res.stderr
+    crontab = (s.cron_dir / "pgsql_node_1").read_text()
+    assert "--def-id 1" in crontab and "pgbackman_dump" in crontab
+    assert "--node-fqdn" not in crontab  # nothing of 1.x's argument list
+
+    # -- old backups restore: 1.0 custom format and 1.1 directory format, with roles --------
+    want = table_checksums(s.node1, s.rich.dbname)
+    # On a node without them, every role of the backup (1.x's role_list) is restored.
+    # 1.x missed the roles granted WITH ADMIN OPTION (a substring filter): the group roles
+    # are not in its files, and what the database grants them is left out, with a warning.
+    roles = s.files["v10"].role_list
+    assert set(roles) == set(s.rich.roles) - {s.rich.group, s.rich.base}
+    res, row = _restore(s, bck["v10"], f"{s.rich.dbname}_v10", roles)
+    assert res.returncode == 0, res.stderr
+    assert row[0] == "SUCCEEDED"
+    assert "Legacy backup" in row[1] and "restored UNVERIFIED" in row[1]
+    assert table_checksums(s.node2, f"{s.rich.dbname}_v10") == want
+    log = Path(row[2]).read_text()
+    assert "no checksum manifest, restored UNVERIFIED" in log
+    assert f"role '{s.rich.group}' is not on the target" in log
+    # The roles as the 1.x USERS file described them: attributes, password, settings.
+    assert (
+        role_fingerprint(s.node2, roles)["roles"]
+        == (role_fingerprint(s.node1, roles)["roles"])
+    )
+    # The database attributes of 1.x's DBCONFIG file were applied to the new database.
+    db2 = f"{s.rich.dbname}_v11"
+    res, row = _restore(s, bck["v11"], db2, [])
+    assert res.returncode == 0, res.stderr
+    assert row[0] == "SUCCEEDED" and "restored UNVERIFIED" in row[1]
+    assert table_checksums(s.node2, db2) == want
+    settings = s.node2.query(
+        "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
+        " WHERE d.datname = %s AND s.setrole = 0",
+        (db2,),
+    )
+    assert settings and "statement_timeout=42s" in settings[0][0]
+    assert s.node2.query(
+        "SELECT has_database_privilege(%s, %s, 'CONNECT'),"
+        " shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        (s.rich.reader, db2, db2),
+    ) == [(True, "Rich test db — «ÆØÅ» 'q'")]
+
+    # -- a new backup of the same definition -------------------------------------------------
+    res = s.run("pgbackman_dump", "--def-id", "1")
+    assert res.returncode == 0, res.stderr
+    new = s.q(
+        "SELECT bck_id, checksum IS NOT NULL, pg_dump_manifest_file IS NOT NULL, run_uuid IS NOT NULL"
+        " FROM backup_catalog WHERE def_id = 1 AND execution_status = 'SUCCEEDED'"
+        " ORDER BY finished DESC LIMIT 1"
+    )[0]
+    assert new[0] > max(bck.values()) and new[1:] == (True, True, True)
+
+    # -- retention: old and new rows by the same rules ---------------------------------------
+    forced = s.files["forced"]
+    res = s.run("pgbackman_maintenance", "--once", timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    remaining = {r[0] for r in s.q("SELECT bck_id FROM backup_catalog")}
+    assert bck["v10"] not in remaining  # 30 days old, period 7 days, a newer one exists
+    assert (
+        bck["snap"] not in remaining
+    )  # snapshot expired: row, files and definition go
+    assert s.one("SELECT count(*) FROM snapshot_definition") == 0
+    assert {bck["v11"], new[0]} <= remaining  # within the period / the newest
+    for gone in (s.files["v10"], s.files["snap"], forced):
+        for path in (
+            gone.pg_dump_file,
+            gone.roles_file,
+            gone.dbconfig_file,
+            gone.pg_dump_log_file,
+        ):
+            assert not os.path.lexists(path), path
+    kept = s.files["v11"]
+    assert Path(kept.pg_dump_file).is_dir() and Path(kept.roles_file).is_file()
+    assert s.one("SELECT count(*) FROM catalog_entries_to_delete") == 0
