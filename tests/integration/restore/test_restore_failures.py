@@ -38,6 +38,27 @@ def test_checksum_mismatch_refuses_and_touches_nothing(rst, rich: RichDb) -> Non
     assert Path(row["restore_log_file"]).is_file()
 
 
+def test_own_backup_without_its_manifest_is_refused_not_taken_for_legacy(  # type: ignore[no-untyped-def]
+    rst, rich: RichDb
+) -> None:
+    """Only rows imported from PgBackMan 1.x (no run_uuid) restore unverified; a row this
+    software wrote whose manifest and checksum were removed is refused."""
+    bck = rst.backup(rich.dbname, "FULL")
+    rst.pgb.su(
+        "UPDATE backup_catalog SET pg_dump_manifest_file = NULL, checksum = NULL"
+        f" WHERE bck_id = {int(bck['bck_id'])}"
+    )
+    before_roles, before_dbs = roles(rst.node2), databases(rst.node2)
+    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles)
+    res = rst.restore(rdef)
+    assert res.returncode == 1
+    row = rst.one_row(rdef)
+    assert row["execution_status"] == "ERROR"
+    assert "has no checksum manifest: it cannot be verified" in row["error_message"]
+    assert "Legacy" not in row["error_message"]
+    assert roles(rst.node2) == before_roles and databases(rst.node2) == before_dbs
+
+
 def test_failing_pg_restore_leaves_nothing_under_the_target_name(
     rst, rich: RichDb
 ) -> None:  # type: ignore[no-untyped-def]
