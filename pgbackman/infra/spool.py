@@ -91,3 +91,19 @@ def pending_summary(
             oldest = mtime if oldest is None else min(oldest, mtime)
     rejected = sum(1 for _ in (d / REJECTED_DIR).glob("*.json"))
     return PendingSummary(count, overdue, oldest, rejected)
+
+
+# PgBackMan 1.x spooled results as one '::'-separated line per file (upstream §4.7, §5.3).
+LEGACY_PATTERNS = (
+    "backup_jobs_pending_log_updates_nodeid_*.log",
+    "restore_jobs_pending_log_updates_nodeid_*.log",
+)
+
+
+def legacy_pending(root: str | Path) -> list[Path]:
+    """Pending results left by PgBackMan 1.x: this version cannot ingest them (they must
+    be registered by 1.x before the catalog upgrade, see the manual's migration chapter)."""
+    d = pending_dir(root)
+    if not d.is_dir():
+        return []
+    return sorted(p for pattern in LEGACY_PATTERNS for p in d.glob(pattern))

@@ -311,6 +311,15 @@ def pending_results(ctx: PassContext, report: PassReport) -> None:
     stats.deleted += ingested
     if failed:
         report.error(PENDING, f"{failed} pending result file(s) could not be ingested")
+    legacy = spool.legacy_pending(ctx.root)
+    if legacy:
+        report.error(
+            PENDING,
+            f"{len(legacy)} pending result file(s) of PgBackMan 1.x in "
+            f"{legacy[0].parent} (e.g. {legacy[0].name}) cannot be ingested by this "
+            "version: the backups and restores they describe are not in the catalog "
+            "(manual: Migrating from PgBackMan 1.x, pending results)",
+        )
 
 
 # -- 6 ---------------------------------------------------------------------------------
