@@ -38,12 +38,13 @@ PROGRAMS = (
     "pgbackman_metrics",
     "pgbackman_status_info",
     "pgbackman_zabbix_autodiscovery",
+    "pgbackman_upgrade_catalog",
 )
 # A program name followed by the rest of its inline literal / line (up to the next program
 # name: in 'runuser -u pgbackman -- /usr/bin/pgbackman_dump ...' the options are the dump's).
 _PROGRAM_USE = re.compile(
     r"(?<![\w-])(pgbackman(?:_(?:control|dump|restore|maintenance|alerts|check|metrics"
-    r"|status_info|zabbix_autodiscovery))?)(?=[\s`]|$)"
+    r"|status_info|zabbix_autodiscovery|upgrade_catalog))?)(?=[\s`]|$)"
     r"((?:(?!pgbackman)[^`\n])*)"
 )
 _LONG_OPT = re.compile(r"(?<![\w-])--[a-z][a-z-]*[a-z]")
