@@ -51,6 +51,9 @@ fi
 step "Catalog database pgbackman (sql/pgbackman.sql; a no-op when already there)"
 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$QS_PORT" -U postgres -d postgres \
   -f "$REPO/sql/pgbackman.sql"
+# A quickstart catalog of an earlier build says (1, 'v_2_0_0'): renumbered (else a no-op).
+"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$QS_PORT" -U postgres -d pgbackman \
+  -f "$REPO/sql/pgbackman_5.sql"
 
 step "Demo database on the demo PgSQL node"
 if [ "$(psql_su -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = 'demo'")" = 0 ]; then
