@@ -135,7 +135,7 @@ def run_file(
             if "ERROR:" in ln
         ]
         detail = errors[0] if errors else (res.stderr.strip() or res.describe())
-        raise CatalogError(f"{path.name} failed, the catalog is unchanged: {detail}")
+        raise CatalogError(f"{path.name} failed and changed nothing: {detail}")
     return res
 
 

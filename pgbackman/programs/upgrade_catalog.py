@@ -10,7 +10,8 @@ Applies the numbered ``sql/pgbackman_<n>.sql`` files, also to a PgBackMan 1.x ca
 running somewhere) unless ``--force``. ``--dry-run`` runs the upgrade, prints its report
 (what it would carry over and what not) and rolls back.
 
-Exit status: 0 done (or nothing to do), 1 failure (the catalog is unchanged), 2 bad usage.
+Exit status: 0 done (or nothing to do), 1 failure (the file that failed changed nothing),
+2 bad usage.
 """
 
 from __future__ import annotations

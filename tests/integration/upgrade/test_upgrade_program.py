@@ -102,7 +102,7 @@ def test_failures_and_bad_usage(
     res = run(env, "--admin-user", "pgbackman_role_rw")
     assert res.returncode == 1
     assert "must run as a superuser" in res.stderr
-    assert "the catalog is unchanged" in res.stderr
+    assert "pgbackman_5.sql failed and changed nothing" in res.stderr
 
     res = run(env, "--sql-dir", "/nonexistent")
     assert res.returncode == 1 and "No PgBackMan SQL files" in res.stderr
