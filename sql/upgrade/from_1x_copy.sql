@@ -471,7 +471,9 @@ SELECT pg_temp.pgb_copy('restore_catalog', jsonb_build_object(
   'restore_log_file', pg_temp.pgb_file('restore_log_file')));
 
 SELECT pg_temp.pgb_copy('alerts', jsonb_build_object(
-  'alert_sent', 'coalesce(o.alert_sent, false)'));
+  'alert_sent', 'coalesce(o.alert_sent, false)',
+  -- 1.x's pgbackman_alerts had one channel, mail; unsent alerts are sent by this version.
+  '+delivered', 'CASE WHEN o.alert_sent THEN ARRAY[''mail''] ELSE ''{}''::text[] END'));
 
 SELECT pg_temp.pgb_copy('catalog_entries_to_delete', jsonb_build_object(
   'pg_dump_file', pg_temp.pgb_file('pg_dump_file'),

@@ -200,8 +200,9 @@ def test_every_row_is_carried_over_with_its_id(
         assert q(
             c,
             db,
-            "SELECT alert_id, alert_type, ref_id, bck_id, sendto, alert_sent FROM alerts",
-        ) == [(1, "Backup-def", 1, 2, "dba@example.org", True)]
+            "SELECT alert_id, alert_type, ref_id, bck_id, sendto, alert_sent, delivered"
+            " FROM alerts",
+        ) == [(1, "Backup-def", 1, 2, "dba@example.org", True, ["mail"])]
     else:
         assert one(c, db, "SELECT count(*) FROM alerts") == 0
     # Ids continue where 1.x stopped (bck_id 5 and 6 were used, then deleted).
