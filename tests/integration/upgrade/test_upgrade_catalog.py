@@ -329,7 +329,9 @@ def test_what_is_not_carried_over_is_recorded_with_the_reason(
     reasons = dict(
         ((n[0], n[1]), r)
         for n, (r,) in zip(
-            notes, q(c, db, "SELECT reason FROM upgrade_not_carried ORDER BY id")
+            notes,
+            q(c, db, "SELECT reason FROM upgrade_not_carried ORDER BY id"),
+            strict=True,
         )
     )
     assert "become STOPPED" in reasons[("server_status", "code DOWN")]

@@ -1,14 +1,15 @@
 """A PgBackMan 1.x site, upgraded, then run by this software.
 
 The site: a master-era catalog (versions 1..4 in its history) with one backup server and two
-PgSQL nodes (the test's node clusters), a FULL definition of a rich database whose backups
-are real files in 1.x's layout and names (a 1.0 custom-format dump and a 1.1+ directory
-dump, each with its USERS and DBCONFIG files extracted from pg_dumpall as 1.x did, and its
-three logs), a failed run recorded with 'None' files, an expired snapshot, and the files of
-a definition that 1.x force-deleted. It is upgraded with the real pgbackman_upgrade_catalog;
-then the shell, pgbackman_control, pgbackman_restore, pgbackman_dump and
-pgbackman_maintenance run on it: old backups restore (as legacy, unverified), a new backup
-is taken, retention deletes old and new rows by the same rules.
+PgSQL nodes (the test's node clusters), FULL definitions of a rich database and of a small
+one whose backups are real files in 1.x's layout and names (a 1.0 custom-format dump and
+1.1+ directory dumps, each with its USERS and DBCONFIG files extracted from pg_dumpall as
+1.x did, and its three logs), a failed run recorded with 'None' files, an expired snapshot,
+and the files of a definition that 1.x force-deleted. It is upgraded with the real
+pgbackman_upgrade_catalog; then the shell, pgbackman_control, pgbackman_restore,
+pgbackman_dump and pgbackman_maintenance run on it: old backups restore (as legacy,
+unverified; next to the original, and on another node with roles created from 1.x's
+files), a new backup is taken, retention deletes old and new rows by the same rules.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ class Site:
     node2: PgCluster
     rich: RichDb
     files: dict[str, upstream.LegacyBackup]
+    simple: str  # prefix of a small database restored onto the other node
+
+    @property
+    def simple_db(self) -> str:
+        return f"{self.simple}_db"
+
+    def simple_role(self, what: str) -> str:
+        return f"{self.simple}_{what}"
 
     def q(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         return self.cluster.query(sql, params, dbname=self.db)
@@ -104,6 +113,41 @@ def _catalog_row(
     )  # fmt: skip
 
 
+def _create_simple_database(node: PgCluster, prefix: str) -> str:
+    """A small database whose roles 1.x saved only in part: its group role is granted to the
+    owner WITH ADMIN OPTION, which 1.x's substring filter missed."""
+    db, owner, reader, group = (
+        f"{prefix}_{w}" for w in ("db", "owner", "reader", "group")
+    )
+    node.psql(
+        f"CREATE ROLE {owner} LOGIN PASSWORD 'x-{prefix}' CONNECTION LIMIT 5;"
+        f"ALTER ROLE {owner} SET work_mem = '16MB';"
+        f"COMMENT ON ROLE {owner} IS 'owner of {db}';"
+        f"CREATE ROLE {reader} LOGIN; CREATE ROLE {group} NOLOGIN;"
+        f"GRANT {group} TO {owner} WITH ADMIN OPTION;"
+        f"CREATE DATABASE {db} OWNER {owner} TEMPLATE template0;"
+        f"ALTER DATABASE {db} SET statement_timeout = '42s';"
+        f"REVOKE ALL ON DATABASE {db} FROM PUBLIC;"
+        f"GRANT CONNECT ON DATABASE {db} TO {reader};"
+        f"GRANT TEMPORARY ON DATABASE {db} TO {group};"
+        f"COMMENT ON DATABASE {db} IS 'small «ø» db';"
+    )
+    node.psql(
+        f"SET ROLE {owner}; CREATE TABLE t (id int PRIMARY KEY, v text);"
+        "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 300) g;"
+        f"GRANT SELECT ON t TO {reader};",
+        dbname=db,
+    )
+    return db
+
+
+def _drop_simple_database(node: PgCluster, prefix: str) -> None:
+    for db in (f"{prefix}_db", f"{prefix}_db_copy"):
+        node.psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    for role in ("reader", "owner", "group"):
+        node.psql(f"DROP ROLE IF EXISTS {prefix}_{role}")
+
+
 @pytest.fixture
 def site(
     catalog_cluster: PgCluster, node1: PgCluster, node2: PgCluster, tmp_path: Path
@@ -114,6 +158,8 @@ def site(
     cron_dir.mkdir()
     prefix = f"lg{os.getpid()}_{tmp_path.name[-6:].strip('_')}".lower()
     rich = create_rich_database(node1, f"{prefix}_shop", prefix)
+    simple = f"{prefix}_s"
+    simple_db = _create_simple_database(node1, simple)
     db = make_upstream(catalog_cluster, 4, rows=[1, 2, 3, 4], site=False, prefix="site")
     conf = write_catalog_config(
         tmp_path / "pgbackman.conf",
@@ -166,6 +212,11 @@ def site(
         (rich.dbname,),
     )
     q(
+        "SELECT register_backup_definition(1, 1, %s, '50', '02', '*', '*', '*', 'FULL', false,"
+        " '7 days', 1, '', 'ACTIVE', 'small one')",
+        (simple_db,),
+    )
+    q(
         "SELECT register_snapshot_definition(1, 1, %s, (now() - interval '40 days')::timestamp,"
         " 'FULL', '7 days', '', 'before the migration', '9.6')",
         (rich.dbname,),
@@ -192,6 +243,10 @@ def site(
             node1, rich.dbname, part, node_fqdn="127.0.0.1", job="defid2", code="DATA",
             release="9_6", when=when + _dt.timedelta(days=3),
         ),
+        "simple": upstream.write_legacy_backup(
+            node1, simple_db, part, node_fqdn="127.0.0.1", job="defid3", code="FULL",
+            release="9_6", when=when + _dt.timedelta(days=4),
+        ),
     }  # fmt: skip
     _catalog_row(
         q, 1, None, files["v10"], rich.dbname, "30 days", "SUCCEEDED", "9.3", None
@@ -206,16 +261,29 @@ def site(
     _catalog_row(
         q, 2, None, files["forced"], rich.dbname, "3 days", "SUCCEEDED", "9.6", "9.6"
     )
+    _catalog_row(
+        q, 3, None, files["simple"], simple_db, "2 days", "SUCCEEDED", "9.6", "9.6"
+    )
     q("SELECT delete_force_backup_definition_id(2)")
 
     s = Site(
-        catalog_cluster, db, tmp_path, root, cron_dir, env, node1, node2, rich, files
+        catalog_cluster,
+        db,
+        tmp_path,
+        root,
+        cron_dir,
+        env,
+        node1,
+        node2,
+        rich,
+        files,
+        simple,
     )
     yield s
     drop_database(catalog_cluster, db)
-    for suffix in ("_v10", "_v11"):
-        node2.psql(f'DROP DATABASE IF EXISTS "{rich.dbname}{suffix}" WITH (FORCE)')
-    drop_rich_database(node2, rich)
+    _drop_simple_database(node2, simple)
+    _drop_simple_database(node1, simple)
+    node1.psql(f'DROP DATABASE IF EXISTS "{rich.dbname}_v10" WITH (FORCE)')
     drop_rich_database(node1, rich)
 
 
@@ -233,10 +301,12 @@ def _upgrade_and_configure(s: Site) -> None:
         s.q("SELECT update_backup_server_config(1, %s, %s)", (param, value))
 
 
-def _restore(s: Site, bck_id: int, target: str, roles: list[str]) -> tuple[Any, Any]:
+def _restore(
+    s: Site, bck_id: int, target: str, roles: list[str], node_id: int = 2
+) -> tuple[Any, Any]:
     restore_def = s.one(
-        "SELECT register_restore_definition(now(), 1, 2, %s, %s, NULL, '', %s::text[])",
-        (bck_id, target, roles),
+        "SELECT register_restore_definition(now(), 1, %s, %s, %s, NULL, '', %s::text[])",
+        (node_id, bck_id, target, roles),
     )
     res = s.run("pgbackman_restore", "--restore-def", str(restore_def))
     row = s.q(
@@ -247,6 +317,7 @@ def _restore(s: Site, bck_id: int, target: str, roles: list[str]) -> tuple[Any, 
     return res, row[0] if row else None
 
 
+@pytest.mark.slow
 def test_an_upgraded_1x_site_restores_backs_up_and_expires(site: Site) -> None:
     s = site
     _upgrade_and_configure(s)
@@ -276,41 +347,51 @@ def test_an_upgraded_1x_site_restores_backs_up_and_expires(site: Site) -> None:
 
     # -- old backups restore: 1.0 custom format and 1.1 directory format, with roles --------
     want = table_checksums(s.node1, s.rich.dbname)
-    # On a node without them, every role of the backup (1.x's role_list) is restored.
-    # 1.x missed the roles granted WITH ADMIN OPTION (a substring filter): the group roles
-    # are not in its files, and what the database grants them is left out, with a warning.
-    roles = s.files["v10"].role_list
-    assert set(roles) == set(s.rich.roles) - {s.rich.group, s.rich.base}
-    res, row = _restore(s, bck["v10"], f"{s.rich.dbname}_v10", roles)
+    # Next to the original (every role exists): the 1.0 custom-format dump.
+    db1 = f"{s.rich.dbname}_v10"
+    res, row = _restore(s, bck["v10"], db1, [], node_id=1)
     assert res.returncode == 0, res.stderr
     assert row[0] == "SUCCEEDED"
     assert "Legacy backup" in row[1] and "restored UNVERIFIED" in row[1]
-    assert table_checksums(s.node2, f"{s.rich.dbname}_v10") == want
+    assert table_checksums(s.node1, db1) == want
+    assert "no checksum manifest, restored UNVERIFIED" in Path(row[2]).read_text()
+
+    # On another node: a 1.1+ directory dump, the roles asked for created from 1.x's
+    # USERS file. The group role is not asked for: what the database grants it is left out
+    # of the restore, with a warning; and 1.x's DBCONFIG file of a PostgreSQL 11+ node does
+    # not say who owns the database.
+    owner, reader = s.simple_role("owner"), s.simple_role("reader")
+    assert s.files["simple"].role_list == [s.simple_role("group"), owner, reader]
+    roles = [owner, reader]
+    copy = f"{s.simple_db}_copy"
+    res, row = _restore(s, bck["simple"], copy, roles)
+    assert res.returncode == 0, res.stderr
+    assert row[0] == "SUCCEEDED" and "restored UNVERIFIED" in row[1]
+    assert table_checksums(s.node2, copy) == table_checksums(s.node1, s.simple_db)
     log = Path(row[2]).read_text()
-    assert "no checksum manifest, restored UNVERIFIED" in log
-    assert f"role '{s.rich.group}' is not on the target" in log
+    assert f"role '{s.simple_role('group')}' is not on the target" in log
+    assert "the owner of the database is not recorded: postgres owns it" in log
     # The roles as the 1.x USERS file described them: attributes, password, settings.
     assert (
         role_fingerprint(s.node2, roles)["roles"]
-        == (role_fingerprint(s.node1, roles)["roles"])
+        == role_fingerprint(s.node1, roles)["roles"]
     )
     # The database attributes of 1.x's DBCONFIG file were applied to the new database.
-    db2 = f"{s.rich.dbname}_v11"
-    res, row = _restore(s, bck["v11"], db2, [])
-    assert res.returncode == 0, res.stderr
-    assert row[0] == "SUCCEEDED" and "restored UNVERIFIED" in row[1]
-    assert table_checksums(s.node2, db2) == want
     settings = s.node2.query(
         "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
         " WHERE d.datname = %s AND s.setrole = 0",
-        (db2,),
+        (copy,),
     )
-    assert settings and "statement_timeout=42s" in settings[0][0]
+    assert settings == [(["statement_timeout=42s"],)]
     assert s.node2.query(
-        "SELECT has_database_privilege(%s, %s, 'CONNECT'),"
-        " shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-        (s.rich.reader, db2, db2),
-    ) == [(True, "Rich test db — «ÆØÅ» 'q'")]
+        "SELECT has_database_privilege(%s, %s, 'CONNECT'), has_database_privilege('public',"
+        " %s, 'CONNECT'), shobj_description(oid, 'pg_database') FROM pg_database"
+        " WHERE datname = %s",
+        (reader, copy, copy, copy),
+    ) == [(True, False, "small «ø» db")]
+    assert s.node2.query(
+        "SELECT tableowner FROM pg_tables WHERE tablename = 't'", dbname=copy
+    ) == [(owner,)]
 
     # -- a new backup of the same definition -------------------------------------------------
     res = s.run("pgbackman_dump", "--def-id", "1")
@@ -332,7 +413,7 @@ def test_an_upgraded_1x_site_restores_backs_up_and_expires(site: Site) -> None:
         bck["snap"] not in remaining
     )  # snapshot expired: row, files and definition go
     assert s.one("SELECT count(*) FROM snapshot_definition") == 0
-    assert {bck["v11"], new[0]} <= remaining  # within the period / the newest
+    assert {bck["v11"], bck["simple"], new[0]} <= remaining  # within the period
     for gone in (s.files["v10"], s.files["snap"], forced):
         for path in (
             gone.pg_dump_file,
