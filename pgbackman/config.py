@@ -59,6 +59,15 @@ class DumpConfig:
 
 
 @dataclass(frozen=True)
+class RestoreConfig:
+    """``[pgbackman_restore]``: what this server needs to restore encrypted backups."""
+
+    # age identity file (AGE-SECRET-KEY-1... lines, mode 0600) of one of the backup
+    # servers' encryption_recipients; only servers that restore encrypted backups have one.
+    identity_file: str = ""
+
+
+@dataclass(frozen=True)
 class MaintenanceConfig:
     maintenance_interval: int = 70
     pidfile: str = "/run/pgbackman/pgbackman_maintenance.pid"  # daemon mode only
@@ -127,6 +136,7 @@ class Config:
     backup_server: BackupServerConfig = field(default_factory=BackupServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     dump: DumpConfig = field(default_factory=DumpConfig)
+    restore: RestoreConfig = field(default_factory=RestoreConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
@@ -147,6 +157,7 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "backup_server": ("backup_server", BackupServerConfig),
     "pgbackman_database": ("database", DatabaseConfig),
     "pgbackman_dump": ("dump", DumpConfig),
+    "pgbackman_restore": ("restore", RestoreConfig),
     "pgbackman_maintenance": ("maintenance", MaintenanceConfig),
     "pgbackman_control": ("control", ControlConfig),
     "pgbackman_alerts": ("alerts", AlertsConfig),
@@ -264,6 +275,11 @@ def _validate(cfg: Config) -> None:
     if cfg.maintenance.maintenance_interval < 1:
         raise ConfigError(
             "Configuration [pgbackman_maintenance] maintenance_interval must be >= 1"
+        )
+    identity = cfg.restore.identity_file
+    if identity and not Path(identity).is_absolute():
+        raise ConfigError(
+            "Configuration [pgbackman_restore] identity_file must be an absolute path"
         )
     _validate_alerts(cfg.alerts)
 

@@ -16,6 +16,7 @@ Families (``PgBackManError`` is the root, exit status 1 unless said otherwise)::
     LockBusyError
     PidFileError                            pidfile unusable, or another instance runs
     DumpError, RestoreError
+    CryptError                              age encryption or decryption of a backup file
     UnsafePathError                         a deletion outside the backup root
     CacheError                              local cache missing or unreadable
     CronFileError                           a cron.d file cannot be installed or removed
@@ -80,6 +81,11 @@ class DumpError(PgBackManError):
 
 class RestoreError(PgBackManError):
     """A restore step failed."""
+
+
+class CryptError(PgBackManError):
+    """A backup file could not be encrypted or decrypted (no recipients, no or a wrong
+    identity, a file that fails age's authentication)."""
 
 
 class DeliveryError(PgBackManError):

@@ -48,6 +48,12 @@ class JobSpec:
     extra_backup_parameters: str
     pg_dump_release: str | None
     job_status: str
+    encryption: bool = (
+        False  # the definition's flag: encrypt every file (archive/crypt.py)
+    )
+    backup_compression: str | None = (
+        None  # the definition's own value; None: node default
+    )
     from_cache: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -166,6 +172,8 @@ def _from_catalog(
         extra_backup_parameters=str(d.get("extra_backup_parameters") or ""),
         pg_dump_release=str(release) if release else None,
         job_status=job_status,
+        encryption=bool(d.get("encryption")),
+        backup_compression=d.get("backup_compression") or None,
         notes=notes,
     )
 
@@ -184,6 +192,13 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
             f"Catalog unavailable and no usable local cache: {exc}"
         ) from None
     node: dict[str, Any] = node_data.get("node", {})
+    if "encryption" not in d:
+        # Written by a version without encryption: whether this job must be encrypted is
+        # unknown, and a backup must never be written in plaintext by mistake.
+        raise PgBackManError(
+            f"Catalog unavailable and the local cache under {root} predates encryption "
+            "support (pgbackman_control rewrites it when the catalog is back): not run"
+        )
     server_config = {str(k): str(v) for k, v in (server.get("config") or {}).items()}
     server_config.setdefault("root_backup_partition", root)
     try:
@@ -208,6 +223,10 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
             if d.get("pg_dump_release")
             else None,
             job_status=str(d.get("job_status") or d.get("status") or ""),
+            encryption=_cached_flag(d.get("encryption")),
+            backup_compression=str(d["backup_compression"])
+            if d.get("backup_compression")
+            else None,
             from_cache=True,
             notes=[
                 f"job read from the local cache written {node_data.get('written', '?')}"
@@ -215,3 +234,8 @@ def _from_cache(cfg: Config, def_id: int | None, snapshot_id: int | None) -> Job
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PgBackManError(f"Local cache under {root} is malformed: {exc}") from None
+
+
+def _cached_flag(value: Any) -> bool:
+    """A boolean of the JSON cache (true, or 'true' from an older writer)."""
+    return value is True or str(value).lower() == "true"

@@ -3,11 +3,13 @@
 Order of a run (each step either completes or the run ends as ONE ERROR result):
 resolve the job (catalog, else local cache) -> take the per-job flock -> sweep stale
 ``.partial-*`` of this job -> connect to the node -> choose pg_dump by release -> dump into a
-staging directory (pg_dump -Fd, or pg_dumpall gzip-compressed in Python) -> roles and database
-settings files (FULL/SCHEMA/DATA), data check of the archive's contents (FULL/DATA/RDS) ->
-read-back check (pg_restore -f /dev/null; gzip + trailer
-for CLUSTER) -> modes, fsync, SHA-256 manifest -> rename into place (manifest last) ->
-register_backup_catalog, or a pending file when the catalog is down.
+staging directory (pg_dump -Fd --compress, or pg_dumpall compressed in Python: backup/cluster.py)
+-> roles and database settings files (FULL/SCHEMA/DATA), data check of the archive's contents
+(FULL/DATA/RDS) -> read-back check (pg_restore -f /dev/null; the decompressed stream and its
+trailer for CLUSTER) -> for an encrypted definition, every file encrypted with age and each
+one decrypted back in a stream (backup/protection.py) -> modes, fsync, SHA-256 manifest of
+what is on disk -> rename into place (manifest last) -> register_backup_catalog, or a pending
+file when the catalog is down.
 
 A second run of the same job while one is running exits 1 after logging "locked, skipped"
 and records no backup row (no files were produced, and an ERROR row would look like a
@@ -22,7 +24,6 @@ otherwise.
 from __future__ import annotations
 
 import datetime as _dt
-import gzip
 import json
 import logging
 import os
@@ -35,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from pgbackman.archive import files
+from pgbackman.archive.crypt import Sealer
 from pgbackman.run import clients
 from pgbackman.archive.globalsfile import (
     GLOBALS_MARKER,
     render_dbconfig_sql,
     render_roles_sql,
 )
-from pgbackman.backup import datacheck
+from pgbackman.backup import cluster, datacheck, protection
 from pgbackman.backup.job import JobSpec
 from pgbackman.run.jobrun import JobRun
 from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
@@ -49,7 +51,7 @@ from pgbackman.pgnode import globals as nodeglobals
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.config import Config
 from pgbackman.core import argv as argvmod
-from pgbackman.core import naming, pgversion, tablefilter
+from pgbackman.core import compression, naming, pgversion, tablefilter
 from pgbackman.errors import (
     DumpError,
     ExtraParameterError,
@@ -60,7 +62,6 @@ from pgbackman.infra import proc
 from pgbackman.infra.fsutil import atomic_write, ensure_dir, safe_remove, tree_size
 
 log = logging.getLogger(__name__)
-CLUSTER_TRAILER = "-- PostgreSQL database cluster dump complete"
 
 
 @dataclass
@@ -83,6 +84,9 @@ class Outcome:
     pg_dump_release: str | None = None
     dbname_size: int | None = None
     excluded_tables: list[str] | None = None  # FULL/DATA/RDS: tables without data
+    compression: str | None = None
+    encrypted: bool = False
+    encryption_recipients: list[str] | None = None
 
 
 class DumpRun(JobRun):
@@ -104,6 +108,7 @@ class DumpRun(JobRun):
         self.outcome = Outcome()
         self._staging: Path | None = None
         self._conn: Any = None
+        self._sealer: Sealer | None = None
 
     # -- the run ----------------------------------------------------------------------------
     def prepare_dirs(self) -> None:
@@ -130,6 +135,8 @@ class DumpRun(JobRun):
             dataless = tablefilter.dataless_reason(code, extra)
             if dataless:
                 raise DumpError(f"Invalid extra backup parameters: {dataless}")
+            prot = protection.resolve(spec, extra)
+            extra = prot.extra
             self._connect()
             version_num = pgnode.server_version_num(self._conn)
             node_rel = pgversion.release_from_version_num(version_num)
@@ -146,7 +153,11 @@ class DumpRun(JobRun):
                 exact=spec.pg_dump_release is not None,
             )
             self.outcome.pg_dump_release = pgversion.release_dotted(rel)
-            names = self._names(pgversion.release_tag(rel))
+            protection.check_release(prot, code, rel)
+            self.outcome.compression = str(prot.compression)
+            if prot.encrypted:
+                self._sealer = Sealer(prot.recipients)
+            names = self._names(pgversion.release_tag(rel), prot)
             self._open_runlog(names, full, version_num)
             self._staging = ensure_dir(
                 self.dump_dir
@@ -155,7 +166,13 @@ class DumpRun(JobRun):
             )
             if code != "CLUSTER":
                 self.outcome.dbname_size = nodeglobals.database_size(self._conn)
-            items = self._dump(code, bindir, extra, names)
+            if code != "CLUSTER":
+                extra = [compression.pg_dump_option(prot.compression, rel), *extra]
+            items = self._dump(code, bindir, extra, names, prot)
+            if self._sealer is not None:
+                self._sealer.forget()
+                self.outcome.encrypted = True
+                self.outcome.encryption_recipients = prot.recipients
             self.checkpoint()
             for name in items:
                 files.force_modes(self._staging / name)
@@ -199,7 +216,7 @@ class DumpRun(JobRun):
             what = "PgSQL node" if dbname is None else f"Database {dbname!r} to backup"
             raise DumpError(f"{what} not available: {exc}") from None
 
-    def _names(self, release_tag: str) -> naming.DumpNames:
+    def _names(self, release_tag: str, prot: protection.Protection) -> naming.DumpNames:
         """Names with one timestamp; a second run of the job in the same second waits."""
         while True:
             ts = naming.run_timestamp(_dt.datetime.now())
@@ -210,6 +227,8 @@ class DumpRun(JobRun):
                 tag=self.tag,
                 backup_code=self.spec.backup_code,
                 ts=ts,
+                cluster_suffix=prot.compression.cluster_suffix,
+                encrypted=prot.encrypted,
             )
             if not any(
                 (self.dump_dir / n).exists() or (self.log_dir / n).exists()
@@ -264,13 +283,26 @@ class DumpRun(JobRun):
         return self.run_logged(argv, env)
 
     def _dump(
-        self, code: str, bindir: str, extra: list[str], names: naming.DumpNames
+        self,
+        code: str,
+        bindir: str,
+        extra: list[str],
+        names: naming.DumpNames,
+        prot: protection.Protection,
     ) -> list[str]:
         assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
         pause_enabled = self.cfg.dump.pause_recovery_process_on_slave
         with ReplayPause(self._conn, pause_enabled):
             if code == "CLUSTER":
-                self._dump_cluster(bindir, extra, names)
+                cluster.dump_cluster(
+                    self,
+                    bindir,
+                    extra,
+                    self._env(None),
+                    self._staging / names.cluster_file,
+                    prot.compression,
+                    self._sealer,
+                )
                 items = [names.cluster_file]
             else:
                 out = self._staging / names.database
@@ -293,8 +325,11 @@ class DumpRun(JobRun):
                     items += self._write_globals(names)
         self.checkpoint()
         if code == "CLUSTER":
-            self._check_cluster_file(self._staging / names.cluster_file)
-        elif self.cfg.dump.read_back_check:
+            cluster.check_cluster_file(
+                self, self._staging / names.cluster_file, self._sealer
+            )
+            return items
+        if self.cfg.dump.read_back_check:
             self._run(
                 argvmod.pg_restore_check_argv(
                     bindir, str(self._staging / names.database)
@@ -302,6 +337,10 @@ class DumpRun(JobRun):
                 {},
             )
             log.info("Read-back check passed (pg_restore -f /dev/null)")
+        if self._sealer is not None:
+            protection.seal_database(self._sealer, self._staging / names.database)
+            self.checkpoint()
+            protection.check_sealed(self._sealer)
         return items
 
     def _toc(self, bindir: str, archive: Path) -> str:
@@ -315,48 +354,6 @@ class DumpRun(JobRun):
                 f"Reading the archive's contents failed: {self.failure(res, offset)}"
             )
         return res.stdout
-
-    def _dump_cluster(
-        self, bindir: str, extra: list[str], names: naming.DumpNames
-    ) -> None:
-        assert self._staging is not None and self._runlog is not None  # noqa: S101 - internal invariant, for the type checker
-        argv = argvmod.pg_dumpall_argv(bindir, extra)
-        env = self._env(None)
-        path = self._staging / names.cluster_file
-        offset = self._runlog.header(argv, env)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        with (
-            os.fdopen(fd, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz,
-        ):
-            res = proc.run_streaming(
-                argv,
-                gz.write,
-                env=proc.child_env(env),
-                stderr=self._runlog.fh,
-                pass_fds=self.keep_fds,
-            )
-        self.checkpoint()
-        if not res.ok:
-            detail = self._runlog.tail_errors(offset)
-            raise DumpError(f"{res.describe()}: {detail}" if detail else res.describe())
-
-    def _check_cluster_file(self, path: Path) -> None:
-        """Read the whole gzip stream back and require pg_dumpall's completion trailer."""
-        tail = b""
-        try:
-            with gzip.open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    tail = (tail + chunk)[-4096:]
-        except (OSError, EOFError) as exc:
-            raise DumpError(f"Read-back check of {path.name} failed: {exc}") from None
-        if CLUSTER_TRAILER.encode() not in tail:
-            raise DumpError(
-                f"Read-back check of {path.name} failed: pg_dumpall output is incomplete"
-            )
-        log.info(
-            "Read-back check passed (gzip stream complete, pg_dumpall trailer present)"
-        )
 
     def _write_globals(self, names: naming.DumpNames) -> list[str]:
         assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
@@ -373,12 +370,12 @@ class DumpRun(JobRun):
             + json.dumps(g.to_json_dict(), ensure_ascii=True, sort_keys=True)
             + "\n"
         )
-        atomic_write(self._staging / names.users, roles, files.FILE_MODE)
-        atomic_write(
-            self._staging / names.dbconfig,
-            render_dbconfig_sql(g, node=node, generated=now),
-            files.FILE_MODE,
-        )
+        dbconfig = render_dbconfig_sql(g, node=node, generated=now)
+        for name, text in ((names.users, roles), (names.dbconfig, dbconfig)):
+            if self._sealer is not None:  # encrypted from memory: no plaintext on disk
+                self._sealer.seal_bytes(text.encode("utf-8"), self._staging / name)
+            else:
+                atomic_write(self._staging / name, text, files.FILE_MODE)
         self.outcome.role_list = g.role_list
         log.info(
             "Roles file and database configuration file written (%d roles)",
@@ -474,4 +471,7 @@ class DumpRun(JobRun):
             "pg_dump_manifest_file": o.manifest_file,
             "dbname_size": o.dbname_size,
             "excluded_tables": o.excluded_tables,
+            "compression": o.compression,
+            "encrypted": o.encrypted,
+            "encryption_recipients": o.encryption_recipients,
         }

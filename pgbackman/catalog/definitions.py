@@ -51,7 +51,7 @@ def get_backup_definition(cat: Catalog, def_id: int) -> Row | None:
         "SELECT def_id, backup_server_id, pgsql_node_id, dbname, minutes_cron, hours_cron,"
         " day_month_cron, month_cron, weekday_cron, backup_code, encryption,"
         " retention_period::text AS retention_period, retention_redundancy,"
-        " extra_backup_parameters, job_status, remarks"
+        " extra_backup_parameters, job_status, remarks, backup_compression"
         " FROM backup_definition WHERE def_id = %s",
         (int(def_id),),
     )
@@ -103,6 +103,7 @@ class NewDefinition:
     extra_parameters: str
     job_status: str
     remarks: str
+    backup_compression: str | None = None  # None: the node's backup_compression
 
     def args(self) -> tuple[Any, ...]:
         return (
@@ -121,6 +122,7 @@ class NewDefinition:
             self.extra_parameters,
             self.job_status,
             self.remarks,
+            self.backup_compression,
         )
 
 
@@ -148,8 +150,11 @@ def update_backup_definition(
     extra_parameters: str,
     job_status: str,
     remarks: str,
+    backup_compression: str | None = None,
+    encryption: bool | None = None,
 ) -> None:
-    """Arguments are passed by name to the SQL function's order (no dom/dow swap)."""
+    """Arguments are passed by name to the SQL function's order (no dom/dow swap);
+    ``backup_compression`` None keeps the value, ``default`` goes back to the node's."""
     cat.call(
         "update_backup_definition",
         int(def_id),
@@ -163,7 +168,19 @@ def update_backup_definition(
         extra_parameters,
         job_status,
         remarks,
+        backup_compression,
+        encryption,
     )
+
+
+def server_recipients(cat: Catalog, server_id: int) -> str:
+    """The backup server's encryption_recipients ('' when it has none)."""
+    value = cat.scalar(
+        "SELECT value FROM backup_server_config"
+        " WHERE server_id = %s AND parameter = 'encryption_recipients'",
+        (int(server_id),),
+    )
+    return str(value or "")
 
 
 def delete_backup_definition_id(cat: Catalog, def_id: int, force: bool) -> None:

@@ -38,7 +38,7 @@ BACKUP_FIELDS = (
     "global_log_file", "execution_status", "execution_method", "error_message",
     "snapshot_id", "role_list", "pgsql_node_release", "pg_dump_release",
     "run_uuid", "backup_code", "checksum", "pg_dump_manifest_file", "dbname_size",
-    "excluded_tables",
+    "excluded_tables", "compression", "encrypted", "encryption_recipients",
 )  # fmt: skip
 RESTORE_FIELDS = (
     "restore_def", "procpid", "server_id", "target_node_id", "source_dbname", "target_dbname",
@@ -57,7 +57,7 @@ def get_backup_definition(cat: Catalog, def_id: int) -> dict[str, Any] | None:
     return cat.query_one(
         "SELECT def_id, backup_server_id, pgsql_node_id, dbname, backup_code,"
         " extra_backup_parameters, retention_period::text AS retention_period,"
-        " retention_redundancy, job_status, encryption"
+        " retention_redundancy, job_status, encryption, backup_compression"
         " FROM backup_definition WHERE def_id = %s",
         (int(def_id),),
     )
@@ -67,8 +67,8 @@ def get_snapshot_definition(cat: Catalog, snapshot_id: int) -> dict[str, Any] | 
     return cat.query_one(
         "SELECT snapshot_id, backup_server_id, pgsql_node_id, dbname, backup_code,"
         " extra_backup_parameters, retention_period::text AS retention_period,"
-        " pg_dump_release, status, at_time::text AS at_time"
-        " FROM snapshot_definition WHERE snapshot_id = %s",
+        " pg_dump_release, status, at_time::text AS at_time, encryption,"
+        " backup_compression FROM snapshot_definition WHERE snapshot_id = %s",
         (int(snapshot_id),),
     )
 
@@ -100,15 +100,15 @@ def build_node_cache(
     defs = cat.query(
         "SELECT def_id, dbname, backup_code, extra_backup_parameters,"
         " retention_period::text AS retention_period, retention_redundancy, job_status,"
-        " backup_server_id FROM backup_definition"
+        " backup_server_id, encryption, backup_compression FROM backup_definition"
         " WHERE backup_server_id = %s AND pgsql_node_id = %s ORDER BY def_id",
         (int(server_id), int(node_id)),
     )
     snaps = cat.query(
         "SELECT s.snapshot_id, s.dbname, s.backup_code, s.extra_backup_parameters,"
         " s.retention_period::text AS retention_period, s.pg_dump_release,"
-        " s.at_time::text AS at_time, s.status, s.backup_server_id"
-        " FROM snapshot_definition s"
+        " s.at_time::text AS at_time, s.status, s.backup_server_id, s.encryption,"
+        " s.backup_compression FROM snapshot_definition s"
         " WHERE s.backup_server_id = %s AND s.pgsql_node_id = %s"
         " AND NOT EXISTS (SELECT 1 FROM backup_catalog b WHERE b.snapshot_id = s.snapshot_id)"
         " ORDER BY s.snapshot_id",
@@ -170,7 +170,9 @@ def _args(record: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
                 v = str(uuid.UUID(str(v)))
             except ValueError:
                 raise PendingRecordError(f"invalid run_uuid {v!r}") from None
-        elif f in ("role_list", "excluded_tables") and v is not None:
+        elif f in ("role_list", "excluded_tables", "encryption_recipients") and (
+            v is not None
+        ):
             v = [str(x) for x in v]
         out.append(v)
     return out

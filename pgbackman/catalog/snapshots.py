@@ -43,6 +43,8 @@ def register_snapshot_definitions(
     extra_parameters: str,
     tag: str,
     pg_dump_release: str | None,
+    backup_compression: str | None = None,
+    encryption: bool | None = None,
 ) -> list[int]:
     """One snapshot per database, all in ONE transaction."""
     ids: list[int] = []
@@ -61,6 +63,8 @@ def register_snapshot_definitions(
                         extra_parameters,
                         tag,
                         pg_dump_release,
+                        backup_compression,
+                        encryption,
                     )
                 )
             )

@@ -187,13 +187,17 @@ def tokenize_extra(text: str | None, tool: str = "pg_dump") -> list[str]:
     return out
 
 
-def option_pairs(tokens: Sequence[str], tool: str = "pg_dump") -> list[tuple[str, str]]:
-    """(option, value) of argv items that :func:`tokenize_extra` returned (value "" for
-    options that take none; ``--opt=v``, ``-ov`` and ``-o v`` alike)."""
+def option_spans(
+    tokens: Sequence[str], tool: str = "pg_dump"
+) -> list[tuple[str, str, int, int]]:
+    """(option, value, first token, end token) of argv items that :func:`tokenize_extra`
+    returned (value "" for options that take none; ``--opt=v``, ``-ov`` and ``-o v``
+    alike); ``tokens[first:end]`` are the items of that option."""
     table = _TABLES[tool]
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, int, int]] = []
     i = 0
     while i < len(tokens):
+        start = i
         tok = tokens[i]
         i += 1
         if tok.startswith("--"):
@@ -205,8 +209,14 @@ def option_pairs(tokens: Sequence[str], tool: str = "pg_dump") -> list[tuple[str
         if opt is not None and opt.takes_value and not eq and i < len(tokens):
             value = tokens[i]
             i += 1
-        out.append((name, value))
+        out.append((name, value, start, i))
     return out
+
+
+def option_pairs(tokens: Sequence[str], tool: str = "pg_dump") -> list[tuple[str, str]]:
+    """(option, value) of argv items that :func:`tokenize_extra` returned (value "" for
+    options that take none; ``--opt=v``, ``-ov`` and ``-o v`` alike)."""
+    return [(name, value) for name, value, _s, _e in option_spans(tokens, tool)]
 
 
 def _check_name(name: str, tool: str, table: dict[str, _Opt]) -> None:

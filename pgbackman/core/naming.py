@@ -7,7 +7,13 @@ Layout under a node's backup partition ``<dir>``::
     <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-DBCONFIG.sql    CREATE/ALTER DATABASE, ACL, comment
     <dir>/dump/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>-MANIFEST.sha256 sha256sum format, relative to dump/
     <dir>/log/<db>-<fqdn>-v<R>-<ID>-c<CODE>-<TS>.log              one log per run
-    <dir>/dump/CLUSTER-<fqdn>-v<R>-<ID>-cCLUSTER-<TS>.sql.gz      pg_dumpall output (gzip)
+    <dir>/dump/CLUSTER-<fqdn>-v<R>-<ID>-cCLUSTER-<TS>.sql.gz      pg_dumpall output (gzip;
+                                                         .sql.zst, .sql.lz4, .sql by method)
+
+An encrypted backup (age) has ``.age`` after the name of every file: ``-USERS.sql.age``,
+``-DBCONFIG.sql.age``, ``.sql.gz.age`` and, inside the ``-DATABASE`` directory,
+``toc.dat.age``, ``3001.dat.gz.age``... (the manifest itself is not encrypted: it holds
+only checksums of what is on disk).
 
 ``<ID>`` is ``defid<N>`` (cron) or ``snapid<N>`` (at). ``<R>`` is the pg_dump release tag
 (``15``, ``9_6``). The database name is made file-name safe by :func:`safe_component`; the
@@ -29,6 +35,7 @@ _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 _MAX_COMPONENT = 96
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
 PARTIAL_PREFIX = ".partial-"
+ENCRYPTED_SUFFIX = ".age"
 
 
 def safe_component(name: str) -> str:
@@ -119,6 +126,12 @@ class DumpNames:
 
     base: str
     cluster: bool
+    cluster_suffix: str = ".sql.gz"  # by compression method (core/compression.py)
+    encrypted: bool = False
+
+    @property
+    def _sealed(self) -> str:
+        return ENCRYPTED_SUFFIX if self.encrypted else ""
 
     @property
     def database(self) -> str:
@@ -126,15 +139,15 @@ class DumpNames:
 
     @property
     def users(self) -> str:
-        return f"{self.base}-USERS.sql"
+        return f"{self.base}-USERS.sql{self._sealed}"
 
     @property
     def dbconfig(self) -> str:
-        return f"{self.base}-DBCONFIG.sql"
+        return f"{self.base}-DBCONFIG.sql{self._sealed}"
 
     @property
     def cluster_file(self) -> str:
-        return f"{self.base}.sql.gz"
+        return f"{self.base}{self.cluster_suffix}{self._sealed}"
 
     @property
     def manifest(self) -> str:
@@ -153,15 +166,24 @@ def dump_names(
     tag: str,
     backup_code: str,
     ts: str,
+    cluster_suffix: str = ".sql.gz",
+    encrypted: bool = False,
 ) -> DumpNames:
     """Names of one run; ``backup_code`` CLUSTER ignores ``dbname``."""
     fqdn = safe_component(node_fqdn)
     code = safe_component(backup_code.upper())
     rel = safe_component(release_tag)
     if code == "CLUSTER":
-        return DumpNames(f"CLUSTER-{fqdn}-v{rel}-{tag}-cCLUSTER-{ts}", cluster=True)
+        return DumpNames(
+            f"CLUSTER-{fqdn}-v{rel}-{tag}-cCLUSTER-{ts}",
+            cluster=True,
+            cluster_suffix=cluster_suffix,
+            encrypted=encrypted,
+        )
     if not dbname:
         raise ValueError("a database name is required for backup code " + code)
     return DumpNames(
-        f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}", cluster=False
+        f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}",
+        cluster=False,
+        encrypted=encrypted,
     )

@@ -1,7 +1,11 @@
-"""CLUSTER restores: a ``pg_dumpall`` file (gzip) replayed by ``psql`` on the target node.
+"""CLUSTER restores: a ``pg_dumpall`` file replayed by ``psql`` on the target node.
 
-The file is decompressed in Python and fed to psql's stdin (no shell pipe, so psql's own exit
-status counts; psql runs with ``ON_ERROR_STOP=1``).
+The file is decrypted when the backup is encrypted (age, with this server's identity file:
+restore/decrypt.py), decompressed in Python whatever its method (gzip, zstd, lz4 or none,
+recognised by its magic bytes: archive/compress.py) and fed to psql's stdin (no shell pipe,
+so psql's own exit status counts; psql runs with ``ON_ERROR_STOP=1``), with no plaintext copy
+on disk. The stream must end with pg_dumpall's completion trailer, or the restore fails and
+is undone.
 
 Chosen behaviour, kept deliberately simple and honest:
 
@@ -22,11 +26,13 @@ Chosen behaviour, kept deliberately simple and honest:
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
+from pgbackman.archive import compress
+from pgbackman.archive.crypt import DecryptingReader
 from pgbackman.errors import PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.pgnode import restore as rnode
@@ -48,6 +54,7 @@ class ClusterRun(Protocol):
     conn: Any
     bindir: str
     target_version_num: int
+    identities: list[Any]  # age identities when the backup is encrypted
 
     @property
     def runlog(self) -> clients.RunLog: ...
@@ -124,18 +131,39 @@ def restore_cluster(run: ClusterRun) -> list[str]:
 
 
 def _chunks(run: ClusterRun, path: str) -> Iterator[bytes]:
-    # PgBackMan 1.x wrote a plain .sql file when /bin/gzip was missing.
-    opener = gzip.open if path.endswith(".gz") else open
+    """The plaintext SQL of the dump, chunk by chunk; RestoreError when it cannot be read
+    (decryption, decompression) or does not end with pg_dumpall's trailer. The method is
+    recognised by its magic bytes: PgBackMan 1.x's plain .sql files (written when
+    /bin/gzip was missing) are read as they are."""
+    tail = b""
     try:
-        with opener(path, "rb") as fh:
+        raw: Any = (
+            DecryptingReader(Path(path), run.identities)
+            if run.spec.encrypted
+            else open(path, "rb")
+        )
+        try:
+            method, stream = compress.open_reader(raw)
+            log.info(
+                "Cluster dump stream: %s%s",
+                "age, " if run.spec.encrypted else "",
+                method,
+            )
             while True:
                 run.checkpoint()
-                chunk = fh.read(CHUNK)
+                chunk = stream.read(CHUNK)
                 if not chunk:
-                    return
+                    break
+                tail = (tail + chunk)[-compress.TAIL :]
                 yield chunk
-    except (OSError, EOFError) as exc:
+        finally:
+            raw.close()
+    except compress.read_errors as exc:
         raise RestoreError(f"Cannot read the cluster dump {path}: {exc}") from None
+    if compress.CLUSTER_TRAILER not in tail:
+        raise RestoreError(
+            f"The cluster dump {path} is incomplete (no pg_dumpall completion trailer)"
+        )
 
 
 def _undo(conn: Any, run: ClusterRun, roles_before: set[str]) -> list[str]:

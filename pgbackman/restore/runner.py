@@ -4,7 +4,8 @@ Order (each step completes or the run ends as ONE ERROR result):
 
 1. open the per-run log (target node's ``log/``), then verify the dump FIRST: the manifest's
    own SHA-256 against the catalog, every file against the manifest — a mismatch refuses the
-   restore before the target node is even contacted;
+   restore before the target node is even contacted; an encrypted backup then needs this
+   server's identity file and is decrypted (restore/decrypt.py) before the target is touched;
 2. connect to the target node; its release must be >= the backup's (tuples, 9.x..18);
 3. pre-flight for a new database (FULL, SCHEMA, RDS): the target must not exist unless a
    Renamed DBname is given, and then nobody may be connected to it (sessions are never
@@ -53,7 +54,7 @@ from pgbackman.core import naming, pgversion
 from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
-from pgbackman.restore import legacy, plan
+from pgbackman.restore import decrypt, legacy, plan
 from pgbackman.restore.cluster import CleanupHook, restore_cluster
 from pgbackman.restore.spec import RestoreSpec, check_backup
 
@@ -99,6 +100,8 @@ class RestoreRun(JobRun):
         self._created_roles: list[str] = []
         self._cleanup_hooks: list[CleanupHook] = []
         self.legacy_globals: DatabaseGlobals | None = None  # restore/legacy.py
+        self.identities: list[Any] = []  # age identities of an encrypted backup
+        self.plain_dir: Path | None = None  # its decrypted copy (restore/decrypt.py)
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -113,6 +116,9 @@ class RestoreRun(JobRun):
                 )
             self._verify_dump()
             self.checkpoint()
+            if spec.encrypted:
+                decrypt.prepare(self)
+                self.checkpoint()
             self._connect()
             if spec.backup_code == "CLUSTER":
                 self.outcome.role_list = restore_cluster(self)
@@ -541,6 +547,7 @@ class RestoreRun(JobRun):
         return []
 
     def _close(self) -> None:
+        decrypt.remove(self)
         pgnode.close_quietly(self.conn)
         self.conn = None
         self.close_runlog()

@@ -50,6 +50,13 @@ class RestoreSpec:
     backup_pg_release: str | None
     backup_status: str
     backup_server_id: int
+    encrypted: bool = (
+        False  # every file of the backup is age-encrypted (archive/crypt.py)
+    )
+    compression: str | None = (
+        None  # what the dump used (CLUSTER streams are also sniffed)
+    )
+    encryption_recipients: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Written by PgBackMan 1.x (imported by the catalog upgrade): no manifest, no checksum;
     # restored unverified, with its 1.x roles and database files read by archive/legacy.py.
@@ -129,6 +136,11 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         backup_pg_release=_opt(d["bck_pg_dump_release"]) or _opt(d["bck_node_release"]),
         backup_status=str(d["bck_status"] or ""),
         backup_server_id=int(d["bck_server_id"]),
+        encrypted=bool(d.get("bck_encrypted")),
+        compression=_opt(d.get("bck_compression")),
+        encryption_recipients=[
+            str(k) for k in d.get("bck_encryption_recipients") or []
+        ],
         notes=notes,
         legacy=is_legacy_backup(d),
     )

@@ -56,3 +56,82 @@ BEGIN
   RETURN true;
 END;
 $$;
+
+-- validate_backup_compression(value): the canonical text of a compression value, or an error.
+--   gzip:N (1-9), zstd:N (1-22), lz4:N (1-12), none; a bare method takes its default level
+--   (gzip:6, zstd:3, lz4:1); 'method:level=N' is accepted as pg_dump 16 writes it. The same
+--   rule as core/compression.parse. Whether the node's pg_dump can write it is checked by the
+--   shell (it knows the node's release) and by pgbackman_dump.
+CREATE FUNCTION validate_backup_compression(p_value text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_m      text[];
+  v_method text;
+  v_level  integer;
+  v_lo     integer;
+  v_hi     integer;
+BEGIN
+  IF p_value IS NULL THEN
+    RETURN NULL;  -- not set: the node's value (NULL passes the CHECK constraints)
+  END IF;
+  v_m := regexp_match(p_value,
+                      '^\s*([A-Za-z0-9]+)\s*(?::\s*(?:level\s*=\s*)?(-?[0-9]{1,6})\s*)?$');
+  IF v_m IS NULL THEN
+    RAISE EXCEPTION 'Invalid backup compression %: use gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none',
+      p_value;
+  END IF;
+  v_method := lower(v_m[1]);
+  IF v_method = 'none' THEN
+    IF v_m[2] IS NOT NULL AND v_m[2] <> '0' THEN
+      RAISE EXCEPTION 'Invalid backup compression %: none takes no level', p_value;
+    END IF;
+    RETURN 'none';
+  END IF;
+  CASE v_method
+    WHEN 'gzip' THEN v_lo := 1; v_hi := 9;  v_level := 6;
+    WHEN 'zstd' THEN v_lo := 1; v_hi := 22; v_level := 3;
+    WHEN 'lz4'  THEN v_lo := 1; v_hi := 12; v_level := 1;
+    ELSE
+      RAISE EXCEPTION 'Invalid backup compression %: the method must be gzip, zstd, lz4 or none', p_value;
+  END CASE;
+  IF v_m[2] IS NOT NULL THEN
+    v_level := v_m[2]::integer;
+  END IF;
+  IF v_level NOT BETWEEN v_lo AND v_hi THEN
+    RAISE EXCEPTION 'Invalid backup compression %: % levels are % to %', p_value, v_method, v_lo, v_hi;
+  END IF;
+  RETURN v_method || ':' || v_level;
+END;
+$$;
+
+-- validate_encryption_recipients(value): the canonical text of a backup server's
+--   encryption_recipients ('' = none): age X25519 public keys (age1 + 58 Bech32 characters)
+--   separated by spaces or commas, lower-cased, duplicates removed. A secret key
+--   (AGE-SECRET-KEY-...) is refused: backup servers hold public keys only. The checksum of
+--   each key is checked by core/recipients.py with the age implementation itself.
+CREATE FUNCTION validate_encryption_recipients(p_value text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_key  text;
+  v_keys text[] := ARRAY[]::text[];
+BEGIN
+  FOREACH v_key IN ARRAY regexp_split_to_array(btrim(coalesce(p_value, '')), '[\s,]+') LOOP
+    CONTINUE WHEN v_key = '';
+    v_key := lower(v_key);
+    IF v_key LIKE 'age-secret-key-%' THEN
+      RAISE EXCEPTION 'encryption_recipients takes age public keys (age1...): a secret key must never be stored in the catalog';
+    END IF;
+    IF v_key !~ '^age1[02-9ac-hj-np-z]{58}$' THEN
+      RAISE EXCEPTION 'Invalid encryption recipient %: not an age public key (age1...)', left(v_key, 80);
+    END IF;
+    IF NOT v_key = ANY (v_keys) THEN
+      v_keys := v_keys || v_key;
+    END IF;
+  END LOOP;
+  RETURN array_to_string(v_keys, ' ');
+END;
+$$;

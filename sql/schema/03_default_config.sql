@@ -26,6 +26,7 @@ INSERT INTO backup_server_default_config (parameter, value, description) VALUES
   ('pgbackman_restore',     '/usr/bin/pgbackman_restore','Program used to restore backup dumps'),
   ('admin_user',            'postgres',                  'PostgreSQL admin user'),
   ('backup_user',           'pgbackman',                 'OS user that runs cron and at jobs'),
+  ('encryption_recipients', '',                          'age public keys (age1...) encrypted backups are encrypted to; this server cannot decrypt them'),
   ('pgsql_bin_12',          '/usr/lib/postgresql/12/bin','PostgreSQL 12 bin directory'),
   ('pgsql_bin_13',          '/usr/lib/postgresql/13/bin','PostgreSQL 13 bin directory'),
   ('pgsql_bin_14',          '/usr/lib/postgresql/14/bin','PostgreSQL 14 bin directory'),
@@ -37,7 +38,8 @@ INSERT INTO backup_server_default_config (parameter, value, description) VALUES
 INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('pgnode_backup_partition',      '/srv/pgbackman/pgsql_node_%%pgnode%%', 'Partition to save pgbackman information for a pgsql node'),
   ('pgnode_crontab_file',          '/etc/cron.d/pgsql_node_%%pgnode%%',    'Crontab file for pgsql node in the backup server'),
-  ('encryption',                   'false',               'GnuPG encryption *Not used*'),
+  ('encryption',                   'false',               'Default of new definitions and snapshots: encrypt backups with age (needs the backup server''s encryption_recipients)'),
+  ('backup_compression',           'gzip:6',              'Compression of backups: gzip:N, zstd:N or lz4:N (pg_dump 16+ except CLUSTER), none'),
   ('retention_period',             '7 days',              'Retention period for a backup job'),
   ('retention_redundancy',         '1',                   'Retention redundancy for a backup job'),
   ('pgport',                       '5432',                'PostgreSQL port'),

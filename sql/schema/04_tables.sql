@@ -66,6 +66,8 @@ CREATE TABLE backup_definition (
   weekday_cron            varchar(255) NOT NULL DEFAULT '*' CHECK (validate_cron_field(weekday_cron, 0, 7)),
   backup_code             varchar(10) NOT NULL REFERENCES backup_code (code) ON DELETE RESTRICT,
   encryption              boolean NOT NULL DEFAULT false,
+  -- NULL: the node's backup_compression when the job runs
+  backup_compression      text CHECK (backup_compression = validate_backup_compression(backup_compression)),
   retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
   retention_redundancy    integer NOT NULL DEFAULT 1 CHECK (retention_redundancy >= 0),
   extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
@@ -85,6 +87,7 @@ CREATE TABLE snapshot_definition (
   at_time                 timestamptz NOT NULL DEFAULT now(),
   backup_code             varchar(10) NOT NULL REFERENCES backup_code (code) ON DELETE RESTRICT,
   encryption              boolean NOT NULL DEFAULT false,
+  backup_compression      text CHECK (backup_compression = validate_backup_compression(backup_compression)),
   retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
   extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
   status                  text NOT NULL DEFAULT 'WAITING' REFERENCES at_definition_status (code) ON DELETE RESTRICT,
@@ -127,6 +130,9 @@ CREATE TABLE backup_catalog (
   backup_code                varchar(10) REFERENCES backup_code (code) ON DELETE RESTRICT,
   pg_dump_manifest_file      text,
   excluded_tables            text[],  -- FULL/DATA/RDS: tables whose data the archive does not hold
+  compression                text,    -- what the run used, e.g. gzip:6, zstd:3, none
+  encrypted                  boolean NOT NULL DEFAULT false,  -- every file encrypted with age
+  encryption_recipients      text[],  -- the age public keys the files were encrypted to
   CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
 );
 

@@ -131,6 +131,8 @@ BEGIN
       IF v_v NOT IN ('true', 'false') THEN
         RAISE EXCEPTION 'Invalid encryption value: % (true or false)', v_v;
       END IF;
+    WHEN 'backup_compression' THEN
+      v_v := validate_backup_compression(v_v);
     WHEN 'pgnode_backup_partition', 'pgnode_crontab_file' THEN
       IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
         RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;

@@ -100,6 +100,10 @@ BEGIN
     IF v_v = '' OR v_v ~ '\s' THEN
       RAISE EXCEPTION 'Invalid % value: %', p_parameter, v_v;
     END IF;
+  ELSIF p_parameter = 'encryption_recipients' THEN
+    -- May become empty: the server's encrypted definitions then fail loudly (ERROR and an
+    -- alert) instead of writing plaintext.
+    v_v := validate_encryption_recipients(v_v);
   END IF;
 
   UPDATE backup_server_config SET value = v_v

@@ -9,7 +9,8 @@ CREATE FUNCTION register_backup_definition(
     p_server_id integer, p_node_id bigint, p_dbname text, p_minutes_cron text, p_hours_cron text,
     p_day_month_cron text, p_month_cron text, p_weekday_cron text, p_backup_code text,
     p_encryption boolean, p_retention_period interval, p_retention_redundancy integer,
-    p_extra_backup_parameters text, p_job_status text, p_remarks text)
+    p_extra_backup_parameters text, p_job_status text, p_remarks text,
+    p_backup_compression text DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
@@ -25,6 +26,7 @@ DECLARE
   v_red    integer := p_retention_redundancy;
   v_extra  text := p_extra_backup_parameters;
   v_status text := upper(nullif(p_job_status, ''));
+  v_comp   text := nullif(btrim(coalesce(p_backup_compression, '')), '');
   v_id     bigint;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
@@ -71,14 +73,20 @@ BEGIN
   IF v_status NOT IN ('ACTIVE', 'STOPPED') THEN
     RAISE EXCEPTION 'Invalid backup job status % (ACTIVE or STOPPED)', v_status;
   END IF;
+  -- NULL / '' / 'default': the node's backup_compression when the job runs.
+  IF lower(v_comp) = 'default' THEN
+    v_comp := NULL;
+  END IF;
+  v_comp := validate_backup_compression(v_comp);
 
   BEGIN
     INSERT INTO backup_definition (backup_server_id, pgsql_node_id, dbname, minutes_cron, hours_cron,
                                    day_month_cron, month_cron, weekday_cron, backup_code, encryption,
                                    retention_period, retention_redundancy, extra_backup_parameters,
-                                   job_status, remarks)
+                                   job_status, remarks, backup_compression)
     VALUES (p_server_id, p_node_id, v_dbname, v_min, v_hour, v_dom, v_mon, v_dow, v_code,
-            coalesce(p_encryption, false), v_ret, v_red, v_extra, v_status, p_remarks)
+            coalesce(p_encryption, get_pgsql_node_config_value(p_node_id, 'encryption')::boolean, false),
+            v_ret, v_red, v_extra, v_status, p_remarks, v_comp)
     RETURNING def_id INTO v_id;
   EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'An identical backup definition already exists for database % on node % and server %',
@@ -88,11 +96,12 @@ BEGIN
 END;
 $$;
 
--- NULL keeps the current value.
+-- NULL keeps the current value; p_backup_compression 'default' goes back to the node's.
 CREATE FUNCTION update_backup_definition(
     p_def_id bigint, p_minutes_cron text, p_hours_cron text, p_day_month_cron text, p_month_cron text,
     p_weekday_cron text, p_retention_period interval, p_retention_redundancy integer,
-    p_extra_backup_parameters text, p_job_status text, p_remarks text) RETURNS void
+    p_extra_backup_parameters text, p_job_status text, p_remarks text,
+    p_backup_compression text DEFAULT NULL, p_encryption boolean DEFAULT NULL) RETURNS void
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
 DECLARE
@@ -112,6 +121,12 @@ BEGIN
   d.extra_backup_parameters := coalesce(p_extra_backup_parameters, d.extra_backup_parameters);
   d.job_status     := coalesce(upper(nullif(p_job_status, '')), d.job_status);
   d.remarks        := coalesce(p_remarks, d.remarks);
+  d.encryption     := coalesce(p_encryption, d.encryption);
+  IF lower(btrim(p_backup_compression)) = 'default' THEN
+    d.backup_compression := NULL;
+  ELSIF nullif(btrim(p_backup_compression), '') IS NOT NULL THEN
+    d.backup_compression := validate_backup_compression(p_backup_compression);
+  END IF;
 
   IF NOT validate_cron_field(d.minutes_cron, 0, 59) THEN RAISE EXCEPTION 'Invalid minutes cron field: %', d.minutes_cron; END IF;
   IF NOT validate_cron_field(d.hours_cron, 0, 23) THEN RAISE EXCEPTION 'Invalid hours cron field: %', d.hours_cron; END IF;
@@ -135,7 +150,7 @@ BEGIN
            month_cron = d.month_cron, weekday_cron = d.weekday_cron,
            retention_period = d.retention_period, retention_redundancy = d.retention_redundancy,
            extra_backup_parameters = d.extra_backup_parameters, job_status = d.job_status,
-           remarks = d.remarks
+           remarks = d.remarks, encryption = d.encryption, backup_compression = d.backup_compression
      WHERE def_id = p_def_id;
   EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'An identical backup definition already exists' USING ERRCODE = 'unique_violation';

@@ -7,7 +7,8 @@
 
 CREATE FUNCTION register_snapshot_definition(
     p_server_id integer, p_node_id bigint, p_dbname text, p_at_time timestamptz, p_backup_code text,
-    p_retention_period interval, p_extra_backup_parameters text, p_remarks text, p_pg_dump_release text)
+    p_retention_period interval, p_extra_backup_parameters text, p_remarks text, p_pg_dump_release text,
+    p_backup_compression text DEFAULT NULL, p_encryption boolean DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
@@ -17,6 +18,7 @@ DECLARE
   v_ret    interval := p_retention_period;
   v_extra  text := p_extra_backup_parameters;
   v_rel    text := nullif(p_pg_dump_release, '');
+  v_comp   text := nullif(btrim(coalesce(p_backup_compression, '')), '');
   v_id     bigint;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
@@ -45,11 +47,17 @@ BEGIN
   IF v_rel IS NOT NULL AND v_rel !~ '^[0-9]+([._][0-9]+)?$' THEN
     RAISE EXCEPTION 'Invalid pg_dump release % (e.g. 15)', v_rel;
   END IF;
+  IF lower(v_comp) = 'default' THEN
+    v_comp := NULL;
+  END IF;
+  v_comp := validate_backup_compression(v_comp);
   BEGIN
     INSERT INTO snapshot_definition (backup_server_id, pgsql_node_id, dbname, at_time, backup_code,
-                                     retention_period, extra_backup_parameters, remarks, pg_dump_release)
+                                     retention_period, extra_backup_parameters, remarks, pg_dump_release,
+                                     backup_compression, encryption)
     VALUES (p_server_id, p_node_id, v_dbname, coalesce(p_at_time, now()), v_code, v_ret, v_extra,
-            p_remarks, v_rel)
+            p_remarks, v_rel, v_comp,
+            coalesce(p_encryption, get_pgsql_node_config_value(p_node_id, 'encryption')::boolean, false))
     RETURNING snapshot_id INTO v_id;
   EXCEPTION WHEN unique_violation THEN
     RAISE EXCEPTION 'An identical snapshot definition already exists for database % at %', v_dbname, p_at_time

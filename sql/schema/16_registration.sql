@@ -15,7 +15,8 @@ CREATE FUNCTION register_backup_catalog(
     p_snapshot_id bigint, p_role_list text[], p_pgsql_node_release text, p_pg_dump_release text,
     p_run_uuid uuid DEFAULT NULL, p_backup_code text DEFAULT NULL, p_checksum text DEFAULT NULL,
     p_pg_dump_manifest_file text DEFAULT NULL, p_dbname_size bigint DEFAULT NULL,
-    p_excluded_tables text[] DEFAULT NULL)
+    p_excluded_tables text[] DEFAULT NULL, p_compression text DEFAULT NULL,
+    p_encrypted boolean DEFAULT NULL, p_encryption_recipients text[] DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
@@ -43,7 +44,7 @@ BEGIN
                               global_log_file, execution_status, execution_method, error_message,
                               snapshot_id, role_list, pgsql_node_release, pg_dump_release,
                               run_uuid, backup_code, checksum, pg_dump_manifest_file, dbname_size,
-                              excluded_tables)
+                              excluded_tables, compression, encrypted, encryption_recipients)
   VALUES (p_def_id, p_procpid, p_server_id, p_node_id, p_dbname, p_started, p_finished,
           coalesce(p_duration, p_finished - p_started), p_pg_dump_file, p_pg_dump_file_size,
           p_pg_dump_log_file, p_pg_dump_roles_file, p_pg_dump_roles_file_size, p_pg_dump_roles_log_file,
@@ -51,7 +52,7 @@ BEGIN
           p_global_log_file, upper(p_execution_status), upper(p_execution_method), p_error_message,
           p_snapshot_id, p_role_list, p_pgsql_node_release, p_pg_dump_release,
           p_run_uuid, v_code, p_checksum, p_pg_dump_manifest_file, p_dbname_size,
-          p_excluded_tables)
+          p_excluded_tables, p_compression, coalesce(p_encrypted, false), p_encryption_recipients)
   ON CONFLICT (run_uuid) DO NOTHING
   RETURNING bck_id INTO v_id;
   IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same run

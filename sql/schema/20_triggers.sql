@@ -5,6 +5,39 @@
 -- Trigger functions and triggers
 -- =====================================================================================
 
+-- Encryption and compression of backup and snapshot definitions, whoever writes them
+-- (register, update, move): a definition that must be encrypted needs a backup server with
+-- encryption_recipients (checked when encryption is switched on or the definition moves to
+-- another server; recipients removed later make its runs fail loudly, never plaintext), and
+-- the compression is a setting of its own, not a -Z/--compress hidden in the extra
+-- parameters (the shell folds those into the setting; see core/compression.fold_extra).
+CREATE FUNCTION trg_check_backup_protection() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_what text := CASE TG_TABLE_NAME WHEN 'snapshot_definition' THEN 'snapshot' ELSE 'backup definition' END;
+BEGIN
+  IF NEW.encryption AND (TG_OP = 'INSERT' OR NOT OLD.encryption
+                         OR NEW.backup_server_id <> OLD.backup_server_id) THEN
+    IF coalesce((SELECT value FROM backup_server_config
+                  WHERE server_id = NEW.backup_server_id AND parameter = 'encryption_recipients'), '') = '' THEN
+      RAISE EXCEPTION 'A % with encryption needs encryption_recipients on backup server % (age public keys: update_backup_server_config)',
+        v_what, get_backup_server_fqdn(NEW.backup_server_id);
+    END IF;
+  END IF;
+  IF (TG_OP = 'INSERT' OR NEW.extra_backup_parameters IS DISTINCT FROM OLD.extra_backup_parameters)
+     AND NEW.extra_backup_parameters ~ '(^|\s)(-Z|--compress(=|\s|$))' THEN
+    RAISE EXCEPTION 'Extra backup parameters [%]: -Z/--compress is set with the backup compression of the %, not in the extra parameters',
+      NEW.extra_backup_parameters, v_what;
+  END IF;
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER check_backup_definition_protection BEFORE INSERT OR UPDATE ON backup_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_check_backup_protection();
+CREATE TRIGGER check_snapshot_definition_protection BEFORE INSERT OR UPDATE ON snapshot_definition
+  FOR EACH ROW EXECUTE FUNCTION trg_check_backup_protection();
+
 CREATE FUNCTION trg_notify_pgsql_node_change() RETURNS trigger
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
