@@ -36,6 +36,12 @@ setup(
         "croniter>=2.0",
         # pgbackman_metrics: Prometheus text exposition and its HTTP endpoint.
         "prometheus_client>=0.17",
+        # Encryption at rest: age (X25519 recipients) in-process, streamed with flat memory
+        # (encrypt_io/decrypt_io), and an ephemeral identity that never leaves memory.
+        "pyrage>=1.2",
+        # CLUSTER dumps compressed in Python with the chosen method: zstd and lz4 frames.
+        "zstandard>=0.21",
+        "lz4>=4.0",
     ],
     extras_require={
         "test": [

@@ -15,6 +15,7 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v runuser >/dev/null || missing+=(util-linux)
 [[ -x /usr/bin/time ]] || missing+=(time)   # bench/: peak RSS of pg_dump / pg_restore
 command -v openssl >/dev/null || missing+=(openssl)   # tests: TLS certificates (catalog, SMTP)
+command -v age >/dev/null || missing+=(age)   # decrypting a backup by hand; tests: age-keygen, age -d
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 if ((${#missing[@]})); then
