@@ -173,14 +173,15 @@ def update_backup_definition(
     )
 
 
-def server_recipients(cat: Catalog, server_id: int) -> str:
-    """The backup server's encryption_recipients ('' when it has none)."""
-    value = cat.scalar(
-        "SELECT value FROM backup_server_config"
-        " WHERE server_id = %s AND parameter = 'encryption_recipients'",
-        (int(server_id),),
+def encrypted_definitions(cat: Catalog, server_id: int) -> int:
+    """Active or stopped definitions of a backup server that must be encrypted."""
+    return int(
+        cat.scalar(
+            "SELECT count(*) FROM backup_definition WHERE backup_server_id = %s"
+            " AND encryption AND job_status <> 'DELETED'",
+            (int(server_id),),
+        )
     )
-    return str(value or "")
 
 
 def delete_backup_definition_id(cat: Catalog, def_id: int, force: bool) -> None:

@@ -126,6 +126,8 @@ def show_backup_catalog(ctx: ShellContext, args: list[str]) -> None:
     retention ("On disk until") and error message. "Tables without data" lists the tables
     of a FULL, DATA or RDS backup whose data the archive does not hold (excluded by its
     extra parameters; checked against the archive when the backup was taken).
+    "Compression" is the method the backup was written with, "Encrypted" whether its files
+    are encrypted with age and to which recipients (public keys).
 
     Example:
       show_backup_details 35
@@ -152,6 +154,14 @@ def _without_data(tables: list[str] | None, shown: int = 20) -> str:
         return "none"
     more = f" (+{len(tables) - shown} more)" if len(tables) > shown else ""
     return f"{len(tables)}: {', '.join(tables[:shown])}{more}"
+
+
+def _encrypted(d: dict[str, Any]) -> str:
+    """yes (age, to which recipients) or no: what the files on disk are."""
+    if not d["encrypted"]:
+        return "no"
+    keys = d["encryption_recipients"] or []
+    return f"yes (age, {len(keys)} recipient(s): {', '.join(keys)})"
 
 
 def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -182,6 +192,8 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("AT time", d["at_time"]),
         ("Retention", d["retention"]),
         ("Backup code", d["backup_code"]),
+        ("Compression", d["compression"] or ""),
+        ("Encrypted", _encrypted(d)),
         ("Extra parameters", d["extra_parameters"]),
         ("Tables without data", _without_data(d["excluded_tables"])),
         ("####", ""),

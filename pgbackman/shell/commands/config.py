@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.catalog import servers as cat_servers
 from pgbackman.catalog import stats as cat_stats
-from pgbackman.core import validate
-from pgbackman.errors import PgBackManError
+from pgbackman.core import recipients, validate
+from pgbackman.errors import PgBackManError, UserInputError
+from pgbackman.shell.commands import _protection as prot
+from pgbackman.shell.commands._arguments import warn
 from pgbackman.shell.commands._stats import counters
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
@@ -41,6 +44,26 @@ def _extra_restore(value: str, field: str) -> str:
     return validate.extra_parameters(field, value, "pg_restore")
 
 
+def _compression(value: str, field: str) -> str:
+    comp = prot.compression_arg(value, field)
+    if comp is None:
+        raise UserInputError(
+            f"{field} [{value}]: a node needs a value: gzip:N, zstd:N, lz4:N or none"
+        )
+    return comp
+
+
+def _recipients(value: str, field: str) -> str:
+    """age public keys; ``none`` removes them all (encrypted definitions then fail, loudly)."""
+    if value.strip().lower() == "none":
+        return ""
+    try:
+        keys = recipients.parse(validate.no_control_chars(field, value))
+    except recipients.RecipientsError as exc:
+        raise UserInputError(f"{field}: {exc}") from None
+    return recipients.render(keys)
+
+
 NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
     ("backup_minutes_interval", "Minutes cron interval", validate.minutes_interval),
     ("backup_hours_interval", "Hours cron interval", validate.hours_interval),
@@ -67,11 +90,16 @@ NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
 NODE_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
     ("stale_backup_grace", "Stale backup grace", validate.interval),
     ("backup_timeout", "Backup timeout", validate.backup_timeout),
+    ("backup_compression", "Backup compression", _compression),
 ]
 
 SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
     *((f"pgsql_bin_{m}", f"PgSQL bindir {m}") for m in PG_MAJORS),
     ("root_backup_partition", "Main backup dir"),
+]
+# Newer than upstream's 9 arguments: optional trailing ones, in this order.
+SERVER_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
+    ("encryption_recipients", "Encryption recipients", _recipients),
 ]
 
 
@@ -126,19 +154,28 @@ def show_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "update_backup_server_config",
-    nargs=(1 + len(SERVER_CONFIG_ARGS),),
+    nargs=tuple(
+        1 + len(SERVER_CONFIG_ARGS) + n
+        for n in range(len(SERVER_CONFIG_EXTRA_ARGS) + 1)
+    ),
     usage="""
     update_backup_server_config [SrvID | FQDN] [pgsql_bin_12] [pgsql_bin_13] [pgsql_bin_14]
                                 [pgsql_bin_15] [pgsql_bin_16] [pgsql_bin_17] [pgsql_bin_18]
-                                [root_backup_dir]
+                                [root_backup_dir] [encryption recipients]
 
-    Updates the configuration of a backup server (9 parameters). "" keeps the current value.
+    Updates the configuration of a backup server (9 parameters as upstream, or 10 with the
+    optional last one). "" keeps the current value.
 
     Parameters:
     * [SrvID | FQDN]:     SrvID in PgBackMan or FQDN of the backup server.
     * [pgsql_bin_<N>]:    directory with the PostgreSQL <N> client programs (pg_dump,
                           pg_dumpall, pg_restore, psql), N = 12 ... 18. Absolute path.
     * [root_backup_dir]:  main backup directory of the server. Absolute path.
+    * [encryption recipients]: age public keys (age1..., from age-keygen -y), separated by
+                          spaces or commas: the files of encrypted backups are encrypted to
+                          every one of them. The server never holds a key that decrypts
+                          (restores need [pgbackman_restore] identity_file). none removes
+                          them: encrypted definitions then fail with an ERROR and an alert.
 
     e.g.
       [pgbackman]$ update_backup_server_config 1 "" "" "" "" /opt/pg16/bin "" "" /srv/pgbackman
@@ -153,12 +190,23 @@ def update_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
     current = cat_servers.server_config_dict(ctx.cat, server_id)
     spec: list[tuple[str, str, _Validator]] = [
         (p, label, validate.absolute_path) for p, label in SERVER_CONFIG_ARGS
-    ]
+    ] + SERVER_CONFIG_EXTRA_ARGS
+    if args:
+        spec = spec[: len(args) - 1]
     changes = _changes(
         ctx, args[1:], current, spec, "Are all values to update correct (yes/no)"
     )
     cat_servers.update_server_config(ctx.cat, server_id, changes)
     ctx.out.done(f"Configuration parameters for SrvID: {server_id} updated.")
+    if changes.get("encryption_recipients") == "":
+        n = cat_defs.encrypted_definitions(ctx.cat, server_id)
+        if n:
+            warn(
+                ctx,
+                f"SrvID {server_id} has no encryption recipients any more: its {n} "
+                "encrypted backup definition(s) will fail (ERROR and an alert) until "
+                "recipients are set again; nothing is ever written in plaintext instead",
+            )
 
 
 @command(
@@ -189,9 +237,9 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
                              [extra restore parameters] [backup job status] [domain]
                              [logs email] [admin user] [pgport] [pgnode backup dir]
                              [pgnode crontab file] [pgnode status]
-                             [stale backup grace] [backup timeout]
+                             [stale backup grace] [backup timeout] [backup compression]
 
-    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 or 22 with
+    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 to 23 with
     the optional last ones). "" keeps the current value.
     Every value is validated; a bad one is an error and nothing is changed.
 
@@ -208,6 +256,10 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
       schedule fired this long ago without a new successful backup (alerts, checks).
     * [backup timeout]: wall-clock limit of one backup run, an interval from 1 second to
       365 days (default 1 day); a run still going then is stopped and recorded as ERROR.
+    * [backup compression]: default compression of the node's definitions and snapshots:
+      gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none (default gzip:6). zstd and lz4
+      need pg_dump 16+: refused for a node older than PostgreSQL 16 (the shell connects to
+      the node to check; set them per CLUSTER definition instead).
 
     e.g.
       [pgbackman]$ update_pgsql_node_config 1 01-30 01-03 "" "" "" SCHEMA "14 days" 2 "" ""
@@ -225,6 +277,11 @@ def update_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
     changes = _changes(
         ctx, args[1:], current, spec, "Are all values to update correct (yes/no)"
     )
+    if "backup_compression" in changes:
+        comp = prot.effective(changes["backup_compression"], {})
+        if prot.needs_release(comp, "FULL"):
+            release = prot.node_release(ctx, node_id)
+            prot.check_release(comp, "FULL", release, f"PgSQL node [{node_id}]")
     cat_nodes.update_node_config(ctx.cat, node_id, changes)
     ctx.out.done(f"Configuration parameters for NodeID: {node_id} updated.")
 

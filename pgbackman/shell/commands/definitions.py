@@ -14,6 +14,7 @@ from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.core import cronfields, dbselect, validate
 from pgbackman.errors import CatalogError, UserInputError
+from pgbackman.shell.commands import _protection as prot
 from pgbackman.shell.commands._arguments import (
     digits,
     id_filter,
@@ -35,6 +36,8 @@ DEF_COLUMNS = (
     "DBname",
     "Schedule",
     "Code",
+    "Encryption",
+    "Compression",
     "Retention",
     "Status",
     "Parameters",
@@ -73,6 +76,7 @@ REGISTER_USAGE = """
                                [weekday_cron] [backup code] [encryption]
                                [retention period] [retention redundancy]
                                [extra backup parameters] [job status] [remarks]
+                               [backup compression]
 
     Registers a backup definition that will be run periodically (cron) by PgBackMan.
 
@@ -89,16 +93,22 @@ REGISTER_USAGE = """
                       minute and hour inside the node's backup_minutes_interval and
                       backup_hours_interval (load spreading).
       [backup code]   FULL, SCHEMA, DATA, CLUSTER or RDS.
-      [encryption]    true/false (not used yet).
+      [encryption]    true/false: every file of its backups is encrypted with age to the
+                      backup server's encryption_recipients (refused when it has none).
       [retention period]     An interval, e.g. '7 days', '2 weeks', '1 month'.
       [retention redundancy] Minimum number of backups kept regardless of the period.
       [extra backup parameters]  Extra pg_dump/pg_dumpall parameters (kept as typed).
       [job status]    ACTIVE or STOPPED.
       [remarks]       Free text.
+      [backup compression]  gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none; '' or
+                      default = the node's backup_compression when the job runs. zstd and
+                      lz4 need pg_dump 16+ (PgSQL node 16+), except for CLUSTER. A -Z or
+                      --compress in the extra parameters becomes this value.
 
     An empty value ("") takes the default shown between [] in interactive mode (the node's
     configuration, see show_pgsql_node_config).
-    The 1.0 form without [DBname exceptions] (15 arguments) is accepted too.
+    The 1.0 form without [DBname exceptions] (15 arguments) is accepted too, and the
+    last argument [backup compression] may be left out (16 arguments).
 
     Examples:
       register_backup_definition 1 1 test02 "" 41 01 "*" "*" "*" SCHEMA false "7 days" 1 "" ACTIVE "Testing reg"
@@ -106,11 +116,13 @@ REGISTER_USAGE = """
     """
 
 
-@command("register_backup_definition", nargs=(15, 16), usage=REGISTER_USAGE)
+@command("register_backup_definition", nargs=(15, 16, 17), usage=REGISTER_USAGE)
 def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
     if len(args) == 15:
         # PgBackMan 1.0 argument list: no [DBname exceptions] after [DBname].
         args = [*args[:3], "", *args[3:]]
+    if len(args) == 16:
+        args = [*args, ""]  # no [backup compression]: the node's
     if args:
         srv_text, node_text, db_text, exc_text = args[0:4]
         server_id = ctx.resolve_server(srv_text or ctx.default_backup_server())
@@ -118,8 +130,8 @@ def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
         values = [
             a if a.strip() != "" else d
-            for a, d in zip(args[4:], _defaults(cfg), strict=True)
-        ]
+            for a, d in zip(args[4:16], _defaults(cfg), strict=True)
+        ] + [args[16]]
     else:
         server_id = ctx.resolve_server(
             ctx.prompt("Backup server SrvID / FQDN", ctx.default_backup_server())
@@ -148,6 +160,7 @@ def register_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         for i, (label, default) in enumerate(zip(labels, defaults, strict=True)):
             # Minute/hour are drawn per database when several are registered.
             values.append(default if several and i < 2 else ctx.prompt(label, default))
+        values.append(ctx.prompt("Backup compression", prot.DEFAULT_WORD))
     defs = _build_definitions(ctx, server_id, node_id, cfg, db_text, exc_text, values)
     if ctx.prompted:
         ctx.confirm_or_abort()
@@ -185,8 +198,9 @@ def _build_definitions(
 ) -> list[cat_defs.NewDefinition]:
     """Validate everything (values, then the databases on the node) before any write."""
     minutes, hours, dom, month, dow, code, enc, ret, red, extra, status, remarks = (
-        values
+        values[:12]
     )
+    own = prot.compression_arg(values[12])
     minutes, hours, dom, month, dow = cronfields.validate_schedule(
         minutes, hours, dom, month, dow
     )
@@ -195,8 +209,12 @@ def _build_definitions(
     retention = cat_defs.check_interval(ctx.cat, validate.interval(ret))
     redundancy = validate.redundancy(red)
     extra = validate.backup_extra_parameters("Extra parameters", extra, code)
+    packing = prot.fold(ctx, code, own, extra)
+    comp = prot.effective(packing.own, cfg)
     status = validate.job_status(status)
     remarks = validate.no_control_chars("Remarks", remarks)
+    if encryption:
+        prot.require_recipients(ctx, server_id, "this backup definition")
     spec = dbselect.parse_dbname(db_text)
     exceptions = dbselect.parse_exceptions(exc_text)
     if code == "CLUSTER" and spec.kind == dbselect.KIND_CLUSTER:
@@ -205,6 +223,8 @@ def _build_definitions(
         target = ctx.node_target(node_id)
         with pgnode.session(target, application_name="pgbackman_cli") as conn:
             on_node = pgnode.list_databases(conn, include_system=True)
+            release = prot.node_release(ctx, node_id, conn)
+        prot.check_release(comp, code, release, f"PgSQL node [{node_id}]")
         on_node, unusable = dbselect.registrable(on_node)
         have = cat_defs.dbnames_with_definitions(ctx.cat, node_id)
         dbnames = dbselect.select_databases(
@@ -232,9 +252,10 @@ def _build_definitions(
             encryption,
             retention,
             redundancy,
-            extra,
+            packing.extra,
             status,
             remarks,
+            packing.own,
         )
         for db, m, h in schedule
     ]
@@ -335,14 +356,19 @@ def _force_arg(rest: list[str]) -> bool:
 
 @command(
     "update_backup_definition",
-    nargs=(11,),
+    nargs=(11, 12, 13),
     usage="""
     update_backup_definition [DefID] [min_cron] [hour_cron] [day-month_cron] [month_cron]
                              [weekday_cron] [retention period] [retention redundancy]
                              [extra backup parameters] [job status] [remarks]
+                             [backup compression] [encryption]
 
     Updates a backup definition. An empty value ("") keeps the current value (shown between
     [] in interactive mode). Use it e.g. to re-activate a STOPPED definition.
+    The last two arguments may be left out: [backup compression] as in
+    register_backup_definition (default = the node's backup_compression again), and
+    [encryption] true/false (true needs the backup server's encryption_recipients; backups
+    already taken stay as they were written).
 
     Example:
       update_backup_definition 12 30 02 "*" "*" "1-5" "14 days" 2 "" ACTIVE "weekdays only"
@@ -365,14 +391,21 @@ def update_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         ("Job status", "job_status"),
         ("Remarks", "remarks"),
     )
+    cur_comp = str(cur["backup_compression"] or prot.DEFAULT_WORD)
+    cur_enc = "true" if cur["encryption"] else "false"
     if args:
-        given = args[1:]
+        given = [*args[1:], "", ""][: len(keys)]
+        comp_text, enc_text = [*args[11:], "", ""][:2]
     else:
         given = [ctx.prompt(label, str(cur[key] or "")) for label, key in keys]
+        comp_text = ctx.prompt("Backup compression", cur_comp)
+        enc_text = ctx.prompt("Encryption", cur_enc)
     new = {
         key: (v if v.strip() != "" else str(cur[key] or ""))
         for (_, key), v in zip(keys, given, strict=True)
     }
+    comp_text = comp_text if comp_text.strip() else cur_comp
+    encryption = validate.boolean(enc_text if enc_text.strip() else cur_enc)
     sched = cronfields.validate_schedule(
         new["minutes_cron"],
         new["hours_cron"],
@@ -384,9 +417,20 @@ def update_backup_definition(ctx: ShellContext, args: list[str]) -> None:
         ctx.cat, validate.interval(new["retention_period"])
     )
     redundancy = validate.redundancy(new["retention_redundancy"])
+    code = str(cur["backup_code"])
     extra = validate.backup_extra_parameters(
-        "Extra parameters", new["extra_backup_parameters"], cur["backup_code"]
+        "Extra parameters", new["extra_backup_parameters"], code
     )
+    packing = prot.fold(ctx, code, prot.compression_arg(comp_text), extra)
+    node_id = int(cur["pgsql_node_id"])
+    comp = prot.effective(packing.own, cat_nodes.node_config_dict(ctx.cat, node_id))
+    if prot.needs_release(comp, code):
+        release = prot.node_release(ctx, node_id)
+        prot.check_release(comp, code, release, f"PgSQL node [{node_id}]")
+    if encryption and not cur["encryption"]:
+        prot.require_recipients(
+            ctx, int(cur["backup_server_id"]), f"backup definition [{def_id}]"
+        )
     status = new["job_status"].strip().upper()
     if status != cur["job_status"]:
         status = validate.job_status(status)
@@ -394,7 +438,16 @@ def update_backup_definition(ctx: ShellContext, args: list[str]) -> None:
     if ctx.prompted:
         ctx.confirm_or_abort("Are all values to update correct (yes/no)")
     cat_defs.update_backup_definition(
-        ctx.cat, def_id, *sched, retention, redundancy, extra, status, remarks
+        ctx.cat,
+        def_id,
+        *sched,
+        retention,
+        redundancy,
+        packing.extra,
+        status,
+        remarks,
+        packing.own or prot.DEFAULT_WORD,
+        encryption,
     )
     ctx.out.done(f"Backup definition DefID: {def_id} updated.")
 

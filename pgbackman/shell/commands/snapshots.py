@@ -14,8 +14,9 @@ from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import snapshots as cat_snap
-from pgbackman.core import dbselect, validate
+from pgbackman.core import dbselect, pgversion, validate
 from pgbackman.errors import UserInputError
+from pgbackman.shell.commands import _protection as prot
 from pgbackman.shell.commands._arguments import (
     server_node_db_filters,
     skipped_warning,
@@ -35,6 +36,8 @@ SNAP_COLUMNS = (
     "DBname",
     "AT time",
     "Code",
+    "Encryption",
+    "Compression",
     "Retention",
     "Parameters",
     "Tag",
@@ -74,11 +77,12 @@ def check_release(value: str) -> str | None:
 
 @command(
     "register_snapshot_definition",
-    nargs=(8, 9, 10),
+    nargs=(8, 9, 10, 11, 12),
     usage="""
     register_snapshot_definition [SrvID|FQDN] [NodeID|FQDN] [DBname] [DBname exceptions]
                                  [AT time] [backup code] [retention period]
                                  [extra backup parameters] [tag] [pg_dump/all release]
+                                 [backup compression] [encryption]
 
     Defines a one-off backup (snapshot) run once at a given time by the backup server.
 
@@ -93,9 +97,14 @@ def check_release(value: str) -> str | None:
       [extra backup parameters]  Extra pg_dump/pg_dumpall parameters ('' = node default).
       [tag]            Label stored with every snapshot of this command ('' = random).
       [pg_dump/all release]  Major release of pg_dump to use: 12..18; '' = the node's.
+      [backup compression]   gzip:N, zstd:N, lz4:N or none ('' = the node's
+                       backup_compression); zstd and lz4 need pg_dump 16+ except for CLUSTER.
+      [encryption]     true/false ('' = the node's encryption default): encrypt the
+                       snapshot's files with age (needs the server's encryption_recipients).
 
     The older forms are accepted too: 1.0 (8 arguments, no [DBname exceptions] and no
-    release, [tag] was called remarks) and 1.1 (9 arguments, no [DBname exceptions]).
+    release, [tag] was called remarks) and 1.1 (9 arguments, no [DBname exceptions]); the
+    last two arguments may be left out.
 
     Example:
       register_snapshot_definition "" 1 "app1,app2" "" "2030-01-01 03:00" FULL "30 days" "" before-upgrade ""
@@ -106,7 +115,11 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         # PgBackMan 1.0/1.1 argument lists: no [DBname exceptions]; 1.0 has no release either.
         args = [*args[:3], "", *args[3:], *([""] if len(args) == 8 else [])]
     if args:
-        srv, node, db_text, exc_text, at_text, code, ret, extra, tag, release = args
+        args = [*args, "", ""][:12]
+        srv, node, db_text, exc_text, at_text, code, ret, extra, tag, release = args[
+            :10
+        ]
+        comp_text, enc_text = args[10:]
         server_id = ctx.resolve_server(srv or ctx.default_backup_server())
         node_id = ctx.resolve_node(node)
         cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
@@ -126,6 +139,8 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         release = ctx.prompt("pg_dump/all release", "Same as pgSQL node running dbname")
         if release == "Same as pgSQL node running dbname":
             release = ""
+        comp_text = ctx.prompt("Backup compression", prot.DEFAULT_WORD)
+        enc_text = ctx.prompt("Encryption", cfg.get("encryption", "false"))
     at_time = cat_snap.parse_timestamp(
         ctx.cat, at_text.strip() or cat_snap.now_plus_one_minute(ctx.cat)
     )
@@ -136,6 +151,11 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
     extra = validate.backup_extra_parameters("Extra parameters", extra, code)
     tag = validate.no_control_chars("Tag", tag.strip() or random_tag())
     pg_release = check_release(release)
+    packing = prot.fold(ctx, code, prot.compression_arg(comp_text), extra)
+    comp = prot.effective(packing.own, cfg)
+    encryption = validate.boolean(enc_text.strip() or cfg.get("encryption", "false"))
+    if encryption:
+        prot.require_recipients(ctx, server_id, "this snapshot")
     if cat_defs.node_status(ctx.cat, node_id) != "RUNNING":
         raise UserInputError(
             f"PgSQL node [{node_id}] is not RUNNING; snapshots need a running node"
@@ -148,6 +168,12 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         target = ctx.node_target(node_id)
         with pgnode.session(target, application_name="pgbackman_cli") as conn:
             on_node = pgnode.list_databases(conn, include_system=True)
+            node_rel = prot.node_release(ctx, node_id, conn)
+        try:
+            dump_rel = pgversion.choose_release(node_rel, pg_release)
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from None
+        prot.check_release(comp, code, dump_rel, f"PgSQL node [{node_id}]")
         on_node, unusable = dbselect.registrable(on_node)
         dbnames = dbselect.select_databases(
             spec, exceptions, on_node, node_label=target.fqdn, backup_code=code
@@ -163,9 +189,11 @@ def register_snapshot_definition(ctx: ShellContext, args: list[str]) -> None:
         at_time,
         code,
         retention,
-        extra,
+        packing.extra,
         tag,
         pg_release,
+        packing.own,
+        encryption,
     )
     for db in dbnames:
         ctx.out.done(f"Snapshot for dbname: [{db}] and backup code [{code}] defined.")
