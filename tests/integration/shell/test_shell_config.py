@@ -160,6 +160,8 @@ def test_update_config_interactive(
         sh.sendline("/opt/pg17/bin" if major == 17 else "")
     sh.expect_exact("# Main backup dir [")
     sh.sendline("")
+    sh.expect_exact("# Encryption recipients []: ")
+    sh.sendline("")
     sh.expect_exact("# Are all values to update correct (yes/no): ")
     sh.sendline("yes")
     sh.expect_exact(
@@ -251,6 +253,7 @@ def test_remaining_commands_interactively(
         ("# PgSQL node status [STOPPED]: ", ""),
         ("# Stale backup grace [4 hours]: ", "2 hours"),
         ("# Backup timeout [1 day]: ", "12 hours"),
+        ("# Backup compression [gzip:6]: ", ""),
         ("# Are all values to update correct (yes/no): ", "yes"),
     )
     sh.expect_exact(f"[Done] Configuration parameters for NodeID: {nid} updated.")

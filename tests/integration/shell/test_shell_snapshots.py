@@ -131,6 +131,8 @@ def test_register_snapshot_interactive(pgb_env: PgbEnv, node1: Any, shell: Any) 
     answer(child, "# Extra parameters []", "")
     answer(child, "# Tag [", "mytag")
     answer(child, "# pg_dump/all release [Same as pgSQL node running dbname]", "")
+    answer(child, "# Backup compression [default]", "")
+    answer(child, "# Encryption [false]", "")
     answer(child, "# Are all values correct (yes/no)", "yes")
     child.expect_exact(
         "[Done] Snapshot for dbname: [app2] and backup code [DATA] defined."
