@@ -24,14 +24,27 @@ class RestoreEnv:
     node2_id: int
 
     def backup(
-        self, dbname: str, code: str = "FULL", node_id: int | None = None
+        self,
+        dbname: str,
+        code: str = "FULL",
+        node_id: int | None = None,
+        *,
+        encryption: bool = False,
+        compression: str | None = None,
     ) -> dict[str, Any]:
         """A backup definition + one real pgbackman_dump run; returns the backup_catalog row."""
         def_id = int(
             self.pgb.su_query(
-                "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', %s, false,"
-                " '7 days', 1, '', 'ACTIVE', 'restore test')",
-                (self.pgb.server_id, node_id or self.node1_id, dbname, code),
+                "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', %s, %s,"
+                " '7 days', 1, '', 'ACTIVE', 'restore test', %s)",
+                (
+                    self.pgb.server_id,
+                    node_id or self.node1_id,
+                    dbname,
+                    code,
+                    encryption,
+                    compression,
+                ),
             )[0][0]
         )
         res = subprocess.run(
