@@ -224,6 +224,8 @@ class Sealer:
         expected = self.digests.get(path)
         if expected is None:
             raise CryptError(f"{path.name} was not encrypted by this run")
+        if self._ephemeral is None:
+            raise CryptError("the run's read-back identity was already dropped")
         sink = _HashingSink()
         try:
             with open(path, "rb") as fh:
@@ -237,6 +239,8 @@ class Sealer:
 
     def reader(self, path: Path) -> DecryptingReader:
         """A stream of the plaintext of ``path`` (for checks that must read the content)."""
+        if self._ephemeral is None:
+            raise CryptError("the run's read-back identity was already dropped")
         return DecryptingReader(path, [self._ephemeral], self.digests.get(path))
 
     def forget(self) -> None:
