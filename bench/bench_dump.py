@@ -117,7 +117,10 @@ def clear(path: Path) -> None:
                 child.unlink()
 
 
-def run_ours(env: BenchEnv, cfg: Path, def_id: int, partition: Path) -> dict[str, Any]:
+def run_ours(
+    env: BenchEnv, cfg: Path, def_id: int, partition: Path, keep: bool = False
+) -> dict[str, Any]:
+    """One pgbackman_dump run (its files are removed unless ``keep``)."""
     out = env.base / "rss.json"
     argv = [
         str(VENV_BIN / "python"),
@@ -138,7 +141,8 @@ def run_ours(env: BenchEnv, cfg: Path, def_id: int, partition: Path) -> dict[str
     )
     if not got or got[0][0] != "SUCCEEDED":
         raise RuntimeError(f"pgbackman_dump --def-id {def_id}: {got}")
-    clear(partition / "dump")
+    if not keep:
+        clear(partition / "dump")
     return {
         "s": r.seconds,
         "self": data["self_maxrss_kib"],

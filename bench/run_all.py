@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark on this machine and write bench/RESULTS.md.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only fleet,burst,dump,restore] [--out FILE]
+    .venv/bin/python bench/run_all.py [--quick] [--only fleet,burst,dump,restore,compression] [--out FILE]
 
 Each benchmark starts its own throwaway clusters (tests/support/pgcluster.py) in /tmp and
 removes them. Both sides of every comparison run in the same invocation, interleaved, on the
@@ -26,6 +26,12 @@ import bench_dump
 import bench_fleet
 from common import BENCH, log, machine_info
 from support.pgcluster import find_bindir
+
+
+def _compression(quick: bool) -> str:
+    import bench_compression
+
+    return bench_compression.run(quick)
 
 
 def _restore(quick: bool) -> str:
@@ -54,6 +60,11 @@ SECTIONS: list[tuple[str, str, Callable[[bool], str]]] = [
         "restore",
         "Restore overhead: pgbackman_restore vs pg_restore (issue 8, item 1)",
         _restore,
+    ),
+    (
+        "compression",
+        "Size and time per compression method, with and without encryption (issue 19)",
+        _compression,
     ),
 ]
 
