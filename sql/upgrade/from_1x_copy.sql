@@ -399,7 +399,22 @@ SELECT pg_temp.pgb_copy('job_queue');
 -- Definitions and the catalog
 -- =====================================================================================
 
+-- 1.x stored "encryption" and never encrypted (upstream §9.3): its backups were plaintext.
+-- Carrying the flag over would make every such definition fail from the first run after the
+-- upgrade (this version refuses to write plaintext for it while the server has no
+-- encryption_recipients). The definition keeps doing what it did, with the flag off, and
+-- the DBA is told how to get real encryption.
+INSERT INTO pgb_notes (object, ref, value, reason)
+SELECT 'backup_definition', 'def_id ' || o.def_id, 'encryption=true',
+       'PgBackMan 1.x never encrypted (the flag was stored and ignored): its backups were '
+       'plaintext, and this definition keeps taking plaintext backups with encryption off; to '
+       'encrypt, set the backup server''s encryption_recipients and update the definition'
+  FROM pgbackman_upstream.backup_definition o
+ WHERE o.encryption
+ ORDER BY o.def_id;
+
 SELECT pg_temp.pgb_copy('backup_definition', jsonb_build_object(
+  'encryption', 'false',
   'minutes_cron', 'coalesce(o.minutes_cron, ''*'')',
   'hours_cron', 'coalesce(o.hours_cron, ''*'')',
   'day_month_cron', 'coalesce(o.day_month_cron, ''*'')',

@@ -292,6 +292,7 @@ def test_what_is_not_carried_over_is_recorded_with_the_reason(
         "UPDATE backup_server_config SET value = 'bin' WHERE server_id = 2 AND parameter = 'pgsql_bin_9_5';"
         "UPDATE snapshot_definition SET pg_dump_release = 'latest';"
         "UPDATE backup_definition SET remarks = E'two\\nlines' WHERE def_id = 1;"
+        "UPDATE backup_definition SET encryption = true WHERE def_id = 3;"
         "INSERT INTO backup_server_default_config VALUES ('gpg_key', 'ABCD', 'never used');",
         dbname=db,
     )
@@ -312,6 +313,7 @@ def test_what_is_not_carried_over_is_recorded_with_the_reason(
             for p, v in upstream._bin_rows(3)
         ),
         ("backup_definition", "def_id 1", "two\nlines"),
+        ("backup_definition", "def_id 3", "encryption=true"),
         ("backup_server_config", "server 2 pgsql_bin_9_5", "bin"),
         ("pgsql_node_config", "node 1 pgnode_cluster_name", "main"),
         ("pgsql_node_config", "node 1 retention_redundancy", "two"),
@@ -335,6 +337,10 @@ def test_what_is_not_carried_over_is_recorded_with_the_reason(
         )
     )
     assert "become STOPPED" in reasons[("server_status", "code DOWN")]
+    assert "never encrypted" in reasons[("backup_definition", "def_id 3")]
+    assert q(c, db, "SELECT encryption FROM backup_definition WHERE def_id = 3") == [
+        (False,)
+    ]
     assert (
         "Invalid retention_redundancy value: two"
         in reasons[("pgsql_node_config", "node 1 retention_redundancy")]
