@@ -42,6 +42,9 @@ setup(
         # CLUSTER dumps compressed in Python with the chosen method: zstd and lz4 frames.
         "zstandard>=0.21",
         "lz4>=4.0",
+        # Offsite copies on S3-compatible object storage: multipart streams, the standard
+        # credential chain (env, ~/.aws, instance role), AWS, MinIO, Ceph RGW alike.
+        "boto3>=1.28",
     ],
     extras_require={
         "test": [
@@ -49,6 +52,8 @@ setup(
             "docutils>=0.20", "types-croniter", "pytest-xdist>=3.5",
             # A real SMTP server for the pgbackman_alerts tests (not a mock of smtplib).
             "aiosmtpd>=1.4",
+            # A real S3 API server for the offsite tests (moto in server mode, not a mock).
+            "moto[server]>=5.0", "boto3-stubs[s3]",
         ],
     },
     entry_points={

@@ -117,6 +117,27 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class OffsiteConfig:
+    """``[pgbackman_offsite]``: how THIS backup server moves offsite copies (where they go is
+    the catalog's backup server config offsite_url; credentials are the backup user's AWS
+    configuration, never here)."""
+
+    max_bandwidth: str = "0"  # bytes/s per transfer, K/M/G suffixes; 0 = unlimited
+    chunk_size_mb: int = 8  # multipart part size; memory ~ (max_concurrency + 2) parts
+    max_concurrency: int = 4
+    connect_timeout: int = 10
+    read_timeout: int = 60
+    # Private 0700 directory for backups fetched by a restore ('' = <root>/offsite_staging).
+    staging_dir: str = ""
+
+    @property
+    def bandwidth(self) -> int:
+        from pgbackman.core.offsite import parse_bandwidth
+
+        return parse_bandwidth(self.max_bandwidth)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     log_level: str = "INFO"
     log_file: str = "/var/log/pgbackman/pgbackman.log"
@@ -140,6 +161,7 @@ class Config:
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
@@ -161,6 +183,7 @@ _SECTIONS: dict[str, tuple[str, type[Any]]] = {
     "pgbackman_maintenance": ("maintenance", MaintenanceConfig),
     "pgbackman_control": ("control", ControlConfig),
     "pgbackman_alerts": ("alerts", AlertsConfig),
+    "pgbackman_offsite": ("offsite", OffsiteConfig),
     "logging": ("logging", LoggingConfig),
     "output": ("output", OutputConfig),
 }
@@ -282,6 +305,26 @@ def _validate(cfg: Config) -> None:
             "Configuration [pgbackman_restore] identity_file must be an absolute path"
         )
     _validate_alerts(cfg.alerts)
+    _validate_offsite(cfg.offsite)
+
+
+def _validate_offsite(o: OffsiteConfig) -> None:
+    where = "Configuration [pgbackman_offsite]"
+    try:
+        o.bandwidth
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where} max_bandwidth = {o.max_bandwidth!r}: {exc}"
+        ) from None
+    if not 5 <= o.chunk_size_mb <= 5120:
+        # S3 parts are 5 MiB to 5 GiB (the last one excepted).
+        raise ConfigError(f"{where} chunk_size_mb must be from 5 to 5120")
+    if not 1 <= o.max_concurrency <= 64:
+        raise ConfigError(f"{where} max_concurrency must be from 1 to 64")
+    if o.connect_timeout < 1 or o.read_timeout < 1:
+        raise ConfigError(f"{where} connect_timeout and read_timeout must be >= 1")
+    if o.staging_dir and not Path(o.staging_dir).is_absolute():
+        raise ConfigError(f"{where} staging_dir must be an absolute path")
 
 
 def _validate_alerts(a: AlertsConfig) -> None:

@@ -17,6 +17,7 @@ Families (``PgBackManError`` is the root, exit status 1 unless said otherwise)::
     PidFileError                            pidfile unusable, or another instance runs
     DumpError, RestoreError
     CryptError                              age encryption or decryption of a backup file
+    OffsiteError                            object storage refused, failed or mismatched
     UnsafePathError                         a deletion outside the backup root
     CacheError                              local cache missing or unreadable
     CronFileError                           a cron.d file cannot be installed or removed
@@ -86,6 +87,11 @@ class RestoreError(PgBackManError):
 class CryptError(PgBackManError):
     """A backup file could not be encrypted or decrypted (no recipients, no or a wrong
     identity, a file that fails age's authentication)."""
+
+
+class OffsiteError(PgBackManError):
+    """An offsite copy could not be uploaded, fetched, verified or deleted (object storage
+    unreachable or refusing, a checksum mismatch, a missing object)."""
 
 
 class DeliveryError(PgBackManError):

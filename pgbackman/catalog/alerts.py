@@ -8,7 +8,7 @@ ingested exactly once by pgbackman_maintenance (``raise_alert`` is idempotent on
 
 Alert types (table ``alert_type``): ``Backup-def`` / ``Snapshot-def`` (failed dumps, raised by
 a trigger), ``Restore-def``, ``Backup-integrity``, ``Backup-stale``, ``Backup-locked``,
-``Config-refused``, ``Maintenance``. An ``episode_key`` (e.g. ``stale:def:42``) makes an alert
+``Config-refused``, ``Maintenance``, ``Offsite`` (an offsite copy failed to upload or expire). An ``episode_key`` (e.g. ``stale:def:42``) makes an alert
 once-per-episode: raised only when that episode is not open, until :func:`end_episode`.
 """
 
@@ -37,6 +37,7 @@ STALE = "Backup-stale"
 LOCKED = "Backup-locked"
 CONFIG_REFUSED = "Config-refused"
 MAINTENANCE = "Maintenance"
+OFFSITE = "Offsite"
 
 
 @dataclasses.dataclass(frozen=True)

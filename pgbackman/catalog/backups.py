@@ -53,7 +53,7 @@ def backup_for_restore(cat: Catalog, bck_id: int) -> dict[str, Any] | None:
 SELECT c.bck_id, c.dbname, c.backup_server_id, c.pgsql_node_id, c.execution_status,
        coalesce(c.role_list, ARRAY[]::text[]) AS role_list,
        coalesce(c.backup_code, d.backup_code, s.backup_code) AS backup_code,
-       bs.hostname || '.' || bs.domain_name AS backup_server
+       bs.hostname || '.' || bs.domain_name AS backup_server, c.offsite_status
   FROM backup_catalog c
   JOIN backup_server bs ON bs.server_id = c.backup_server_id
   LEFT JOIN backup_definition d ON d.def_id = c.def_id

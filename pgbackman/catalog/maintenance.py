@@ -91,6 +91,7 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
                                   WHERE a.def_id = b.def_id
                                     AND a.backup_server_id = %(srv)s
                                     AND a.finished < now() - b.retention_period
+                                    AND a.local_deleted_at IS NULL
                                   LIMIT 1) x   -- LIMIT: one index probe per definition
         ), top AS (
             SELECT t.*, d.retention_period, d.retention_redundancy,
@@ -121,6 +122,8 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
                  WHERE a.def_id = d.def_id
                    AND a.backup_server_id = %(srv)s
                    AND a.finished < now() - d.retention_period
+                   -- local files gone, offsite copy kept: offsite retention's business
+                   AND a.local_deleted_at IS NULL
                 OFFSET 0) o   -- not flattened: one index range scan per definition
         )
         SELECT coalesce(old.bck_id, top.bck_id) AS bck_id,

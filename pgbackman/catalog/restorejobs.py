@@ -31,7 +31,7 @@ def get_restore_definition(cat: Catalog, restore_def: int) -> dict[str, Any] | N
         " b.pg_dump_manifest_file AS bck_manifest_file, b.checksum AS bck_checksum,"
         " coalesce(b.role_list, '{}'::text[]) AS bck_role_list,"
         " b.pgsql_node_release AS bck_node_release, b.pg_dump_release AS bck_pg_dump_release,"
-        " b.run_uuid AS bck_run_uuid,"
+        " b.run_uuid AS bck_run_uuid, b.offsite_status AS bck_offsite_status,"
         " b.encrypted AS bck_encrypted, b.compression AS bck_compression,"
         " b.encryption_recipients AS bck_encryption_recipients"
         " FROM restore_definition r"

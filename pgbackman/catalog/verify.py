@@ -31,7 +31,7 @@ def succeeded_backups(
     while True:
         rows = cat.query(
             _COLUMNS + " WHERE backup_server_id = %s AND execution_status = 'SUCCEEDED'"
-            " AND bck_id > %s ORDER BY bck_id LIMIT %s",
+            " AND local_deleted_at IS NULL AND bck_id > %s ORDER BY bck_id LIMIT %s",
             (srv_id, last, PAGE),
         )
         yield from rows

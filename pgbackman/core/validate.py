@@ -330,3 +330,43 @@ def backup_extra_parameters(label: str, value: str, backup_code: str) -> str:
 def dump_tool(backup_code: str) -> str:
     """The program a backup code runs (its extra parameters are checked against it)."""
     return "pg_dumpall" if backup_code.upper() == "CLUSTER" else "pg_dump"
+
+
+MAX_RETENTION_SECONDS = 100 * 365.25 * 86400
+
+
+def offsite_retention_period(
+    value: str, field: str = "Offsite retention period"
+) -> str:
+    """How long offsite copies are kept: an interval more than 0 and at most 100 years
+    (the catalog refuses the same values)."""
+    v = interval(value, field)
+    if not 0 < interval_seconds(v) <= MAX_RETENTION_SECONDS:
+        raise UserInputError(
+            f"{field} [{value.strip()}] must be more than 0 and at most 100 years"
+        )
+    return v
+
+
+def offsite_url(value: str, field: str = "Offsite URL") -> str:
+    """``s3://bucket/prefix`` (core/offsite.parse_url), or '' = offsite copies off."""
+    from pgbackman.core.offsite import parse_url
+
+    v = no_control_chars(field, value).strip()
+    if not v:
+        return ""
+    try:
+        return str(parse_url(v))
+    except ValueError as exc:
+        raise UserInputError(f"{field} [{v}]: {exc}") from None
+
+
+def offsite_endpoint_url(value: str, field: str = "Offsite endpoint URL") -> str:
+    """``http(s)://host[:port]`` of an S3-compatible service without credentials, or ''."""
+    from pgbackman.core.offsite import check_endpoint
+
+    v = no_control_chars(field, value).strip()
+    try:
+        return check_endpoint(v)
+    except ValueError as exc:
+        raise UserInputError(f"{field} [{v}]: {exc}") from None

@@ -19,13 +19,26 @@ from pgbackman.errors import (
     PgBackManError,
 )
 from pgbackman.maintenance import partials, tasks
+from pgbackman.maintenance.offsite import OffsiteTasks
 from pgbackman.maintenance.files import Deleter, deletion_roots
 from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
 
 log = logging.getLogger("pgbackman_maintenance")
 
-# The catalog-driven tasks, then the file-system sweep of partial dumps left by killed runs.
-PASS_TASKS = [*tasks.TASKS, (partials.STALE_PARTIALS, partials.stale_partials)]
+
+def pass_tasks(
+    offsite: OffsiteTasks,
+) -> list[tuple[str, Callable[[tasks.PassContext, PassReport], None]]]:
+    """Offsite uploads first (before local retention can remove the files), the
+    catalog-driven tasks, offsite retention, then the file-system sweep of partial dumps
+    left by killed runs."""
+    upload, retention = offsite.tasks()
+    return [
+        upload,
+        *tasks.TASKS,
+        retention,
+        (partials.STALE_PARTIALS, partials.stale_partials),
+    ]
 
 
 class Maintenance:
@@ -48,6 +61,7 @@ class Maintenance:
             cfg.database, application_name="pgbackman_maintenance"
         )
         self._server_id: int | None = None
+        self.offsite = OffsiteTasks(cfg)
 
     # -- one pass -----------------------------------------------------------------------
     def server_id(self) -> int:
@@ -79,7 +93,7 @@ class Maintenance:
         """Run every task once. Raises CatalogUnavailableError when the catalog is lost."""
         report = PassReport(dry_run=self.dry_run)
         ctx = self.context()
-        for name, task in PASS_TASKS:
+        for name, task in pass_tasks(self.offsite):
             if self.should_stop():
                 log.info("Stop requested: pass ended before task %s", name)
                 break

@@ -9,7 +9,9 @@
   and changes nothing;
 * ``--verify [--bck-id N]``: re-check the SHA-256 manifests of this server's SUCCEEDED
   backups (or one) against the files and the catalog; one line per backup, exit 1 on any
-  MISMATCH/MISSING (:mod:`pgbackman.maintenance.verify`).
+  MISMATCH/MISSING (:mod:`pgbackman.maintenance.verify`);
+* ``--verify --offsite [--bck-id N]``: the same for their UPLOADED offsite copies, reading
+  every object back (:mod:`pgbackman.maintenance.offsite_verify`).
 
 The work itself is :mod:`pgbackman.maintenance`; this module only wires arguments, logging,
 signals and the daemon.
@@ -25,6 +27,7 @@ from pgbackman.infra.daemon import SignalFlags, serve
 from pgbackman.log import setup_logging
 from pgbackman.maintenance import verify
 from pgbackman.maintenance.daemon import MaintenanceDaemon
+from pgbackman.maintenance.offsite_verify import verify_offsite
 from pgbackman.maintenance.report import stdout_printer
 from pgbackman.maintenance.runner import Maintenance
 from pgbackman.programs.frame import ProgramArgumentParser, run_main
@@ -59,19 +62,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="check the checksums of stored backups; print one line per backup",
     )
     p.add_argument(
+        "--offsite",
+        action="store_true",
+        help="with --verify: check the offsite copies (every object read back)",
+    )
+    p.add_argument(
         "--bck-id", type=int, metavar="N", help="with --verify: only this backup"
     )
     args = p.parse_args(argv)
     if args.bck_id is not None and not args.verify:
         p.error("--bck-id needs --verify")
+    if args.offsite and not args.verify:
+        p.error("--offsite needs --verify")
     p.require_positive(args, "bck_id")
     return args
 
 
-def _verify(cfg: Config, bck_id: int | None) -> int:
+def _verify(cfg: Config, bck_id: int | None, offsite: bool = False) -> int:
     maint = Maintenance(cfg)
     maint.cat.connect()
     try:
+        if offsite:
+            return verify_offsite(
+                cfg, maint.cat, maint.server_id(), bck_id, stdout_printer
+            )
         return verify.verify(maint.cat, maint.server_id(), bck_id, stdout_printer)
     finally:
         maint.cat.close()
@@ -96,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 def _body(cfg: Config, args: argparse.Namespace) -> int:
     handler = setup_logging(cfg, PROGRAM, to_stderr=args.foreground)
     if args.verify:
-        return _verify(cfg, args.bck_id)
+        return _verify(cfg, args.bck_id, args.offsite)
     if args.once or args.dry_run:
         return _one_pass(cfg, args.dry_run)
     # As documented for [pgbackman_maintenance] pidfile: none in the foreground (systemd

@@ -54,7 +54,7 @@ from pgbackman.core import naming, pgversion
 from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
-from pgbackman.restore import decrypt, legacy, plan
+from pgbackman.restore import decrypt, legacy, offsite, plan
 from pgbackman.restore.cluster import CleanupHook, restore_cluster
 from pgbackman.restore.spec import RestoreSpec, check_backup
 
@@ -102,6 +102,7 @@ class RestoreRun(JobRun):
         self.legacy_globals: DatabaseGlobals | None = None  # restore/legacy.py
         self.identities: list[Any] = []  # age identities of an encrypted backup
         self.plain_dir: Path | None = None  # its decrypted copy (restore/decrypt.py)
+        self._staging: Path | None = None  # a fetched offsite copy (restore/offsite.py)
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -114,6 +115,7 @@ class RestoreRun(JobRun):
                 raise RestoreError(
                     f"Backup code {spec.backup_code!r} cannot be restored"
                 )
+            self._fetch_if_missing()
             self._verify_dump()
             self.checkpoint()
             if spec.encrypted:
@@ -143,7 +145,12 @@ class RestoreRun(JobRun):
                 raise
         finally:
             self._close()
+            offsite.discard(self.cfg, self.spec, self._staging)
         return self.outcome
+
+    def _fetch_if_missing(self) -> None:
+        """Files gone from this server but uploaded offsite: fetch them (restore/offsite.py)."""
+        self.spec, self._staging = offsite.fetch_if_missing(self.cfg, self.spec)
 
     def _what_done(self) -> str:
         s = self.spec

@@ -61,6 +61,9 @@ class RestoreSpec:
     # Written by PgBackMan 1.x (imported by the catalog upgrade): no manifest, no checksum;
     # restored unverified, with its 1.x roles and database files read by archive/legacy.py.
     legacy: bool = False
+    # The backup's offsite copy (catalog/offsite row) when it is UPLOADED: a restore whose
+    # local files are gone, or were taken by another server, fetches it (restore/offsite.py).
+    offsite_row: dict[str, Any] | None = None
 
     @property
     def root(self) -> str:
@@ -105,6 +108,11 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
             f"This host ({cfg.backup_server.fqdn}) is not a registered backup server; "
             f"running as server {server_id}"
         )
+    offsite_row = None
+    if d.get("bck_offsite_status") == "UPLOADED":
+        from pgbackman.catalog.offsite import backup_row
+
+        offsite_row = backup_row(cat, int(d["bck_id"]))
     node = nodes.get_node(cat, int(d["target_pgsql_node_id"]))
     if node is None:
         raise UserInputError(
@@ -143,6 +151,7 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         ],
         notes=notes,
         legacy=is_legacy_backup(d),
+        offsite_row=offsite_row,
     )
 
 
@@ -173,10 +182,11 @@ def check_backup(spec: RestoreSpec) -> None:
             f"Backup {spec.bck_id} cannot be restored: its status is "
             f"{spec.backup_status or 'unknown'}"
         )
-    if spec.backup_server_id != spec.server_id:
+    if spec.backup_server_id != spec.server_id and spec.offsite_row is None:
         raise RestoreError(
             f"Backup {spec.bck_id} is stored on backup server "
-            f"{spec.backup_server_id}, not on server {spec.server_id}"
+            f"{spec.backup_server_id}, not on server {spec.server_id}, and has no "
+            "uploaded offsite copy"
         )
     if not spec.pg_dump_file:
         raise RestoreError(f"Backup {spec.bck_id} has no dump file in the catalog")

@@ -46,4 +46,5 @@ INSERT INTO alert_type VALUES
   ('Backup-stale',     'A backup definition has no recent successful backup'),
   ('Backup-locked',    'A backup run found its previous run still going'),
   ('Config-refused',   'A catalog value was refused by a backup server'),
-  ('Maintenance',      'A maintenance task failed');
+  ('Maintenance',      'A maintenance task failed'),
+  ('Offsite',          'An offsite copy could not be uploaded, verified or expired');

@@ -33,7 +33,10 @@ INSERT INTO backup_server_default_config (parameter, value, description) VALUES
   ('pgsql_bin_15',          '/usr/lib/postgresql/15/bin','PostgreSQL 15 bin directory'),
   ('pgsql_bin_16',          '/usr/lib/postgresql/16/bin','PostgreSQL 16 bin directory'),
   ('pgsql_bin_17',          '/usr/lib/postgresql/17/bin','PostgreSQL 17 bin directory'),
-  ('pgsql_bin_18',          '/usr/lib/postgresql/18/bin','PostgreSQL 18 bin directory');
+  ('pgsql_bin_18',          '/usr/lib/postgresql/18/bin','PostgreSQL 18 bin directory'),
+  ('offsite_url',           '',                          'Offsite copies: s3://bucket/prefix (empty = off)'),
+  ('offsite_endpoint_url',  '',                          'S3 endpoint of MinIO, Ceph RGW... (empty = AWS)'),
+  ('offsite_retention_period', '90 days',                'How long offsite copies are kept');
 
 INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('pgnode_backup_partition',      '/srv/pgbackman/pgsql_node_%%pgnode%%', 'Partition to save pgbackman information for a pgsql node'),

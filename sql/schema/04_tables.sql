@@ -133,6 +133,18 @@ CREATE TABLE backup_catalog (
   compression                text,    -- what the run used, e.g. gzip:6, zstd:3, none
   encrypted                  boolean NOT NULL DEFAULT false,  -- every file encrypted with age
   encryption_recipients      text[],  -- the age public keys the files were encrypted to
+  -- Offsite copy (object storage): NULL status = none wanted (offsite off when it was taken).
+  -- PENDING (to upload), UPLOADED (every file and the manifest checked), ERROR (why in
+  -- offsite_error; retried), EXPIRED (deleted by offsite retention). Written only by
+  -- set_backup_offsite_status().
+  offsite_status             text CHECK (offsite_status IN ('PENDING', 'UPLOADED', 'ERROR', 'EXPIRED')),
+  offsite_location           text CHECK (offsite_location ~ '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^\x01-\x1f\x7f]*/$'),
+  offsite_endpoint           text CHECK (offsite_endpoint !~ '[\x01-\x20\x7f@]'),
+  offsite_updated            timestamptz,
+  offsite_error              text,
+  -- Local files removed by retention while the offsite copy lives on: the row stays (a
+  -- restore fetches the copy) until offsite retention expires it.
+  local_deleted_at           timestamptz,
   CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
 );
 

@@ -104,6 +104,28 @@ BEGIN
     -- May become empty: the server's encrypted definitions then fail loudly (ERROR and an
     -- alert) instead of writing plaintext.
     v_v := validate_encryption_recipients(v_v);
+  ELSIF p_parameter = 'offsite_url' THEN
+    -- The same rule as core/offsite.parse_url ('' = offsite copies off).
+    v_v := regexp_replace(btrim(v_v), '/+$', '');
+    IF v_v <> '' AND (v_v !~ '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*''()-]+)*$'
+                      OR split_part(substr(v_v, 6), '/', 1) ~ '\.\.'
+                      OR v_v ~ '/\.\.?(/|$)' OR length(v_v) > 330) THEN
+      RAISE EXCEPTION 'Invalid offsite_url value: % (expected s3://bucket/prefix)', v_v;
+    END IF;
+  ELSIF p_parameter = 'offsite_endpoint_url' THEN
+    -- No credentials in the catalog: a user or password in the URL is refused.
+    v_v := regexp_replace(btrim(v_v), '/+$', '');
+    IF v_v <> '' AND v_v !~ '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$' THEN
+      RAISE EXCEPTION 'Invalid offsite_endpoint_url value: % (expected http(s)://host[:port], no credentials)', v_v;
+    END IF;
+  ELSIF p_parameter = 'offsite_retention_period' THEN
+    BEGIN
+      IF v_v::interval <= interval '0' OR v_v::interval > interval '100 years' THEN
+        RAISE EXCEPTION USING ERRCODE = '22007';
+      END IF;
+    EXCEPTION WHEN others THEN
+      RAISE EXCEPTION 'Invalid offsite_retention_period value: % (expected an interval more than 0 and at most 100 years, e.g. 90 days)', v_v;
+    END;
   END IF;
 
   UPDATE backup_server_config SET value = v_v

@@ -44,7 +44,8 @@ BEGIN
                               global_log_file, execution_status, execution_method, error_message,
                               snapshot_id, role_list, pgsql_node_release, pg_dump_release,
                               run_uuid, backup_code, checksum, pg_dump_manifest_file, dbname_size,
-                              excluded_tables, compression, encrypted, encryption_recipients)
+                              excluded_tables, compression, encrypted, encryption_recipients,
+                              offsite_status, offsite_updated)
   VALUES (p_def_id, p_procpid, p_server_id, p_node_id, p_dbname, p_started, p_finished,
           coalesce(p_duration, p_finished - p_started), p_pg_dump_file, p_pg_dump_file_size,
           p_pg_dump_log_file, p_pg_dump_roles_file, p_pg_dump_roles_file_size, p_pg_dump_roles_log_file,
@@ -52,7 +53,17 @@ BEGIN
           p_global_log_file, upper(p_execution_status), upper(p_execution_method), p_error_message,
           p_snapshot_id, p_role_list, p_pgsql_node_release, p_pg_dump_release,
           p_run_uuid, v_code, p_checksum, p_pg_dump_manifest_file, p_dbname_size,
-          p_excluded_tables, p_compression, coalesce(p_encrypted, false), p_encryption_recipients)
+          p_excluded_tables, p_compression, coalesce(p_encrypted, false), p_encryption_recipients,
+          -- A good backup with a manifest, taken where offsite copies are on, waits for its
+          -- upload (pgbackman_maintenance); the dump job never waits for it.
+          CASE WHEN upper(p_execution_status) = 'SUCCEEDED' AND p_pg_dump_manifest_file IS NOT NULL
+                    AND coalesce((SELECT value FROM backup_server_config
+                                   WHERE server_id = p_server_id AND parameter = 'offsite_url'), '') <> ''
+               THEN 'PENDING' END,
+          CASE WHEN upper(p_execution_status) = 'SUCCEEDED' AND p_pg_dump_manifest_file IS NOT NULL
+                    AND coalesce((SELECT value FROM backup_server_config
+                                   WHERE server_id = p_server_id AND parameter = 'offsite_url'), '') <> ''
+               THEN now() END)
   ON CONFLICT (run_uuid) DO NOTHING
   RETURNING bck_id INTO v_id;
   IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same run

@@ -31,10 +31,72 @@ CREATE FUNCTION delete_backup_catalog(p_bck_id bigint) RETURNS void
   LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
 AS $$
 BEGIN
+  -- A backup whose offsite copy is UPLOADED lives on after its local files (removed by the
+  -- caller first): the row stays, marked, until offsite retention expires the copy
+  -- (set_backup_offsite_status(.., 'EXPIRED', ..) deletes it then).
+  UPDATE backup_catalog SET local_deleted_at = coalesce(local_deleted_at, now())
+   WHERE bck_id = p_bck_id AND offsite_status = 'UPLOADED';
+  IF FOUND THEN
+    RETURN;
+  END IF;
   DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- cascades to restores and alerts
   IF NOT FOUND THEN
     RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
   END IF;
+END;
+$$;
+
+-- The offsite copy of one backup (pgbackman_maintenance's offsite tasks). Transitions:
+--   PENDING/ERROR -> UPLOADED (p_location and p_endpoint: where every file now is),
+--   PENDING/ERROR/UPLOADED -> ERROR (p_error: why; an UPLOADED copy that fails verification),
+--   ERROR -> PENDING (retry by hand), UPLOADED/ERROR -> EXPIRED (objects deleted by offsite
+--   retention; a row whose local files are gone too is deleted then).
+-- Returns the new status (NULL when the row was deleted).
+CREATE FUNCTION set_backup_offsite_status(p_bck_id bigint, p_status text, p_location text,
+                                          p_endpoint text, p_error text)
+  RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  r        backup_catalog%ROWTYPE;
+  v_status text := upper(coalesce(p_status, ''));
+BEGIN
+  SELECT * INTO r FROM backup_catalog WHERE bck_id = p_bck_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
+  END IF;
+  IF r.execution_status IS DISTINCT FROM 'SUCCEEDED' THEN
+    RAISE EXCEPTION 'Backup % is not SUCCEEDED: it has no offsite copy', p_bck_id;
+  END IF;
+  IF v_status NOT IN ('PENDING', 'UPLOADED', 'ERROR', 'EXPIRED') THEN
+    RAISE EXCEPTION 'Invalid offsite status % (PENDING, UPLOADED, ERROR or EXPIRED)', p_status;
+  END IF;
+  IF NOT (   (v_status = 'UPLOADED' AND r.offsite_status IN ('PENDING', 'ERROR'))
+          OR (v_status = 'ERROR' AND r.offsite_status IN ('PENDING', 'ERROR', 'UPLOADED'))
+          OR (v_status = 'PENDING' AND r.offsite_status = 'ERROR' AND r.local_deleted_at IS NULL)
+          OR (v_status = 'EXPIRED' AND r.offsite_status IN ('UPLOADED', 'ERROR'))) THEN
+    RAISE EXCEPTION 'Backup %: offsite status % cannot become %', p_bck_id,
+      coalesce(r.offsite_status, 'none'), v_status;
+  END IF;
+  IF v_status = 'UPLOADED' AND (p_location IS NULL OR p_location !~ '^s3://') THEN
+    RAISE EXCEPTION 'Backup %: an uploaded copy needs its s3:// location', p_bck_id;
+  END IF;
+  IF v_status = 'EXPIRED' AND r.local_deleted_at IS NOT NULL THEN
+    DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- no copy left anywhere
+    DELETE FROM alert_episode WHERE episode_key = 'offsite:bck:' || p_bck_id;
+    RETURN NULL;
+  END IF;
+  UPDATE backup_catalog
+     SET offsite_status = v_status,
+         offsite_location = coalesce(p_location, offsite_location),
+         offsite_endpoint = CASE WHEN p_location IS NOT NULL THEN nullif(p_endpoint, '')
+                                 ELSE offsite_endpoint END,
+         offsite_updated = now(),
+         offsite_error = CASE WHEN v_status = 'ERROR'
+                              THEN left(regexp_replace(coalesce(p_error, 'unknown error'),
+                                                       '[\x01-\x1f\x7f]+', ' ', 'g'), 2000) END
+   WHERE bck_id = p_bck_id;
+  RETURN v_status;
 END;
 $$;
 

@@ -75,6 +75,7 @@ SELECT c.bck_id AS "BckID",
        coalesce(c.backup_code, d.backup_code, s.backup_code) AS "Code",
        c.execution_method AS "Execution",
        c.execution_status AS "Status",
+       c.offsite_status AS "Offsite",
        c.bck_id, c.def_id, c.finished, c.backup_server_id, c.pgsql_node_id, c.dbname,
        c.execution_status
   FROM backup_catalog c
@@ -111,6 +112,9 @@ SELECT c.bck_id, c.procpid, date_trunc('second', c.registered) AS registered,
        c.pg_dump_dbconfig_log_file, c.pg_dump_manifest_file, c.checksum,
        date_trunc('second', c.finished + coalesce(d.retention_period, s.retention_period))
          AS on_disk_until,
+       date_trunc('second', c.local_deleted_at) AS local_deleted_at,
+       c.offsite_status, c.offsite_location, c.offsite_endpoint,
+       date_trunc('second', c.offsite_updated) AS offsite_updated, c.offsite_error,
        c.error_message, c.run_uuid, c.global_log_file
   FROM backup_catalog c
   JOIN backup_server bs ON bs.server_id = c.backup_server_id
@@ -298,6 +302,7 @@ SELECT a.bck_id,
   FROM backup_catalog a
   JOIN backup_definition b ON b.def_id = a.def_id
  WHERE a.finished IS NOT NULL
+   AND a.local_deleted_at IS NULL      -- files gone, offsite copy kept: offsite retention's
    AND a.finished < now() - b.retention_period
    AND CASE WHEN a.execution_status = 'SUCCEEDED' THEN
               (SELECT count(*) FROM (SELECT 1 FROM backup_catalog g
@@ -338,6 +343,7 @@ SELECT a.bck_id,
   FROM backup_catalog a
   JOIN snapshot_definition b ON b.snapshot_id = a.snapshot_id
  WHERE a.finished IS NOT NULL
+   AND a.local_deleted_at IS NULL
    AND a.finished < now() - b.retention_period;
 
 CREATE VIEW get_deleted_backup_definitions_to_delete_by_retention AS

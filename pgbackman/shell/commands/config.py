@@ -97,9 +97,31 @@ SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
     *((f"pgsql_bin_{m}", f"PgSQL bindir {m}") for m in PG_MAJORS),
     ("root_backup_partition", "Main backup dir"),
 ]
+# "" keeps a value, so clearing one (offsite copies off, back to AWS) is spelled "none".
+CLEAR = "none"
+
+
+def _clearable(check: Callable[[str, str], str]) -> _Validator:
+    def validator(value: str, field: str) -> str:
+        return "" if value.strip().lower() == CLEAR else check(value, field)
+
+    return validator
+
+
 # Newer than upstream's 9 arguments: optional trailing ones, in this order.
 SERVER_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
     ("encryption_recipients", "Encryption recipients", _recipients),
+    ("offsite_url", "Offsite URL", _clearable(validate.offsite_url)),
+    (
+        "offsite_endpoint_url",
+        "Offsite endpoint URL",
+        _clearable(validate.offsite_endpoint_url),
+    ),
+    (
+        "offsite_retention_period",
+        "Offsite retention period",
+        validate.offsite_retention_period,
+    ),
 ]
 
 
@@ -162,9 +184,10 @@ def show_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
     update_backup_server_config [SrvID | FQDN] [pgsql_bin_12] [pgsql_bin_13] [pgsql_bin_14]
                                 [pgsql_bin_15] [pgsql_bin_16] [pgsql_bin_17] [pgsql_bin_18]
                                 [root_backup_dir] [encryption recipients]
+                                [offsite url] [offsite endpoint url] [offsite retention]
 
-    Updates the configuration of a backup server (9 parameters as upstream, or 10 with the
-    optional last one). "" keeps the current value.
+    Updates the configuration of a backup server (9 parameters as upstream, or up to 13
+    with the optional last ones). "" keeps the current value.
 
     Parameters:
     * [SrvID | FQDN]:     SrvID in PgBackMan or FQDN of the backup server.
@@ -176,6 +199,13 @@ def show_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
                           every one of them. The server never holds a key that decrypts
                           (restores need [pgbackman_restore] identity_file). none removes
                           them: encrypted definitions then fail with an ERROR and an alert.
+    * [offsite url]:      s3://bucket/prefix where copies of every new backup are
+                          uploaded; none = offsite copies off (the default).
+    * [offsite endpoint url]: http(s)://host[:port] of MinIO, Ceph RGW...; none = AWS S3.
+                          Credentials are never stored here: they come from the AWS
+                          configuration of the backup user (environment, ~/.aws, role).
+    * [offsite retention]: how long offsite copies are kept, e.g. '90 days' (may be
+                          longer than the local retention).
 
     e.g.
       [pgbackman]$ update_backup_server_config 1 "" "" "" "" /opt/pg16/bin "" "" /srv/pgbackman

@@ -1,0 +1,27 @@
+"""Offsite copies of backups on S3-compatible object storage (issue 18).
+
+``copies.py`` uploads, fetches, verifies and deletes one backup's copy; the maintenance tasks
+that drive it are :mod:`pgbackman.maintenance.offsite`; a restore fetches a copy whose local
+files are gone (:mod:`pgbackman.restore.offsite`). The pure rules (URLs, keys, manifests) are
+in :mod:`pgbackman.core.offsite`, the S3 client in :mod:`pgbackman.infra.objectstore`.
+"""
+
+from __future__ import annotations
+
+from pgbackman.config import Config
+from pgbackman.infra.objectstore import MiB, ObjectStore, TransferSettings
+
+
+def store_for(cfg: Config, endpoint_url: str) -> ObjectStore:
+    """An S3 client for ``endpoint_url`` ('' = AWS) with this server's transfer settings."""
+    o = cfg.offsite
+    return ObjectStore(
+        endpoint_url,
+        TransferSettings(
+            max_bandwidth=o.bandwidth,
+            chunk_size=o.chunk_size_mb * MiB,
+            max_concurrency=o.max_concurrency,
+            connect_timeout=o.connect_timeout,
+            read_timeout=o.read_timeout,
+        ),
+    )
