@@ -153,6 +153,7 @@ class OffsiteTasks:
         location = None
         try:
             location = copies.planned_copy(row, url).location
+            log.info("[%s] uploading backup %s to %s", UPLOAD, bck_id, location)
             copy = copies.upload(store, row, url)
         except (OffsiteError, ValueError) as exc:
             message = f"Offsite copy of backup {bck_id} failed: {exc}"
