@@ -56,6 +56,7 @@ REGISTER_USAGE = f"""
     register_restore_definition
     register_restore_definition [AT time] [BckID] [Target NodeID|FQDN] [Target DBname]
                                 [Renamed DBname] [Extra parameters] [Roles to restore]
+                                [Backup server]
 
     Defines a restore job of a backup from the catalog, run at [AT time] by the backup
     server that holds the backup.
@@ -78,13 +79,17 @@ REGISTER_USAGE = f"""
       [Roles to restore]  Comma list of the backup's roles to create, {ALL_ROLES} = every role
                           of the backup missing on the target, '' = none. A listed role that
                           already exists on the target is refused.
+      [Backup server]     Optional 8th parameter: SrvID or FQDN of the backup server that
+                          runs the restore ('' = the one that holds the backup). Another
+                          server of the fleet restores from the backup's offsite copy, which
+                          must be UPLOADED (e.g. when the server that took it is gone).
 
     Example:
       register_restore_definition "" 35 2 app1_copy "" "" "#all#"
     """
 
 
-@command("register_restore_definition", nargs=(7,), usage=REGISTER_USAGE)
+@command("register_restore_definition", nargs=(7, 8), usage=REGISTER_USAGE)
 def register_restore_definition(ctx: ShellContext, args: list[str]) -> None:
     if args:
         plan = _plan_from_args(ctx, args)
@@ -138,7 +143,7 @@ def default_rename(target: str, now: dt.datetime | None = None) -> str:
 
 
 def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
-    at_text, bck_text, node_text, target, renamed, extra, roles_text = args
+    at_text, bck_text, node_text, target, renamed, extra, roles_text = args[:7]
     at_time = cat_snap.parse_timestamp(
         ctx.cat, at_text.strip() or cat_snap.now_plus_one_minute(ctx.cat)
     )
@@ -186,11 +191,22 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
                         f"Role [{r}] already exists on target PgSQL node {node.fqdn}"
                     )
                 roles.append(r)
+    server_id, server_fqdn = int(bck["backup_server_id"]), str(bck["backup_server"])
+    if len(args) == 8 and args[7].strip():
+        server_id = ctx.resolve_server(args[7])
+        if server_id != int(bck["backup_server_id"]):
+            if bck["offsite_status"] != "UPLOADED":
+                raise UserInputError(
+                    f"Backup BckID [{bck['bck_id']}] is held by backup server "
+                    f"{bck['backup_server']} and has no uploaded offsite copy: another "
+                    "backup server cannot restore it"
+                )
+            server_fqdn = args[7].strip()
     return RestorePlan(
         at_time,
         int(bck["bck_id"]),
-        int(bck["backup_server_id"]),
-        str(bck["backup_server"]),
+        server_id,
+        server_fqdn,
         node_id,
         node.fqdn,
         target,
