@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark on this machine and write bench/RESULTS.md.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only fleet,burst,dump,restore,compression] [--out FILE]
+    .venv/bin/python bench/run_all.py [--quick] [--only fleet,burst,dump,restore,compression,offsite] [--out FILE]
 
 Each benchmark starts its own throwaway clusters (tests/support/pgcluster.py) in /tmp and
 removes them. Both sides of every comparison run in the same invocation, interleaved, on the
@@ -40,6 +40,12 @@ def _restore(quick: bool) -> str:
     return bench_restore.run(quick)
 
 
+def _offsite(quick: bool) -> str:
+    import bench_offsite  # noqa: PLC0415 - needs moto[server] (the test extra)
+
+    return bench_offsite.run(quick)
+
+
 SECTIONS: list[tuple[str, str, Callable[[bool], str]]] = [
     (
         "fleet",
@@ -65,6 +71,11 @@ SECTIONS: list[tuple[str, str, Callable[[bool], str]]] = [
         "compression",
         "Size and time per compression method, with and without encryption (issue 19)",
         _compression,
+    ),
+    (
+        "offsite",
+        "Offsite upload of a 1 GB dump with flat memory (issue 18)",
+        _offsite,
     ),
 ]
 

@@ -101,6 +101,14 @@
 --   D39 The show_* views are the shell's listings (pgbackman/catalog/listings.py reads them with
 --       WHERE filters): columns named as the shell prints them, ids as numbers, plus raw
 --       lower-case columns to filter and sort on; no ORDER BY (the reader orders).
+--   D40 Offsite copies (issue 18): backup server config offsite_url, offsite_endpoint_url,
+--       offsite_retention_period (validated by update_backup_server_config); backup_catalog
+--       offsite_status/location/endpoint/updated/error and local_deleted_at, written only by
+--       set_backup_offsite_status() (SECURITY DEFINER); register_backup_catalog marks a good
+--       backup PENDING when its server has offsite on; delete_backup_catalog keeps a row whose
+--       copy is UPLOADED (local_deleted_at) and the retention views skip it; a row deleted
+--       otherwise queues its copy in offsite_copies_to_delete (trigger); view
+--       offsite_copy_summary; alert type Offsite.
 -- =====================================================================================
 
 \set ON_ERROR_STOP 1
