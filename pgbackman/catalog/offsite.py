@@ -135,3 +135,20 @@ def set_status(
         "set_backup_offsite_status", int(bck_id), status, location, endpoint, error
     )
     return None if value is None else str(value)
+
+
+def queued_deletions(cat: Catalog, server_id: int) -> list[Row]:
+    """Copies of this server whose catalog row was deleted otherwise (forced deletion...):
+    the same columns as a catalog row, plus ``del_id``."""
+    return cat.query(
+        "SELECT del_id, bck_id, def_id, snapshot_id, dbname, finished, backup_server_id,"
+        " server_fqdn, node_fqdn, node_port, pg_dump_file, pg_dump_roles_file,"
+        " pg_dump_dbconfig_file, pg_dump_manifest_file, offsite_status, offsite_location,"
+        " offsite_endpoint FROM offsite_copies_to_delete WHERE backup_server_id = %s"
+        " ORDER BY del_id",
+        (int(server_id),),
+    )
+
+
+def queued_deletion_done(cat: Catalog, del_id: int) -> None:
+    cat.call("delete_offsite_copies_to_delete", int(del_id))

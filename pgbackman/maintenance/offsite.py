@@ -8,7 +8,9 @@ own status. Three failures in a row end the task for this pass (the endpoint is 
 down: the rest waits for the next pass instead of each timing out). One maintenance process
 uploads at a time (``<root>/.offsite.lock``); the dump job never waits for an upload.
 
-``offsite-retention`` deletes copies older than the server's ``offsite_retention_period``
+``offsite-retention`` also deletes the objects of copies whose catalog row was deleted
+otherwise (forced deletion of a definition: table ``offsite_copies_to_delete``), and
+deletes copies older than the server's ``offsite_retention_period``
 under the local rules (core/retention.py): per definition the ``max(redundancy, 1)`` newest
 UPLOADED copies are never deleted, an ERROR copy (a partial upload) goes only once a newer
 UPLOADED copy exists; snapshot copies expire by age. Only keys derived from the row go
@@ -59,7 +61,7 @@ def _alert(ctx: PassContext, row: dict[str, Any], message: str, episode: str) ->
         alerts.OFFSITE,
         server_id=ctx.server_id,
         message=message,
-        node_id=int(row["pgsql_node_id"]),
+        node_id=row.get("pgsql_node_id"),
         dbname=str(row["dbname"] or "") or None,
         ref_id=row["def_id"] if row["def_id"] is not None else row["snapshot_id"],
         bck_id=int(row["bck_id"]),
@@ -246,3 +248,33 @@ class OffsiteTasks:
                 reason,
                 "; catalog row deleted (no local files left)" if left is None else "",
             )
+        self._queued(ctx, report)
+
+    def _queued(self, ctx: PassContext, report: PassReport) -> None:
+        """Copies whose catalog row was deleted otherwise (forced deletion of their
+        definition, ...): their objects go, derived from the facts the row left."""
+        stats = report.task(RETENTION)
+        for row in ocat.queued_deletions(ctx.cat, ctx.server_id):
+            if ctx.should_stop():
+                return
+            what = f"offsite copy of deleted backup bck_id={row['bck_id']}"
+            if ctx.dry_run:
+                ctx.would(
+                    report,
+                    f"WOULD DELETE {what}: its catalog row was deleted: "
+                    f"{row['offsite_location']}",
+                )
+                continue
+            try:
+                keys = copies.delete(self.store(row["offsite_endpoint"] or ""), row)
+                ocat.queued_deletion_done(ctx.cat, int(row["del_id"]))
+            except CatalogUnavailableError:
+                raise
+            except (PgBackManError, ValueError) as exc:
+                message = f"Deleting the {what} failed: {exc}"
+                report.error(RETENTION, message)
+                _alert(ctx, row, message, f"offsite-delete:bck:{row['bck_id']}")
+                continue
+            stats.deleted += 1
+            stats.files += keys
+            log.info("[%s] deleted %s (%d keys)", RETENTION, what, keys)

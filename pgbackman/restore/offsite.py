@@ -27,10 +27,16 @@ log = logging.getLogger(__name__)
 
 
 def files_here(spec: RestoreSpec) -> bool:
-    """The backup's files are on this server: it took the backup and its manifest exists."""
+    """The backup's files are on this server: it took the backup, and its manifest and
+    every file the manifest lists exist (a stat each; the checksums are checked later)."""
     if spec.backup_server_id != spec.server_id or not spec.manifest_file:
         return False
-    return Path(spec.manifest_file).is_file()
+    manifest = Path(spec.manifest_file)
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return all((manifest.parent / ln.partition("  ")[2]).is_file() for ln in lines)
 
 
 def staging_root(cfg: Config, spec: RestoreSpec) -> Path:

@@ -252,6 +252,30 @@ CREATE TABLE catalog_entries_to_delete (
   pg_dump_manifest_file     text
 );
 
+-- Offsite copies whose catalog row was deleted otherwise than by offsite retention (forced
+-- deletion of a definition, a node's removal...): every fact their object keys derive from,
+-- kept until pgbackman_maintenance (offsite-retention) has deleted the objects.
+CREATE TABLE offsite_copies_to_delete (
+  del_id                bigserial PRIMARY KEY,
+  registered            timestamptz NOT NULL DEFAULT now(),
+  bck_id                bigint NOT NULL,
+  backup_server_id      integer NOT NULL,
+  def_id                bigint,
+  snapshot_id           bigint,
+  dbname                text NOT NULL,
+  finished              timestamptz,
+  server_fqdn           text NOT NULL,
+  node_fqdn             text NOT NULL,
+  node_port             integer NOT NULL,
+  pg_dump_file          text,
+  pg_dump_roles_file    text,
+  pg_dump_dbconfig_file text,
+  pg_dump_manifest_file text,
+  offsite_status        text,
+  offsite_location      text NOT NULL,
+  offsite_endpoint      text
+);
+
 CREATE TABLE restore_logs_to_delete (
   del_id           bigserial PRIMARY KEY,
   registered       timestamptz NOT NULL DEFAULT now(),

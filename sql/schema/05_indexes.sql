@@ -30,4 +30,7 @@ CREATE INDEX ON alerts (alert_sent);
 CREATE INDEX ON alerts (bck_id);
 CREATE INDEX ON alerts (backup_server_id, alert_sent);
 CREATE INDEX ON catalog_entries_to_delete (backup_server_id);
+CREATE INDEX ON offsite_copies_to_delete (backup_server_id);
+-- Offsite uploads and retention look up this server's copies by status.
+CREATE INDEX ON backup_catalog (backup_server_id, offsite_status) WHERE offsite_status IS NOT NULL;
 CREATE INDEX ON restore_logs_to_delete (backup_server_id);

@@ -46,6 +46,18 @@ BEGIN
 END;
 $$;
 
+-- The objects of a queued offsite copy are deleted (pgbackman_maintenance).
+CREATE FUNCTION delete_offsite_copies_to_delete(p_del_id bigint) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  DELETE FROM offsite_copies_to_delete WHERE del_id = p_del_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Offsite copy to delete % does not exist', p_del_id;
+  END IF;
+END;
+$$;
+
 -- The offsite copy of one backup (pgbackman_maintenance's offsite tasks). Transitions:
 --   PENDING/ERROR -> UPLOADED (p_location and p_endpoint: where every file now is),
 --   PENDING/ERROR/UPLOADED -> ERROR (p_error: why; an UPLOADED copy that fails verification),
@@ -82,6 +94,8 @@ BEGIN
     RAISE EXCEPTION 'Backup %: an uploaded copy needs its s3:// location', p_bck_id;
   END IF;
   IF v_status = 'EXPIRED' AND r.local_deleted_at IS NOT NULL THEN
+    -- EXPIRED first: the objects are gone, nothing to queue (queue_offsite_copy_deletion).
+    UPDATE backup_catalog SET offsite_status = 'EXPIRED' WHERE bck_id = p_bck_id;
     DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- no copy left anywhere
     DELETE FROM alert_episode WHERE episode_key = 'offsite:bck:' || p_bck_id;
     RETURN NULL;

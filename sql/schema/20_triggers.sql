@@ -294,3 +294,27 @@ END;
 $$;
 CREATE TRIGGER generate_restore_catalog_alert AFTER INSERT OR UPDATE ON restore_catalog
   FOR EACH ROW EXECUTE FUNCTION trg_generate_restore_catalog_alert();
+
+-- A deleted catalog row whose offsite copy exists (UPLOADED, or ERROR: a partial upload)
+-- leaves the facts its object keys derive from, so that maintenance deletes the objects.
+-- Offsite retention sets EXPIRED before it deletes a row: nothing is queued then.
+CREATE FUNCTION trg_queue_offsite_copy_deletion() RETURNS trigger
+  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  INSERT INTO offsite_copies_to_delete (bck_id, backup_server_id, def_id, snapshot_id, dbname, finished,
+                                        server_fqdn, node_fqdn, node_port, pg_dump_file,
+                                        pg_dump_roles_file, pg_dump_dbconfig_file, pg_dump_manifest_file,
+                                        offsite_status, offsite_location, offsite_endpoint)
+  SELECT OLD.bck_id, OLD.backup_server_id, OLD.def_id, OLD.snapshot_id, OLD.dbname, OLD.finished,
+         bs.hostname || '.' || bs.domain_name, pn.hostname || '.' || pn.domain_name, pn.pgport,
+         OLD.pg_dump_file, OLD.pg_dump_roles_file, OLD.pg_dump_dbconfig_file, OLD.pg_dump_manifest_file,
+         OLD.offsite_status, OLD.offsite_location, OLD.offsite_endpoint
+    FROM backup_server bs, pgsql_node pn
+   WHERE bs.server_id = OLD.backup_server_id AND pn.node_id = OLD.pgsql_node_id;
+  RETURN OLD;
+END;
+$$;
+CREATE TRIGGER queue_offsite_copy_deletion BEFORE DELETE ON backup_catalog
+  FOR EACH ROW WHEN (OLD.offsite_location IS NOT NULL AND OLD.offsite_status IN ('UPLOADED', 'ERROR'))
+  EXECUTE FUNCTION trg_queue_offsite_copy_deletion();
