@@ -222,3 +222,21 @@ def test_offsite_retention_deletes_exactly_the_expired_objects(off: OffsiteEnv) 
         str(survivor["offsite_location"]).removeprefix(f"s3://{off.bucket}/") + rel
         for rel in off.object_digests(str(survivor["offsite_location"]))
     }
+
+
+def test_copies_of_a_force_deleted_definition_are_deleted(off: OffsiteEnv) -> None:
+    off.create_database("offsite_forced")
+    def_id = off.define("offsite_forced")
+    row = off.dump(def_id)
+    assert off.maintenance().returncode == 0
+    location = str(off.row(row["bck_id"])["offsite_location"])  # type: ignore[index]
+    prefix = location.removeprefix(f"s3://{off.bucket}/")
+    assert off.s3.keys(off.bucket, prefix)
+    off.pgb.su(f"SELECT delete_force_backup_definition_id({def_id})")
+    queued = off.pgb.su_query("SELECT bck_id, offsite_location FROM offsite_copies_to_delete")
+    assert queued == [(row["bck_id"], location)]
+
+    res = off.maintenance()
+    assert res.returncode == 0, res.stderr
+    assert off.s3.keys(off.bucket, prefix) == []
+    assert off.pgb.su_query("SELECT count(*) FROM offsite_copies_to_delete") == [(0,)]
