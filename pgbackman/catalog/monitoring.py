@@ -148,3 +148,21 @@ def last_run_status(cat: Catalog, def_id: int) -> str | None:
         (def_id,),
     )
     return None if row is None else row["last_run_status"]
+
+
+def offsite_summary(
+    cat: Catalog, server_id: int, overdue_after: float
+) -> dict[str, int]:
+    """Offsite copies of a server per status (view ``offsite_copy_summary``), plus
+    ``PENDING_OVERDUE``: PENDING for more than ``overdue_after`` seconds (catalog clock)."""
+    rows = cat.query(
+        "SELECT offsite_status, copies,"
+        " (oldest <= now() - make_interval(secs => %s)) AS overdue"
+        " FROM offsite_copy_summary WHERE backup_server_id = %s",
+        (overdue_after, server_id),
+    )
+    out = {str(r["offsite_status"]): int(r["copies"]) for r in rows}
+    out["PENDING_OVERDUE"] = int(
+        any(r["overdue"] for r in rows if r["offsite_status"] == "PENDING")
+    )
+    return out

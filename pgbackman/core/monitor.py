@@ -71,6 +71,9 @@ class ServerState:
     unsent_error: str | None = None
     integrity_alerts: Sequence[Mapping[str, Any]] = field(default_factory=list)
     server_wide: bool = True
+    # Offsite copies per status (PENDING, UPLOADED, ERROR, EXPIRED) and PENDING_OVERDUE
+    # (1 when the oldest PENDING copy waits longer than allowed).
+    offsite: Mapping[str, int] = field(default_factory=dict)
 
     def count(self, state: str) -> int:
         return sum(1 for d in self.definitions if d.verdict.state == state)
@@ -121,7 +124,7 @@ def level(value: float, warning: float, critical: float) -> int:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # failed, stale, missing, integrity, pending, rejected, disk, alerts, catalog
+    kind: str  # failed, stale, missing, integrity, pending, rejected, disk, alerts, offsite, catalog
     status: int
     text: str
     detail: Mapping[str, Any] = field(default_factory=dict)
@@ -252,6 +255,24 @@ def _server_problems(state: ServerState, th: Thresholds) -> list[Problem]:
                     {"path": p.path, "free_bytes": p.free_bytes},
                 )
             )
+    errors = state.offsite.get("ERROR", 0)
+    if errors:
+        out.append(
+            Problem(
+                "offsite",
+                EXIT_WARNING,
+                f"{errors} offsite copy(ies) failed (show_backup_catalog: Offsite ERROR)",
+            )
+        )
+    if state.offsite.get("PENDING_OVERDUE"):
+        out.append(
+            Problem(
+                "offsite",
+                EXIT_WARNING,
+                f"{state.offsite.get('PENDING', 0)} offsite copy(ies) PENDING for hours "
+                "(is pgbackman_maintenance running? is offsite_url set?)",
+            )
+        )
     if state.unsent_overdue:
         reason = f": {state.unsent_error}" if state.unsent_error else ""
         out.append(
@@ -307,6 +328,8 @@ def evaluate(state: ServerState, th: Thresholds) -> CheckResult:
                 th.pending_warning,
                 th.pending_critical,
             ),
+            _perf("offsite_errors", state.offsite.get("ERROR", 0), 1),
+            _perf("offsite_pending", state.offsite.get("PENDING", 0)),
             _perf("unsent_alerts", state.unsent_alerts),
             _perf(
                 "undelivered_alerts",

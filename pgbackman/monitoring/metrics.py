@@ -11,7 +11,8 @@ server``):
   or its node is stopped; nothing is expected from it)
 
 Per server (label ``server``): ``pgbackman_catalog_up``, ``pgbackman_pending_results``,
-``pgbackman_pending_results_rejected``, ``pgbackman_alerts_unsent`` and, per partition
+``pgbackman_pending_results_rejected``, ``pgbackman_alerts_unsent``,
+``pgbackman_offsite_copies`` (label ``status``: PENDING, UPLOADED, ERROR, EXPIRED) and, per partition
 (label ``path``), ``pgbackman_backup_partition_free_bytes`` / ``_used_bytes``.
 """
 
@@ -97,6 +98,14 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
         )
         unsent.add_metric([server], float(state.unsent_alerts))
         out.append(unsent)
+        offsite = GaugeMetricFamily(
+            "pgbackman_offsite_copies",
+            "Offsite copies of the server's backups by status",
+            labels=["server", "status"],
+        )
+        for name in ("PENDING", "UPLOADED", "ERROR", "EXPIRED"):
+            offsite.add_metric([server, name], float(state.offsite.get(name, 0)))
+        out.append(offsite)
     free = GaugeMetricFamily(
         "pgbackman_backup_partition_free_bytes",
         "Bytes available to the backups on the partition",

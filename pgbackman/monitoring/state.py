@@ -35,6 +35,9 @@ class Limits:
     pending_age: dt.timedelta = dt.timedelta(minutes=30)
     unsent_age: dt.timedelta = dt.timedelta(hours=1)
     integrity_window: dt.timedelta = dt.timedelta(hours=24)
+    # An offsite copy still PENDING after this long: uploads are not keeping up or not
+    # running (maintenance down, offsite_url emptied after the backups were taken).
+    offsite_pending_age: dt.timedelta = dt.timedelta(hours=6)
 
 
 def partitions(paths: list[str]) -> list[Partition]:
@@ -92,6 +95,9 @@ def gather(
         integrity = mon.recent_alerts(
             cat, server_id, cat_alerts.INTEGRITY, now - limits.integrity_window, scope
         )
+        offsite = mon.offsite_summary(
+            cat, server_id, limits.offsite_pending_age.total_seconds()
+        )
         node_paths = mon.node_partitions(
             cat, sorted({int(r["pgsql_node_id"]) for r in rows})
         )
@@ -112,6 +118,7 @@ def gather(
         unsent_error=unsent["last_error"],
         integrity_alerts=integrity,
         server_wide=server_wide,
+        offsite=offsite,
     )
 
 

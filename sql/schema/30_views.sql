@@ -448,3 +448,14 @@ SELECT d.def_id,
           WHERE a.def_id = d.def_id AND a.finished IS NOT NULL
           ORDER BY a.finished DESC, a.bck_id DESC
           LIMIT 1) lr ON true;
+
+-- Offsite copies per backup server and status, for the monitoring programs (readable by
+-- pgbackman_role_ro): how many, and when the oldest of them got that status.
+CREATE VIEW offsite_copy_summary AS
+SELECT backup_server_id,
+       offsite_status,
+       count(*) AS copies,
+       min(offsite_updated) AS oldest
+  FROM backup_catalog
+ WHERE offsite_status IS NOT NULL
+ GROUP BY backup_server_id, offsite_status;

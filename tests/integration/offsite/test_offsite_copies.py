@@ -151,6 +151,15 @@ def test_upload_killed_with_the_server_is_error_then_uploaded(off: OffsiteEnv) -
     assert [(a["alert_type"], a["bck_id"]) for a in alerts] == [
         ("Offsite", row["bck_id"])
     ]
+    # ... and a check exit code and a metric.
+    check = run([str(VENV_BIN / "pgbackman_check")], off.pgb.env)
+    assert check.returncode == 1, check.stdout
+    assert "1 offsite copy(ies) failed" in check.stdout, check.stdout
+    metrics = run([str(VENV_BIN / "pgbackman_metrics")], off.pgb.env)
+    assert (
+        'pgbackman_offsite_copies{server="backup01.pgbackman.test",status="ERROR"} 1.0'
+        in metrics.stdout
+    ), metrics.stdout
 
     off.s3.start()
     off.s3.create_bucket(off.bucket)  # moto keeps nothing across a restart
@@ -233,7 +242,9 @@ def test_copies_of_a_force_deleted_definition_are_deleted(off: OffsiteEnv) -> No
     prefix = location.removeprefix(f"s3://{off.bucket}/")
     assert off.s3.keys(off.bucket, prefix)
     off.pgb.su(f"SELECT delete_force_backup_definition_id({def_id})")
-    queued = off.pgb.su_query("SELECT bck_id, offsite_location FROM offsite_copies_to_delete")
+    queued = off.pgb.su_query(
+        "SELECT bck_id, offsite_location FROM offsite_copies_to_delete"
+    )
     assert queued == [(row["bck_id"], location)]
 
     res = off.maintenance()
