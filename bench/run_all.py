@@ -41,7 +41,7 @@ def _restore(quick: bool) -> str:
 
 
 def _offsite(quick: bool) -> str:
-    import bench_offsite  # noqa: PLC0415 - needs moto[server] (the test extra)
+    import bench_offsite
 
     return bench_offsite.run(quick)
 

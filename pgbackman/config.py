@@ -310,8 +310,10 @@ def _validate(cfg: Config) -> None:
 
 def _validate_offsite(o: OffsiteConfig) -> None:
     where = "Configuration [pgbackman_offsite]"
+    from pgbackman.core.offsite import parse_bandwidth
+
     try:
-        o.bandwidth
+        parse_bandwidth(o.max_bandwidth)
     except ValueError as exc:
         raise ConfigError(
             f"{where} max_bandwidth = {o.max_bandwidth!r}: {exc}"

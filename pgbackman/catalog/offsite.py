@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from psycopg2 import sql
+
 from pgbackman.catalog.connection import Catalog, Row
 
 PAGE = 500
 
 # Every fact a row's object keys are derived from (core/offsite.backup_segments), and what
 # upload, retention, verification and restore need.
-_ROW = """
+_ROW_TEXT = """
 SELECT c.bck_id, c.def_id, c.snapshot_id, c.dbname, c.finished, c.backup_server_id,
        c.pgsql_node_id, c.backup_code, c.checksum, c.pg_dump_file, c.pg_dump_roles_file,
        c.pg_dump_dbconfig_file, c.pg_dump_manifest_file, c.offsite_status,
@@ -26,6 +28,11 @@ SELECT c.bck_id, c.def_id, c.snapshot_id, c.dbname, c.finished, c.backup_server_
   JOIN pgsql_node pn ON pn.node_id = c.pgsql_node_id
   LEFT JOIN backup_definition d ON d.def_id = c.def_id
 """
+
+
+def _rows(where: str) -> sql.Composed:
+    """The row query with a constant WHERE/ORDER clause (values are bound parameters)."""
+    return sql.Composed([sql.SQL(_ROW_TEXT), sql.SQL(where)])
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,11 @@ def to_upload(cat: Catalog, server_id: int) -> Iterator[Row]:
     last = 0
     while True:
         rows = cat.query(
-            _ROW + " WHERE c.backup_server_id = %s AND c.execution_status = 'SUCCEEDED'"
-            " AND c.offsite_status IN ('PENDING', 'ERROR') AND c.local_deleted_at IS NULL"
-            " AND c.bck_id > %s ORDER BY c.bck_id LIMIT %s",
+            _rows(
+                " WHERE c.backup_server_id = %s AND c.execution_status = 'SUCCEEDED'"
+                " AND c.offsite_status IN ('PENDING', 'ERROR') AND c.local_deleted_at IS NULL"
+                " AND c.bck_id > %s ORDER BY c.bck_id LIMIT %s"
+            ),
             (int(server_id), last, PAGE),
         )
         yield from rows
@@ -78,8 +87,8 @@ def retention_rows(cat: Catalog, server_id: int, period: str) -> list[Row]:
     UPLOADED and ERROR copies (the newest intact ones protect the rest), ordered by
     definition, snapshot, finished."""
     return cat.query(
-        _ROW
-        + """
+        _rows(
+            """
  WHERE c.backup_server_id = %(srv)s AND c.execution_status = 'SUCCEEDED'
    AND c.offsite_status IN ('UPLOADED', 'ERROR')
    AND EXISTS (SELECT 1 FROM backup_catalog o
@@ -88,7 +97,8 @@ def retention_rows(cat: Catalog, server_id: int, period: str) -> list[Row]:
                   AND o.finished < now() - %(period)s::interval
                   AND (o.def_id = c.def_id OR o.snapshot_id = c.snapshot_id))
  ORDER BY c.def_id NULLS LAST, c.snapshot_id, c.finished, c.bck_id
-""",
+"""
+        ),
         {"srv": int(server_id), "period": period},
     )
 
@@ -97,16 +107,20 @@ def uploaded(cat: Catalog, server_id: int, bck_id: int | None = None) -> Iterato
     """UPLOADED copies of this server (or the one ``bck_id``), for --verify --offsite."""
     if bck_id is not None:
         yield from cat.query(
-            _ROW + " WHERE c.bck_id = %s AND c.backup_server_id = %s"
-            " AND c.offsite_status = 'UPLOADED'",
+            _rows(
+                " WHERE c.bck_id = %s AND c.backup_server_id = %s"
+                " AND c.offsite_status = 'UPLOADED'"
+            ),
             (int(bck_id), int(server_id)),
         )
         return
     last = 0
     while True:
         rows = cat.query(
-            _ROW + " WHERE c.backup_server_id = %s AND c.offsite_status = 'UPLOADED'"
-            " AND c.bck_id > %s ORDER BY c.bck_id LIMIT %s",
+            _rows(
+                " WHERE c.backup_server_id = %s AND c.offsite_status = 'UPLOADED'"
+                " AND c.bck_id > %s ORDER BY c.bck_id LIMIT %s"
+            ),
             (int(server_id), last, PAGE),
         )
         yield from rows
@@ -117,7 +131,7 @@ def uploaded(cat: Catalog, server_id: int, bck_id: int | None = None) -> Iterato
 
 def backup_row(cat: Catalog, bck_id: int) -> Row | None:
     """One row with its key facts (a restore fetching the copy)."""
-    return cat.query_one(_ROW + " WHERE c.bck_id = %s", (int(bck_id),))
+    return cat.query_one(_rows(" WHERE c.bck_id = %s"), (int(bck_id),))
 
 
 def set_status(

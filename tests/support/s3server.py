@@ -12,12 +12,12 @@ program's environment needs to find them through boto3's standard chain.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,15 @@ class S3Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"moto_server exited; see {self.log_path}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
             try:
-                with urllib.request.urlopen(self.url + "/moto-api/", timeout=1):
-                    return self
+                conn.request("GET", "/moto-api/")
+                conn.getresponse().read()
+                return self
             except OSError:
                 time.sleep(0.1)
+            finally:
+                conn.close()
         raise RuntimeError("moto_server did not start within 30 s")
 
     def kill(self) -> None:

@@ -10,7 +10,7 @@ from pgbackman.config import parse_config_file
 from pgbackman.errors import ConfigError
 from pgbackman.core import offsite as core
 from pgbackman.core import validate
-from pgbackman.errors import UserInputError  # noqa: E402
+from pgbackman.errors import UserInputError
 
 FINISHED = dt.datetime(2026, 3, 1, 2, 3, 4, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 

@@ -112,7 +112,7 @@ def test_status_transitions_and_rows_outliving_local_files(
         "update_backup_server_config", pgb_env.server_id, "offsite_url", "s3://bkt/p"
     )
     bck = _succeeded_row(pgb_env, node_id)
-    status = lambda: pgb_env.su_query(  # noqa: E731
+    status = lambda: pgb_env.su_query(
         "SELECT offsite_status, offsite_error, local_deleted_at IS NOT NULL"
         " FROM backup_catalog WHERE bck_id = %s",
         (bck,),
