@@ -13,6 +13,7 @@ from typing import Any
 from psycopg2 import sql
 from support.pgcluster import PgCluster
 from support.s3server import S3Server
+from support.shell import Shell
 
 VENV_BIN = Path(sys.executable).parent
 PREFIX = "fleet/eu"
@@ -48,8 +49,8 @@ class OffsiteEnv:
             with open(self.pgb.config_path, "a", encoding="utf-8") as fh:
                 fh.write(f"\n[pgbackman_offsite]\n{local}\n")
 
-    def shell(self, command: str) -> Any:
-        return run([str(VENV_BIN / "pgbackman"), "-C", command], self.pgb.env)
+    def shell(self, command: str, fmt: str | None = None) -> Any:
+        return Shell(self.pgb).cmd(command, fmt)
 
     def create_database(self, name: str, rows: int = 100) -> None:
         conn = self.node.connect("postgres")

@@ -4,11 +4,10 @@ their local files, and what the shell shows."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from offsite_helpers import VENV_BIN, run
+from support.shell import Shell
 
 from pgbackman.errors import CatalogError, PgBackManError
 
@@ -23,7 +22,7 @@ def _config(pgb: Any) -> dict[str, str]:
 
 
 def _shell(pgb: Any, command: str) -> Any:
-    return run([str(VENV_BIN / "pgbackman"), "-C", command], pgb.env)
+    return Shell(pgb).cmd(command)
 
 
 def test_defaults_shell_update_and_refusals(pgb_env: Any) -> None:
@@ -136,17 +135,8 @@ def test_status_transitions_and_rows_outliving_local_files(
     res = _shell(pgb_env, f"show_backup_details {bck}")
     assert "Offsite status" in res.stdout and "UPLOADED" in res.stdout
     assert "offsite copy kept" in res.stdout and "s3://bkt/p/x/" in res.stdout
-    res = run(
-        [
-            str(VENV_BIN / "pgbackman"),
-            "-o",
-            "json",
-            "-C",
-            "show_backup_catalog all all all all all",
-        ],
-        pgb_env.env,
-    )
-    listed = json.loads(res.stdout)["backup_catalog"]
+    res = Shell(pgb_env).cmd("show_backup_catalog all all all all all", "json")
+    listed = res.json()["backup_catalog"]
     assert [r["offsite"] for r in listed] == ["UPLOADED"]
     # Offsite retention expires the copy: nothing is left anywhere, the row goes.
     assert call("set_backup_offsite_status", bck, "EXPIRED", None, None, None) is None
