@@ -162,12 +162,20 @@ def test_update_config_interactive(
     sh.sendline("")
     sh.expect_exact("# Encryption recipients []: ")
     sh.sendline("")
+    # The offsite parameters are asked after the encryption recipients.
+    sh.expect_exact("# Offsite URL []: ")
+    sh.sendline("s3://pg-backups/site-a")
+    sh.expect_exact("# Offsite endpoint URL []: ")
+    sh.sendline("")
+    sh.expect_exact("# Offsite retention period [90 days]: ")
+    sh.sendline("")
     sh.expect_exact("# Are all values to update correct (yes/no): ")
     sh.sendline("yes")
     sh.expect_exact(
         f"[Done] Configuration parameters for SrvID: {pgb_env.server_id} updated."
     )
     assert server_cfg(pgb_env)["pgsql_bin_17"] == "/opt/pg17/bin"
+    assert server_cfg(pgb_env)["offsite_url"] == "s3://pg-backups/site-a"
 
     sh.sendline("update_pgsql_node_config")
     sh.expect_exact("# NodeID / FQDN []: ")
