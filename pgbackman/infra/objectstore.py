@@ -11,6 +11,10 @@ hashing reader, so boto3's transfer manager buffers at most ``max_in_memory_chun
 pieces. The SHA-256 of exactly the bytes sent or received is computed on the way and
 compared with the manifest by the caller: an object is never taken for good on its size.
 Failures become :class:`~pgbackman.errors.OffsiteError` with a one-line reason.
+
+A transfer polls its ``interrupt`` callback at every part read (upload) or 1 MiB piece
+(download): whatever the callback raises (a stop request: SIGTERM) ends the transfer, an
+unfinished multipart upload is aborted by boto3, and the exception reaches the caller as is.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,11 @@ _ERRORS = (
     botocore.exceptions.ClientError,
     Boto3Error,
 )
+Interrupt = Callable[[], None]
+
+
+def _never() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,14 @@ class _HashingReader:
     Non-seekable on purpose: boto3 then reads the parts strictly in order, once, so the
     digest is that of exactly the bytes uploaded (a retried part is resent from memory)."""
 
-    def __init__(self, fh: Any) -> None:
+    def __init__(self, fh: Any, interrupt: Interrupt) -> None:
         self._fh = fh
+        self._interrupt = interrupt
         self.sha256 = hashlib.sha256()
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
+        self._interrupt()
         data: bytes = self._fh.read(n)
         self.sha256.update(data)
         self.size += len(data)
@@ -130,12 +141,19 @@ class ObjectStore:
         self.transfer.max_in_memory_upload_chunks = s.max_concurrency + 2
 
     # -- upload -----------------------------------------------------------------------
-    def upload(self, path: Path, bucket: str, key: str, sha256: str) -> int:
+    def upload(
+        self,
+        path: Path,
+        bucket: str,
+        key: str,
+        sha256: str,
+        interrupt: Interrupt = _never,
+    ) -> int:
         """Stream ``path`` to ``bucket/key``; the bytes sent must hash to ``sha256`` (the
         manifest's), and the stored object must have their size. Returns the size."""
         try:
             with open(path, "rb") as fh:
-                reader = _HashingReader(fh)
+                reader = _HashingReader(fh, interrupt)
                 self.client.upload_fileobj(
                     reader,
                     bucket,
@@ -180,11 +198,14 @@ class ObjectStore:
         except _ERRORS as exc:
             raise OffsiteError(f"Cannot read {key}: {describe(exc)}") from None
 
-    def _chunks(self, bucket: str, key: str) -> Iterator[bytes]:
+    def _chunks(
+        self, bucket: str, key: str, interrupt: Interrupt = _never
+    ) -> Iterator[bytes]:
         try:
             body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
             throttle = _Throttle(self.settings.max_bandwidth)
             for chunk in body.iter_chunks(_READ):
+                interrupt()
                 throttle.add(len(chunk))
                 yield chunk
         except botocore.exceptions.ClientError as exc:
@@ -204,20 +225,22 @@ class ObjectStore:
                 raise OffsiteError(f"Object {key} is larger than {limit} bytes")
         return bytes(out)
 
-    def digest(self, bucket: str, key: str) -> str:
+    def digest(self, bucket: str, key: str, interrupt: Interrupt = _never) -> str:
         """SHA-256 of the stored object, streamed (nothing written)."""
         h = hashlib.sha256()
-        for chunk in self._chunks(bucket, key):
+        for chunk in self._chunks(bucket, key, interrupt):
             h.update(chunk)
         return h.hexdigest()
 
-    def download(self, bucket: str, key: str, path: Path) -> str:
+    def download(
+        self, bucket: str, key: str, path: Path, interrupt: Interrupt = _never
+    ) -> str:
         """Stream the object into a new 0600 file ``path``; returns its SHA-256."""
         h = hashlib.sha256()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            for chunk in self._chunks(bucket, key):
+            for chunk in self._chunks(bucket, key, interrupt):
                 h.update(chunk)
                 fh.write(chunk)
         return h.hexdigest()

@@ -73,6 +73,18 @@ def _alert(ctx: PassContext, row: dict[str, Any], message: str, episode: str) ->
         log.error("Cannot raise the %s alert: %s", alerts.OFFSITE, exc)
 
 
+class _Stopped(Exception):
+    """A stop request (SIGTERM) interrupted an upload: the copy keeps its status."""
+
+
+def _interrupt(ctx: PassContext) -> Callable[[], None]:
+    def check() -> None:
+        if ctx.should_stop():
+            raise _Stopped()
+
+    return check
+
+
 class OffsiteTasks:
     """The two tasks, bound to this server's local configuration (transfer settings)."""
 
@@ -127,7 +139,10 @@ class OffsiteTasks:
             for row in rows:
                 if ctx.should_stop():
                     return
-                if self._upload_one(ctx, report, store, url, conf, row):
+                uploaded = self._upload_one(ctx, report, store, url, conf, row)
+                if ctx.should_stop():
+                    return  # an interrupted upload is neither a success nor a failure
+                if uploaded:
                     stats.deleted += 1
                     failures = 0
                     continue
@@ -156,7 +171,16 @@ class OffsiteTasks:
         try:
             location = copies.planned_copy(row, url).location
             log.info("[%s] uploading backup %s to %s", UPLOAD, bck_id, location)
-            copy = copies.upload(store, row, url)
+            copy = copies.upload(store, row, url, _interrupt(ctx))
+        except _Stopped:
+            log.warning(
+                "[%s] upload of backup %s interrupted by a stop request; it stays %s "
+                "and is uploaded again by a later pass",
+                UPLOAD,
+                bck_id,
+                row["offsite_status"],
+            )
+            return True
         except (OffsiteError, ValueError) as exc:
             message = f"Offsite copy of backup {bck_id} failed: {exc}"
             report.error(UPLOAD, message)

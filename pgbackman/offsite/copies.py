@@ -22,7 +22,7 @@ from typing import Any
 
 from pgbackman.core import offsite as core
 from pgbackman.errors import OffsiteError
-from pgbackman.infra.objectstore import ObjectStore
+from pgbackman.infra.objectstore import Interrupt, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +107,18 @@ def _check_manifest(
 
 
 # -- upload ---------------------------------------------------------------------------------
-def upload(store: ObjectStore, row: dict[str, Any], url: core.OffsiteUrl) -> Copy:
-    """Upload every file of the row's backup, the manifest last. Returns where it went."""
+def _never() -> None:
+    return None
+
+
+def upload(
+    store: ObjectStore,
+    row: dict[str, Any],
+    url: core.OffsiteUrl,
+    interrupt: Interrupt = _never,
+) -> Copy:
+    """Upload every file of the row's backup, the manifest last. Returns where it went.
+    ``interrupt`` is polled during the transfers (it raises to stop them)."""
     copy = planned_copy(row, url)
     manifest = Path(str(row["pg_dump_manifest_file"]))
     try:
@@ -125,9 +135,14 @@ def upload(store: ObjectStore, row: dict[str, Any], url: core.OffsiteUrl) -> Cop
             copy.bucket,
             core.object_key(copy.key_prefix, rel),
             digest,
+            interrupt,
         )
     store.upload(
-        manifest, copy.bucket, copy.manifest_key, hashlib.sha256(text).hexdigest()
+        manifest,
+        copy.bucket,
+        copy.manifest_key,
+        hashlib.sha256(text).hexdigest(),
+        interrupt,
     )
     log.info(
         "Backup %s uploaded to %s: %d files, %d bytes, every SHA-256 as in the manifest",
@@ -140,7 +155,9 @@ def upload(store: ObjectStore, row: dict[str, Any], url: core.OffsiteUrl) -> Cop
 
 
 # -- fetch (restore) ------------------------------------------------------------------------
-def fetch(store: ObjectStore, row: dict[str, Any], into: Path) -> Path:
+def fetch(
+    store: ObjectStore, row: dict[str, Any], into: Path, interrupt: Interrupt = _never
+) -> Path:
     """Download the row's copy into the empty private directory ``into`` (mirroring dump/),
     verifying the manifest against the catalog and every file against the manifest.
     Returns the local manifest path."""
@@ -149,7 +166,7 @@ def fetch(store: ObjectStore, row: dict[str, Any], into: Path) -> Path:
     entries = _check_manifest(row, text, "offsite")
     for digest, rel in entries:
         got = store.download(
-            copy.bucket, core.object_key(copy.key_prefix, rel), into / rel
+            copy.bucket, core.object_key(copy.key_prefix, rel), into / rel, interrupt
         )
         if got != digest:
             raise OffsiteError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pgbackman.config import Config
@@ -44,9 +45,11 @@ def staging_root(cfg: Config, spec: RestoreSpec) -> Path:
     return Path(cfg.offsite.staging_dir or f"{root.rstrip('/')}/offsite_staging")
 
 
-def fetch_if_missing(cfg: Config, spec: RestoreSpec) -> tuple[RestoreSpec, Path | None]:
+def fetch_if_missing(
+    cfg: Config, spec: RestoreSpec, interrupt: Callable[[], None]
+) -> tuple[RestoreSpec, Path | None]:
     """The spec to restore from and the staging directory to discard afterwards (None when
-    the local files are used)."""
+    the local files are used). ``interrupt`` raises when the run must stop."""
     if files_here(spec):
         return spec, None
     row = spec.offsite_row
@@ -65,7 +68,7 @@ def fetch_if_missing(cfg: Config, spec: RestoreSpec) -> tuple[RestoreSpec, Path 
     )
     try:
         manifest = copies.fetch(
-            store_for(cfg, row["offsite_endpoint"] or ""), row, staging
+            store_for(cfg, row["offsite_endpoint"] or ""), row, staging, interrupt
         )
     except OffsiteError as exc:
         discard(cfg, spec, staging)

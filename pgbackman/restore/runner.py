@@ -150,7 +150,9 @@ class RestoreRun(JobRun):
 
     def _fetch_if_missing(self) -> None:
         """Files gone from this server but uploaded offsite: fetch them (restore/offsite.py)."""
-        self.spec, self._staging = offsite.fetch_if_missing(self.cfg, self.spec)
+        self.spec, self._staging = offsite.fetch_if_missing(
+            self.cfg, self.spec, self.checkpoint
+        )
 
     def _what_done(self) -> str:
         s = self.spec

@@ -7,11 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from offsite_helpers import OffsiteEnv
+from offsite_helpers import BUCKET, OffsiteEnv
 from support.pgcluster import PgCluster
 from support.s3server import S3Server
-
-BUCKET = "pgbackman-offsite"
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from support.shell import Shell
 
 VENV_BIN = Path(sys.executable).parent
 PREFIX = "fleet/eu"
+BUCKET = "pgbackman-offsite"
 
 
 def run(argv: list[str], env: dict[str, str], timeout: float = 180) -> Any:
