@@ -81,6 +81,11 @@ def run(quick: bool) -> str:
         env.env.update(s3.aws_env())
         env.env["AWS_CONFIG_FILE"] = str(base / "no-aws-config")
         env.env["AWS_SHARED_CREDENTIALS_FILE"] = str(base / "no-aws-creds")
+        with open(env.config_path, "a", encoding="utf-8") as fh:
+            fh.write(
+                f"\n[pgbackman_offsite]\nallowed_urls = s3://{BUCKET}/bench\n"
+                f"allowed_endpoints = {s3.url}\n"
+            )
         for parameter, value in (
             ("offsite_url", f"s3://{BUCKET}/bench"),
             ("offsite_endpoint_url", s3.url),

@@ -129,6 +129,11 @@ class OffsiteConfig:
     read_timeout: int = 60
     # Private 0700 directory for backups fetched by a restore ('' = <root>/offsite_staging).
     staging_dir: str = ""
+    # Where this server's backups may go, whatever the catalog says (a catalog that could
+    # name any endpoint could send every backup to a stranger): s3:// prefixes, and
+    # endpoints ("aws" = AWS S3). Empty = no offsite transfer at all.
+    allowed_urls: str = ""
+    allowed_endpoints: str = ""
 
     @property
     def bandwidth(self) -> int:
@@ -325,6 +330,16 @@ def _validate_offsite(o: OffsiteConfig) -> None:
         raise ConfigError(f"{where} max_concurrency must be from 1 to 64")
     if o.connect_timeout < 1 or o.read_timeout < 1:
         raise ConfigError(f"{where} connect_timeout and read_timeout must be >= 1")
+    from pgbackman.core.offsite import allowed_endpoints, allowed_urls
+
+    for key, parse in (
+        ("allowed_urls", allowed_urls),
+        ("allowed_endpoints", allowed_endpoints),
+    ):
+        try:
+            parse(getattr(o, key))
+        except ValueError as exc:
+            raise ConfigError(f"{where} {key}: {exc}") from None
     if o.staging_dir and not Path(o.staging_dir).is_absolute():
         raise ConfigError(f"{where} staging_dir must be an absolute path")
 

@@ -198,3 +198,43 @@ def parse_bandwidth(value: str) -> int:
         raise ValueError("expected a number of bytes per second, e.g. 20M or 500K")
     factor = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[m.group(2).upper()]
     return int(m.group(1)) * factor
+
+
+AWS = "aws"  # in allowed_endpoints: AWS S3 itself (offsite_endpoint_url empty)
+
+
+def within(url: OffsiteUrl, bucket: str, key: str) -> bool:
+    """``bucket/key`` lies under ``url`` (whole prefix segments only)."""
+    if bucket != url.bucket:
+        return False
+    return not url.prefix or key == url.prefix or key.startswith(url.prefix + "/")
+
+
+def allowed_urls(text: str) -> list[OffsiteUrl]:
+    """``[pgbackman_offsite] allowed_urls``: whitespace-separated ``s3://bucket[/prefix]``."""
+    return [parse_url(v) for v in text.split()]
+
+
+def allowed_endpoints(text: str) -> list[str]:
+    """``[pgbackman_offsite] allowed_endpoints``: whitespace-separated endpoint URLs, ``aws``
+    for AWS S3 itself ('' in the result)."""
+    return ["" if v.lower() == AWS else check_endpoint(v) for v in text.split()]
+
+
+def refusal(
+    url: OffsiteUrl, endpoint: str, urls: list[OffsiteUrl], endpoints: list[str]
+) -> str | None:
+    """Why this backup server refuses the catalog's offsite target (None: allowed). The
+    catalog names where backups go; the server's own configuration decides whether its
+    data may go there."""
+    if endpoint not in endpoints:
+        shown = endpoint or AWS
+        return (
+            f"offsite endpoint {shown} is not in [pgbackman_offsite] allowed_endpoints "
+            "of this backup server"
+        )
+    if not any(within(a, url.bucket, url.prefix) for a in urls):
+        return (
+            f"{url} is not under [pgbackman_offsite] allowed_urls of this backup server"
+        )
+    return None

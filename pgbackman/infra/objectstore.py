@@ -33,6 +33,7 @@ import botocore.exceptions
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 
+from pgbackman.core.offsite import OffsiteUrl, within
 from pgbackman.errors import OffsiteError
 
 MiB = 1024 * 1024
@@ -110,10 +111,15 @@ class ObjectStore:
     """One S3 endpoint ('' = AWS) with this server's transfer settings."""
 
     def __init__(
-        self, endpoint_url: str, settings: TransferSettings | None = None
+        self,
+        endpoint_url: str,
+        settings: TransferSettings | None = None,
+        allowed: list[OffsiteUrl] | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url or None
         self.settings = settings or TransferSettings()
+        # Every operation must lie under one of these (None: anywhere, for tools and tests).
+        self.allowed = allowed
         s = self.settings
         config = botocore.config.Config(
             connect_timeout=s.connect_timeout,
@@ -140,6 +146,15 @@ class ObjectStore:
         # the memory bound of an upload is about this many chunk_size parts.
         self.transfer.max_in_memory_upload_chunks = s.max_concurrency + 2
 
+    def _check(self, bucket: str, key: str) -> None:
+        if self.allowed is not None and not any(
+            within(a, bucket, key) for a in self.allowed
+        ):
+            raise OffsiteError(
+                f"s3://{bucket}/{key} is not under [pgbackman_offsite] allowed_urls of "
+                "this backup server"
+            )
+
     # -- upload -----------------------------------------------------------------------
     def upload(
         self,
@@ -151,6 +166,7 @@ class ObjectStore:
     ) -> int:
         """Stream ``path`` to ``bucket/key``; the bytes sent must hash to ``sha256`` (the
         manifest's), and the stored object must have their size. Returns the size."""
+        self._check(bucket, key)
         try:
             with open(path, "rb") as fh:
                 reader = _HashingReader(fh, interrupt)
@@ -187,6 +203,7 @@ class ObjectStore:
     # -- reading ----------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> dict[str, Any] | None:
         """The object's metadata, None when it does not exist."""
+        self._check(bucket, key)
         try:
             result: dict[str, Any] = self.client.head_object(Bucket=bucket, Key=key)
             return result
@@ -201,6 +218,7 @@ class ObjectStore:
     def _chunks(
         self, bucket: str, key: str, interrupt: Interrupt = _never
     ) -> Iterator[bytes]:
+        self._check(bucket, key)
         try:
             body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
             throttle = _Throttle(self.settings.max_bandwidth)
@@ -247,6 +265,7 @@ class ObjectStore:
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys under ``prefix`` (used only under a prefix derived from a catalog row)."""
+        self._check(bucket, prefix)
         keys: list[str] = []
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -261,6 +280,8 @@ class ObjectStore:
     # -- deletion ---------------------------------------------------------------------
     def delete(self, bucket: str, keys: list[str]) -> None:
         """Delete ``keys`` (missing ones are fine), 1000 per request as S3 allows."""
+        for key in keys:
+            self._check(bucket, key)
         for i in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[i : i + 1000]]
             try:

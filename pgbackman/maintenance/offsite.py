@@ -44,7 +44,7 @@ from pgbackman.infra.locking import JobLock
 from pgbackman.infra.objectstore import ObjectStore
 from pgbackman.maintenance.report import PassReport
 from pgbackman.maintenance.tasks import PassContext
-from pgbackman.offsite import copies, store_for
+from pgbackman.offsite import copies, refusal, store_for
 
 log = logging.getLogger("pgbackman_maintenance")
 
@@ -121,12 +121,29 @@ class OffsiteTasks:
                     first["bck_id"],
                 )
             return
+        episode = f"offsite-refused:srv:{ctx.server_id}"
         try:
             url = core.parse_url(conf.url)
+            reason = refusal(self.cfg, url, conf.endpoint_url)
+            if reason is not None:
+                raise OffsiteError(reason)
             store = self.store(conf.endpoint_url)
         except (ValueError, OffsiteError) as exc:
-            report.error(UPLOAD, f"offsite_url {conf.url!r}: {exc}")
+            # Copies stay PENDING: nothing is wrong with them, the target is refused.
+            message = f"Offsite copies not uploaded: offsite_url {conf.url!r}: {exc}"
+            report.error(UPLOAD, message)
+            alert = alerts.Alert(
+                alerts.CONFIG_REFUSED,
+                server_id=ctx.server_id,
+                message=message,
+                episode_key=episode,
+            )
+            try:
+                alerts.raise_or_spool(ctx.cat, ctx.root, alert)
+            except (PgBackManError, OSError) as err:
+                log.error("Cannot raise the %s alert: %s", alerts.CONFIG_REFUSED, err)
             return
+        alerts.end_episode(ctx.cat, episode)
         lock = JobLock(Path(ctx.root) / LOCK_NAME)
         try:
             lock.acquire()

@@ -133,3 +133,30 @@ def test_local_offsite_section(tmp_path: object) -> None:
         p.write_text(f"[pgbackman_offsite]\n{bad}\n")
         with pytest.raises(ConfigError):
             parse_config_file(p)
+
+
+def test_this_server_decides_where_its_backups_may_go() -> None:
+    urls = core.allowed_urls("s3://bkt/fleet s3://other")
+    endpoints = core.allowed_endpoints("aws https://minio.example.org:9000/")
+    assert endpoints == ["", "https://minio.example.org:9000"]
+    ok = core.parse_url("s3://bkt/fleet/eu")
+    assert core.refusal(ok, "", urls, endpoints) is None
+    assert (
+        core.refusal(core.parse_url("s3://other/any/thing"), "", urls, endpoints)
+        is None
+    )
+    assert "allowed_urls" in str(
+        core.refusal(core.parse_url("s3://bkt/fleetx"), "", urls, endpoints)
+    )
+    assert "allowed_urls" in str(
+        core.refusal(core.parse_url("s3://bkt"), "", urls, endpoints)
+    )
+    assert "allowed_endpoints" in str(
+        core.refusal(ok, "https://evil.example.org", urls, endpoints)
+    )
+    assert (
+        core.refusal(ok, "", [], []) is not None
+    )  # nothing configured: nothing allowed
+    assert core.within(ok, "bkt", "fleet/eu/x/y") and not core.within(
+        ok, "bkt", "fleet/eux"
+    )

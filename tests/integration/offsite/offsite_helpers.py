@@ -46,9 +46,18 @@ class OffsiteEnv:
             f'"s3://{self.bucket}/{PREFIX}/" "{self.s3.url}" "90 days"'
         )
         assert res.returncode == 0, res.stdout + res.stderr
-        if local:
-            with open(self.pgb.config_path, "a", encoding="utf-8") as fh:
-                fh.write(f"\n[pgbackman_offsite]\n{local}\n")
+        self.local_config(
+            f"allowed_urls = s3://{self.bucket}/{PREFIX}\n"
+            f"allowed_endpoints = {self.s3.url}\n{local}"
+        )
+
+    def local_config(self, section: str) -> None:
+        """This server's [pgbackman_offsite] section (replacing an earlier one)."""
+        text = self.pgb.config_path.read_text(encoding="utf-8")
+        text = text.split("\n[pgbackman_offsite]\n")[0]
+        self.pgb.config_path.write_text(
+            f"{text}\n[pgbackman_offsite]\n{section}\n", encoding="utf-8"
+        )
 
     def shell(self, command: str, fmt: str | None = None) -> Any:
         return Shell(self.pgb).cmd(command, fmt)

@@ -251,3 +251,45 @@ def test_copies_of_a_force_deleted_definition_are_deleted(off: OffsiteEnv) -> No
     assert res.returncode == 0, res.stderr
     assert off.s3.keys(off.bucket, prefix) == []
     assert off.pgb.su_query("SELECT count(*) FROM offsite_copies_to_delete") == [(0,)]
+
+
+def test_a_target_this_server_does_not_allow_gets_nothing(off: OffsiteEnv) -> None:
+    # The catalog names another bucket, or another endpoint: this server's own
+    # configuration decides where its backups may go.
+    off.create_database("offsite_refused")
+    row = off.dump(off.define("offsite_refused"))
+    off.s3.create_bucket("somebody-else")
+    log_file = off.pgb.tmp / "pgbackman.log"
+    allowed_url = f"s3://{off.bucket}/{PREFIX}"
+    for url, endpoint, reason in (
+        (
+            "s3://somebody-else/x",
+            off.s3.url,
+            "is not under [pgbackman_offsite] allowed_urls",
+        ),
+        (
+            allowed_url,
+            "http://127.0.0.2:9",
+            "is not in [pgbackman_offsite] allowed_endpoints",
+        ),
+    ):
+        for parameter, value in (
+            ("offsite_url", url),
+            ("offsite_endpoint_url", endpoint),
+        ):
+            off.pgb.su(
+                f"UPDATE backup_server_config SET value = '{value}'"
+                f" WHERE server_id = {off.pgb.server_id} AND parameter = '{parameter}'"
+            )
+        res = off.maintenance()
+        assert res.returncode == 1
+        assert reason in log_file.read_text(errors="replace")
+        pending = off.row(row["bck_id"])
+        assert (
+            pending is not None and pending["offsite_status"] == "PENDING"
+        )  # not its fault
+    refused = off.pgb.cat.query(
+        "SELECT error_message FROM alerts WHERE alert_type = 'Config-refused'"
+    )
+    assert len(refused) == 1, refused  # one alert for the episode
+    assert off.s3.keys("somebody-else") == [] and off.s3.keys(off.bucket) == []
