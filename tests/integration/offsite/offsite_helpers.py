@@ -42,7 +42,7 @@ class OffsiteEnv:
         self.pgb.env["AWS_CONFIG_FILE"] = str(self.pgb.tmp / "no-aws-config")
         self.pgb.env["AWS_SHARED_CREDENTIALS_FILE"] = str(self.pgb.tmp / "no-aws-creds")
         res = self.shell(
-            f'update_backup_server_config {self.pgb.server_id} "" "" "" "" "" "" "" "" '
+            f'update_backup_server_config {self.pgb.server_id} "" "" "" "" "" "" "" "" "" '
             f'"s3://{self.bucket}/{PREFIX}/" "{self.s3.url}" "90 days"'
         )
         assert res.returncode == 0, res.stdout + res.stderr

@@ -31,10 +31,10 @@ def test_defaults_shell_update_and_refusals(pgb_env: Any) -> None:
         "offsite_endpoint_url": "",
         "offsite_retention_period": "90 days",
     }
-    empty8 = '"" "" "" "" "" "" "" ""'
+    empty9 = '"" "" "" "" "" "" "" "" ""'  # bindirs, root, recipients
     res = _shell(
         pgb_env,
-        f"update_backup_server_config {pgb_env.server_id} {empty8} "
+        f"update_backup_server_config {pgb_env.server_id} {empty9} "
         '"s3://bkt/a/b/" "https://minio.example.org:9000/" "30 days"',
     )
     assert res.returncode == 0, res.stdout + res.stderr
@@ -51,14 +51,14 @@ def test_defaults_shell_update_and_refusals(pgb_env: Any) -> None:
     ):
         res = _shell(
             pgb_env,
-            f'update_backup_server_config {pgb_env.server_id} {empty8} "{url}" "{endpoint}" "{period}"',
+            f'update_backup_server_config {pgb_env.server_id} {empty9} "{url}" "{endpoint}" "{period}"',
         )
         assert res.returncode == 1 and message in res.stdout + res.stderr, res.stdout
         assert _config(pgb_env)["offsite_url"] == "s3://bkt/a/b"  # nothing changed
     # "none" clears a value: offsite copies off, back to AWS.
     res = _shell(
         pgb_env,
-        f'update_backup_server_config {pgb_env.server_id} {empty8} none none ""',
+        f'update_backup_server_config {pgb_env.server_id} {empty9} none none ""',
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert (
