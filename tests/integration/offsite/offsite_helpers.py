@@ -91,12 +91,14 @@ class OffsiteEnv:
         conn.close()
         return value
 
-    def define(self, dbname: str, server_id: int | None = None) -> int:
+    def define(
+        self, dbname: str, server_id: int | None = None, encryption: bool = False
+    ) -> int:
         return int(
             self.pgb.su_query(
                 "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', 'FULL',"
-                " false, '7 days', 1, '', 'ACTIVE', 'offsite test')",
-                (server_id or self.pgb.server_id, self.node_id, dbname),
+                " %s, '7 days', 1, '', 'ACTIVE', 'offsite test')",
+                (server_id or self.pgb.server_id, self.node_id, dbname, encryption),
             )[0][0]
         )
 

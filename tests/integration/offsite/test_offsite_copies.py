@@ -13,6 +13,7 @@ from psycopg2 import sql
 
 from offsite_helpers import PREFIX, VENV_BIN, OffsiteEnv, run
 from pgbackman.core import offsite as core
+from support.agekeys import new_key, set_identity_file
 from support.pgcluster import PgCluster
 
 # Quotes, a shell command, '%', '/', '..', a backslash, a space and non-ASCII: names are data.
@@ -293,3 +294,46 @@ def test_a_target_this_server_does_not_allow_gets_nothing(off: OffsiteEnv) -> No
     )
     assert len(refused) == 1, refused  # one alert for the episode
     assert off.s3.keys("somebody-else") == [] and off.s3.keys(off.bucket) == []
+
+
+def test_an_encrypted_backup_goes_offsite_as_it_is_on_disk_and_restores(
+    off: OffsiteEnv, node2: PgCluster, tmp_path: Path
+) -> None:
+    key = new_key(tmp_path)
+    off.pgb.su_query(
+        "SELECT update_backup_server_config(%s, 'encryption_recipients', %s)",
+        (off.pgb.server_id, key.recipient),
+    )
+    off.create_database("offsite_sealed", rows=200)
+    before = off.fingerprint(off.node, "offsite_sealed")
+    row = off.dump(off.define("offsite_sealed", encryption=True))
+    assert row["encrypted"] is True
+    assert off.maintenance().returncode == 0
+    row = off.row(row["bck_id"])  # type: ignore[assignment]
+    assert row["offsite_status"] == "UPLOADED"
+    # Every object is byte for byte the file on disk: age files, never plaintext.
+    prefix = str(row["offsite_location"]).removeprefix(f"s3://{off.bucket}/")
+    dump_dir = Path(row["pg_dump_manifest_file"]).parent
+    for _digest, rel in off.manifest_entries(row):
+        stored = off.s3.get(off.bucket, prefix + rel)
+        assert stored == (dump_dir / rel).read_bytes()
+        assert stored.startswith(b"age-encryption.org/v1")
+    _local_files_gone(row)
+    set_identity_file(off.pgb.config_path, key.identity_file)
+    node2_id = off.pgb.register_node(node2)
+    restore_def = int(
+        off.pgb.su_query(
+            "SELECT register_restore_definition(now(), %s, %s, %s, 'offsite_sealed', NULL,"
+            " '', '{}')",
+            (off.pgb.server_id, node2_id, row["bck_id"]),
+        )[0][0]
+    )
+    try:
+        res = run(
+            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
+            off.pgb.env,
+        )
+        assert res.returncode == 0, res.stderr
+        assert off.fingerprint(node2, "offsite_sealed") == before
+    finally:
+        node2.psql('DROP DATABASE IF EXISTS "offsite_sealed" WITH (FORCE)')
