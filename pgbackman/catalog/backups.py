@@ -12,6 +12,7 @@ from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.catalog.listings import (
     IntFilter,
     TextFilter,
+    ids_starting_with,
     int_array,
     read_one,
     read_view,
@@ -62,3 +63,8 @@ SELECT c.bck_id, c.dbname, c.backup_server_id, c.pgsql_node_id, c.execution_stat
 """,
         (int(bck_id),),
     )
+
+
+def bck_ids(cat: Catalog, prefix: str = "") -> list[int]:
+    """BckIDs starting with ``prefix`` (tab completion), newest first."""
+    return ids_starting_with(cat, "show_backup_catalog", "bck_id", prefix)

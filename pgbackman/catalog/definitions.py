@@ -17,6 +17,7 @@ from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.catalog.listings import (
     IntFilter,
     TextFilter,
+    ids_starting_with,
     int_array,
     read_view,
     server_node_db,
@@ -225,3 +226,8 @@ UPDATE backup_definition SET backup_server_id = %(to)s
             "ids": int_array(def_ids),
         },
     )
+
+
+def def_ids(cat: Catalog, prefix: str = "") -> list[int]:
+    """DefIDs starting with ``prefix`` (tab completion), newest first."""
+    return ids_starting_with(cat, "show_backup_definitions", "def_id", prefix)

@@ -95,3 +95,18 @@ def read_one(cat: Catalog, view: str, **where: Any) -> Row | None:
     """The one row of a ``*_details`` view matching ``where`` (None when there is none)."""
     rows = read_view(cat, view, where=where)
     return rows[0] if rows else None
+
+
+def ids_starting_with(
+    cat: Catalog, view: str, column: str, prefix: str, limit: int = 200
+) -> list[int]:
+    """The newest ids of ``column`` in ``view`` whose digits start with ``prefix`` (tab
+    completion of DefID, BckID, RestoreID...; at most ``limit`` of them)."""
+    if prefix and not prefix.isdigit():
+        return []
+    query = sql.SQL(
+        "SELECT DISTINCT {col} FROM {view} WHERE {col}::text LIKE %s"
+        " ORDER BY {col} DESC LIMIT %s"
+    ).format(col=sql.Identifier(column), view=sql.Identifier(view))
+    rows = cat.query(query, (prefix + "%", int(limit)))
+    return [int(r[column]) for r in rows]

@@ -14,6 +14,7 @@ from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.catalog.listings import (
     IntFilter,
     TextFilter,
+    ids_starting_with,
     read_one,
     read_view,
     server_node_db,
@@ -83,3 +84,8 @@ def show_restores_in_progress(cat: Catalog) -> list[Row]:
     return read_view(
         cat, "show_restores_in_progress", order_by=("at_time", "restore_def")
     )
+
+
+def restore_ids(cat: Catalog, prefix: str = "") -> list[int]:
+    """RestoreIDs starting with ``prefix`` (tab completion), newest first."""
+    return ids_starting_with(cat, "show_restore_catalog", "restore_id", prefix)

@@ -99,6 +99,21 @@ def parse_exceptions(text: str) -> list[str]:
     return names
 
 
+def check_names(
+    spec: DbSpec, node_databases: Iterable[str], node_label: str = ""
+) -> None:
+    """Every database a list names must exist on the node (UserInputError otherwise)."""
+    on_node = set(node_databases)
+    missing = [n for n in spec.names if n not in on_node]
+    if missing:
+        raise UserInputError(
+            "; ".join(
+                f"Database [{n}] does not exist in the PgSQL node [{node_label}]"
+                for n in missing
+            )
+        )
+
+
 def select_databases(
     spec: DbSpec,
     exceptions: Iterable[str],
@@ -126,14 +141,7 @@ def select_databases(
     excluded = set(exceptions)
     on_node = set(node_databases)
     if spec.kind == KIND_NAMES:
-        missing = [n for n in spec.names if n not in on_node]
-        if missing:
-            raise UserInputError(
-                "; ".join(
-                    f"Database [{n}] does not exist in the PgSQL node [{node_label}]"
-                    for n in missing
-                )
-            )
+        check_names(spec, on_node, node_label)
         chosen = [n for n in spec.names if n not in excluded]
     else:
         candidates = sorted(n for n in on_node if n not in SYSTEM_DATABASES)

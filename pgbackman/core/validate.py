@@ -119,6 +119,20 @@ def hostname(value: str, field: str = "Hostname") -> str:
     return value
 
 
+def domain_of(fqdn: str) -> str | None:
+    """The domain of a host's FQDN (``backup01.example.net`` -> ``example.net``); None when
+    the name holds no usable domain (``localhost``, ``vm``, ``vm.localdomain``)."""
+    _, dot, domain = fqdn.strip().lower().partition(".")
+    if not dot or domain in ("", "localdomain", "local", "localhost"):
+        return None
+    if all(label.isdigit() for label in fqdn.split(".")):
+        return None  # an IPv4 address, not a name
+    try:
+        return hostname(domain, "Domain")
+    except UserInputError:
+        return None
+
+
 def split_fqdn_port(value: str) -> tuple[str, int | None]:
     """``host.domain`` or ``host.domain:port`` -> (fqdn, port or None)."""
     fqdn, sep, port_text = value.strip().rpartition(":")
@@ -167,6 +181,16 @@ def boolean(value: str, field: str = "Encryption") -> bool:
     if v in ("false", "f", "no", "n", "off", "0"):
         return False
     raise UserInputError(f"{field} [{value.strip()}] is not valid; use true or false")
+
+
+def on_off(value: str, field: str) -> bool:
+    """A session switch: on/off (true/false, yes/no, 1/0 too)."""
+    v = value.strip().lower()
+    if v in ("on", "true", "yes", "1"):
+        return True
+    if v in ("off", "false", "no", "0"):
+        return False
+    raise UserInputError(f"{field} [{value.strip()}] is not valid; use on or off")
 
 
 def interval(value: str, field: str = "Retention period") -> str:

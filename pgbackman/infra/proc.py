@@ -239,6 +239,34 @@ def run_feeding(
     return Result(args, proc.returncode, "", "")
 
 
+def page(argv: Sequence[str], text: str, env: Mapping[str, str] | None = None) -> int:
+    """Show ``text`` through a pager program (no shell) on our terminal and wait for it.
+
+    While the pager runs, Ctrl-C is the pager's (less uses it to stop a search): this
+    process ignores SIGINT until the pager exits, as psql does. A pager that quits before
+    reading everything is normal (q in less)."""
+    args = [str(a) for a in argv]
+    with _tracked(
+        args, stdin=subprocess.PIPE, env=_env(env), text=True, errors="replace"
+    ) as proc:
+        assert proc.stdin is not None  # noqa: S101 - stdin=PIPE always sets it
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            try:
+                proc.stdin.write(text)
+            except BrokenPipeError:
+                pass
+            finally:
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return proc.returncode
+
+
 def processes_using(path: str | os.PathLike[str]) -> list[int]:
     """Live processes (other than this one) that work under ``path``: their argv names it,
     their working directory is inside it, or they hold a file open inside it. Processes

@@ -98,7 +98,7 @@ class Shell:
             self.ctx.out.error(str(exc))
             return self._failed()
         n = len(args)
-        if n not in cmd.nargs and not (n == 0 and self.ctx.interactive):
+        if n not in cmd.nargs and not cmd.prompts_for(n, self.ctx.interactive):
             self.ctx.out.info(WRONG_NARGS)
             self.ctx.out.info(HINT)
             return self._failed()
@@ -109,7 +109,7 @@ class Shell:
     ) -> bool:
         self.ctx.begin_command()
         try:
-            cmd.func(self.ctx, args)
+            cmd.run(self.ctx, args)
             return True
         except ShellExit:
             raise

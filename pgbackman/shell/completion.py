@@ -1,7 +1,10 @@
-"""readline integration: tab completion of command names, server/node ids and FQDNs; history.
+"""readline integration: tab completion and the history.
 
-Completion of ids/FQDNs asks the catalog at most once per completion attempt and swallows any
-catalog error (completion must never break the prompt).
+Completion knows where it is: the first word completes command names; an argument completes
+what the command's parameter at that position asks for (``shell/params.py``: ids and FQDNs,
+the node's database names after a node, statuses, backup codes, ``all``); inside a prompt, what
+the question asks for (yes/no at a confirmation). Completers may ask the catalog or a node;
+any error means no candidates (completion must never break the prompt).
 """
 
 from __future__ import annotations
@@ -9,63 +12,46 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pgbackman.shell import registry
+from pgbackman.shell import params, registry
+from pgbackman.shell.app import expand_shortcut
 from pgbackman.shell.context import ShellContext
 
 log = logging.getLogger(__name__)
 
-HELP_TOPICS = ("shortcuts", "support")
-
 
 def candidates(ctx: ShellContext | None, line: str, text: str) -> list[str]:
-    """Words that complete ``text`` given the full line typed so far."""
-    if ctx is not None and ctx.asking:
-        return [v for v in _prompt_words(ctx, ctx.asking) if v.startswith(text)]
-    words = line.split()
-    first_word = not words or (len(words) == 1 and not line.endswith(" "))
-    if first_word:
+    """Words that complete ``text``, the word being typed at the end of ``line``."""
+    if ctx is not None and ctx.asking is not None:
+        try:
+            words = ctx.asking(text)
+        except Exception:  # completion must never break the prompt
+            log.debug("completion inside a prompt failed", exc_info=True)
+            return []
+        return sorted({w for w in words if w.startswith(text)})
+    before = line[: len(line) - len(text)] if text and line.endswith(text) else line
+    typed = _words(expand_shortcut(before.lstrip()))
+    if not typed:
         return [n + " " for n in registry.names() if n.startswith(text)]
-    command = words[0]
-    if command == "help":
-        pool = registry.names() + list(HELP_TOPICS)
-        return [n for n in pool if n.startswith(text)]
-    if ctx is None:
+    cmd = registry.get(typed[0])
+    if cmd is None or ctx is None and cmd.name != "help":
         return []
-    return [v for v in _object_words(ctx, command) if v.startswith(text)]
+    return params.completions(ctx, cmd.params, typed[1:], text)  # type: ignore[arg-type]
 
 
-def _object_words(ctx: ShellContext, command: str) -> list[str]:
-    from pgbackman.catalog import nodes, servers
-
-    words: list[str] = []
-    try:
-        if "server" in command or command.startswith(
-            ("register_backup_def", "show_backup_")
-        ):
-            for row in servers.list_servers(ctx.cat):
-                words += [str(row["SrvID"]), row["FQDN"]]
-        if "node" in command or "definition" in command or "snapshot" in command:
-            for row in nodes.list_nodes(ctx.cat):
-                words += [str(row["NodeID"]), row["FQDN"]]
-    except Exception:
-        log.debug("completion look-up failed", exc_info=True)
-        return []
-    return sorted(set(words))
-
-
-def _prompt_words(ctx: ShellContext, question: str) -> list[str]:
-    """Inside a prompt: yes/no, or the ids/FQDNs the question asks for."""
-    if "(yes/no)" in question:
-        return ["yes", "no"]
-    if "SrvID" in question:
-        return _object_words(ctx, "server")
-    if "NodeID" in question:
-        return _object_words(ctx, "node")
-    return []
+def _words(line: str) -> list[str]:
+    """The words before the cursor as the shell will split them (an open quote is
+    closed for the purpose)."""
+    for tail in ("", '"', "'"):
+        try:
+            return shlex.split(line + tail)
+        except ValueError:
+            continue
+    return line.split()
 
 
 class Completer:

@@ -10,6 +10,10 @@ Owns the three output formats of upstream §2.3, fixed:
 
 Key normalisation (csv header and json keys) is upstream's: lower-case, spaces -> ``_``, and the
 two duplicated id columns renamed (``ID.`` -> ``backup_server_id``, ``ID`` -> ``pgsql_node_id``).
+
+A result taller or wider than the terminal goes through a pager, as in psql: ``$PAGER``
+(unset: ``less``; set empty: none), only when standard output is a terminal and the session's
+``pager`` setting is on (``set pager off``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ import datetime as dt
 import decimal
 import io
 import json
+import logging
+import os
+import shlex
+import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
@@ -26,8 +34,13 @@ from typing import Any, TextIO
 from pgbackman.core.text import printable
 from pgbackman.errors import UserInputError
 
+log = logging.getLogger(__name__)
+
 FORMATS = ("table", "csv", "json")
 RULER = "-" * 56
+# less: quit when the text fits one screen, keep colours, do not clear the screen on exit,
+# chop long lines (wide tables scroll sideways) -- pgcli's defaults, unless LESS is set.
+LESS_DEFAULTS = "-SRXF"
 
 _KEY_RENAMES = {"ID.": "backup_server_id", "ID": "pgsql_node_id"}
 
@@ -159,6 +172,7 @@ class Output:
         self.format = fmt
         self._stream = stream
         self.interactive = interactive
+        self.pager = True  # the session setting (set pager on|off)
 
     @property
     def stream(self) -> TextIO:
@@ -181,6 +195,38 @@ class Output:
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def page(self, text: str) -> None:
+        """Write a result; through the pager when it does not fit the terminal."""
+        argv = self._pager_argv(text)
+        if argv is not None:
+            from pgbackman.infra import proc
+
+            env = dict(os.environ)
+            env.setdefault("LESS", LESS_DEFAULTS)
+            try:
+                proc.page(argv, text + "\n", env)
+                return
+            except OSError as exc:
+                log.warning("Cannot run the pager %s: %s", argv[0], exc)
+        self.write(text)
+
+    def _pager_argv(self, text: str) -> list[str] | None:
+        """The pager to use for ``text``, or None to write it directly."""
+        if not self.pager or not _isatty(self.stream):
+            return None
+        command = os.environ.get("PAGER")
+        if command is not None and not command.strip():
+            return None
+        size = _terminal_size(self.stream)
+        lines = text.splitlines()
+        if len(lines) < size.lines - 1 and all(len(ln) <= size.columns for ln in lines):
+            return None
+        try:
+            argv = shlex.split(command) if command else ["less"]
+        except ValueError:
+            return None
+        return argv or None
+
     # -- results ---------------------------------------------------------------------
     def table(
         self,
@@ -195,15 +241,14 @@ class Output:
             data = [
                 {normalise_key(c): json_value(r.get(c)) for c in columns} for r in rows
             ]
-            self.write(json.dumps({result_type: data}, indent=2, ensure_ascii=False))
+            self.page(json.dumps({result_type: data}, indent=2, ensure_ascii=False))
         elif self.format == "csv":
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([normalise_key(c) for c in columns])
             for r in rows:
                 w.writerow([text_value(r.get(c)) for c in columns])
-            self.stream.write(buf.getvalue())
-            self.stream.flush()
+            self.page(buf.getvalue().removesuffix("\n"))
         else:
             lefts = set(left)
             align = ["left" if c in lefts else "center" for c in columns]
@@ -211,7 +256,7 @@ class Output:
             if not body:
                 # tabulate draws nothing for an empty body; keep the header visible.
                 body = []
-            self.write(pretty_table(list(columns), body, align))
+            self.page(pretty_table(list(columns), body, align))
 
     def keyvalue(self, result_type: str, pairs: Sequence[tuple[str, Any]]) -> None:
         """Print one record as key/value lines; ``#`` keys are separators or section titles."""
@@ -221,7 +266,7 @@ class Output:
                 for k, v in pairs
                 if not k.startswith("#")
             }
-            self.write(json.dumps({result_type: [data]}, indent=2, ensure_ascii=False))
+            self.page(json.dumps({result_type: [data]}, indent=2, ensure_ascii=False))
             return
         if self.format == "csv":
             kept = [(k, v) for k, v in pairs if "#" not in k]
@@ -229,8 +274,7 @@ class Output:
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([normalise_key(k) for k, _ in kept])
             w.writerow([text_value(v) for _, v in kept])
-            self.stream.write(buf.getvalue())
-            self.stream.flush()
+            self.page(buf.getvalue().removesuffix("\n"))
             return
         body: list[list[str]] = []
         for key, value in pairs:
@@ -239,7 +283,7 @@ class Output:
                 body.append([title, ""] if title else ["", ""])
             else:
                 body.append([f"{key}:", cell_text(value)])
-        self.write(
+        self.page(
             tabulate(
                 body,
                 tablefmt="pretty",
@@ -264,6 +308,12 @@ class Output:
             self.write()
         self.write(f"[Done] {msg}")
 
+    def unchanged(self, msg: str) -> None:
+        # [Done] promises a change; when the values given are the current ones, say so.
+        if self.interactive:
+            self.write()
+        self.write(f"[Nothing changed] {msg}")
+
     def error(self, msg: str) -> None:
         self.write(f"[ERROR]: {printable(msg)}")
 
@@ -272,3 +322,19 @@ class Output:
 
     def info(self, msg: str) -> None:
         self.write(msg)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _terminal_size(stream: TextIO) -> os.terminal_size:
+    """The size of the terminal ``stream`` writes to, as the terminal says it (psql asks
+    the same way); LINES/COLUMNS of the environment are often stale or inherited."""
+    try:
+        return os.get_terminal_size(stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        return shutil.get_terminal_size()

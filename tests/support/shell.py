@@ -64,7 +64,25 @@ class Shell:
         home.mkdir(exist_ok=True)
         env["HOME"] = str(home)
         env["TERM"] = "dumb"
+        # The pty's own size is the truth (pytest-xdist exports LINES/COLUMNS of its own);
+        # no pager unless a test asks for one.
+        for name in ("LINES", "COLUMNS", "LESS"):
+            env.pop(name, None)
+        env["PAGER"] = ""
         return env
+
+    def on_host(self, fqdn: str) -> Shell:
+        """The same shell run on a host named ``fqdn`` (its config's [backup_server]
+        backup_server): defaults that come from the host, such as the domain, follow it."""
+        source = self.config or self.pgb.config_path
+        text = source.read_text(encoding="utf-8")
+        lines = [
+            f"backup_server = {fqdn}" if ln.startswith("backup_server =") else ln
+            for ln in text.splitlines()
+        ]
+        path = Path(self.pgb.tmp) / f"host-{fqdn}.conf"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return Shell(self.pgb, path)
 
     def _argv(self, fmt: str | None) -> list[str]:
         argv = [PGBACKMAN]

@@ -1,4 +1,4 @@
-"""Checks of encryption and compression values shared by the definition, snapshot and
+"""Encryption and compression parameters shared by the definition, snapshot and
 configuration commands (not a command module).
 
 Everything is checked when the value is typed, never at 02:00: a compression value's
@@ -10,7 +10,9 @@ server with encryption_recipients for anything that must be encrypted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pgbackman.catalog import servers as cat_servers
 from pgbackman.core import argv as argvmod
@@ -19,10 +21,13 @@ from pgbackman.core.compression import CompressionError
 from pgbackman.core.pgversion import Release
 from pgbackman.errors import ExtraParameterError, NodeUnavailableError, UserInputError
 from pgbackman.pgnode import connection as pgnode
-from pgbackman.shell.commands._arguments import warn
+from pgbackman.shell.commands import _params as K
+from pgbackman.shell.commands._params import warn
 from pgbackman.shell.context import ShellContext
+from pgbackman.shell.params import Param, Values
 
 DEFAULT_WORD = "default"  # a definition without a value of its own: the node's
+EXAMPLES = ("gzip:6", "zstd:3", "lz4:1", "none")
 
 
 def compression_arg(text: str, label: str = "Backup compression") -> str | None:
@@ -71,14 +76,19 @@ def effective(own: str | None, node_cfg: dict[str, str]) -> compression.Compress
 
 
 def node_release(ctx: ShellContext, node_id: int, conn: object = None) -> Release:
-    """The PostgreSQL release of a node (an open session is reused)."""
+    """The PostgreSQL release of a node (an open session is reused; asked once per
+    command)."""
+
+    def fetch() -> int:
+        target = ctx.node_target(node_id)
+        with pgnode.session(target, application_name="pgbackman_cli") as c:
+            return pgnode.server_version_num(c)
+
     try:
         if conn is not None:
             num = pgnode.server_version_num(conn)  # type: ignore[arg-type]
         else:
-            target = ctx.node_target(node_id)
-            with pgnode.session(target, application_name="pgbackman_cli") as c:
-                num = pgnode.server_version_num(c)
+            num = ctx.memo(("node_release", node_id), fetch)
     except NodeUnavailableError as exc:
         raise UserInputError(
             f"Cannot check the backup compression against the pg_dump release of PgSQL "
@@ -119,3 +129,99 @@ def require_recipients(ctx: ShellContext, server_id: int, what: str) -> None:
             "encryption_recipients (age public keys, set them with "
             "update_backup_server_config); it could not encrypt anything"
         )
+
+
+# -- parameters -----------------------------------------------------------------------------
+def packing(
+    node_cfg: Callable[[ShellContext, Values], dict[str, str]],
+    release: Callable[[ShellContext, Values], Release | None] = lambda ctx, v: None,
+    code: Callable[[Values], str] = lambda v: str(v.code),
+    node: Callable[[Values], int] = lambda v: int(v.node),
+    extra: Callable[[Values], str] = lambda v: str(v.extra),
+) -> Callable[[ShellContext, Values, str], Packing]:
+    """The [backup compression] of a definition or snapshot, checked when typed: its
+    syntax, a -Z/--compress of the extra parameters typed before folded into it, and
+    whether the pg_dump that will run can write it (``release``: None = the node's)."""
+
+    def parse(ctx: ShellContext, v: Values, text: str) -> Packing:
+        packed = fold(ctx, code(v), compression_arg(text), extra(v))
+        comp = effective(packed.own, node_cfg(ctx, v))
+        if needs_release(comp, code(v)):
+            rel = release(ctx, v) or node_release(ctx, node(v))
+            check_release(comp, code(v), rel, f"PgSQL node [{node(v)}]")
+        return packed
+
+    return parse
+
+
+def compression_param(
+    parse: Callable[[ShellContext, Values, str], Any],
+    present_from: int,
+    default: Any = DEFAULT_WORD,
+    help: str = "gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none; '' or default = the "
+    "node's backup_compression when the job runs. zstd and lz4 need pg_dump 16+ (PgSQL "
+    "node 16+), except for CLUSTER. A -Z or --compress in the extra parameters becomes "
+    "this value.",
+) -> Param:
+    return Param(
+        "compression",
+        "Backup compression",
+        parse,
+        default=default,
+        complete=K.words(DEFAULT_WORD, *EXAMPLES),
+        placeholder="[backup compression]",
+        help=help,
+        present_from=present_from,
+    )
+
+
+def encryption_param(
+    what: str,
+    default: Any = "false",
+    present_from: int = 0,
+    needed: Callable[[Values, bool], bool] = lambda v, on: on,
+    help: str = "true/false: every file of its backups is encrypted with age to the "
+    "backup server's encryption_recipients (refused when it has none).",
+    server: Callable[[Values], int] = lambda v: int(v.server),
+) -> Param:
+    """true/false; true is refused at once on a backup server without recipients
+    (``needed`` says when to check, e.g. only when an update switches it on)."""
+
+    def parse(ctx: ShellContext, v: Values, text: str) -> bool:
+        on = validate.boolean(text)
+        if needed(v, on):
+            require_recipients(ctx, server(v), what)
+        return on
+
+    return Param(
+        "encryption",
+        "Encryption",
+        parse,
+        default=default,
+        complete=K.words("true", "false"),
+        placeholder="[encryption]",
+        help=help,
+        present_from=present_from,
+    )
+
+
+def node_compression(value: str, field: str) -> str:
+    """A node's backup_compression: a value of its own is required."""
+    comp = compression_arg(value, field)
+    if comp is None:
+        raise UserInputError(
+            f"{field} [{value}]: a node needs a value: gzip:N, zstd:N, lz4:N or none"
+        )
+    return comp
+
+
+def server_recipients(value: str, field: str) -> str:
+    """age public keys; ``none`` removes them all (encrypted definitions then fail,
+    loudly)."""
+    if value.strip().lower() == "none":
+        return ""
+    try:
+        keys = recipients.parse(validate.no_control_chars(field, value))
+    except recipients.RecipientsError as exc:
+        raise UserInputError(f"{field}: {exc}") from None
+    return recipients.render(keys)

@@ -15,18 +15,10 @@ from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.pgnode import connection as pgnode
 from pgbackman.errors import NodeUnavailableError, UserInputError
-from pgbackman.shell.commands._arguments import (
-    digits,
-    id_filter,
-    is_all,
-    node_filter,
-    server_filter,
-    status_filter,
-    text_filter,
-    warn,
-)
+from pgbackman.shell.commands import _params as K
 from pgbackman.shell.commands.definitions import DEF_LEFT
 from pgbackman.shell.context import ShellContext
+from pgbackman.shell.params import Param, Values
 from pgbackman.shell.registry import command
 
 CATALOG_COLUMNS = (
@@ -44,7 +36,6 @@ CATALOG_COLUMNS = (
     "Code",
     "Execution",
     "Status",
-    "Offsite",
 )
 EMPTY_COLUMNS = (
     "DefID",
@@ -64,52 +55,40 @@ EMPTY_COLUMNS = (
 
 @command(
     "show_backup_catalog",
-    nargs=(5,),
-    usage="""
-    show_backup_catalog [SrvID|FQDN] [NodeID|FQDN] [DBname] [DefID] [Status]
-
-    Shows the backups in the catalog, newest first. The Offsite column is the status of
-    the backup's offsite copy (PENDING, UPLOADED, ERROR, EXPIRED; empty = none).
-
-    Parameters:
-      [SrvID|FQDN]   Backup server ('' = default backup server; all or * = every server).
-      [NodeID|FQDN]  PgSQL node (all, * or '' = every node).
-      [DBname]       Database (all, * or '' = every database).
-      [DefID]        Backup definition id (all, * or '' = every definition).
-      [Status]       SUCCEEDED, ERROR or WARNING (all, * or '' = every status).
+    params=[
+        *K.listing_filters(),
+        Param(
+            "def_ids",
+            "DefID",
+            lambda ctx, v, text: K.id_filter(text, "DefID"),
+            default="all",
+            complete=K.with_all(K.def_ids),
+            placeholder="[DefID]",
+            help="Backup definition id (all, * or '' = every definition).",
+        ),
+        Param(
+            "statuses",
+            "Status",
+            lambda ctx, v, text: K.status_filter(text),
+            default="all",
+            complete=K.with_all(K.words(*K.EXECUTION_STATUSES)),
+            placeholder="[Status]",
+            help="SUCCEEDED, ERROR or WARNING (all, * or '' = every status).",
+        ),
+    ],
+    doc="Shows the backups in the catalog, newest first.",
+    notes="""
     Every parameter accepts a comma list (values OR-ed).
 
     Example:
       show_backup_catalog all 1 app1,app2 all ERROR
     """,
+    echo=True,
 )
-def show_backup_catalog(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        srv, node, db, defid, status = args
-    else:
-        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        node = ctx.prompt("NodeID / FQDN", "all")
-        db = ctx.prompt("DBname", "all")
-        defid = ctx.prompt("DefID", "all")
-        status = ctx.prompt("Status", "all")
-    filters = (
-        server_filter(ctx, srv),
-        node_filter(ctx, node),
-        text_filter(db),
-        id_filter(defid, "DefID"),
-        status_filter(status),
+def show_backup_catalog(ctx: ShellContext, v: Values) -> None:
+    rows = cat_bck.show_backup_catalog(
+        ctx.cat, v.servers, v.nodes, v.dbnames, v.def_ids, v.statuses
     )
-    if args:
-        ctx.out.filters(
-            [
-                ("SrvID / FQDN", srv),
-                ("NodeID / FQDN", node),
-                ("DBname", db),
-                ("DefID", defid),
-                ("Status", status),
-            ]
-        )
-    rows = cat_bck.show_backup_catalog(ctx.cat, *filters)
     ctx.out.table(
         "backup_catalog",
         CATALOG_COLUMNS,
@@ -120,27 +99,33 @@ def show_backup_catalog(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_backup_details",
-    nargs=(1,),
-    usage="""
-    show_backup_details [BckID]
-
+    params=[
+        Param(
+            "bck_id",
+            "BckID",
+            K.an_id("BckID"),
+            complete=K.bck_ids,
+            placeholder="[BckID]",
+            help="ID of the backup in the catalog.",
+        )
+    ],
+    doc="""
     Shows every detail of one backup in the catalog: times, sizes, files, roles, schedule,
-    retention ("On disk until"), its offsite copy (status PENDING, UPLOADED, ERROR or
-    EXPIRED, location, time, error) and error message. "Tables without data" lists the tables
+    retention ("On disk until") and error message. "Tables without data" lists the tables
     of a FULL, DATA or RDS backup whose data the archive does not hold (excluded by its
     extra parameters; checked against the archive when the backup was taken).
     "Compression" is the method the backup was written with, "Encrypted" whether its files
     are encrypted with age and to which recipients (public keys).
-
+    """,
+    notes="""
     Example:
       show_backup_details 35
     """,
 )
-def show_backup_details(ctx: ShellContext, args: list[str]) -> None:
-    bck_id = digits(args[0] if args else ctx.prompt("BckID", ""), "BckID")
-    d = cat_bck.backup_details(ctx.cat, bck_id)
+def show_backup_details(ctx: ShellContext, v: Values) -> None:
+    d = cat_bck.backup_details(ctx.cat, v.bck_id)
     if d is None:
-        raise UserInputError(f"Backup BckID [{bck_id}] does not exist in the catalog")
+        raise UserInputError(f"Backup BckID [{v.bck_id}] does not exist in the catalog")
     ctx.out.keyvalue("backup_details", _detail_pairs(d))
 
 
@@ -215,68 +200,54 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Manifest file", d["pg_dump_manifest_file"]),
         ("Manifest checksum", d["checksum"]),
         ("#########", ""),
-        ("On disk until", _on_disk(d)),
-        ("##########", ""),
-        # The offsite copy (object storage): PENDING, UPLOADED, ERROR or EXPIRED.
-        ("Offsite status", d["offsite_status"] or ""),
-        ("Offsite location", d["offsite_location"] or ""),
-        (
-            "Offsite endpoint",
-            d["offsite_endpoint"] or ("AWS" if d["offsite_location"] else ""),
-        ),
-        ("Offsite time", d["offsite_updated"] or ""),
-        ("Offsite error", d["offsite_error"] or ""),
-        ("###########", ""),
+        ("On disk until", d["on_disk_until"]),
         ("Error message", d["error_message"]),
     ]
 
 
-def _on_disk(d: dict[str, Any]) -> Any:
-    if d["local_deleted_at"]:
-        return f"removed {d['local_deleted_at']} (offsite copy kept)"
-    return d["on_disk_until"]
-
-
 @command(
     "show_empty_backup_catalogs",
-    nargs=(0,),
-    usage="""
-    show_empty_backup_catalogs
-
-    Shows the backup definitions that have not produced any backup in the catalog yet.
-    """,
+    doc="Shows the backup definitions that have not produced any backup in the catalog yet.",
 )
-def show_empty_backup_catalogs(ctx: ShellContext, args: list[str]) -> None:
+def show_empty_backup_catalogs(ctx: ShellContext, v: Values) -> None:
     rows = cat_defs.show_empty_backup_catalogs(ctx.cat)
     ctx.out.table("empty_backup_catalogs", EMPTY_COLUMNS, rows, left=DEF_LEFT)
 
 
-@command(
-    "show_databases_without_backup_definitions",
-    nargs=(1,),
-    usage="""
-    show_databases_without_backup_definitions [NodeID|FQDN|all|*]
-
-    Connects to the PgSQL node(s) and lists the databases (except template0, template1 and
-    postgres) that have no active or stopped backup definition on any backup server.
-    all or * = every RUNNING node. An unreachable node is reported as a warning.
-
-    Example:
-      show_databases_without_backup_definitions all
-    """,
-)
-def show_databases_without_backup_definitions(
-    ctx: ShellContext, args: list[str]
-) -> None:
-    value = args[0] if args else ctx.prompt("NodeID / FQDN", "all")
-    if is_all(value) or not value.strip():
-        node_ids = [
+def _nodes_or_running(ctx: ShellContext, v: Values, text: str) -> list[int]:
+    if K.is_all(text) or not text.strip():
+        return [
             int(n["NodeID"])
             for n in cat_nodes.list_nodes(ctx.cat)
             if n["Status"] == "RUNNING"
         ]
-    else:
-        node_ids = node_filter(ctx, value) or []
+    return K.node_filter(ctx, text) or []
+
+
+@command(
+    "show_databases_without_backup_definitions",
+    params=[
+        Param(
+            "nodes",
+            "NodeID / FQDN",
+            _nodes_or_running,
+            default="all",
+            complete=K.with_all(K.nodes),
+            placeholder="[NodeID|FQDN|all|*]",
+        )
+    ],
+    doc="""
+    Connects to the PgSQL node(s) and lists the databases (except template0, template1 and
+    postgres) that have no active or stopped backup definition on any backup server.
+    all or * = every RUNNING node. An unreachable node is reported as a warning.
+    """,
+    notes="""
+    Example:
+      show_databases_without_backup_definitions all
+    """,
+)
+def show_databases_without_backup_definitions(ctx: ShellContext, v: Values) -> None:
+    node_ids: list[int] = v.nodes
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     for node_id in sorted(node_ids):
@@ -300,4 +271,4 @@ def show_databases_without_backup_definitions(
         left=("PgSQL node", "DBname"),
     )
     for w in warnings:
-        warn(ctx, w)
+        K.warn(ctx, w)

@@ -10,29 +10,25 @@ from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
 from pgbackman.catalog import servers as cat_servers
 from pgbackman.catalog import stats as cat_stats
-from pgbackman.core import recipients, validate
-from pgbackman.errors import PgBackManError, UserInputError
+from pgbackman.core import validate
+from pgbackman.errors import PgBackManError
+from pgbackman.shell.commands import _params as K
 from pgbackman.shell.commands import _protection as prot
-from pgbackman.shell.commands._arguments import warn
+from pgbackman.shell.commands import _selection as S
 from pgbackman.shell.commands._stats import counters
 from pgbackman.shell.context import ShellContext
-from pgbackman.shell.registry import command
+from pgbackman.shell.params import Param, Parser, Values
+from pgbackman.shell.registry import UPDATE_CORRECT, command
 from pgbackman.version import SCHEMA_TAG, SCHEMA_VERSION, SOFTWARE_VERSION
 
 CONFIG_COLUMNS = ["Parameter", "Value", "Description"]
 PG_MAJORS = tuple(range(12, 19))
 
-# update_pgsql_node_config: (catalog parameter, prompt label, validator) in the DOCUMENTED
-# argument order (upstream read positions 10-12 in another order: fixed).
-_Validator = Callable[[str, str], Any]  # (value, field label) -> normalised value
+_Rule = Callable[[str, str], Any]  # (value, field label) -> normalised value
 
 
 def _cron(value: str, field: str) -> str:
     return validate.required(field, value)
-
-
-def _text(value: str, field: str) -> str:
-    return validate.no_control_chars(field, value)
 
 
 def _extra_backup(value: str, field: str) -> str:
@@ -44,85 +40,220 @@ def _extra_restore(value: str, field: str) -> str:
     return validate.extra_parameters(field, value, "pg_restore")
 
 
-def _compression(value: str, field: str) -> str:
-    comp = prot.compression_arg(value, field)
-    if comp is None:
-        raise UserInputError(
-            f"{field} [{value}]: a node needs a value: gzip:N, zstd:N, lz4:N or none"
+_CODES = K.words(*validate.BACKUP_CODES)
+# update_pgsql_node_config in the DOCUMENTED argument order (upstream read positions 10-12
+# in another order: fixed): (catalog parameter, prompt label, placeholder, rule, completer).
+NODE_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
+    (
+        "backup_minutes_interval",
+        "Minutes cron interval",
+        "[min_cron interval]",
+        validate.minutes_interval,
+        None,
+    ),
+    (
+        "backup_hours_interval",
+        "Hours cron interval",
+        "[hours_cron interval]",
+        validate.hours_interval,
+        None,
+    ),
+    ("backup_day_month_cron", "Day-month cron", "[daymonth_cron]", _cron, None),
+    ("backup_month_cron", "Month cron", "[month_cron]", _cron, None),
+    ("backup_weekday_cron", "Weekday cron", "[weekday_cron]", _cron, None),
+    ("backup_code", "Backup code", "[backup code]", validate.backup_code, _CODES),
+    (
+        "retention_period",
+        "Retention period",
+        "[retention period]",
+        validate.interval,
+        None,
+    ),
+    (
+        "retention_redundancy",
+        "Retention redundancy",
+        "[retention redundancy]",
+        validate.redundancy,
+        None,
+    ),
+    (
+        "automatic_deletion_retention",
+        "Automatic deletion retention",
+        "[automatic deletion retention]",
+        validate.interval,
+        None,
+    ),
+    (
+        "extra_backup_parameters",
+        "Extra backup parameters",
+        "[extra backup parameters]",
+        _extra_backup,
+        None,
+    ),
+    (
+        "extra_restore_parameters",
+        "Extra restore parameters",
+        "[extra restore parameters]",
+        _extra_restore,
+        None,
+    ),
+    (
+        "backup_job_status",
+        "Backup Job status",
+        "[backup job status]",
+        validate.job_status,
+        K.words(*validate.JOB_STATUSES),
+    ),
+    ("domain", "Domain", "[domain]", validate.hostname, None),
+    ("logs_email", "Logs e-mail", "[logs email]", validate.email, None),
+    ("admin_user", "PostgreSQL admin user", "[admin user]", validate.role_name, None),
+    ("pgport", "Port", "[pgport]", validate.port, None),
+    (
+        "pgnode_backup_partition",
+        "Backup directory",
+        "[pgnode backup dir]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "pgnode_crontab_file",
+        "Crontab file",
+        "[pgnode crontab file]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "pgsql_node_status",
+        "PgSQL node status",
+        "[pgnode status]",
+        validate.server_status,
+        K.words(*validate.SERVER_STATUSES),
+    ),
+    # Newer than upstream's 19: optional trailing arguments in this order, so that the
+    # 1.x command lines keep working unchanged.
+    (
+        "stale_backup_grace",
+        "Stale backup grace",
+        "[stale backup grace]",
+        validate.interval,
+        None,
+    ),
+    (
+        "backup_timeout",
+        "Backup timeout",
+        "[backup timeout]",
+        validate.backup_timeout,
+        None,
+    ),
+    (
+        "backup_compression",
+        "Backup compression",
+        "[backup compression]",
+        prot.node_compression,
+        K.words(*prot.EXAMPLES),
+    ),
+]
+NODE_CONFIG_OPTIONAL = ("stale_backup_grace", "backup_timeout", "backup_compression")
+
+SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
+    *(
+        (
+            f"pgsql_bin_{m}",
+            f"PgSQL bindir {m}",
+            f"[pgsql_bin_{m}]",
+            validate.absolute_path,
+            None,
         )
-    return comp
-
-
-def _recipients(value: str, field: str) -> str:
-    """age public keys; ``none`` removes them all (encrypted definitions then fail, loudly)."""
-    if value.strip().lower() == "none":
-        return ""
-    try:
-        keys = recipients.parse(validate.no_control_chars(field, value))
-    except recipients.RecipientsError as exc:
-        raise UserInputError(f"{field}: {exc}") from None
-    return recipients.render(keys)
-
-
-NODE_CONFIG_ARGS: list[tuple[str, str, _Validator]] = [
-    ("backup_minutes_interval", "Minutes cron interval", validate.minutes_interval),
-    ("backup_hours_interval", "Hours cron interval", validate.hours_interval),
-    ("backup_day_month_cron", "Day-month cron", _cron),
-    ("backup_month_cron", "Month cron", _cron),
-    ("backup_weekday_cron", "Weekday cron", _cron),
-    ("backup_code", "Backup code", validate.backup_code),
-    ("retention_period", "Retention period", validate.interval),
-    ("retention_redundancy", "Retention redundancy", validate.redundancy),
-    ("automatic_deletion_retention", "Automatic deletion retention", validate.interval),
-    ("extra_backup_parameters", "Extra backup parameters", _extra_backup),
-    ("extra_restore_parameters", "Extra restore parameters", _extra_restore),
-    ("backup_job_status", "Backup Job status", validate.job_status),
-    ("domain", "Domain", validate.hostname),
-    ("logs_email", "Logs e-mail", validate.email),
-    ("admin_user", "PostgreSQL admin user", validate.role_name),
-    ("pgport", "Port", validate.port),
-    ("pgnode_backup_partition", "Backup directory", validate.absolute_path),
-    ("pgnode_crontab_file", "Crontab file", validate.absolute_path),
-    ("pgsql_node_status", "PgSQL node status", validate.server_status),
-]
-# Parameters newer than upstream's 19, accepted as optional trailing arguments in this
-# order, so that the 1.x command lines keep working unchanged.
-NODE_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
-    ("stale_backup_grace", "Stale backup grace", validate.interval),
-    ("backup_timeout", "Backup timeout", validate.backup_timeout),
-    ("backup_compression", "Backup compression", _compression),
-]
-
-SERVER_CONFIG_ARGS: list[tuple[str, str]] = [
-    *((f"pgsql_bin_{m}", f"PgSQL bindir {m}") for m in PG_MAJORS),
-    ("root_backup_partition", "Main backup dir"),
-]
-# "" keeps a value, so clearing one (offsite copies off, back to AWS) is spelled "none".
-CLEAR = "none"
-
-
-def _clearable(check: Callable[[str, str], str]) -> _Validator:
-    def validator(value: str, field: str) -> str:
-        return "" if value.strip().lower() == CLEAR else check(value, field)
-
-    return validator
-
-
-# Newer than upstream's 9 arguments: optional trailing ones, in this order.
-SERVER_CONFIG_EXTRA_ARGS: list[tuple[str, str, _Validator]] = [
-    ("encryption_recipients", "Encryption recipients", _recipients),
-    ("offsite_url", "Offsite URL", _clearable(validate.offsite_url)),
-    (
-        "offsite_endpoint_url",
-        "Offsite endpoint URL",
-        _clearable(validate.offsite_endpoint_url),
+        for m in PG_MAJORS
     ),
     (
-        "offsite_retention_period",
-        "Offsite retention period",
-        validate.offsite_retention_period,
+        "root_backup_partition",
+        "Main backup dir",
+        "[root_backup_dir]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "encryption_recipients",
+        "Encryption recipients",
+        "[encryption recipients]",
+        prot.server_recipients,
+        None,
     ),
 ]
+
+
+def _config_params(
+    spec: list[tuple[str, str, str, _Rule, Any]],
+    current: Callable[[ShellContext, Values], dict[str, str]],
+    first_optional: int = 0,
+    helps: dict[str, str] | None = None,
+    then: dict[str, Parser] | None = None,
+) -> list[Param]:
+    """One parameter per configuration value: the current value is the default (kept as it
+    is), anything typed must pass the value's rule (and ``then[key]``, which sees the
+    values before it). From ``first_optional`` on the parameters are optional trailing
+    arguments of the one-line form."""
+    out = []
+    for n, (key, label, placeholder, rule, complete) in enumerate(spec):
+
+        def now(ctx: ShellContext, v: Values, key: str = key) -> str:
+            return current(ctx, v).get(key, "")
+
+        def parse(
+            ctx: ShellContext,
+            v: Values,
+            text: str,
+            rule: _Rule = rule,
+            label: str = label,
+            key: str = key,
+        ) -> Any:
+            value = rule(text, label)
+            extra = (then or {}).get(key)
+            return extra(ctx, v, str(value)) if extra else value
+
+        present_from = 2 + n if first_optional and n >= first_optional else 0
+        out.append(
+            Param(
+                key,
+                label,
+                K.keep_current(parse, now),
+                default=now,
+                complete=complete,
+                placeholder=placeholder,
+                present_from=present_from,
+                help=(helps or {}).get(key, ""),
+            )
+        )
+    return out
+
+
+def _server_config(ctx: ShellContext, v: Values) -> dict[str, str]:
+    return ctx.memo(
+        ("server_config", v.server),
+        lambda: cat_servers.server_config_dict(ctx.cat, v.server),
+    )
+
+
+def _checked_compression(ctx: ShellContext, v: Values, value: str) -> str:
+    """A node default the node's pg_dump can write (the shell connects to check)."""
+    comp = prot.effective(value, {})
+    if prot.needs_release(comp, "FULL"):
+        release = prot.node_release(ctx, v.node)
+        prot.check_release(comp, "FULL", release, f"PgSQL node [{v.node}]")
+    return value
+
+
+def _changes(
+    v: Values, current: dict[str, str], spec: list[tuple[str, str, str, _Rule, Any]]
+) -> dict[str, str]:
+    """The values that differ from the current ones (as the catalog stores them: text)."""
+    changes: dict[str, str] = {}
+    for key, *_ in spec:
+        text = str(getattr(v, key))
+        if text != current.get(key, ""):
+            changes[key] = text
+    return changes
 
 
 def _config_table(
@@ -131,109 +262,69 @@ def _config_table(
     ctx.out.table(result_type, CONFIG_COLUMNS, rows, left=CONFIG_COLUMNS)
 
 
-def _changes(
-    ctx: ShellContext,
-    args: list[str],
-    current: dict[str, str],
-    spec: list[tuple[str, str, _Validator]],
-    question: str,
-) -> dict[str, str]:
-    """Values from args or prompts, validated; only those that differ from the current ones."""
-    if args:
-        raw = dict(zip((p for p, _, _ in spec), args, strict=True))
-    else:
-        raw = {p: ctx.prompt(label, current.get(p, "")) for p, label, _ in spec}
-        ctx.confirm_or_abort(question)
-    changes: dict[str, str] = {}
-    for parameter, label, check in spec:
-        value = raw[parameter]
-        if value.strip() == "":
-            continue  # empty keeps the current value
-        normalised = check(value, label)
-        text = str(normalised)
-        if text != current.get(parameter):
-            changes[parameter] = text
-    return changes
-
-
 @command(
     "show_backup_server_config",
-    nargs=(1,),
-    usage="""
-    show_backup_server_config [SrvID | FQDN]
-
-    Shows the configuration parameters of a backup server.
-    """,
+    params=[K.server()],
+    doc="Shows the configuration parameters of a backup server.",
 )
-def show_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
-    server_id = ctx.resolve_server(
-        args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-    )
+def show_backup_server_config(ctx: ShellContext, v: Values) -> None:
     _config_table(
-        ctx, "backup_server_config", cat_servers.server_config(ctx.cat, server_id)
+        ctx, "backup_server_config", cat_servers.server_config(ctx.cat, v.server)
     )
 
 
 @command(
     "update_backup_server_config",
-    nargs=tuple(
-        1 + len(SERVER_CONFIG_ARGS) + n
-        for n in range(len(SERVER_CONFIG_EXTRA_ARGS) + 1)
-    ),
-    usage="""
-    update_backup_server_config [SrvID | FQDN] [pgsql_bin_12] [pgsql_bin_13] [pgsql_bin_14]
-                                [pgsql_bin_15] [pgsql_bin_16] [pgsql_bin_17] [pgsql_bin_18]
-                                [root_backup_dir] [encryption recipients]
-                                [offsite url] [offsite endpoint url] [offsite retention]
-
-    Updates the configuration of a backup server (9 parameters as upstream, or up to 13
-    with the optional last ones). "" keeps the current value.
-
-    Parameters:
-    * [SrvID | FQDN]:     SrvID in PgBackMan or FQDN of the backup server.
-    * [pgsql_bin_<N>]:    directory with the PostgreSQL <N> client programs (pg_dump,
-                          pg_dumpall, pg_restore, psql), N = 12 ... 18. Absolute path.
-    * [root_backup_dir]:  main backup directory of the server. Absolute path.
-    * [encryption recipients]: age public keys (age1..., from age-keygen -y), separated by
-                          spaces or commas: the files of encrypted backups are encrypted to
-                          every one of them. The server never holds a key that decrypts
-                          (restores need [pgbackman_restore] identity_file). none removes
-                          them: encrypted definitions then fail with an ERROR and an alert.
-    * [offsite url]:      s3://bucket/prefix where copies of every new backup are
-                          uploaded; none = offsite copies off (the default).
-    * [offsite endpoint url]: http(s)://host[:port] of MinIO, Ceph RGW...; none = AWS S3.
-                          Credentials are never stored here: they come from the AWS
-                          configuration of the backup user (environment, ~/.aws, role).
-    * [offsite retention]: how long offsite copies are kept, e.g. '90 days' (may be
-                          longer than the local retention).
-
+    params=[
+        K.server(),
+        *_config_params(
+            SERVER_CONFIG,
+            _server_config,
+            len(SERVER_CONFIG) - 1,
+            helps={
+                **{
+                    f"pgsql_bin_{m}": f"Directory with the PostgreSQL {m} client "
+                    "programs (pg_dump, pg_dumpall, pg_restore, psql). Absolute path."
+                    for m in PG_MAJORS
+                },
+                "root_backup_partition": "Main backup directory of the server. "
+                "Absolute path.",
+                "encryption_recipients": "age public keys (age1..., from age-keygen "
+                "-y), separated by spaces or commas: the files of encrypted backups are "
+                "encrypted to every one of them. The server never holds a key that "
+                "decrypts (restores need [pgbackman_restore] identity_file). none "
+                "removes them: encrypted definitions then fail with an ERROR and an "
+                "alert.",
+            },
+        ),
+    ],
+    doc="""
+    Updates the configuration of a backup server (9 parameters as upstream, or 10 with the
+    optional last one). "" keeps the current value.
+    """,
+    notes="""
     e.g.
       [pgbackman]$ update_backup_server_config 1 "" "" "" "" /opt/pg16/bin "" "" /srv/pgbackman
 
       [Done] Configuration parameters for SrvID: 1 updated.
     """,
+    confirm=UPDATE_CORRECT,
 )
-def update_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
-    server_id = ctx.resolve_server(
-        args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-    )
-    current = cat_servers.server_config_dict(ctx.cat, server_id)
-    spec: list[tuple[str, str, _Validator]] = [
-        (p, label, validate.absolute_path) for p, label in SERVER_CONFIG_ARGS
-    ] + SERVER_CONFIG_EXTRA_ARGS
-    if args:
-        spec = spec[: len(args) - 1]
-    changes = _changes(
-        ctx, args[1:], current, spec, "Are all values to update correct (yes/no)"
-    )
-    cat_servers.update_server_config(ctx.cat, server_id, changes)
-    ctx.out.done(f"Configuration parameters for SrvID: {server_id} updated.")
+def update_backup_server_config(ctx: ShellContext, v: Values) -> None:
+    changes = _changes(v, _server_config(ctx, v), SERVER_CONFIG)
+    if not changes:
+        ctx.out.unchanged(
+            f"Configuration parameters for SrvID: {v.server} are already these values."
+        )
+        return
+    cat_servers.update_server_config(ctx.cat, v.server, changes)
+    ctx.out.done(f"Configuration parameters for SrvID: {v.server} updated.")
     if changes.get("encryption_recipients") == "":
-        n = cat_defs.encrypted_definitions(ctx.cat, server_id)
+        n = cat_defs.encrypted_definitions(ctx.cat, v.server)
         if n:
-            warn(
+            K.warn(
                 ctx,
-                f"SrvID {server_id} has no encryption recipients any more: its {n} "
+                f"SrvID {v.server} has no encryption recipients any more: its {n} "
                 "encrypted backup definition(s) will fail (ERROR and an alert) until "
                 "recipients are set again; nothing is ever written in plaintext instead",
             )
@@ -241,34 +332,28 @@ def update_backup_server_config(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_pgsql_node_config",
-    nargs=(1,),
-    usage="""
-    show_pgsql_node_config [NodeID | FQDN]
-
+    params=[K.node()],
+    doc="""
     Shows the configuration parameters of a PgSQL node (defaults of its backup
     definitions, directories, crontab file...).
     """,
 )
-def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
-    node_id = ctx.resolve_node(args[0] if args else ctx.prompt("NodeID / FQDN"))
-    _config_table(ctx, "pgsql_node_config", cat_nodes.node_config(ctx.cat, node_id))
+def show_pgsql_node_config(ctx: ShellContext, v: Values) -> None:
+    _config_table(ctx, "pgsql_node_config", cat_nodes.node_config(ctx.cat, v.node))
 
 
 @command(
     "update_pgsql_node_config",
-    nargs=tuple(
-        1 + len(NODE_CONFIG_ARGS) + n for n in range(len(NODE_CONFIG_EXTRA_ARGS) + 1)
-    ),
-    usage="""
-    update_pgsql_node_config [NodeID/FQDN] [min_cron interval] [hours_cron interval]
-                             [daymonth_cron] [month_cron] [weekday_cron] [backup code]
-                             [retention period] [retention redundancy]
-                             [automatic deletion retention] [extra backup parameters]
-                             [extra restore parameters] [backup job status] [domain]
-                             [logs email] [admin user] [pgport] [pgnode backup dir]
-                             [pgnode crontab file] [pgnode status]
-                             [stale backup grace] [backup timeout] [backup compression]
-
+    params=[
+        K.node(placeholder="[NodeID/FQDN]", help=""),
+        *_config_params(
+            NODE_CONFIG,
+            S.node_config,
+            len(NODE_CONFIG) - len(NODE_CONFIG_OPTIONAL),
+            then={"backup_compression": _checked_compression},
+        ),
+    ],
+    doc="""
     Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 to 23 with
     the optional last ones). "" keeps the current value.
     Every value is validated; a bad one is an error and nothing is changed.
@@ -290,42 +375,34 @@ def show_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
       gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none (default gzip:6). zstd and lz4
       need pg_dump 16+: refused for a node older than PostgreSQL 16 (the shell connects to
       the node to check; set them per CLUSTER definition instead).
-
+    """,
+    notes="""
     e.g.
       [pgbackman]$ update_pgsql_node_config 1 01-30 01-03 "" "" "" SCHEMA "14 days" 2 "" ""
                    "" "" "" dba@example.org "" "" "" "" ""
 
       [Done] Configuration parameters for NodeID: 1 updated.
     """,
+    confirm=UPDATE_CORRECT,
 )
-def update_pgsql_node_config(ctx: ShellContext, args: list[str]) -> None:
-    node_id = ctx.resolve_node(args[0] if args else ctx.prompt("NodeID / FQDN"))
-    current = cat_nodes.node_config_dict(ctx.cat, node_id)
-    spec = NODE_CONFIG_ARGS + NODE_CONFIG_EXTRA_ARGS
-    if args:
-        spec = spec[: len(args) - 1]
-    changes = _changes(
-        ctx, args[1:], current, spec, "Are all values to update correct (yes/no)"
-    )
-    if "backup_compression" in changes:
-        comp = prot.effective(changes["backup_compression"], {})
-        if prot.needs_release(comp, "FULL"):
-            release = prot.node_release(ctx, node_id)
-            prot.check_release(comp, "FULL", release, f"PgSQL node [{node_id}]")
-    cat_nodes.update_node_config(ctx.cat, node_id, changes)
-    ctx.out.done(f"Configuration parameters for NodeID: {node_id} updated.")
+def update_pgsql_node_config(ctx: ShellContext, v: Values) -> None:
+    changes = _changes(v, S.node_config(ctx, v), NODE_CONFIG)
+    if not changes:
+        ctx.out.unchanged(
+            f"Configuration parameters for NodeID: {v.node} are already these values."
+        )
+        return
+    cat_nodes.update_node_config(ctx.cat, v.node, changes)
+    ctx.out.done(f"Configuration parameters for NodeID: {v.node} updated.")
 
 
 @command(
     "show_jobs_queue",
-    nargs=(0,),
-    usage="""
-    show_jobs_queue
-
+    doc="""
     Shows the crontab regenerations waiting to be processed by pgbackman_control.
     """,
 )
-def show_jobs_queue(ctx: ShellContext, args: list[str]) -> None:
+def show_jobs_queue(ctx: ShellContext, v: Values) -> None:
     cols = [
         "JobID",
         "Registered",
@@ -345,15 +422,12 @@ def show_jobs_queue(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_pgbackman_stats",
-    nargs=(0,),
-    usage="""
-    show_pgbackman_stats
-
+    doc="""
     Shows global statistics: servers and nodes by status, backup definitions by status and
     code, backups in the catalog, queued work.
     """,
 )
-def show_pgbackman_stats(ctx: ShellContext, args: list[str]) -> None:
+def show_pgbackman_stats(ctx: ShellContext, v: Values) -> None:
     s = cat_stats.global_stats(ctx.cat)
     pairs = [
         ("Running Backup servers", s["running_servers"]),
@@ -372,15 +446,12 @@ def show_pgbackman_stats(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_pgbackman_config",
-    nargs=(0,),
-    usage="""
-    show_pgbackman_config
-
+    doc="""
     Shows the configuration this shell runs with (configuration file, catalog database,
     software and catalog versions). Passwords are never shown.
     """,
 )
-def show_pgbackman_config(ctx: ShellContext, args: list[str]) -> None:
+def show_pgbackman_config(ctx: ShellContext, v: Values) -> None:
     cfg = ctx.cfg
     try:
         row = cat_stats.schema_version_row(ctx.cat)

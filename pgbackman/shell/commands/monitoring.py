@@ -13,10 +13,10 @@ from typing import Any
 
 from pgbackman.catalog import alerts as cat_alerts
 from pgbackman.catalog import monitoring as mon
-from pgbackman.core import validate
 from pgbackman.errors import UserInputError
-from pgbackman.shell.commands._arguments import server_filter, warn
+from pgbackman.shell.commands import _params as K
 from pgbackman.shell.context import ShellContext
+from pgbackman.shell.params import Param, Values
 from pgbackman.shell.registry import command
 
 ALERT_COLUMNS = (
@@ -52,46 +52,61 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split()) if text is not None else ""
 
 
+def _servers(help: str) -> Param:
+    return Param(
+        "servers",
+        "SrvID / FQDN",
+        lambda ctx, v, text: K.server_filter(ctx, text),
+        default=K.this_server,
+        complete=K.with_all(K.servers),
+        placeholder="[SrvID|FQDN|all]",
+        help=help,
+    )
+
+
+def _which(ctx: ShellContext, v: Values, text: str) -> str:
+    which = text.strip().lower()
+    which = "all" if which == "*" else which
+    if which not in cat_alerts.SENT_FILTERS:
+        raise UserInputError(f"[{which}] is not valid; use sent, unsent or all")
+    return which
+
+
 @command(
     "show_alerts",
-    nargs=(2,),
-    usage="""
-    show_alerts [SrvID|FQDN|all] [sent|unsent|all]
-
+    params=[
+        _servers("Backup server ('' = default backup server; all or * = every one)."),
+        Param(
+            "which",
+            "sent / unsent / all",
+            _which,
+            default="unsent",
+            complete=K.words(*cat_alerts.SENT_FILTERS),
+            placeholder="[sent|unsent|all]",
+            help="Which alerts ('' = unsent).",
+            title="Sent",
+        ),
+    ],
+    doc="""
     Shows the alerts of a backup server (or of all), newest first: failed backups, snapshots
     and restores, STALE definitions, missing or corrupt backups, locked runs, refused
     configuration values. pgbackman_alerts delivers them (mail to the node's logs_email,
     notify_urls); an unsent alert shows its delivery attempts and last error.
-
-    Parameters:
-      [SrvID|FQDN|all]     Backup server ('' = default backup server; all or * = every one).
-      [sent|unsent|all]    Which alerts ('' = unsent).
-
+    """,
+    notes="""
     At most the newest 1000 alerts are shown.
 
     Example:
       show_alerts backup01.example.org unsent
     """,
+    echo=True,
 )
-def show_alerts(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        srv, which = args
-    else:
-        srv = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        which = ctx.prompt("sent / unsent / all", "unsent")
-    validate.no_control_chars("sent / unsent / all", which)
-    which = which.strip().lower() or "unsent"
-    if which == "*":
-        which = "all"
-    if which not in cat_alerts.SENT_FILTERS:
-        raise UserInputError(f"[{which}] is not valid; use sent, unsent or all")
-    servers = server_filter(ctx, srv)
-    if args:
-        ctx.out.filters([("SrvID / FQDN", srv), ("Sent", which)])
+def show_alerts(ctx: ShellContext, v: Values) -> None:
+    servers, which = v.servers, v.which
     rows = cat_alerts.list_alerts(ctx.cat, servers, which, ALERT_LIMIT + 1)
     if len(rows) > ALERT_LIMIT:
         rows = rows[:ALERT_LIMIT]
-        warn(ctx, f"Only the newest {ALERT_LIMIT} alerts are shown")
+        K.warn(ctx, f"Only the newest {ALERT_LIMIT} alerts are shown")
     table = [
         {
             "AlertID": r["alert_id"],
@@ -121,27 +136,23 @@ def show_alerts(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_backup_status",
-    nargs=(1,),
-    usage="""
-    show_backup_status [SrvID|FQDN|all]
-
+    params=[
+        _servers("Backup server ('' = default backup server; all or * = every one).")
+    ],
+    doc="""
     The fleet at a glance: per PgSQL node, how many backup definitions are OK, STALE (no
     successful backup where the schedule wants one, plus the node's stale_backup_grace) or
     FAILED (the newest run ended in ERROR), and how many are inactive (STOPPED definition
     or node).
-
-    Parameters:
-      [SrvID|FQDN|all]     Backup server ('' = default backup server; all or * = every one).
-
+    """,
+    notes="""
     Example:
       show_backup_status all
     """,
+    echo=True,
 )
-def show_backup_status(ctx: ShellContext, args: list[str]) -> None:
-    srv = args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-    servers = server_filter(ctx, srv)
-    if args:
-        ctx.out.filters([("SrvID / FQDN", srv)])
+def show_backup_status(ctx: ShellContext, v: Values) -> None:
+    servers = v.servers
     # Imported here: croniter (via core.health) costs the shell's start-up ~30 ms otherwise.
     from pgbackman.core import health
 

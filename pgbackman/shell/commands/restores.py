@@ -17,19 +17,17 @@ import psycopg2.extensions
 
 from pgbackman.catalog import backups as cat_bck
 from pgbackman.catalog import definitions as cat_defs
-from pgbackman.catalog import nodes as cat_nodes
-from pgbackman.pgnode import connection as pgnode
 from pgbackman.catalog import restores as cat_rst
 from pgbackman.catalog import snapshots as cat_snap
 from pgbackman.core import validate
 from pgbackman.core.dbselect import split_list
 from pgbackman.errors import Aborted, UserInputError
-from pgbackman.shell.commands._arguments import (
-    digits,
-    server_node_db_filters,
-)
+from pgbackman.pgnode import connection as pgnode
+from pgbackman.shell.commands import _params as K
+from pgbackman.shell.commands import _selection as S
 from pgbackman.shell.context import ShellContext
-from pgbackman.shell.registry import command
+from pgbackman.shell.params import Param, Values
+from pgbackman.shell.registry import ALL_CORRECT, command
 from pgbackman.shell.render import RULER
 
 ALL_ROLES = "#all#"
@@ -52,12 +50,100 @@ class RestorePlan:
     roles: list[str] = field(default_factory=list)
 
 
-REGISTER_USAGE = f"""
-    register_restore_definition
-    register_restore_definition [AT time] [BckID] [Target NodeID|FQDN] [Target DBname]
-                                [Renamed DBname] [Extra parameters] [Roles to restore]
-                                [Backup server]
+def _backup(ctx: ShellContext, v: Values, text: str) -> dict[str, Any]:
+    bck_id = K.digits(text, "BckID")
+    bck = cat_bck.backup_for_restore(ctx.cat, bck_id)
+    if bck is None:
+        raise UserInputError(f"Backup BckID [{bck_id}] does not exist in the catalog")
+    if bck["execution_status"] != "SUCCEEDED":
+        raise UserInputError(
+            f"Backup BckID [{bck_id}] cannot be restored: its status is {bck['execution_status']}"
+        )
+    return dict(bck)
 
+
+def _target_name(value: str, label: str) -> str:
+    v = validate.no_control_chars(label, value)
+    if not v.strip():
+        raise UserInputError(f"{label} cannot be empty")
+    if len(v.encode()) > MAX_NAME_BYTES:
+        raise UserInputError(f"{label} [{v}] is longer than {MAX_NAME_BYTES} bytes")
+    return v
+
+
+def _running_node(ctx: ShellContext, v: Values, text: str) -> int:
+    node_id = ctx.resolve_node(text)
+    if cat_defs.node_status(ctx.cat, node_id) != "RUNNING":
+        raise UserInputError(f"Target PgSQL node [{node_id}] is not RUNNING")
+    return node_id
+
+
+PARAMS = [
+    Param(
+        "at_time",
+        "AT timestamp",
+        lambda ctx, v, text: cat_snap.parse_timestamp(ctx.cat, text),
+        default=lambda ctx, v: cat_snap.now_plus_one_minute(ctx.cat),
+        placeholder="[AT time]",
+        help="Timestamp ('' = now + 1 minute).",
+    ),
+    Param(
+        "backup",
+        "BckID",
+        _backup,
+        complete=K.bck_ids,
+        placeholder="[BckID]",
+        help="Backup to restore (any backup code; it must have SUCCEEDED).",
+    ),
+    K.node(
+        label="Target NodeID / FQDN",
+        placeholder="[Target NodeID|FQDN]",
+        help="PgSQL node to restore on (must be RUNNING).",
+        parse=_running_node,
+    ),
+    Param(
+        "target",
+        "Target DBname",
+        lambda ctx, v, text: _target_name(text, "Target DBname"),
+        default=lambda ctx, v: v.backup["dbname"] or "postgres",
+        placeholder="[Target DBname]",
+        help="'' = the backup's database name.",
+    ),
+    Param(
+        "renamed",
+        "Renamed DBname",
+        ask=False,
+        placeholder="[Renamed DBname]",
+        help="Required when the target database exists: the name the existing database "
+        "gets before the restore (it must not exist either).",
+    ),
+    Param(
+        "extra",
+        "Extra parameters",
+        lambda ctx, v, text: validate.extra_parameters(
+            "Extra parameters", text, "pg_restore"
+        ),
+        default=S.from_node("extra_restore_parameters", ""),
+        placeholder="[Extra parameters]",
+        help="Extra pg_restore parameters ('' = node default).",
+    ),
+    Param(
+        "roles",
+        "Roles to restore",
+        lambda ctx, v, text: split_list(text),
+        ask=False,
+        placeholder="[Roles to restore]",
+        help=f"Comma list of the backup's roles to create, {ALL_ROLES} = every role of the "
+        "backup missing on the target, '' = none. A listed role that already exists on the "
+        "target is refused.",
+    ),
+]
+
+
+@command(
+    "register_restore_definition",
+    params=PARAMS,
+    doc="""
     Defines a restore job of a backup from the catalog, run at [AT time] by the backup
     server that holds the backup.
 
@@ -69,32 +155,15 @@ REGISTER_USAGE = f"""
     The rename happens when the restore runs.
 
     With the 7 parameters (for scripts; nothing is asked):
-      [AT time]           Timestamp ('' = now + 1 minute).
-      [BckID]             Backup to restore (any backup code; it must have SUCCEEDED).
-      [Target NodeID|FQDN] PgSQL node to restore on (must be RUNNING).
-      [Target DBname]     '' = the backup's database name.
-      [Renamed DBname]    Required when the target database exists: the name the existing
-                          database gets before the restore (it must not exist either).
-      [Extra parameters]  Extra pg_restore parameters ('' = node default).
-      [Roles to restore]  Comma list of the backup's roles to create, {ALL_ROLES} = every role
-                          of the backup missing on the target, '' = none. A listed role that
-                          already exists on the target is refused.
-      [Backup server]     Optional 8th parameter: SrvID or FQDN of the backup server that
-                          runs the restore ('' = the one that holds the backup). Another
-                          server of the fleet restores from the backup's offsite copy, which
-                          must be UPLOADED (e.g. when the server that took it is gone).
-
+    """,
+    notes="""
     Example:
       register_restore_definition "" 35 2 app1_copy "" "" "#all#"
-    """
-
-
-@command("register_restore_definition", nargs=(7, 8), usage=REGISTER_USAGE)
-def register_restore_definition(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        plan = _plan_from_args(ctx, args)
-    else:
-        plan = _plan_interactive(ctx)
+    """,
+    confirm=ALL_CORRECT,
+)
+def register_restore_definition(ctx: ShellContext, v: Values) -> None:
+    plan = _plan_interactive(ctx, v) if ctx.prompted else _plan_from_args(ctx, v)
     cat_rst.register_restore_definition(
         ctx.cat,
         plan.at_time,
@@ -109,30 +178,17 @@ def register_restore_definition(ctx: ShellContext, args: list[str]) -> None:
     ctx.out.done("Restore definition registered.")
 
 
-def _backup(ctx: ShellContext, bck_id: int) -> dict[str, Any]:
-    bck = cat_bck.backup_for_restore(ctx.cat, bck_id)
-    if bck is None:
-        raise UserInputError(f"Backup BckID [{bck_id}] does not exist in the catalog")
-    if bck["execution_status"] != "SUCCEEDED":
-        raise UserInputError(
-            f"Backup BckID [{bck_id}] cannot be restored: its status is {bck['execution_status']}"
-        )
-    return bck
-
-
-def _target_name(value: str, label: str) -> str:
-    v = validate.no_control_chars(label, value)
-    if not v.strip():
-        raise UserInputError(f"{label} cannot be empty")
-    if len(v.encode()) > MAX_NAME_BYTES:
-        raise UserInputError(f"{label} [{v}] is longer than {MAX_NAME_BYTES} bytes")
-    return v
-
-
-def _running_node(ctx: ShellContext, node_id: int) -> pgnode.NodeTarget:
-    if cat_defs.node_status(ctx.cat, node_id) != "RUNNING":
-        raise UserInputError(f"Target PgSQL node [{node_id}] is not RUNNING")
-    return ctx.node_target(node_id)
+def _new_plan(ctx: ShellContext, v: Values, node: pgnode.NodeTarget) -> RestorePlan:
+    return RestorePlan(
+        v.at_time,
+        int(v.backup["bck_id"]),
+        int(v.backup["backup_server_id"]),
+        str(v.backup["backup_server"]),
+        v.node,
+        node.fqdn,
+        v.target,
+        v.extra,
+    )
 
 
 def default_rename(target: str, now: dt.datetime | None = None) -> str:
@@ -142,25 +198,12 @@ def default_rename(target: str, now: dt.datetime | None = None) -> str:
     return base + suffix
 
 
-def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
-    at_text, bck_text, node_text, target, renamed, extra, roles_text = args[:7]
-    at_time = cat_snap.parse_timestamp(
-        ctx.cat, at_text.strip() or cat_snap.now_plus_one_minute(ctx.cat)
-    )
-    bck = _backup(ctx, digits(bck_text, "BckID"))
-    node_id = ctx.resolve_node(node_text)
-    cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
-    target = _target_name(target or bck["dbname"] or "postgres", "Target DBname")
-    extra = validate.extra_parameters(
-        "Extra parameters",
-        extra or cfg.get("extra_restore_parameters", ""),
-        "pg_restore",
-    )
-    node = _running_node(ctx, node_id)
-    wanted = split_list(validate.no_control_chars("Roles to restore", roles_text))
+def _plan_from_args(ctx: ShellContext, v: Values) -> RestorePlan:
+    bck, target, renamed = v.backup, v.target, v.renamed
+    node = ctx.node_target(v.node)
+    plan = _new_plan(ctx, v, node)
     backup_roles = list(bck["role_list"])
     with pgnode.session(node, application_name="pgbackman_cli") as conn:
-        renamed_name: str | None = None
         if bck["backup_code"] == "DATA":
             # A DATA backup is loaded into the EXISTING database (pgbackman_restore).
             _require_existing(conn, target, node.fqdn)
@@ -170,18 +213,17 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
                     f"Target DBname [{target}] already exists on target PgSQL node {node.fqdn}: "
                     "give a Renamed DBname or another Target DBname"
                 )
-            renamed_name = _target_name(renamed, "Renamed DBname")
-            if pgnode.database_exists(conn, renamed_name):
+            plan.renamed = _target_name(renamed, "Renamed DBname")
+            if pgnode.database_exists(conn, plan.renamed):
                 raise UserInputError(
-                    f"Renamed DBname [{renamed_name}] already exists on target PgSQL node {node.fqdn}"
+                    f"Renamed DBname [{plan.renamed}] already exists on target PgSQL node {node.fqdn}"
                 )
         elif renamed.strip():
             ctx.out.warning("Nothing to rename on the target: Renamed DBname ignored.")
-        if wanted == [ALL_ROLES]:
-            roles = [r for r in backup_roles if not pgnode.role_exists(conn, r)]
+        if v.roles == [ALL_ROLES]:
+            plan.roles = [r for r in backup_roles if not pgnode.role_exists(conn, r)]
         else:
-            roles = []
-            for r in wanted:
+            for r in v.roles:
                 if r not in backup_roles:
                     raise UserInputError(
                         f"Role [{r}] is not in the role list of backup [{bck['bck_id']}]"
@@ -190,60 +232,17 @@ def _plan_from_args(ctx: ShellContext, args: list[str]) -> RestorePlan:
                     raise UserInputError(
                         f"Role [{r}] already exists on target PgSQL node {node.fqdn}"
                     )
-                roles.append(r)
-    server_id, server_fqdn = int(bck["backup_server_id"]), str(bck["backup_server"])
-    if len(args) == 8 and args[7].strip():
-        server_id = ctx.resolve_server(args[7])
-        if server_id != int(bck["backup_server_id"]):
-            if bck["offsite_status"] != "UPLOADED":
-                raise UserInputError(
-                    f"Backup BckID [{bck['bck_id']}] is held by backup server "
-                    f"{bck['backup_server']} and has no uploaded offsite copy: another "
-                    "backup server cannot restore it"
-                )
-            server_fqdn = args[7].strip()
-    return RestorePlan(
-        at_time,
-        int(bck["bck_id"]),
-        server_id,
-        server_fqdn,
-        node_id,
-        node.fqdn,
-        target,
-        extra,
-        renamed_name,
-        roles,
-    )
+                plan.roles.append(r)
+    return plan
 
 
-def _plan_interactive(ctx: ShellContext) -> RestorePlan:
-    at_text = ctx.prompt("AT timestamp", cat_snap.now_plus_one_minute(ctx.cat))
-    at_time = cat_snap.parse_timestamp(ctx.cat, at_text)
-    bck = _backup(ctx, digits(ctx.prompt("BckID", ""), "BckID"))
-    node_id = ctx.resolve_node(ctx.prompt("Target NodeID / FQDN", ""))
-    cfg = cat_nodes.node_config_dict(ctx.cat, node_id)
-    target = _target_name(
-        ctx.prompt("Target DBname", bck["dbname"] or "postgres"), "Target DBname"
-    )
-    extra = validate.extra_parameters(
-        "Extra parameters",
-        ctx.prompt("Extra parameters", cfg.get("extra_restore_parameters", "")),
-        "pg_restore",
-    )
-    ctx.confirm_or_abort()
+def _plan_interactive(ctx: ShellContext, v: Values) -> RestorePlan:
+    """The manual's flow, after the values were confirmed: rename, roles, summary."""
+    bck, target = v.backup, v.target
     ctx.out.info("[Processing restore data]")
     ctx.out.info(RULER)
-    node = _running_node(ctx, node_id)
-    plan = RestorePlan(
-        at_time,
-        int(bck["bck_id"]),
-        int(bck["backup_server_id"]),
-        str(bck["backup_server"]),
-        node_id,
-        node.fqdn,
-        target,
-        extra,
-    )
+    node = ctx.node_target(v.node)
+    plan = _new_plan(ctx, v, node)
     with pgnode.session(node, application_name="pgbackman_cli") as conn:
         if bck["backup_code"] == "DATA":
             _require_existing(conn, target, node.fqdn)
@@ -366,65 +365,66 @@ _LEFT = (
 )
 
 
-def _three_filters(
-    ctx: ShellContext, args: list[str]
-) -> tuple[list[int] | None, list[int] | None, list[str] | None]:
-    return server_node_db_filters(ctx, args, "Target NodeID / FQDN", "Target DBname")
+TARGET_FILTERS = K.listing_filters("Target NodeID / FQDN", "Target DBname")
 
 
 @command(
     "show_restore_definitions",
-    nargs=(3,),
-    usage="""
-    show_restore_definitions [SrvID|FQDN] [Target NodeID|FQDN] [Target DBname]
-
+    params=TARGET_FILTERS,
+    doc="""
     Shows the restore definitions. '' server = default backup server; all or * = no filter;
     comma lists allowed.
-
+    """,
+    notes="""
     Example:
       show_restore_definitions all all all
     """,
+    echo=True,
 )
-def show_restore_definitions(ctx: ShellContext, args: list[str]) -> None:
-    rows = cat_rst.show_restore_definitions(ctx.cat, *_three_filters(ctx, args))
+def show_restore_definitions(ctx: ShellContext, v: Values) -> None:
+    rows = cat_rst.show_restore_definitions(ctx.cat, v.servers, v.nodes, v.dbnames)
     ctx.out.table("restore_definitions", RDEF_COLUMNS, rows, left=_LEFT)
 
 
 @command(
     "show_restore_catalog",
-    nargs=(3,),
-    usage="""
-    show_restore_catalog [SrvID|FQDN] [Target NodeID|FQDN] [Target DBname]
-
+    params=TARGET_FILTERS,
+    doc="""
     Shows the restores that have been run, newest first. Filters as show_restore_definitions.
-
+    """,
+    notes="""
     Example:
       show_restore_catalog all all all
     """,
+    echo=True,
 )
-def show_restore_catalog(ctx: ShellContext, args: list[str]) -> None:
-    rows = cat_rst.show_restore_catalog(ctx.cat, *_three_filters(ctx, args))
+def show_restore_catalog(ctx: ShellContext, v: Values) -> None:
+    rows = cat_rst.show_restore_catalog(ctx.cat, v.servers, v.nodes, v.dbnames)
     ctx.out.table("restore_catalog", RCAT_COLUMNS, rows, left=_LEFT)
 
 
 @command(
     "show_restore_details",
-    nargs=(1,),
-    usage="""
-    show_restore_details [RestoreID]
-
-    Shows every detail of one restore in the restore catalog.
-
+    params=[
+        Param(
+            "restore_id",
+            "RestoreID",
+            K.an_id("RestoreID"),
+            complete=K.restore_ids,
+            placeholder="[RestoreID]",
+        )
+    ],
+    doc="Shows every detail of one restore in the restore catalog.",
+    notes="""
     Example:
       show_restore_details 3
     """,
 )
-def show_restore_details(ctx: ShellContext, args: list[str]) -> None:
-    restore_id = digits(args[0] if args else ctx.prompt("RestoreID", ""), "RestoreID")
-    d = cat_rst.restore_details(ctx.cat, restore_id)
+def show_restore_details(ctx: ShellContext, v: Values) -> None:
+    d = cat_rst.restore_details(ctx.cat, v.restore_id)
     if d is None:
         raise UserInputError(
-            f"Restore RestoreID [{restore_id}] does not exist in the catalog"
+            f"Restore RestoreID [{v.restore_id}] does not exist in the catalog"
         )
     ctx.out.keyvalue(
         "restore_details",
@@ -465,14 +465,11 @@ def show_restore_details(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "show_restores_in_progress",
-    nargs=(0,),
-    usage="""
-    show_restores_in_progress
-
+    doc="""
     Shows the restore definitions that have not produced a restore catalog entry yet
     (waiting for their AT time, or running).
     """,
 )
-def show_restores_in_progress(ctx: ShellContext, args: list[str]) -> None:
+def show_restores_in_progress(ctx: ShellContext, v: Values) -> None:
     rows = cat_rst.show_restores_in_progress(ctx.cat)
     ctx.out.table("restores_in_progress", PROGRESS_COLUMNS, rows, left=_LEFT)

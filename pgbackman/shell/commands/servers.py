@@ -6,21 +6,41 @@ from pgbackman.catalog import servers as cat_servers
 from pgbackman.catalog import stats as cat_stats
 from pgbackman.core import validate
 from pgbackman.errors import CatalogError
+from pgbackman.shell.commands import _params as K
 from pgbackman.shell.commands._stats import counters
 from pgbackman.shell.context import ShellContext
-from pgbackman.shell.registry import command
+from pgbackman.shell.params import Param, Values
+from pgbackman.shell.registry import ALL_CORRECT, UPDATE_CORRECT, command
+
+HOSTNAME = Param(
+    "hostname",
+    "Hostname",
+    K.checked(validate.hostname, "Hostname"),
+    placeholder="[hostname]",
+    help="Hostname of the backup server.",
+)
+
+
+def _domain(ctx: ShellContext, v: Values) -> str:
+    return ctx.default_domain(cat_servers.default_parameter(ctx.cat, "domain"))
+
+
+DOMAIN = Param(
+    "domain",
+    "Domain",
+    K.checked(validate.hostname, "Domain"),
+    default=_domain,
+    placeholder="[domain]",
+    help="Domain name of the backup server (default: the 'domain' of "
+    "backup_server_default_config when it was set, else the domain of this host).",
+)
 
 
 @command(
     "show_backup_servers",
-    nargs=(0,),
-    usage="""
-    show_backup_servers
-
-    Shows every backup server registered in PgBackMan: SrvID, FQDN and remarks.
-    """,
+    doc="Shows every backup server registered in PgBackMan: SrvID, FQDN and remarks.",
 )
-def show_backup_servers(ctx: ShellContext, args: list[str]) -> None:
+def show_backup_servers(ctx: ShellContext, v: Values) -> None:
     ctx.out.table(
         "backup_servers",
         ["SrvID", "FQDN", "Remarks"],
@@ -31,18 +51,9 @@ def show_backup_servers(ctx: ShellContext, args: list[str]) -> None:
 
 @command(
     "register_backup_server",
-    nargs=(3,),
-    usage="""
-    register_backup_server [hostname] [domain] [remarks]
-
-    Registers a backup server in PgBackMan.
-
-    Parameters:
-    * [hostname]: hostname of the backup server.
-    * [domain]:   domain name of the backup server ("" = default domain of the
-                  backup_server_default_config table, 'domain').
-    * [remarks]:  remarks.
-
+    params=[HOSTNAME, DOMAIN, K.remarks()],
+    doc="Registers a backup server in PgBackMan.",
+    notes="""
     The default value of a parameter is shown between brackets []. The command can be run
     with all parameters or without any (then it asks for each value). e.g.
 
@@ -50,34 +61,20 @@ def show_backup_servers(ctx: ShellContext, args: list[str]) -> None:
 
       [Done] Backup server backup01.example.org registered.
     """,
+    confirm=ALL_CORRECT,
 )
-def register_backup_server(ctx: ShellContext, args: list[str]) -> None:
-    default_domain = cat_servers.default_parameter(ctx.cat, "domain")
-    if args:
-        host, domain, remarks = args
-    else:
-        host = ctx.prompt("Hostname")
-        domain = ctx.prompt("Domain", default_domain)
-        remarks = ctx.prompt("Remarks")
-        ctx.confirm_or_abort()
-    host = validate.hostname(host)
-    domain = validate.hostname(domain.strip() or default_domain, "Domain")
-    remarks = validate.no_control_chars("Remarks", remarks)
-    cat_servers.register_server(ctx.cat, host, domain, "", remarks)
-    ctx.out.done(f"Backup server {host}.{domain} registered.")
+def register_backup_server(ctx: ShellContext, v: Values) -> None:
+    cat_servers.register_server(ctx.cat, v.hostname, v.domain, "", v.remarks)
+    ctx.out.done(f"Backup server {v.hostname}.{v.domain} registered.")
 
 
 @command(
     "delete_backup_server",
-    nargs=(1,),
-    usage="""
-    delete_backup_server [SrvID | FQDN]
-
-    Deletes a backup server registered in PgBackMan.
-
-    Parameters:
-    * [SrvID | FQDN]: SrvID in PgBackMan or FQDN of the backup server to delete.
-
+    params=[
+        K.server(help="SrvID in PgBackMan or FQDN of the backup server to delete.")
+    ],
+    doc="Deletes a backup server registered in PgBackMan.",
+    notes="""
     All backup definitions, snapshots and catalog entries of a backup server must be
     deleted (or moved to another server) first; the deletion of a server still in use
     fails and cannot be forced. e.g.
@@ -86,17 +83,12 @@ def register_backup_server(ctx: ShellContext, args: list[str]) -> None:
 
       [Done] Backup server deleted.
     """,
+    confirm="Are you sure you want to delete this server? (yes/no)",
     readonly=False,
 )
-def delete_backup_server(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        server = args[0]
-    else:
-        server = ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        ctx.confirm_or_abort("Are you sure you want to delete this server? (yes/no)")
-    server_id = ctx.resolve_server(server)
+def delete_backup_server(ctx: ShellContext, v: Values) -> None:
     try:
-        cat_servers.delete_server(ctx.cat, server_id)
+        cat_servers.delete_server(ctx.cat, v.server)
     except CatalogError as exc:
         raise CatalogError(
             f"Could not delete this backup server: {exc}", sqlstate=exc.sqlstate
@@ -104,57 +96,47 @@ def delete_backup_server(ctx: ShellContext, args: list[str]) -> None:
     ctx.out.done("Backup server deleted.")
 
 
+def _current_remarks(ctx: ShellContext, v: Values) -> str:
+    return str(ctx.server_row(v.server).get("remarks") or "")
+
+
 @command(
     "update_backup_server",
-    nargs=(2,),
-    usage="""
-    update_backup_server [SrvID | FQDN] [remarks]
-
-    Updates the remarks of a backup server ("" keeps the current value). e.g.
-
+    params=[
+        K.server(),
+        K.remarks(_current_remarks, "New remarks (default: the current ones)."),
+    ],
+    doc='Updates the remarks of a backup server ("" keeps the current value).',
+    notes="""
+    e.g.
       [pgbackman]$ update_backup_server 1 "Main backup server"
 
       [Done] Backup server backup01.example.org updated.
     """,
+    confirm=UPDATE_CORRECT,
 )
-def update_backup_server(ctx: ShellContext, args: list[str]) -> None:
-    if args:
-        server_id = ctx.resolve_server(args[0])
-        remarks = args[1]
-    else:
-        server_id = ctx.resolve_server(
-            ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-        )
-        current = (cat_servers.get_server(ctx.cat, server_id) or {}).get(
-            "remarks"
-        ) or ""
-        remarks = ctx.prompt("Remarks", current)
-        ctx.confirm_or_abort("Are all values to update correct (yes/no)")
-    server = cat_servers.get_server(ctx.cat, server_id) or {}
-    remarks = (
-        validate.no_control_chars("Remarks", remarks) or server.get("remarks") or ""
-    )
-    cat_servers.update_server(ctx.cat, server_id, remarks)
-    ctx.out.done(f"Backup server {server.get('fqdn', server_id)} updated.")
+def update_backup_server(ctx: ShellContext, v: Values) -> None:
+    fqdn = ctx.server_row(v.server)["fqdn"]
+    if v.remarks == _current_remarks(ctx, v):
+        ctx.out.unchanged(f"Backup server {fqdn} already has these values.")
+        return
+    cat_servers.update_server(ctx.cat, v.server, v.remarks)
+    ctx.out.done(f"Backup server {fqdn} updated.")
 
 
 @command(
     "show_backup_server_stats",
-    nargs=(1,),
-    usage="""
-    show_backup_server_stats [SrvID | FQDN]
-
+    params=[K.server()],
+    doc="""
     Shows statistics of a backup server: PgSQL nodes it backs up, backup definitions by
     status and code, backups in the catalog, jobs waiting for pgbackman_control.
     """,
 )
-def show_backup_server_stats(ctx: ShellContext, args: list[str]) -> None:
-    value = args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-    server_id = ctx.resolve_server(value)
-    server = cat_servers.get_server(ctx.cat, server_id) or {}
-    s = cat_stats.server_stats(ctx.cat, server_id)
+def show_backup_server_stats(ctx: ShellContext, v: Values) -> None:
+    server = ctx.server_row(v.server)
+    s = cat_stats.server_stats(ctx.cat, v.server)
     pairs = [
-        ("Backup server", f"[{server_id}] {server.get('fqdn', '')}"),
+        ("Backup server", f"[{v.server}] {server.get('fqdn', '')}"),
         ("#", ""),
         ("PgSQL nodes using this backup server", s["nodes"]),
         ("##", ""),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support.pgbenv import PgbEnv
+from support.pgbenv import BACKUP_SERVER_DOMAIN, PgbEnv
+from support.shell import Shell
 
 
 def nodes(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
@@ -16,7 +17,9 @@ def nodes(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_register_manual_example(pgb_env: PgbEnv, shell_run: Any) -> None:
+def test_register_manual_example(pgb_env: PgbEnv, shell: Shell) -> None:
+    # The manual's example, on a host of the manual's domain ("" = this host's domain).
+    shell_run = shell.on_host("pg-backup01.example.org").cmd
     res = shell_run('register_pgsql_node pg-node01 "" "" "" running "Test node"')
     assert res.returncode == 0, res.stdout
     assert "[Done] PgSQL node pg-node01.example.org registered." in res.stdout
@@ -152,7 +155,7 @@ def test_interactive_register_update_delete(pgb_env: PgbEnv, shell_spawn: Any) -
     sh.sendline("register_pgsql_node")
     for prompt, answer in (
         ("# Hostname []: ", "pg-node02"),
-        ("# Domain [example.org]: ", ""),
+        (f"# Domain [{BACKUP_SERVER_DOMAIN}]: ", "example.org"),
         ("# Port [5432]: ", "5499"),
         ("# Admin user [postgres]: ", ""),
         ("# Status [STOPPED]: ", "running"),

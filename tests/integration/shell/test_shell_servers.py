@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support.pgbenv import PgbEnv, BACKUP_SERVER_FQDN
+from support.pgbenv import BACKUP_SERVER_DOMAIN, BACKUP_SERVER_FQDN, PgbEnv
+from support.shell import Shell
 
 
 def servers(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
@@ -15,7 +16,9 @@ def servers(pgb_env: PgbEnv) -> dict[str, tuple[Any, ...]]:
     return {r[0]: r[1:] for r in rows}
 
 
-def test_register_and_delete_manual_examples(pgb_env: PgbEnv, shell_run: Any) -> None:
+def test_register_and_delete_manual_examples(pgb_env: PgbEnv, shell: Shell) -> None:
+    # The manual's example, on a host of the manual's domain ("" = this host's domain).
+    shell_run = shell.on_host("pg-backup01.example.org").cmd
     res = shell_run('register_backup_server backup01 "" "Test server"')
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip() == "[Done] Backup server backup01.example.org registered."
@@ -24,6 +27,31 @@ def test_register_and_delete_manual_examples(pgb_env: PgbEnv, shell_run: Any) ->
     assert res.returncode == 0, res.stdout
     assert res.stdout.strip() == "[Done] Backup server deleted."
     assert "backup01.example.org" not in servers(pgb_env)
+
+
+def test_domain_default_follows_the_host(pgb_env: PgbEnv, shell: Shell) -> None:
+    """ "" (and Enter at the Domain prompt) means the domain a DBA set in the catalog, else
+    the domain of this host (the catalog ships the placeholder example.org)."""
+    res = shell.cmd('register_backup_server b7 "" ""')
+    assert (
+        res.stdout.strip()
+        == f"[Done] Backup server b7.{BACKUP_SERVER_DOMAIN} registered."
+    )
+    res = shell.cmd('register_pgsql_node n7 "" 5433 "" "" ""')
+    assert (
+        res.stdout.strip() == f"[Done] PgSQL node n7.{BACKUP_SERVER_DOMAIN} registered."
+    )
+    res = shell.on_host("vm").cmd('register_backup_server b8 "" ""')  # no domain
+    assert res.stdout.strip() == "[Done] Backup server b8.example.org registered."
+    pgb_env.su(
+        "UPDATE backup_server_default_config SET value = 'dba.example.net'"
+        " WHERE parameter = 'domain'"
+    )
+    res = shell.cmd('register_backup_server b9 "" ""')
+    assert res.stdout.strip() == "[Done] Backup server b9.dba.example.net registered."
+    assert {"b7.pgbackman.test", "b8.example.org", "b9.dba.example.net"} <= set(
+        servers(pgb_env)
+    )
 
 
 def test_register_keeps_case_of_remarks_and_rejects_bad_host(
@@ -86,12 +114,16 @@ def test_show_backup_servers_formats(pgb_env: PgbEnv, shell_run: Any) -> None:
 
 
 def test_update_and_delete(pgb_env: PgbEnv, shell_run: Any) -> None:
-    assert shell_run('register_backup_server backup09 "" ""').returncode == 0
+    assert shell_run('register_backup_server backup09 example.org ""').returncode == 0
     sid = servers(pgb_env)["backup09.example.org"][0]
     res = shell_run(f'update_backup_server {sid} "New remarks"')
     assert res.returncode == 0, res.stdout
     assert servers(pgb_env)["backup09.example.org"][2] == "New remarks"
     res = shell_run('update_backup_server backup09.example.org ""')  # "" keeps current
+    assert res.returncode == 0
+    assert res.stdout.strip() == (
+        "[Nothing changed] Backup server backup09.example.org already has these values."
+    )
     assert servers(pgb_env)["backup09.example.org"][2] == "New remarks"
     res = shell_run("delete_backup_server backup09.example.org")
     assert res.returncode == 0
@@ -121,8 +153,9 @@ def test_interactive_register_and_delete(pgb_env: PgbEnv, shell_spawn: Any) -> N
     sh.sendline("register_backup_server")
     sh.expect_exact("# Hostname []: ")
     sh.sendline("backup05")
-    sh.expect_exact("# Domain [example.org]: ")
-    sh.sendline("")
+    # The catalog's default domain is the shipped placeholder: this host's domain instead.
+    sh.expect_exact(f"# Domain [{BACKUP_SERVER_DOMAIN}]: ")
+    sh.sendline("example.org")
     sh.expect_exact("# Remarks []: ")
     sh.sendline("Test server")
     sh.expect_exact("# Are all values correct (yes/no): ")

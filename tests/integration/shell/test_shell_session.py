@@ -68,7 +68,7 @@ def test_script_on_stdin(pgb_env: PgbEnv, shell_script: Any) -> None:
     assert "Welcome" not in res.stdout and "[pgbackman]$" not in res.stdout
     body = res.stdout[res.stdout.index("{") :]
     fqdns = [s["fqdn"] for s in json.loads(body)["backup_servers"]]
-    assert "scripted.example.org" in fqdns
+    assert "scripted.pgbackman.test" in fqdns  # "" = this host's domain
     # A command that would prompt fails instead, and the script's status says so.
     res = shell_script("register_backup_server\nshow_backup_servers\n")
     assert res.returncode == 1
@@ -216,6 +216,6 @@ def test_reconnect_after_lost_connection(pgb_env: PgbEnv, shell_spawn: Any) -> N
         == 0
     )
     sh.sendline('register_backup_server lost "" ""')
-    sh.expect_exact("[Done] Backup server lost.example.org registered.")
+    sh.expect_exact("[Done] Backup server lost.pgbackman.test registered.")
     sh.sendline("quit")
     sh.expect_exact("Done, thank you")
