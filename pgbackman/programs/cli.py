@@ -10,6 +10,7 @@ import argparse
 import io
 import logging
 import os
+import signal
 import sys
 
 from pgbackman.catalog.connection import Catalog
@@ -35,6 +36,9 @@ def build_parser() -> ProgramArgumentParser:
         prog="pgbackman",
         description="PgBackMan shell: manage backup servers, PgSQL nodes, backup definitions, "
         "snapshots, restores and the backup catalog.",
+        epilog="Inside the shell, type help (or \\?) for the list of commands and "
+        "help <command> for one command's parameters, defaults and examples. The "
+        "manual: man pgbackman (and pgbackman_<program>(8), pgbackman.conf(5)).",
     )
     p.add_argument(
         "-o",
@@ -62,7 +66,19 @@ def _setup_logging(cfg: Config) -> None:
     setup_logging(cfg, "pgbackman_cli", fallback_to_stderr=False)
 
 
+def install_interrupt_handler() -> None:
+    """Ctrl-C raises KeyboardInterrupt, whatever the shell inherited.
+
+    Python installs its KeyboardInterrupt handler only when SIGINT is at its default
+    disposition; a shell started from a background job, ``nohup`` or a service inherits
+    SIGINT *ignored* and Ctrl-C would then do nothing at all (not clear the line, not
+    abort a prompt). The shell owns its Ctrl-C semantics, so it sets them itself.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    install_interrupt_handler()
     return run_main(
         "pgbackman",
         argv,

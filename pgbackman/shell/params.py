@@ -227,10 +227,17 @@ def completions(
     for w in words:
         # On the command line a name with blanks or quotes is offered quoted, as it must
         # be typed; prompts take the answer as it is.
-        shown = w if w and shlex.quote(w) == w else shlex.quote(w)
+        shown = w if _one_word(w) else shlex.quote(w)
         if shown.startswith(text) or w.startswith(text):
             out.append(shown)
     return list(dict.fromkeys(out))  # readline sorts what it shows
+
+
+def _one_word(word: str) -> bool:
+    try:
+        return shlex.split(word) == [word]
+    except ValueError:
+        return False
 
 
 # -- usage text -------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from support.pgbenv import PgbEnv
 
 PGBACKMAN = str(Path(sys.executable).parent / "pgbackman")
+LAUNCH_WITH_SIGINT_IGNORED = (
+    "import os, signal, sys;"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN);"
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 PROMPT = r"\[pgbackman\]\$ "
 WELCOME = "Welcome to the PostgreSQL Backup Manager shell ver."
 
@@ -114,15 +119,30 @@ class Shell:
         )
         return ShellRun(p.returncode, p.stdout, p.stderr)
 
-    def spawn(self, timeout: float = 30) -> pexpect.spawn:
-        """The interactive shell under a pty, at its first prompt."""
+    def spawn(
+        self,
+        timeout: float = 30,
+        env: dict[str, str] | None = None,
+        sigint_ignored: bool = False,
+        dimensions: tuple[int, int] = (50, 250),
+    ) -> pexpect.spawn:
+        """The interactive shell under a pty, at its first prompt.
+
+        ``env`` adds to (or overrides) the environment, e.g. ``PAGER``; ``sigint_ignored``
+        starts it the way a background job or ``nohup`` does: with SIGINT ignored, which an
+        exec keeps (POSIX)."""
+        argv = [PGBACKMAN]
+        if sigint_ignored:
+            argv = [sys.executable, "-c", LAUNCH_WITH_SIGINT_IGNORED, PGBACKMAN]
+        if self.config is not None:
+            argv += ["--config", str(self.config)]
         child = pexpect.spawn(
-            PGBACKMAN,
-            [],
-            env=self.env,
+            argv[0],
+            argv[1:],
+            env={**self.env, **(env or {})},
             encoding="utf-8",
             timeout=timeout,
-            dimensions=(50, 250),
+            dimensions=dimensions,
         )
         child.expect_exact(WELCOME)
         child.expect(PROMPT)
