@@ -1,4 +1,5 @@
-"""Packaging for PgBackMan: the package, one console script per program, SQL and etc/ files."""
+"""Packaging for PgBackMan: the package, one console script per program, SQL and etc/ files,
+the manual pages (built from docs/man with docutils) and the bash completions."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -13,6 +14,13 @@ exec((HERE / "pgbackman" / "programs" / "__init__.py").read_text(), programs)  #
 PROGRAMS = sorted(p.name for p in (HERE / "bin").iterdir() if not p.name.startswith("_"))
 if not PROGRAMS:
     raise SystemExit("setup.py: bin/ lists no program (is bin/ missing from the sdist?)")
+# Manual pages and completions under share/ (scripts/build_manpages.py; docutils is a build
+# requirement in pyproject.toml).
+manpages: dict[str, object] = {
+    "__file__": str(HERE / "scripts" / "build_manpages.py"),
+    "__name__": "build_manpages",
+}
+exec((HERE / "scripts" / "build_manpages.py").read_text(), manpages)  # noqa: S102
 
 setup(
     name="pgbackman",
@@ -67,5 +75,6 @@ setup(
         ("share/pgbackman/schema", [str(p) for p in sorted(Path("sql/schema").glob("*.sql"))]),
         ("share/pgbackman/upgrade", [str(p) for p in sorted(Path("sql/upgrade").glob("*.sql"))]),
         ("share/pgbackman/etc", [str(p) for p in sorted(Path("etc").glob("*")) if p.is_file()]),
+        *manpages["data_files"](),  # type: ignore[operator]
     ],
 )

@@ -16,6 +16,7 @@ command -v runuser >/dev/null || missing+=(util-linux)
 [[ -x /usr/bin/time ]] || missing+=(time)   # bench/: peak RSS of pg_dump / pg_restore
 command -v openssl >/dev/null || missing+=(openssl)   # tests: TLS certificates (catalog, SMTP)
 command -v age >/dev/null || missing+=(age)   # decrypting a backup by hand; tests: age-keygen, age -d
+command -v man >/dev/null || missing+=(man-db)        # tests: the manual pages render (man -l)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 
 if ((${#missing[@]})); then
