@@ -1,6 +1,8 @@
 # PgBackMan — developer and operator entry points. See README.rst.
 #   make test        install what is missing, then run the whole suite on real PostgreSQL
-#   make quickstart  embedded default: private cluster + catalog + demo node + control + first backup
+#   make quickstart  a whole small system private to this checkout (.quickstart/): cron and atd,
+#                    cluster + catalog + demo node, control, maintenance, alerts, first backup
+#   make quickstart-stop  stops what this checkout's quickstart started, removes its crontab file
 #   make bench       benchmarks (numbers go to bench/RESULTS.md)
 
 SHELL := /bin/bash
