@@ -9,7 +9,7 @@ from typing import Any
 
 from pgbackman.catalog import definitions as cat_defs
 from pgbackman.catalog import nodes as cat_nodes
-from pgbackman.core import dbselect, validate
+from pgbackman.core import cronfields, dbselect, validate
 from pgbackman.shell.commands import _params as K
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.params import Param, Values
@@ -125,3 +125,12 @@ def extra_param(help: str) -> Param:
         placeholder="[extra backup parameters]",
         help=help,
     )
+
+
+def cron_rule(field: cronfields.CronField) -> Any:
+    """A cron field of a schedule (core/cronfields.py)."""
+    return lambda ctx, v, text: cronfields.validate_field(field, text)
+
+
+def cron_param(field: cronfields.CronField, key: str, default: Any, **kw: Any) -> Param:
+    return Param(key, field.label, cron_rule(field), default=default, **kw)

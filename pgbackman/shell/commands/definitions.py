@@ -62,16 +62,6 @@ def _one_database(v: Values) -> bool:
     return not (spec.is_special or "," in v.raw["dbname"])
 
 
-def _cron(field: cronfields.CronField, key: str, default: Any, **kw: Any) -> Param:
-    return Param(
-        key,
-        field.label,
-        lambda ctx, v, text: cronfields.validate_field(field, text),
-        default=default,
-        **kw,
-    )
-
-
 @command(
     "register_backup_definition",
     params=[
@@ -97,7 +87,7 @@ def _cron(field: cronfields.CronField, key: str, default: Any, **kw: Any) -> Par
             "Every name must exist on the node or nothing is registered.",
         ),
         S.exceptions_param(16),
-        _cron(
+        S.cron_param(
             cronfields.MINUTE,
             "minutes",
             lambda ctx, v: cronfields.random_minute(
@@ -110,7 +100,7 @@ def _cron(field: cronfields.CronField, key: str, default: Any, **kw: Any) -> Par
             "gets its own random minute and hour inside the node's backup_minutes_interval "
             "and backup_hours_interval (load spreading).",
         ),
-        _cron(
+        S.cron_param(
             cronfields.HOUR,
             "hours",
             lambda ctx, v: cronfields.random_hour(
@@ -119,19 +109,19 @@ def _cron(field: cronfields.CronField, key: str, default: Any, **kw: Any) -> Par
             placeholder="[hour_cron]",
             ask_if=_one_database,
         ),
-        _cron(
+        S.cron_param(
             cronfields.DAY_MONTH,
             "day_month",
             S.from_node("backup_day_month_cron", "*"),
             placeholder="[day-month_cron]",
         ),
-        _cron(
+        S.cron_param(
             cronfields.MONTH,
             "month",
             S.from_node("backup_month_cron", "*"),
             placeholder="[month_cron]",
         ),
-        _cron(
+        S.cron_param(
             cronfields.WEEKDAY,
             "weekday",
             S.from_node("backup_weekday_cron", "*"),
@@ -349,24 +339,23 @@ def _changed(key: str, label: str, rule: Any, placeholder: str) -> Param:
     )
 
 
-def _cron_rule(field: cronfields.CronField) -> Any:
-    return lambda ctx, v, text: cronfields.validate_field(field, text)
-
-
 UPDATABLE = [
     _changed(
-        "minutes_cron", "Minutes cron", _cron_rule(cronfields.MINUTE), "[min_cron]"
+        "minutes_cron", "Minutes cron", S.cron_rule(cronfields.MINUTE), "[min_cron]"
     ),
-    _changed("hours_cron", "Hours cron", _cron_rule(cronfields.HOUR), "[hour_cron]"),
+    _changed("hours_cron", "Hours cron", S.cron_rule(cronfields.HOUR), "[hour_cron]"),
     _changed(
         "day_month_cron",
         "Day-month cron",
-        _cron_rule(cronfields.DAY_MONTH),
+        S.cron_rule(cronfields.DAY_MONTH),
         "[day-month_cron]",
     ),
-    _changed("month_cron", "Month cron", _cron_rule(cronfields.MONTH), "[month_cron]"),
+    _changed("month_cron", "Month cron", S.cron_rule(cronfields.MONTH), "[month_cron]"),
     _changed(
-        "weekday_cron", "Weekday cron", _cron_rule(cronfields.WEEKDAY), "[weekday_cron]"
+        "weekday_cron",
+        "Weekday cron",
+        S.cron_rule(cronfields.WEEKDAY),
+        "[weekday_cron]",
     ),
     _changed("retention_period", "Retention period", S.retention, "[retention period]"),
     _changed(
