@@ -48,7 +48,7 @@ def test_bad_port_is_reported_at_once_and_asked_again(
     assert _node_row(pgb_env, "pg-typed") == [(5433, "RUNNING", "typed")]
 
 
-def test_three_bad_values_cost_three_answers_not_three_runs(
+def test_bad_values_cost_one_answer_each_not_a_run_each(
     pgb_env: PgbEnv, node1: Any, shell: Shell
 ) -> None:
     nid = pgb_env.register_node(node1)
@@ -70,8 +70,11 @@ def test_three_bad_values_cost_three_answers_not_three_runs(
     answer(sh, "# Backup code [FULL]", "CONFIG")
     sh.expect_exact("[ERROR]: Backup code [CONFIG] is not valid")
     answer(sh, "# Backup code [FULL]", "schema")
+    # Values that depend on the backup server or the node's pg_dump: checked when typed.
+    answer(sh, "# Encryption [false]", "true")
+    sh.expect_exact("has no encryption_recipients")
+    answer(sh, "# Encryption [false]", "")
     for label in (
-        "Encryption",
         "Retention period",
         "Retention redundancy",
         "Extra parameters",
@@ -79,12 +82,18 @@ def test_three_bad_values_cost_three_answers_not_three_runs(
         "Remarks",
     ):
         answer(sh, f"# {label} [", "")
+    answer(sh, "# Backup compression [default]", "zstd:3")
+    sh.expect_exact("zstd:3 needs pg_dump 16 or newer")
+    answer(sh, "# Backup compression [default]", "gzip:9")
     answer(sh, "# Are all values correct (yes/no)", "yes")
     sh.expect_exact("[Done] Backup definition for dbname: [app1] registered.")
     quit_shell(sh)
     ((_, _, node, db, minutes, *_rest),) = definitions(pgb_env)
     assert (node, db, minutes) == (nid, "app1", "15")
-    assert _rest[4] == "SCHEMA"
+    assert (_rest[4], _rest[5]) == ("SCHEMA", False)
+    assert pgb_env.su_query("SELECT backup_compression FROM backup_definition") == [
+        ("gzip:9",)
+    ]
 
 
 def _listing_after_tab_tab(sh: pexpect.spawn, line: str) -> str:

@@ -1,0 +1,287 @@
+"""The configuration values of backup servers and PgSQL nodes as parameters of
+update_backup_server_config and update_pgsql_node_config: each current value is the default
+(kept as it is when not changed), anything typed must pass the value's rule, and the values
+newer than upstream's are optional trailing arguments. Not a command module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pgbackman.catalog import servers as cat_servers
+from pgbackman.core import validate
+from pgbackman.shell.commands import _params as K
+from pgbackman.shell.commands import _protection as prot
+from pgbackman.shell.commands import _selection as S
+from pgbackman.shell.context import ShellContext
+from pgbackman.shell.params import Param, Parser, Values
+
+PG_MAJORS = tuple(range(12, 19))
+
+_Rule = Callable[[str, str], Any]  # (value, field label) -> normalised value
+
+
+def _cron(value: str, field: str) -> str:
+    return validate.required(field, value)
+
+
+def _extra_backup(value: str, field: str) -> str:
+    # Node defaults are used by FULL/SCHEMA/DATA/RDS definitions: pg_dump's allowlist.
+    return validate.extra_parameters(field, value, "pg_dump")
+
+
+def _extra_restore(value: str, field: str) -> str:
+    return validate.extra_parameters(field, value, "pg_restore")
+
+
+_CODES = K.words(*validate.BACKUP_CODES)
+# update_pgsql_node_config in the DOCUMENTED argument order (upstream read positions 10-12
+# in another order: fixed): (catalog parameter, prompt label, placeholder, rule, completer).
+NODE_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
+    (
+        "backup_minutes_interval",
+        "Minutes cron interval",
+        "[min_cron interval]",
+        validate.minutes_interval,
+        None,
+    ),
+    (
+        "backup_hours_interval",
+        "Hours cron interval",
+        "[hours_cron interval]",
+        validate.hours_interval,
+        None,
+    ),
+    ("backup_day_month_cron", "Day-month cron", "[daymonth_cron]", _cron, None),
+    ("backup_month_cron", "Month cron", "[month_cron]", _cron, None),
+    ("backup_weekday_cron", "Weekday cron", "[weekday_cron]", _cron, None),
+    ("backup_code", "Backup code", "[backup code]", validate.backup_code, _CODES),
+    (
+        "retention_period",
+        "Retention period",
+        "[retention period]",
+        validate.interval,
+        None,
+    ),
+    (
+        "retention_redundancy",
+        "Retention redundancy",
+        "[retention redundancy]",
+        validate.redundancy,
+        None,
+    ),
+    (
+        "automatic_deletion_retention",
+        "Automatic deletion retention",
+        "[automatic deletion retention]",
+        validate.interval,
+        None,
+    ),
+    (
+        "extra_backup_parameters",
+        "Extra backup parameters",
+        "[extra backup parameters]",
+        _extra_backup,
+        None,
+    ),
+    (
+        "extra_restore_parameters",
+        "Extra restore parameters",
+        "[extra restore parameters]",
+        _extra_restore,
+        None,
+    ),
+    (
+        "backup_job_status",
+        "Backup Job status",
+        "[backup job status]",
+        validate.job_status,
+        K.words(*validate.JOB_STATUSES),
+    ),
+    ("domain", "Domain", "[domain]", validate.hostname, None),
+    ("logs_email", "Logs e-mail", "[logs email]", validate.email, None),
+    ("admin_user", "PostgreSQL admin user", "[admin user]", validate.role_name, None),
+    ("pgport", "Port", "[pgport]", validate.port, None),
+    (
+        "pgnode_backup_partition",
+        "Backup directory",
+        "[pgnode backup dir]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "pgnode_crontab_file",
+        "Crontab file",
+        "[pgnode crontab file]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "pgsql_node_status",
+        "PgSQL node status",
+        "[pgnode status]",
+        validate.server_status,
+        K.words(*validate.SERVER_STATUSES),
+    ),
+    # Newer than upstream's 19: optional trailing arguments in this order, so that the
+    # 1.x command lines keep working unchanged.
+    (
+        "stale_backup_grace",
+        "Stale backup grace",
+        "[stale backup grace]",
+        validate.interval,
+        None,
+    ),
+    (
+        "backup_timeout",
+        "Backup timeout",
+        "[backup timeout]",
+        validate.backup_timeout,
+        None,
+    ),
+    (
+        "backup_compression",
+        "Backup compression",
+        "[backup compression]",
+        prot.node_compression,
+        K.words(*prot.EXAMPLES),
+    ),
+]
+NODE_CONFIG_OPTIONAL = ("stale_backup_grace", "backup_timeout", "backup_compression")
+
+SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
+    *(
+        (
+            f"pgsql_bin_{m}",
+            f"PgSQL bindir {m}",
+            f"[pgsql_bin_{m}]",
+            validate.absolute_path,
+            None,
+        )
+        for m in PG_MAJORS
+    ),
+    (
+        "root_backup_partition",
+        "Main backup dir",
+        "[root_backup_dir]",
+        validate.absolute_path,
+        None,
+    ),
+    (
+        "encryption_recipients",
+        "Encryption recipients",
+        "[encryption recipients]",
+        prot.server_recipients,
+        None,
+    ),
+]
+
+
+def config_params(
+    spec: list[tuple[str, str, str, _Rule, Any]],
+    current: Callable[[ShellContext, Values], dict[str, str]],
+    first_optional: int = 0,
+    helps: dict[str, str] | None = None,
+    then: dict[str, Parser] | None = None,
+) -> list[Param]:
+    """One parameter per configuration value: the current value is the default (kept as it
+    is), anything typed must pass the value's rule (and ``then[key]``, which sees the
+    values before it). From ``first_optional`` on the parameters are optional trailing
+    arguments of the one-line form."""
+    out = []
+    for n, (key, label, placeholder, rule, complete) in enumerate(spec):
+
+        def now(ctx: ShellContext, v: Values, key: str = key) -> str:
+            return current(ctx, v).get(key, "")
+
+        def parse(
+            ctx: ShellContext,
+            v: Values,
+            text: str,
+            rule: _Rule = rule,
+            label: str = label,
+            key: str = key,
+        ) -> Any:
+            value = rule(text, label)
+            extra = (then or {}).get(key)
+            return extra(ctx, v, str(value)) if extra else value
+
+        present_from = 2 + n if first_optional and n >= first_optional else 0
+        out.append(
+            Param(
+                key,
+                label,
+                K.keep_current(parse, now),
+                default=now,
+                complete=complete,
+                placeholder=placeholder,
+                present_from=present_from,
+                help=(helps or {}).get(key, ""),
+            )
+        )
+    return out
+
+
+def server_config(ctx: ShellContext, v: Values) -> dict[str, str]:
+    return ctx.memo(
+        ("server_config", v.server),
+        lambda: cat_servers.server_config_dict(ctx.cat, v.server),
+    )
+
+
+def checked_compression(ctx: ShellContext, v: Values, value: str) -> str:
+    """A node default the node's pg_dump can write (the shell connects to check)."""
+    comp = prot.effective(value, {})
+    if prot.needs_release(comp, "FULL"):
+        release = prot.node_release(ctx, v.node)
+        prot.check_release(comp, "FULL", release, f"PgSQL node [{v.node}]")
+    return value
+
+
+def changes(
+    v: Values, current: dict[str, str], spec: list[tuple[str, str, str, _Rule, Any]]
+) -> dict[str, str]:
+    """The values that differ from the current ones (as the catalog stores them: text)."""
+    changes: dict[str, str] = {}
+    for key, *_ in spec:
+        text = str(getattr(v, key))
+        if text != current.get(key, ""):
+            changes[key] = text
+    return changes
+
+
+SERVER_PARAMS = [
+    K.server(),
+    *config_params(
+        SERVER_CONFIG,
+        server_config,
+        len(SERVER_CONFIG) - 1,
+        helps={
+            **{
+                f"pgsql_bin_{m}": f"Directory with the PostgreSQL {m} client "
+                "programs (pg_dump, pg_dumpall, pg_restore, psql). Absolute path."
+                for m in PG_MAJORS
+            },
+            "root_backup_partition": "Main backup directory of the server. "
+            "Absolute path.",
+            "encryption_recipients": "age public keys (age1..., from age-keygen "
+            "-y), separated by spaces or commas: the files of encrypted backups are "
+            "encrypted to every one of them. The server never holds a key that "
+            "decrypts (restores need [pgbackman_restore] identity_file). none "
+            "removes them: encrypted definitions then fail with an ERROR and an "
+            "alert.",
+        },
+    ),
+]
+
+
+NODE_PARAMS = [
+    K.node(placeholder="[NodeID/FQDN]", help=""),
+    *config_params(
+        NODE_CONFIG,
+        S.node_config,
+        len(NODE_CONFIG) - len(NODE_CONFIG_OPTIONAL),
+        then={"backup_compression": checked_compression},
+    ),
+]
