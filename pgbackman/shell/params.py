@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pgbackman.core import validate
-from pgbackman.errors import PgBackManError, UserInputError
+from pgbackman.errors import UserInputError
 
 if TYPE_CHECKING:
     from pgbackman.shell.context import ShellContext
@@ -119,12 +119,6 @@ class Values:
         text = text if text.strip() else p.default_text(self._ctx, self)
         self.set(key, text, p.parse(self._ctx, self, text))
         return self._values[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return getattr(self, key)
-        except (AttributeError, PgBackManError):
-            return default
 
 
 # -- argument counts --------------------------------------------------------------------------
