@@ -150,6 +150,17 @@ NODE_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
 ]
 NODE_CONFIG_OPTIONAL = ("stale_backup_grace", "backup_timeout", "backup_compression")
 
+# "" keeps a value, so clearing one (offsite copies off, back to AWS) is spelled "none".
+CLEAR = "none"
+
+
+def _clearable(rule: _Rule) -> _Rule:
+    def check(value: str, field: str) -> str:
+        return "" if value.strip().lower() == CLEAR else str(rule(value, field))
+
+    return check
+
+
 SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
     *(
         (
@@ -168,6 +179,7 @@ SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         validate.absolute_path,
         None,
     ),
+    # Newer than upstream's 9 arguments: optional trailing ones, in this order.
     (
         "encryption_recipients",
         "Encryption recipients",
@@ -175,7 +187,29 @@ SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         prot.server_recipients,
         None,
     ),
+    (
+        "offsite_url",
+        "Offsite URL",
+        "[offsite url]",
+        _clearable(validate.offsite_url),
+        None,
+    ),
+    (
+        "offsite_endpoint_url",
+        "Offsite endpoint URL",
+        "[offsite endpoint url]",
+        _clearable(validate.offsite_endpoint_url),
+        None,
+    ),
+    (
+        "offsite_retention_period",
+        "Offsite retention period",
+        "[offsite retention]",
+        validate.offsite_retention_period,
+        None,
+    ),
 ]
+SERVER_CONFIG_OPTIONAL = 4
 
 
 def config_params(
@@ -256,7 +290,7 @@ SERVER_PARAMS = [
     *config_params(
         SERVER_CONFIG,
         server_config,
-        len(SERVER_CONFIG) - 1,
+        len(SERVER_CONFIG) - SERVER_CONFIG_OPTIONAL,
         helps={
             **{
                 f"pgsql_bin_{m}": f"Directory with the PostgreSQL {m} client "
@@ -271,6 +305,13 @@ SERVER_PARAMS = [
             "decrypts (restores need [pgbackman_restore] identity_file). none "
             "removes them: encrypted definitions then fail with an ERROR and an "
             "alert.",
+            "offsite_url": "s3://bucket/prefix where copies of every new backup are "
+            "uploaded; none = offsite copies off (the default).",
+            "offsite_endpoint_url": "http(s)://host[:port] of MinIO, Ceph RGW...; "
+            "none = AWS S3. Credentials are never stored here: they come from the AWS "
+            "configuration of the backup user (environment, ~/.aws, role).",
+            "offsite_retention_period": "How long offsite copies are kept, e.g. "
+            "'90 days' (may be longer than the local retention).",
         },
     ),
 ]

@@ -36,6 +36,7 @@ CATALOG_COLUMNS = (
     "Code",
     "Execution",
     "Status",
+    "Offsite",
 )
 EMPTY_COLUMNS = (
     "DefID",
@@ -76,7 +77,10 @@ EMPTY_COLUMNS = (
             help="SUCCEEDED, ERROR or WARNING (all, * or '' = every status).",
         ),
     ],
-    doc="Shows the backups in the catalog, newest first.",
+    doc="""
+    Shows the backups in the catalog, newest first. The Offsite column is the status of
+    the backup's offsite copy (PENDING, UPLOADED, ERROR, EXPIRED; empty = none).
+    """,
     notes="""
     Every parameter accepts a comma list (values OR-ed).
 
@@ -111,7 +115,8 @@ def show_backup_catalog(ctx: ShellContext, v: Values) -> None:
     ],
     doc="""
     Shows every detail of one backup in the catalog: times, sizes, files, roles, schedule,
-    retention ("On disk until") and error message. "Tables without data" lists the tables
+    retention ("On disk until"), its offsite copy (status PENDING, UPLOADED, ERROR or
+    EXPIRED, location, time, error) and error message. "Tables without data" lists the tables
     of a FULL, DATA or RDS backup whose data the archive does not hold (excluded by its
     extra parameters; checked against the archive when the backup was taken).
     "Compression" is the method the backup was written with, "Encrypted" whether its files
@@ -200,9 +205,26 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Manifest file", d["pg_dump_manifest_file"]),
         ("Manifest checksum", d["checksum"]),
         ("#########", ""),
-        ("On disk until", d["on_disk_until"]),
+        ("On disk until", _on_disk(d)),
+        ("##########", ""),
+        # The offsite copy (object storage): PENDING, UPLOADED, ERROR or EXPIRED.
+        ("Offsite status", d["offsite_status"] or ""),
+        ("Offsite location", d["offsite_location"] or ""),
+        (
+            "Offsite endpoint",
+            d["offsite_endpoint"] or ("AWS" if d["offsite_location"] else ""),
+        ),
+        ("Offsite time", d["offsite_updated"] or ""),
+        ("Offsite error", d["offsite_error"] or ""),
+        ("###########", ""),
         ("Error message", d["error_message"]),
     ]
+
+
+def _on_disk(d: dict[str, Any]) -> Any:
+    if d["local_deleted_at"]:
+        return f"removed {d['local_deleted_at']} (offsite copy kept)"
+    return d["on_disk_until"]
 
 
 @command(

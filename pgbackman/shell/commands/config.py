@@ -43,8 +43,8 @@ def show_backup_server_config(ctx: ShellContext, v: Values) -> None:
     "update_backup_server_config",
     params=C.SERVER_PARAMS,
     doc="""
-    Updates the configuration of a backup server (9 parameters as upstream, or 10 with the
-    optional last one). "" keeps the current value.
+    Updates the configuration of a backup server (9 parameters as upstream, or up to 13
+    with the optional last ones). "" keeps the current value.
     """,
     notes="""
     e.g.
