@@ -67,6 +67,7 @@ class Param:
     line_parse: Parser | None = None  # a different parser for a non-empty argument
     line_complete: Completer | None = None  # its completer (default: complete)
     title: str = ""  # the echo of a listing's filters (default: label)
+    echo_parsed: bool = False  # the echo shows the value as understood, not as typed
     variadic: bool = False  # takes every remaining argument (the shell command)
 
     @property

@@ -66,7 +66,15 @@ class Command:
             v = P.from_line(ctx, self.params, args)
             if self.echo and args:
                 ctx.out.filters(
-                    [(p.title or p.label, v.typed.get(p.key, "")) for p in self.params]
+                    [
+                        (
+                            p.title or p.label,
+                            str(getattr(v, p.key))
+                            if p.echo_parsed
+                            else v.typed.get(p.key, ""),
+                        )
+                        for p in self.params
+                    ]
                 )
         if self.prepare is not None:
             self.prepare(ctx, v)

@@ -85,6 +85,7 @@ def _which(ctx: ShellContext, v: Values, text: str) -> str:
             placeholder="[sent|unsent|all]",
             help="Which alerts ('' = unsent).",
             title="Sent",
+            echo_parsed=True,
         ),
     ],
     doc="""

@@ -96,6 +96,9 @@ def test_show_alerts_filters_sent_and_unsent(
     assert sent["message"] == "first failure" and sent["sent_at"] is not None
     table = _shell(alert_env, "show_alerts all all")
     assert "SMTP server down" in table and "first failure" in table
+    # The filters are echoed as understood: '' and * are unsent and all.
+    assert "# Sent: unsent\n" in _shell(alert_env, "show_alerts all ''")
+    assert "# Sent: all\n" in _shell(alert_env, "show_alerts all '*'")
     res = alert_env.run("pgbackman", "-C", "show_alerts all maybe")
     assert res.returncode == 1 and "sent, unsent or all" in res.stdout + res.stderr
 
