@@ -47,4 +47,6 @@ INSERT INTO alert_type VALUES
   ('Backup-locked',    'A backup run found its previous run still going'),
   ('Config-refused',   'A catalog value was refused by a backup server'),
   ('Maintenance',      'A maintenance task failed'),
-  ('Offsite',          'An offsite copy could not be uploaded, verified or expired');
+  ('Offsite',          'An offsite copy could not be uploaded, verified or expired'),
+  ('Restore-drill',    'A restore drill failed: the newest backup did not restore and check cleanly'),
+  ('Disk-space',       'A backup partition has less free space than its backup server allows');

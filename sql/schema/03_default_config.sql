@@ -36,7 +36,8 @@ INSERT INTO backup_server_default_config (parameter, value, description) VALUES
   ('pgsql_bin_18',          '/usr/lib/postgresql/18/bin','PostgreSQL 18 bin directory'),
   ('offsite_url',           '',                          'Offsite copies: s3://bucket/prefix (empty = off)'),
   ('offsite_endpoint_url',  '',                          'S3 endpoint of MinIO, Ceph RGW... (empty = AWS)'),
-  ('offsite_retention_period', '90 days',                'How long offsite copies are kept');
+  ('offsite_retention_period', '90 days',                'How long offsite copies are kept'),
+  ('min_free_disk_space',   '10%',                       'Free space a backup partition must keep (percent of its size or bytes, e.g. 10% or 50 GB); less raises a Disk-space alert');
 
 INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('pgnode_backup_partition',      '/srv/pgbackman/pgsql_node_%%pgnode%%', 'Partition to save pgbackman information for a pgsql node'),

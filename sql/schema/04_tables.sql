@@ -188,6 +188,91 @@ CREATE TABLE restore_catalog (
   run_uuid                  uuid UNIQUE
 );
 
+-- Restore drills (docs/manual.rst "Restore drills"): every drill_interval the newest SUCCEEDED
+-- backup of a definition is restored into a scratch database on the drill node, checked
+-- against the facts recorded at dump time and dropped again (pgbackman_restore --drill N).
+-- pgbackman_control of the definition's backup server queues the run as an at job when the
+-- drill is due (get_due_restore_drills); queued_at / queue_status say what it last did.
+CREATE TABLE restore_drill (
+  drill_id         bigserial PRIMARY KEY,
+  registered       timestamptz NOT NULL DEFAULT now(),
+  def_id           bigint NOT NULL REFERENCES backup_definition (def_id) ON DELETE CASCADE,
+  drill_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  drill_interval   interval NOT NULL CHECK (drill_interval BETWEEN interval '1 hour' AND interval '3650 days'),
+  status           varchar(20) NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'STOPPED')),
+  queued_at        timestamptz,
+  queue_status     text REFERENCES at_definition_status (code) ON DELETE RESTRICT,
+  remarks          text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
+  UNIQUE (def_id, drill_node_id)
+);
+
+-- One row per drill run: what it proved (bck_id), what it checked, what went wrong.
+CREATE TABLE restore_drill_run (
+  drill_run_id     bigserial PRIMARY KEY,
+  registered       timestamptz NOT NULL DEFAULT now(),
+  drill_id         bigint NOT NULL REFERENCES restore_drill (drill_id) ON DELETE CASCADE,
+  def_id           bigint NOT NULL,
+  bck_id           bigint REFERENCES backup_catalog (bck_id) ON DELETE SET NULL,
+  backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  drill_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  procpid          integer,
+  dbname           text,
+  scratch_dbname   text,
+  started          timestamptz,
+  finished         timestamptz,
+  duration         interval,
+  execution_status text REFERENCES job_execution_status (code) ON DELETE RESTRICT,
+  checks           text[],              -- what was checked, one line each
+  roles_created    text[],              -- roles the run created on the drill node (and dropped)
+  error_message    text,
+  drill_log_file   text,
+  global_log_file  text NOT NULL,
+  run_uuid         uuid UNIQUE
+);
+
+-- clone_database: a snapshot of a database taken now and restored under another name, as one
+-- at job (pgbackman_restore --clone N). The run fills snapshot_id and restore_def, so the
+-- restore shows in show_restore_catalog like any other.
+CREATE TABLE clone_definition (
+  clone_id                 bigserial PRIMARY KEY,
+  registered               timestamptz NOT NULL DEFAULT now(),
+  backup_server_id         integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  source_pgsql_node_id     bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  source_dbname            text NOT NULL CHECK (source_dbname <> '' AND source_dbname !~ '[\x01-\x1f\x7f]' AND octet_length(source_dbname) <= 63),
+  target_pgsql_node_id     bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  target_dbname            text NOT NULL CHECK (target_dbname <> '' AND target_dbname !~ '[\x01-\x1f\x7f]' AND octet_length(target_dbname) <= 63),
+  renamed_dbname           text CHECK (renamed_dbname <> '' AND renamed_dbname !~ '[\x01-\x1f\x7f]' AND octet_length(renamed_dbname) <= 63),
+  roles_to_restore         text[] NOT NULL DEFAULT '{}' CHECK (array_to_string(roles_to_restore, ',') !~ '[\x01-\x1f\x7f]'),
+  extra_restore_parameters text NOT NULL DEFAULT '' CHECK (extra_restore_parameters !~ '[\x01-\x1f\x7f]'),
+  at_time                  timestamptz NOT NULL DEFAULT now(),
+  status                   text NOT NULL DEFAULT 'WAITING' REFERENCES at_definition_status (code) ON DELETE RESTRICT,
+  snapshot_id              bigint REFERENCES snapshot_definition (snapshot_id) ON DELETE SET NULL,
+  restore_def              bigint REFERENCES restore_definition (restore_def) ON DELETE SET NULL,
+  error_message            text,
+  remarks                  text CHECK (remarks !~ '[\x01-\x1f\x7f]')
+);
+
+-- Disk usage measured by pgbackman_maintenance on each backup server (so any shell can show
+-- it): one row per (server, node partition, day), today's row rewritten at each measurement.
+-- Bytes are allocated bytes, as du counts them; other_bytes are the files of the partition
+-- that belong to no backup of the catalog (logs of restores and drills, partial or orphaned
+-- files); job_bytes: {"def:<DefID>": bytes, "snapshot:<SnapshotID>": bytes}.
+CREATE TABLE disk_usage (
+  backup_server_id integer NOT NULL REFERENCES backup_server (server_id) ON DELETE CASCADE,
+  pgsql_node_id    bigint NOT NULL REFERENCES pgsql_node (node_id) ON DELETE CASCADE,
+  day              date NOT NULL,
+  measured         timestamptz NOT NULL,
+  partition_path   text NOT NULL,
+  fs_id            text NOT NULL,
+  fs_path          text NOT NULL,
+  fs_size_bytes    bigint NOT NULL CHECK (fs_size_bytes >= 0),
+  fs_free_bytes    bigint NOT NULL CHECK (fs_free_bytes >= 0),
+  disk_bytes       bigint NOT NULL CHECK (disk_bytes >= 0),
+  other_bytes      bigint NOT NULL CHECK (other_bytes >= 0),
+  job_bytes        jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (backup_server_id, pgsql_node_id, day)
+);
+
 -- Upstream's columns, generalised: an alert need not be about one catalog row (a stale
 -- definition, a refused config value, a full partition), so ref_id, bck_id, pgsql_node_id and
 -- sendto may be NULL. ref_id is the def_id / snapshot_id / restore_def the alert is about.

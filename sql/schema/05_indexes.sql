@@ -34,3 +34,9 @@ CREATE INDEX ON offsite_copies_to_delete (backup_server_id);
 -- Offsite uploads and retention look up this server's copies by status.
 CREATE INDEX ON backup_catalog (backup_server_id, offsite_status) WHERE offsite_status IS NOT NULL;
 CREATE INDEX ON restore_logs_to_delete (backup_server_id);
+CREATE INDEX ON restore_drill (drill_node_id);
+CREATE INDEX ON restore_drill_run (drill_id, started DESC);
+CREATE INDEX restore_drill_run_succeeded_idx ON restore_drill_run (def_id, finished DESC)
+  WHERE execution_status = 'SUCCEEDED';
+CREATE INDEX ON restore_drill_run (bck_id);
+CREATE INDEX ON clone_definition (backup_server_id, status);

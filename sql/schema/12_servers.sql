@@ -96,6 +96,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM server_status WHERE code = v_v) THEN
       RAISE EXCEPTION 'Invalid backup server status % (RUNNING or STOPPED)', v_v;
     END IF;
+  ELSIF p_parameter = 'min_free_disk_space' THEN
+    IF NOT min_free_disk_space_ok(v_v) THEN
+      RAISE EXCEPTION 'Invalid min_free_disk_space value: % (a percentage such as 10%% or a size such as 50 GB)', v_v;
+    END IF;
   ELSIF p_parameter IN ('admin_user', 'domain') THEN
     IF v_v = '' OR v_v ~ '\s' THEN
       RAISE EXCEPTION 'Invalid % value: %', p_parameter, v_v;
@@ -135,6 +139,11 @@ BEGIN
       INSERT INTO backup_server_config (server_id, parameter, value, description)
       VALUES (p_server_id, p_parameter, v_v,
               'PostgreSQL ' || replace(substr(p_parameter, 11), '_', '.') || ' bin directory');
+    ELSIF EXISTS (SELECT 1 FROM backup_server_default_config WHERE parameter = p_parameter) THEN
+      -- A parameter added after this server was registered.
+      INSERT INTO backup_server_config (server_id, parameter, value, description)
+      SELECT p_server_id, parameter, v_v, description
+        FROM backup_server_default_config WHERE parameter = p_parameter;
     ELSE
       RAISE EXCEPTION 'Unknown backup server parameter %', p_parameter;
     END IF;

@@ -318,3 +318,19 @@ $$;
 CREATE TRIGGER queue_offsite_copy_deletion BEFORE DELETE ON backup_catalog
   FOR EACH ROW WHEN (OLD.offsite_location IS NOT NULL AND OLD.offsite_status IN ('UPLOADED', 'ERROR'))
   EXECUTE FUNCTION trg_queue_offsite_copy_deletion();
+
+-- A drill run's log file goes like a restore's when its row goes (drill deleted, or older than
+-- the newest 50 runs of its drill): pgbackman_maintenance deletes the queued file.
+CREATE FUNCTION trg_restore_drill_run_log_to_delete() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF OLD.drill_log_file IS NOT NULL AND OLD.drill_log_file <> '' THEN
+    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file)
+    VALUES (OLD.backup_server_id, OLD.drill_log_file);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+CREATE TRIGGER restore_drill_run_log_to_delete AFTER DELETE ON restore_drill_run
+  FOR EACH ROW EXECUTE FUNCTION trg_restore_drill_run_log_to_delete();

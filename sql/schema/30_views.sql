@@ -49,6 +49,8 @@ SELECT d.def_id AS "DefID",
        d.retention_period::text || ' (' || d.retention_redundancy::text || ')' AS "Retention",
        d.job_status AS "Status",
        d.extra_backup_parameters AS "Parameters",
+       (SELECT date_trunc('second', max(r.finished)) FROM restore_drill_run r
+         WHERE r.def_id = d.def_id AND r.execution_status = 'SUCCEEDED') AS "Last drill",
        d.def_id, d.backup_server_id, d.pgsql_node_id, d.dbname
   FROM backup_definition d
   JOIN backup_server bs ON bs.server_id = d.backup_server_id
@@ -428,7 +430,10 @@ SELECT d.def_id,
        lr.execution_status AS last_run_status,
        lr.error_message AS last_run_error,
        extract(epoch FROM lr.duration)::double precision AS last_run_duration_seconds,
-       lr.size_bytes AS last_run_size_bytes
+       lr.size_bytes AS last_run_size_bytes,
+       (SELECT max(r.finished) FROM restore_drill_run r
+         WHERE r.def_id = d.def_id AND r.execution_status = 'SUCCEEDED') AS last_drill_success_finished,
+       EXISTS (SELECT 1 FROM restore_drill r WHERE r.def_id = d.def_id) AS has_restore_drill
   FROM backup_definition d
   JOIN backup_server s ON s.server_id = d.backup_server_id
   JOIN pgsql_node n ON n.node_id = d.pgsql_node_id
@@ -459,3 +464,89 @@ SELECT backup_server_id,
   FROM backup_catalog
  WHERE offsite_status IS NOT NULL
  GROUP BY backup_server_id, offsite_status;
+
+-- Restore drills: the definition, the drill node and the newest run.
+CREATE VIEW show_restore_drills AS
+SELECT r.drill_id AS "DrillID",
+       r.def_id AS "DefID",
+       d.dbname AS "DBname",
+       d.backup_code AS "Code",
+       sn.hostname || '.' || sn.domain_name AS "PgSQL node",
+       n.hostname || '.' || n.domain_name AS "Drill node",
+       r.drill_interval::text AS "Interval",
+       r.status AS "Status",
+       lr.drill_run_id AS "Last DrillRunID",
+       date_trunc('seconds', lr.finished) AS "Last run",
+       lr.execution_status AS "Last status",
+       (SELECT date_trunc('seconds', max(x.finished)) FROM restore_drill_run x
+         WHERE x.drill_id = r.drill_id AND x.execution_status = 'SUCCEEDED') AS "Last success",
+       date_trunc('seconds', greatest(r.queued_at, lr.started)) AS "Last started",
+       r.queue_status AS "Queued",
+       r.remarks AS "Remarks",
+       r.drill_id, r.def_id, d.backup_server_id, d.pgsql_node_id, r.drill_node_id, d.dbname,
+       r.drill_interval
+  FROM restore_drill r
+  JOIN backup_definition d ON d.def_id = r.def_id
+  JOIN pgsql_node sn ON sn.node_id = d.pgsql_node_id
+  JOIN pgsql_node n ON n.node_id = r.drill_node_id
+  LEFT JOIN LATERAL (
+         SELECT x.drill_run_id, x.started, x.finished, x.execution_status
+           FROM restore_drill_run x
+          WHERE x.drill_id = r.drill_id
+          ORDER BY x.started DESC NULLS LAST, x.drill_run_id DESC
+          LIMIT 1) lr ON true;
+
+CREATE VIEW show_restore_drill_details AS
+SELECT x.drill_run_id, x.drill_id, x.def_id, x.bck_id, x.procpid, x.dbname, x.scratch_dbname,
+       date_trunc('seconds', x.registered) AS registered,
+       date_trunc('seconds', x.started) AS started,
+       date_trunc('seconds', x.finished) AS finished,
+       date_trunc('seconds', x.duration)::text AS duration,
+       x.execution_status, x.checks, x.roles_created, x.error_message, x.drill_log_file,
+       x.global_log_file, x.run_uuid,
+       x.backup_server_id, s.hostname || '.' || s.domain_name AS backup_server,
+       x.drill_node_id, n.hostname || '.' || n.domain_name AS drill_node,
+       b.finished AS backup_finished, b.pg_dump_file AS backup_file,
+       d.pgsql_node_id, sn.hostname || '.' || sn.domain_name AS pgsql_node
+  FROM restore_drill_run x
+  JOIN backup_server s ON s.server_id = x.backup_server_id
+  JOIN pgsql_node n ON n.node_id = x.drill_node_id
+  LEFT JOIN backup_catalog b ON b.bck_id = x.bck_id
+  LEFT JOIN backup_definition d ON d.def_id = x.def_id
+  LEFT JOIN pgsql_node sn ON sn.node_id = d.pgsql_node_id;
+
+-- Disk usage: the newest measurement of each (server, node partition) ...
+CREATE VIEW disk_usage_latest AS
+SELECT DISTINCT ON (u.backup_server_id, u.pgsql_node_id)
+       u.backup_server_id, s.hostname || '.' || s.domain_name AS backup_server,
+       u.pgsql_node_id, n.hostname || '.' || n.domain_name AS pgsql_node,
+       u.measured, u.partition_path, u.fs_id, u.fs_path, u.fs_size_bytes, u.fs_free_bytes,
+       u.disk_bytes, u.other_bytes, u.job_bytes
+  FROM disk_usage u
+  JOIN backup_server s ON s.server_id = u.backup_server_id
+  JOIN pgsql_node n ON n.node_id = u.pgsql_node_id
+ ORDER BY u.backup_server_id, u.pgsql_node_id, u.day DESC;
+
+-- ... the history of the last 30 days (growth) ...
+CREATE VIEW disk_usage_history AS
+SELECT u.backup_server_id, u.pgsql_node_id, u.day, u.measured, u.fs_id, u.disk_bytes
+  FROM disk_usage u
+ WHERE u.measured >= now() - interval '30 days';
+
+-- ... and what the catalog says each definition or snapshot stores (files of its backups).
+CREATE VIEW backup_catalog_usage AS
+SELECT a.backup_server_id, s.hostname || '.' || s.domain_name AS backup_server,
+       a.pgsql_node_id, n.hostname || '.' || n.domain_name AS pgsql_node,
+       a.def_id, a.snapshot_id, a.dbname,
+       coalesce(a.backup_code, d.backup_code, sn.backup_code) AS backup_code,
+       count(a.pg_dump_file) AS backups,
+       sum(coalesce(a.pg_dump_file_size, 0) + coalesce(a.pg_dump_roles_file_size, 0)
+           + coalesce(a.pg_dump_dbconfig_file_size, 0))::bigint AS catalog_bytes
+  FROM backup_catalog a
+  JOIN backup_server s ON s.server_id = a.backup_server_id
+  JOIN pgsql_node n ON n.node_id = a.pgsql_node_id
+  LEFT JOIN backup_definition d ON d.def_id = a.def_id
+  LEFT JOIN snapshot_definition sn ON sn.snapshot_id = a.snapshot_id
+ GROUP BY a.backup_server_id, s.hostname, s.domain_name, a.pgsql_node_id, n.hostname,
+          n.domain_name, a.def_id, a.snapshot_id, a.dbname,
+          coalesce(a.backup_code, d.backup_code, sn.backup_code);

@@ -12,5 +12,8 @@
 \ir 16_registration.sql
 \ir 17_maintenance.sql
 \ir 18_control.sql
+\ir 19_restore_drills.sql
+\ir 19_clones.sql
+\ir 19_disk_usage.sql
 \ir 20_triggers.sql
 \ir 30_views.sql
