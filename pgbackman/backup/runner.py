@@ -5,7 +5,8 @@ resolve the job (catalog, else local cache) -> take the per-job flock -> sweep s
 ``.partial-*`` of this job -> connect to the node -> choose pg_dump by release -> dump into a
 staging directory (pg_dump -Fd --compress, or pg_dumpall compressed in Python: backup/cluster.py)
 -> roles and database settings files (FULL/SCHEMA/DATA), data check of the archive's contents
-(FULL/DATA/RDS) -> read-back check (pg_restore -f /dev/null; the decompressed stream and its
+(FULL/DATA/RDS), facts for restore drills (backup/facts.py: in pg_dump's own snapshot) ->
+read-back check (pg_restore -f /dev/null; the decompressed stream and its
 trailer for CLUSTER) -> for an encrypted definition, every file encrypted with age and each
 one decrypted back in a stream (backup/protection.py) -> modes, fsync, SHA-256 manifest of
 what is on disk -> rename into place (manifest last) -> register_backup_catalog, or a pending
@@ -44,6 +45,7 @@ from pgbackman.archive.globalsfile import (
     render_roles_sql,
 )
 from pgbackman.backup import cluster, datacheck, protection
+from pgbackman.backup.facts import FactsRecorder
 from pgbackman.backup.job import JobSpec
 from pgbackman.run.jobrun import JobRun
 from pgbackman.backup.recovery import APPLICATION_NAME, ReplayPause
@@ -311,15 +313,24 @@ class DumpRun(JobRun):
                     if code in argvmod.DATA_CODES
                     else None
                 )
-                self._run(
-                    argvmod.pg_dump_argv(bindir, code, str(out), extra),
-                    self._env(self.spec.dbname),
+                facts = FactsRecorder(
+                    self.spec.target, self.spec.dbname, code, extra, self.checkpoint
                 )
+                try:
+                    self._run(
+                        argvmod.pg_dump_argv(
+                            bindir, code, str(out), [*extra, *facts.start()]
+                        ),
+                        self._env(self.spec.dbname),
+                    )
+                finally:
+                    facts.close()
                 self.checkpoint()
                 if data is not None:
                     self.outcome.excluded_tables = datacheck.check(
                         self._conn, data, self._toc(bindir, out)
                     )
+                facts.write(out)
                 items = [names.database]
                 if code != "RDS":
                     items += self._write_globals(names)

@@ -1,0 +1,126 @@
+"""The facts step of a dump: what a restore drill will compare the restored database with
+(rules and format: :mod:`pgbackman.core.facts`).
+
+Before pg_dump starts, :meth:`FactsRecorder.start` opens a connection of its own to the
+database, begins a read-only REPEATABLE READ transaction, exports its snapshot, reads the
+size estimates of every table and counts the rows of the small ones in that snapshot; pg_dump
+then runs with ``--snapshot=<it>``, so it dumps exactly what was counted. The transaction
+stays open until the dump is over (pg_dump -j workers import the snapshot later).
+:meth:`FactsRecorder.write` puts the facts into the archive directory, before the manifest
+is written, so they are checksummed with the backup.
+
+The step never fails a dump: when the node cannot give the facts (or the extra parameters
+choose the snapshot themselves: ``--snapshot``, ``--serializable-deferrable``), the dump goes
+on with estimates only, or with no facts (a drill then checks the archive alone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pgbackman.core import facts as core
+from pgbackman.errors import NodeUnavailableError
+from pgbackman.infra.fsutil import atomic_write
+from pgbackman.pgnode import connection as pgnode
+from pgbackman.pgnode import facts as nodefacts
+from pgbackman.pgnode.connection import NodeTarget
+
+log = logging.getLogger(__name__)
+APPLICATION_NAME = "pgbackman_dump_facts"
+# Extra pg_dump parameters that choose the dump's snapshot themselves.
+OWN_SNAPSHOT = ("--snapshot", "--serializable-deferrable")
+
+
+class FactsRecorder:
+    """One dump's facts; use :meth:`start`, :meth:`write` and always :meth:`close`."""
+
+    def __init__(
+        self,
+        target: NodeTarget,
+        dbname: str,
+        backup_code: str,
+        extra: Sequence[str],
+        checkpoint: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.target = target
+        self.dbname = dbname
+        self.code = backup_code.upper()
+        self.extra = list(extra)
+        self.checkpoint = checkpoint
+        self.facts: core.Facts | None = None
+        self._conn: Any = None
+
+    def start(self) -> list[str]:
+        """Collect the facts; returns the options to add to pg_dump's command line."""
+        taken = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        own = any(
+            w == o or w.startswith(o + "=") for w in self.extra for o in OWN_SNAPSHOT
+        )
+        counting = self.code != "SCHEMA" and not own
+        try:
+            self._conn = pgnode.connect(self.target, self.dbname, APPLICATION_NAME)
+            snapshot = nodefacts.export_snapshot(self._conn) if counting else None
+            tables = [
+                core.TableFact(
+                    schema=str(t["schema"]),
+                    name=str(t["name"]),
+                    qualified=str(t["qualified"]),
+                    reltuples=float(t["reltuples"]),
+                    relpages=int(t["relpages"]),
+                    bytes=int(t["bytes"]),
+                )
+                for t in nodefacts.tables(self._conn)
+            ]
+            counts = {}
+            if snapshot is not None:
+                for schema, name in core.tables_to_count(tables):
+                    self.checkpoint()
+                    counts[(schema, name)] = nodefacts.count_rows(
+                        self._conn, schema, name
+                    )
+        except NodeUnavailableError as exc:
+            log.warning(
+                "Facts for restore drills not recorded (%s): the dump goes on", exc
+            )
+            self.close()
+            return []
+        notes = []
+        if own:
+            notes.append(
+                "the extra backup parameters choose the dump's snapshot: no exact counts"
+            )
+        self.facts = core.Facts(
+            database=self.dbname,
+            backup_code=self.code,
+            taken=taken,
+            in_dump_snapshot=snapshot is not None,
+            tables=[dataclasses.replace(t, rows=counts.get(t.key)) for t in tables],
+            notes=notes,
+        )
+        log.info(
+            "Facts for restore drills: %d tables, %d counted exactly%s",
+            len(tables),
+            len(counts),
+            " in the dump's snapshot" if snapshot else "",
+        )
+        return [f"--snapshot={snapshot}"] if snapshot else []
+
+    def write(self, archive_dir: Path) -> None:
+        """Write the facts into the archive directory (no-op when there are none)."""
+        if self.facts is None or not archive_dir.is_dir():
+            return
+        atomic_write(archive_dir / core.FACTS_FILE, self.facts.to_json(), 0o600)
+
+    def close(self) -> None:
+        """End the snapshot's transaction (after pg_dump ended) and the connection."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not mask the dump
+                pass
+            self._conn = None
