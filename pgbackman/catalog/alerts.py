@@ -8,7 +8,10 @@ ingested exactly once by pgbackman_maintenance (``raise_alert`` is idempotent on
 
 Alert types (table ``alert_type``): ``Backup-def`` / ``Snapshot-def`` (failed dumps, raised by
 a trigger), ``Restore-def``, ``Backup-integrity``, ``Backup-stale``, ``Backup-locked``,
-``Config-refused``, ``Maintenance``, ``Offsite`` (an offsite copy failed to upload or expire). An ``episode_key`` (e.g. ``stale:def:42``) makes an alert
+``Config-refused``, ``Maintenance``, ``Offsite`` (an offsite copy failed to upload or
+expire), ``Restore-drill`` (a failed restore drill, programs/drill.py), ``Disk-space`` (a
+backup partition below its backup server's ``min_free_disk_space``,
+maintenance/diskusage.py). An ``episode_key`` (e.g. ``stale:def:42``) makes an alert
 once-per-episode: raised only when that episode is not open, until :func:`end_episode`.
 """
 
@@ -38,6 +41,8 @@ LOCKED = "Backup-locked"
 CONFIG_REFUSED = "Config-refused"
 MAINTENANCE = "Maintenance"
 OFFSITE = "Offsite"
+DRILL_FAILED = "Restore-drill"
+DISK_SPACE = "Disk-space"
 
 
 @dataclasses.dataclass(frozen=True)

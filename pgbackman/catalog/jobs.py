@@ -2,7 +2,7 @@
 specification, result registration, the local cache builders and pending-result ingestion.
 
 Result records are plain dicts keyed by the SQL function's parameter names without ``p_``
-(see :data:`BACKUP_FIELDS` / :data:`RESTORE_FIELDS`), so the same dict is registered directly,
+(see :data:`BACKUP_FIELDS` / :data:`RESTORE_FIELDS` / :data:`DRILL_FIELDS`), so the same dict is registered directly,
 or spooled as JSON (infra/spool.py) while the catalog is down and ingested later. Ingestion is
 exactly-once: ``register_*_catalog`` are idempotent on ``run_uuid`` (they return the existing
 row), and a file is unlinked only after its row exists. A record that can never be ingested
@@ -46,7 +46,19 @@ RESTORE_FIELDS = (
     "execution_status", "error_message", "role_list", "target_pgsql_node_release",
     "backup_pg_release", "run_uuid",
 )  # fmt: skip
+DRILL_FIELDS = (
+    "drill_id", "def_id", "bck_id", "server_id", "drill_node_id", "procpid", "dbname",
+    "scratch_dbname", "started", "finished", "duration", "execution_status", "checks",
+    "roles_created", "error_message", "drill_log_file", "global_log_file", "run_uuid",
+)  # fmt: skip
 _TIME_FIELDS = ("started", "finished")
+_LIST_FIELDS = (
+    "role_list",
+    "excluded_tables",
+    "encryption_recipients",
+    "checks",
+    "roles_created",
+)
 REJECTED_DIR = spool.REJECTED_DIR
 
 
@@ -170,9 +182,7 @@ def _args(record: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
                 v = str(uuid.UUID(str(v)))
             except ValueError:
                 raise PendingRecordError(f"invalid run_uuid {v!r}") from None
-        elif f in ("role_list", "excluded_tables", "encryption_recipients") and (
-            v is not None
-        ):
+        elif f in _LIST_FIELDS and v is not None:
             v = [str(x) for x in v]
         out.append(v)
     return out
@@ -207,6 +217,16 @@ def register_restore_catalog(cat: Catalog, record: Mapping[str, Any]) -> int:
     )
 
 
+def register_restore_drill_run(cat: Catalog, record: Mapping[str, Any]) -> int:
+    """Insert one restore drill result (idempotent on run_uuid); returns its drill_run_id."""
+    return _register(
+        cat,
+        "register_restore_drill_run",
+        _args(record, DRILL_FIELDS),
+        DRILL_FIELDS.index("run_uuid"),
+    )
+
+
 # -- pending results --------------------------------------------------------------------------
 
 
@@ -216,6 +236,8 @@ def ingest_one(cat: Catalog, kind: str, record: Mapping[str, Any]) -> int:
         return register_backup_catalog(cat, record)
     if kind == "restore":
         return register_restore_catalog(cat, record)
+    if kind == "drill":
+        return register_restore_drill_run(cat, record)
     if kind == "alert":
         try:
             alert = alerts.Alert.from_record(record)

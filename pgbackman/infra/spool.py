@@ -18,7 +18,7 @@ from typing import Any
 from pgbackman.infra.fsutil import atomic_write, ensure_dir
 
 PENDING_DIR = "pending_updates"
-KINDS = ("backup", "restore", "alert")
+KINDS = ("backup", "restore", "drill", "alert")
 # Files that can never be ingested are moved here (catalog/jobs.py) for a person to look at.
 REJECTED_DIR = "rejected"
 

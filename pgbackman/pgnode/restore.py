@@ -128,3 +128,22 @@ def drop_roles(conn: Conn, roles: Iterable[str]) -> list[str]:
             log.error("%s", exc)
             notes.append(f"Role {role!r} created by this run remains.")
     return notes
+
+
+def roles_with_comment(conn: Conn, comment: str) -> list[str]:
+    """Roles whose comment is exactly ``comment`` (how a drill marks the roles it creates)."""
+    rows = _execute(
+        conn,
+        "SELECT r.rolname FROM pg_catalog.pg_roles r"
+        " JOIN pg_catalog.pg_shdescription d ON d.objoid = r.oid"
+        " AND d.classoid = 'pg_catalog.pg_authid'::pg_catalog.regclass"
+        " WHERE d.description = %s ORDER BY 1",
+        (comment,),
+    )
+    return [r[0] for r in rows]
+
+
+def try_advisory_lock(conn: Conn, key: int) -> bool:
+    """A session-level advisory lock (held until the connection closes)."""
+    rows = _execute(conn, "SELECT pg_catalog.pg_try_advisory_lock(%s)", (int(key),))
+    return bool(rows[0][0])

@@ -1,5 +1,6 @@
 """pgbackman_restore: run one restore — ``--restore-def N`` (started by the at job that
-pgbackman_control queues).
+pgbackman_control queues), one restore drill — ``--drill N`` (programs/drill.py) — or one
+clone — ``--clone N`` (programs/clone.py).
 
 Everything else comes from the catalog (the definition, the backup, the target node). The
 work is done by :mod:`pgbackman.restore`; this module parses the command line, installs the
@@ -32,29 +33,43 @@ PROGRAM = "pgbackman_restore"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = ProgramArgumentParser(
-        prog=PROGRAM, description="Run one PgBackMan restore definition."
+        prog=PROGRAM,
+        description="Run one PgBackMan restore definition, restore drill or clone.",
     )
-    p.add_argument(
-        "--restore-def",
-        type=int,
-        metavar="N",
-        required=True,
-        help="restore definition to run",
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument(
+        "--restore-def", type=int, metavar="N", help="restore definition to run"
     )
+    g.add_argument("--drill", type=int, metavar="N", help="restore drill to run")
+    g.add_argument("--clone", type=int, metavar="N", help="clone to run")
     p.add_config_option()
     ns = p.parse_args(argv)
-    p.require_positive(ns, "restore_def")
+    p.require_positive(ns, "restore_def", "drill", "clone")
     return ns
 
 
+def _subject(ns: argparse.Namespace) -> str:
+    if ns.drill is not None:
+        return f"restore drill {ns.drill}"
+    if ns.clone is not None:
+        return f"clone {ns.clone}"
+    return f"restore definition {ns.restore_def}"
+
+
+def _body(cfg: Config, ns: argparse.Namespace, stop: SignalFlags) -> int:
+    if ns.drill is not None:
+        from pgbackman.programs.drill import run_drill
+
+        return run_drill(cfg, ns.drill, stop)
+    if ns.clone is not None:
+        from pgbackman.programs.clone import run_clone
+
+        return run_clone(cfg, ns.clone, stop)
+    return run_restore(cfg, ns.restore_def, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return job_main(
-        PROGRAM,
-        argv,
-        parse_args,
-        lambda cfg, ns, stop: run_restore(cfg, ns.restore_def, stop),
-        subject=lambda ns: f"restore definition {ns.restore_def}",
-    )
+    return job_main(PROGRAM, argv, parse_args, _body, subject=_subject)
 
 
 def run_restore(cfg: Config, restore_def: int, stop: SignalFlags | None = None) -> int:

@@ -40,12 +40,19 @@ def temp_db_name(target: str, restore_def: int) -> str:
 
 
 def log_file_name(
-    target: str, node_fqdn: str, release_tag: str, restore_def: int, ts: str
+    target: str,
+    node_fqdn: str,
+    release_tag: str,
+    restore_def: int,
+    ts: str,
+    job: str = "restoredef",
 ) -> str:
-    """``<target>-<fqdn>-v<R>-restoredef<N>-<TS>.log`` (file-name-safe components)."""
+    """``<target>-<fqdn>-v<R>-<job><N>-<TS>.log`` (file-name-safe components; ``job`` is
+    ``restoredef`` for a restore definition, ``drill`` for a restore drill)."""
     return (
         f"{naming.safe_component(target or 'CLUSTER')}-{naming.safe_component(node_fqdn)}"
-        f"-v{naming.safe_component(release_tag)}-restoredef{int(restore_def)}-{ts}.log"
+        f"-v{naming.safe_component(release_tag)}-{naming.safe_component(job)}"
+        f"{int(restore_def)}-{ts}.log"
     )
 
 

@@ -122,12 +122,14 @@ class RestoreRun(JobRun):
                 decrypt.prepare(self)
                 self.checkpoint()
             self._connect()
+            self.before_restore()
             if spec.backup_code == "CLUSTER":
                 self.outcome.role_list = restore_cluster(self)
             elif spec.backup_code == "DATA":
                 self._restore_data()
             else:
                 self._restore_new_database()
+            self.after_restore()
             self.outcome.status = "SUCCEEDED"
             log.info("Restore completed: %s", self._what_done())
         except BaseException as exc:
@@ -154,6 +156,13 @@ class RestoreRun(JobRun):
             self.cfg, self.spec, self.checkpoint
         )
 
+    # -- hooks of runs that do more than a restore (restore/drill.py) ----------------------
+    def before_restore(self) -> None:
+        """Called once the target node is connected, before anything is changed there."""
+
+    def after_restore(self) -> None:
+        """Called when the restore is complete; raising fails the run (and cleans up)."""
+
     def _what_done(self) -> str:
         s = self.spec
         if s.backup_code == "CLUSTER":
@@ -176,7 +185,7 @@ class RestoreRun(JobRun):
             tag = "unknown"
         ts = naming.run_timestamp(_dt.datetime.now())
         path = log_dir / plan.log_file_name(
-            s.target_dbname, s.target_fqdn, tag, s.restore_def, ts
+            s.target_dbname, s.target_fqdn, tag, s.restore_def, ts, s.job
         )
         n = 1
         while path.exists():  # two runs of one definition in the same second

@@ -8,6 +8,7 @@ the result may be spooled when the catalog goes away meanwhile.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from pgbackman.config import Config
 from pgbackman.errors import RestoreError, UserInputError
 
 log = logging.getLogger(__name__)
+# What the id of a restore run is: a restore definition, or a restore drill (the drill's
+# scratch restore runs with its drill id in place of a restore definition).
+JOB_LABELS = {"restoredef": "restore definition", "drill": "restore drill"}
 
 
 @dataclass
@@ -64,6 +68,7 @@ class RestoreSpec:
     # The backup's offsite copy (catalog/offsite row) when it is UPLOADED: a restore whose
     # local files are gone, or were taken by another server, fetches it (restore/offsite.py).
     offsite_row: dict[str, Any] | None = None
+    job: str = "restoredef"  # names the job: its log file (<job><N>) and its label
 
     @property
     def root(self) -> str:
@@ -85,7 +90,7 @@ class RestoreSpec:
 
     @property
     def label(self) -> str:
-        return f"restore definition {self.restore_def}"
+        return f"{JOB_LABELS.get(self.job, self.job)} {self.restore_def}"
 
 
 def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
@@ -95,12 +100,42 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         raise UserInputError(
             f"Restore definition {restore_def} does not exist in the catalog"
         )
-    server_id = int(d["backup_server_id"])
+    return build(
+        cfg,
+        cat,
+        d,
+        restore_def=int(d["restore_def"]),
+        server_id=int(d["backup_server_id"]),
+        target_node_id=int(d["target_pgsql_node_id"]),
+        target_dbname=str(d["target_dbname"]),
+        renamed_dbname=_opt(d["renamed_dbname"]),
+        extra_restore_parameters=str(d["extra_restore_parameters"] or ""),
+        roles_to_restore=[str(r) for r in d["roles_to_restore"] or []],
+    )
+
+
+def build(
+    cfg: Config,
+    cat: Catalog,
+    backup: Mapping[str, Any],
+    *,
+    restore_def: int,
+    server_id: int,
+    target_node_id: int,
+    target_dbname: str,
+    renamed_dbname: str | None,
+    extra_restore_parameters: str,
+    roles_to_restore: list[str],
+    job: str = "restoredef",
+) -> RestoreSpec:
+    """A spec from the ``bck_*`` columns of a backup (:mod:`pgbackman.catalog.restorejobs`)
+    and a target; UserInputError when it cannot be run from this backup server."""
+    what = f"{JOB_LABELS.get(job, job)} {restore_def}"
     notes: list[str] = []
     mine = servers.server_id_by_fqdn(cat, cfg.backup_server.fqdn)
     if mine is not None and mine != server_id:
         raise UserInputError(
-            f"Restore definition {restore_def} belongs to backup server {server_id}, not to this "
+            f"{what.capitalize()} belongs to backup server {server_id}, not to this "
             f"one ({cfg.backup_server.fqdn}, {mine}): not run"
         )
     if mine is None:
@@ -109,17 +144,16 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
             f"running as server {server_id}"
         )
     offsite_row = None
-    if d.get("bck_offsite_status") == "UPLOADED":
+    if backup.get("bck_offsite_status") == "UPLOADED":
         from pgbackman.catalog.offsite import backup_row
 
-        offsite_row = backup_row(cat, int(d["bck_id"]))
-    node = nodes.get_node(cat, int(d["target_pgsql_node_id"]))
+        offsite_row = backup_row(cat, int(backup["bck_id"]))
+    node = nodes.get_node(cat, target_node_id)
     if node is None:
-        raise UserInputError(
-            f"Target PgSQL node {d['target_pgsql_node_id']} does not exist"
-        )
+        raise UserInputError(f"Target PgSQL node {target_node_id} does not exist")
+    d = backup
     return RestoreSpec(
-        restore_def=int(d["restore_def"]),
+        restore_def=restore_def,
         bck_id=int(d["bck_id"]),
         server_id=server_id,
         server_config=servers.server_config_dict(cat, server_id),
@@ -128,10 +162,10 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         target_port=int(node["pgport"]),
         admin_user=str(node["admin_user"]),
         target_node_config=nodes.node_config_dict(cat, int(node["node_id"])),
-        target_dbname=str(d["target_dbname"]),
-        renamed_dbname=_opt(d["renamed_dbname"]),
-        extra_restore_parameters=str(d["extra_restore_parameters"] or ""),
-        roles_to_restore=[str(r) for r in d["roles_to_restore"] or []],
+        target_dbname=target_dbname,
+        renamed_dbname=renamed_dbname,
+        extra_restore_parameters=extra_restore_parameters,
+        roles_to_restore=roles_to_restore,
         backup_code=str(d["bck_code"] or "").upper(),
         source_dbname=str(d["bck_dbname"] or ""),
         pg_dump_file=_opt(d["bck_pg_dump_file"]),
@@ -152,10 +186,11 @@ def resolve(cfg: Config, cat: Catalog, restore_def: int) -> RestoreSpec:
         notes=notes,
         legacy=is_legacy_backup(d),
         offsite_row=offsite_row,
+        job=job,
     )
 
 
-def is_legacy_backup(row: dict[str, Any]) -> bool:
+def is_legacy_backup(row: Mapping[str, Any]) -> bool:
     """A backup this software did not write: every run of pgbackman_dump records a
     run_uuid (and, when it succeeds, a manifest and its checksum); a row without any of the
     three was imported from PgBackMan 1.x by the catalog upgrade. A row of this software
