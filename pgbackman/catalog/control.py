@@ -69,8 +69,11 @@ def nodes_with_jobs(cat: Catalog, server_id: int) -> list[int]:
         "SELECT pgsql_node_id FROM backup_definition WHERE backup_server_id = %s"
         " UNION SELECT pgsql_node_id FROM snapshot_definition WHERE backup_server_id = %s"
         " UNION SELECT target_pgsql_node_id FROM restore_definition WHERE backup_server_id = %s"
+        " UNION SELECT r.drill_node_id FROM restore_drill r"
+        " JOIN backup_definition d ON d.def_id = r.def_id WHERE d.backup_server_id = %s"
+        " UNION SELECT target_pgsql_node_id FROM clone_definition WHERE backup_server_id = %s"
         " ORDER BY 1",
-        (server_id, server_id, server_id),
+        (server_id, server_id, server_id, server_id, server_id),
     )
     return [int(r["pgsql_node_id"]) for r in rows]
 
@@ -104,7 +107,7 @@ def crontab_jobs(cat: Catalog, server_id: int, node_id: int) -> list[dict[str, A
 
 
 # ---------------------------------------------------------------------------------------
-# at jobs: WAITING snapshots and restores
+# at jobs: WAITING snapshots, restores and clones; due restore drills
 # ---------------------------------------------------------------------------------------
 
 _WAITING_SQL = {
@@ -116,6 +119,13 @@ _WAITING_SQL = {
         "SELECT restore_def AS id, at_time FROM restore_definition"
         " WHERE backup_server_id = %s AND status = 'WAITING' ORDER BY at_time, restore_def"
     ),
+    "clone": (
+        "SELECT clone_id AS id, at_time FROM clone_definition"
+        " WHERE backup_server_id = %s AND status = 'WAITING' ORDER BY at_time, clone_id"
+    ),
+    # Restore drills have no WAITING row: a drill is queued when it is due (its interval
+    # since its last run has passed), to run now.
+    "drill": ("SELECT d.id, now() AS at_time FROM get_due_restore_drills(%s) AS d(id)"),
 }
 _LOCK_SQL = {
     "snapshot": (
@@ -126,11 +136,17 @@ _LOCK_SQL = {
         "SELECT restore_def AS id, at_time FROM restore_definition"
         " WHERE restore_def = %s AND status = 'WAITING' FOR UPDATE SKIP LOCKED"
     ),
+    # Row locks taken by catalog functions (SECURITY DEFINER; NULL: not claimable now).
+    "clone": "SELECT claim_waiting_clone(%s) AS at_time",
+    "drill": "SELECT claim_due_restore_drill(%s) AS at_time",
 }
 _STATUS_FUNC = {
     "snapshot": "update_snapshot_status",
     "restore": "update_restore_status",
+    "clone": "update_clone_status",
+    "drill": "update_restore_drill_queue_status",
 }
+AT_KINDS = ("snapshot", "restore", "clone", "drill")
 
 
 def waiting_at_jobs(
@@ -147,7 +163,7 @@ def claim_at_job(cat: Catalog, kind: str, ident: int) -> Iterator[_dt.datetime |
     inside the block (same transaction), so two control processes never queue it twice."""
     with cat.transaction():
         row = cat.query_one(_LOCK_SQL[kind], (ident,))
-        yield row["at_time"] if row else None
+        yield row["at_time"] if row and row["at_time"] is not None else None
 
 
 def set_at_status(cat: Catalog, kind: str, ident: int, status: str) -> None:

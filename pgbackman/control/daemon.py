@@ -28,6 +28,7 @@ APPLICATION_NAME = "pgbackman_control"
 WAIT_SLICE = 1.0  # seconds per wait for notifications (bounds the SIGTERM latency)
 COALESCE_WINDOW = 0.15  # collect a burst of notifications for this long ...
 COALESCE_MAX = 1.0  # ... but never longer than this in total
+DRILL_CHECK_INTERVAL = 60.0  # seconds between two looks for restore drills fallen due
 
 NODE_STATUS_CHANNELS = {"channel_pgsql_node_running", "channel_pgsql_node_stopped"}
 NODE_DELETED_CHANNEL = "channel_pgsql_node_deleted"
@@ -45,6 +46,7 @@ class ControlDaemon(Daemon):
         self.controller = Controller(cfg, self.cat)
         self.listening: set[str] = set()
         self.next_resync = 0.0
+        self.next_drill_check = 0.0
 
     # -- one-shot ------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -81,6 +83,10 @@ class ControlDaemon(Daemon):
                 self.controller.sync_queue()
             if time.monotonic() >= self.next_resync:
                 self._full_resync()
+            elif time.monotonic() >= self.next_drill_check:
+                # Drills fall due with time, not with a notification.
+                self.controller.schedule_at_jobs(("drill",))
+                self.next_drill_check = time.monotonic() + DRILL_CHECK_INTERVAL
         except CatalogUnavailableError as exc:
             if self.flags.should_stop():
                 return None
@@ -112,8 +118,9 @@ class ControlDaemon(Daemon):
         self._full_resync()
 
     def _full_resync(self) -> None:
-        self.controller.full_resync()
+        self.controller.full_resync()  # due drills included
         self.next_resync = time.monotonic() + max(1, self.cfg.control.resync_interval)
+        self.next_drill_check = time.monotonic() + DRILL_CHECK_INTERVAL
 
     def _refresh_listen(self, server_id: int) -> None:
         wanted = set(ccat.listen_channel_names(self.cat, server_id))

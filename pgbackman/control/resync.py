@@ -5,7 +5,8 @@
 * per node: the cron.d file (one line per ACTIVE definition of a RUNNING node on this
   server, header only otherwise), the node's dump/ and log/ directories and its cache file;
 * per server: the root, pending_updates/, cache_dir/ and the server cache;
-* WAITING snapshot/restore definitions become ``at`` jobs (status DEFINED or ERROR);
+* WAITING snapshot/restore/clone definitions become ``at`` jobs (status DEFINED or ERROR),
+  and so does every restore drill that is due (its interval since its last run passed);
 * deleted nodes lose their crontab file, cache file and backup partition (inside the root).
 
 A failure on one node is logged and retried later with back-off; it never stops the others.
@@ -45,6 +46,12 @@ log = logging.getLogger("pgbackman_control")
 STATE_FILE = (
     "control_nodes.json"  # node id -> files we made for it (to remove on deletion)
 )
+_AT_LABELS = {
+    "snapshot": "Snapshot definition",
+    "restore": "Restore definition",
+    "clone": "Clone",
+    "drill": "Restore drill",
+}
 RETRY_MIN = 1.0
 RETRY_MAX = 300.0
 
@@ -313,9 +320,11 @@ class Controller:
         return ok
 
     # -- at jobs -----------------------------------------------------------------------------
-    def schedule_at_jobs(self) -> bool:
+    def schedule_at_jobs(self, kinds: Iterable[str] = ccat.AT_KINDS) -> bool:
+        """Queue an at job for every WAITING snapshot, restore and clone and every due
+        restore drill of this server (``kinds``: some of them only)."""
         ok = True
-        for kind in ("snapshot", "restore"):
+        for kind in kinds:
             for ident, _at in ccat.waiting_at_jobs(self.cat, kind, self.srv.server_id):
                 ok = self._queue_at_job(kind, ident) and ok
         return ok
@@ -326,7 +335,12 @@ class Controller:
         if kind == "snapshot":
             argv = [srv.dump_program, *config, "--snapshot-id", str(ident)]
         else:
-            argv = [srv.restore_program, *config, "--restore-def", str(ident)]
+            option = {
+                "restore": "--restore-def",
+                "clone": "--clone",
+                "drill": "--drill",
+            }
+            argv = [srv.restore_program, *config, option[kind], str(ident)]
         with ccat.claim_at_job(self.cat, kind, ident) as at_time:
             if at_time is None:
                 return (
@@ -338,8 +352,8 @@ class Controller:
                 )
             except (AtJobError, OSError) as exc:
                 log.error(
-                    "%s definition %s: at job not created: %s",
-                    kind.capitalize(),
+                    "%s %s: at job not created: %s",
+                    _AT_LABELS[kind],
                     ident,
                     exc,
                 )
@@ -347,8 +361,8 @@ class Controller:
                 return False
             ccat.set_at_status(self.cat, kind, ident, "DEFINED")
         log.info(
-            "%s definition %s queued as at job %s (%s)",
-            kind.capitalize(),
+            "%s %s queued as at job %s (%s)",
+            _AT_LABELS[kind],
             ident,
             job.job_number,
             " ".join(job.timespec),

@@ -63,12 +63,14 @@ def _body(cfg: Config, ns: argparse.Namespace, stop: SignalFlags) -> int:
     warning = clients.pgpass_warning()
     if warning:
         log.warning("%s", warning)
-    return _run(cfg, ns.def_id, ns.snapshot_id, stop)
+    return run_job(cfg, ns.def_id, ns.snapshot_id, stop)
 
 
-def _run(
+def run_job(
     cfg: Config, def_id: int | None, snapshot_id: int | None, stop: SignalFlags
 ) -> int:
+    """Take one backup (a definition's or a snapshot's) and record it; the exit status.
+    Also the first step of a clone (programs/clone.py)."""
     started = _dt.datetime.now(_dt.timezone.utc)
     cat = Catalog(cfg.database, application_name=PROGRAM)
     try:
