@@ -257,6 +257,30 @@ def backup_timeout(value: str, field: str = "Backup timeout") -> str:
     return v
 
 
+MIN_DRILL_INTERVAL = 3600
+MAX_DRILL_INTERVAL = 3650 * 86400
+
+
+def drill_interval(value: str, field: str = "Drill interval") -> str:
+    """How often a restore drill runs: an interval from 1 hour to 3650 days (as the
+    catalog's check_restore_drill_interval())."""
+    v = interval(value, field)
+    if not MIN_DRILL_INTERVAL <= interval_seconds(v) <= MAX_DRILL_INTERVAL:
+        raise UserInputError(
+            f"{field} [{value.strip()}] must be from 1 hour to 3650 days"
+        )
+    return v
+
+
+def min_free_disk_space(value: str, field: str = "min_free_disk_space") -> str:
+    """A backup server's min_free_disk_space: ``10%`` or a size such as ``50 GB``."""
+    from pgbackman.core.diskusage import parse_min_free
+
+    v = " ".join(no_control_chars(field, value).split())
+    parse_min_free(v, field)
+    return v
+
+
 def redundancy(value: str | int, field: str = "Retention redundancy") -> int:
     text = str(value).strip()
     if not _DIGITS_RE.fullmatch(text) or not 1 <= int(text) <= MAX_REDUNDANCY:

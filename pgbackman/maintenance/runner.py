@@ -18,7 +18,7 @@ from pgbackman.errors import (
     CatalogUnavailableError,
     PgBackManError,
 )
-from pgbackman.maintenance import partials, tasks
+from pgbackman.maintenance import diskusage, partials, tasks
 from pgbackman.maintenance.offsite import OffsiteTasks
 from pgbackman.maintenance.files import Deleter, deletion_roots
 from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
@@ -31,13 +31,15 @@ def pass_tasks(
 ) -> list[tuple[str, Callable[[tasks.PassContext, PassReport], None]]]:
     """Offsite uploads first (before local retention can remove the files), the
     catalog-driven tasks, offsite retention, then the file-system sweep of partial dumps
-    left by killed runs."""
+    left by killed runs, and last the disk usage of what is left (measured after retention
+    deleted what it could)."""
     upload, retention = offsite.tasks()
     return [
         upload,
         *tasks.TASKS,
         retention,
         (partials.STALE_PARTIALS, partials.stale_partials),
+        (diskusage.DISK_USAGE, diskusage.disk_usage),
     ]
 
 

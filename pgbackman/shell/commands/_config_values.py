@@ -208,8 +208,15 @@ SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         validate.offsite_retention_period,
         None,
     ),
+    (
+        "min_free_disk_space",
+        "Min free disk space",
+        "[min free disk space]",
+        validate.min_free_disk_space,
+        None,
+    ),
 ]
-SERVER_CONFIG_OPTIONAL = 4
+SERVER_CONFIG_OPTIONAL = 5
 
 
 def config_params(
@@ -312,6 +319,9 @@ SERVER_PARAMS = [
             "configuration of the backup user (environment, ~/.aws, role).",
             "offsite_retention_period": "How long offsite copies are kept, e.g. "
             "'90 days' (may be longer than the local retention).",
+            "min_free_disk_space": "Free space every backup partition of the server "
+            "must keep: a percentage of its size (10%) or a size (50 GB); less raises a "
+            "Disk-space alert (pgbackman_maintenance).",
         },
     ),
 ]

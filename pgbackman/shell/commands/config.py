@@ -43,7 +43,7 @@ def show_backup_server_config(ctx: ShellContext, v: Values) -> None:
     "update_backup_server_config",
     params=C.SERVER_PARAMS,
     doc="""
-    Updates the configuration of a backup server (9 parameters as upstream, or up to 13
+    Updates the configuration of a backup server (9 parameters as upstream, or up to 14
     with the optional last ones). "" keeps the current value.
     """,
     notes="""
