@@ -9,6 +9,8 @@ server``):
 * ``pgbackman_backup_last_status`` (newest run: 0 SUCCEEDED, 1 WARNING, 2 ERROR, -1 none yet)
 * ``pgbackman_backup_stale`` (1 when STALE), ``pgbackman_backup_active`` (0: the definition
   or its node is stopped; nothing is expected from it)
+* ``pgbackman_restore_drill_last_success_timestamp_seconds`` (definitions with a restore
+  drill: finish time of the newest successful drill, 0: never)
 
 Per server (label ``server``): ``pgbackman_catalog_up``, ``pgbackman_pending_results``,
 ``pgbackman_pending_results_rejected``, ``pgbackman_alerts_unsent``,
@@ -62,6 +64,11 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
     active = per_def(
         "pgbackman_backup_active", "1 when the definition is ACTIVE on a RUNNING node"
     )
+    drill_ok = per_def(
+        "pgbackman_restore_drill_last_success_timestamp_seconds",
+        "Finish time of the newest successful restore drill (0 = never; only definitions "
+        "that have a restore drill)",
+    )
     for d in state.definitions:
         r = d.row
         labels = [str(r["def_id"]), str(r["pgsql_node_fqdn"]), str(r["dbname"]), server]
@@ -73,6 +80,9 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
         status.add_metric(labels, float(STATUS_VALUES.get(r["last_run_status"], -1)))
         stale.add_metric(labels, 1.0 if d.verdict.stale else 0.0)
         active.add_metric(labels, 0.0 if d.verdict.state == INACTIVE else 1.0)
+        if r.get("has_restore_drill"):
+            drilled = r.get("last_drill_success_finished")
+            drill_ok.add_metric(labels, drilled.timestamp() if drilled else 0.0)
     up = GaugeMetricFamily(
         "pgbackman_catalog_up",
         "1 when the catalog answered this scrape",
@@ -91,7 +101,8 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
         labels=["server"],
     )
     rejected.add_metric([server], float(state.rejected))
-    out = [last_ok, duration, size, status, stale, active, up, pending, rejected]
+    out = [last_ok, duration, size, status, stale, active, drill_ok, up, pending]
+    out.append(rejected)
     if state.catalog_error is None:
         unsent = GaugeMetricFamily(
             "pgbackman_alerts_unsent", "Alerts not delivered yet", labels=["server"]

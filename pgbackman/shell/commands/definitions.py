@@ -36,6 +36,7 @@ DEF_COLUMNS = (
     "Retention",
     "Status",
     "Parameters",
+    "Last drill",
 )
 DEF_LEFT = ("Backup server", "PgSQL node", "DBname", "Schedule", "Parameters")
 
@@ -43,7 +44,10 @@ DEF_LEFT = ("Backup server", "PgSQL node", "DBname", "Schedule", "Parameters")
 @command(
     "show_backup_definitions",
     params=K.listing_filters(),
-    doc="Shows the backup definitions (periodic backup jobs) in PgBackMan.",
+    doc="""
+    Shows the backup definitions (periodic backup jobs) in PgBackMan. Last drill: when
+    the newest successful restore drill of the definition finished (show_restore_drills).
+    """,
     notes="""
     Example:
       show_backup_definitions all all all
