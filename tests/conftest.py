@@ -21,6 +21,7 @@ from psycopg2 import sql
 from support.pgbenv import PgbEnv, make_pgb_env
 from support.pgcluster import PgCluster, find_bindir
 from support.shell import Shell
+from support.site import Site
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "sql" / "pgbackman.sql"
@@ -162,3 +163,15 @@ def pgb_env(
 def shell(pgb_env: PgbEnv) -> Shell:
     """The real ``pgbackman`` shell on this test's catalog (tests/support/shell.py)."""
     return Shell(pgb_env)
+
+
+@pytest.fixture
+def site(pgb_env: PgbEnv, node1: PgCluster, node2: PgCluster) -> Site:
+    """node1 and node2 registered on this test's catalog (tests/support/site.py)."""
+    return Site(
+        pgb_env,
+        node1,
+        node2,
+        pgb_env.register_node(node1),
+        pgb_env.register_node(node2),
+    )

@@ -118,9 +118,5 @@ class FactsRecorder:
 
     def close(self) -> None:
         """End the snapshot's transaction (after pg_dump ended) and the connection."""
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection must not mask the dump
-                pass
-            self._conn = None
+        pgnode.close_quietly(self._conn)
+        self._conn = None

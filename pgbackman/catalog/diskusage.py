@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from psycopg2 import sql
 
+from pgbackman.catalog import servers as srv
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import IntFilter, int_array, read_view
 
 _FILE_COLUMNS = (
     "pg_dump_file",
@@ -99,52 +102,68 @@ def forget(cat: Catalog, server_id: int, node_id: int) -> None:
 
 
 # -- shell reports ----------------------------------------------------------------------------
-def latest(
-    cat: Catalog, server_ids: list[int] | None, node_ids: list[int] | None
-) -> list[Row]:
+def latest(cat: Catalog, server_ids: IntFilter, node_ids: IntFilter) -> list[Row]:
     """The newest measurement of each (server, node partition)."""
-    return cat.query(
-        "SELECT * FROM disk_usage_latest"
-        " WHERE (%(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[]))"
-        "   AND (%(node)s::bigint[] IS NULL OR pgsql_node_id = ANY (%(node)s::bigint[]))"
-        " ORDER BY backup_server_id, pgsql_node_id",
-        {"srv": server_ids, "node": node_ids},
+    return read_view(
+        cat,
+        "disk_usage_latest",
+        where={
+            "backup_server_id": int_array(server_ids),
+            "pgsql_node_id": int_array(node_ids),
+        },
+        order_by=("backup_server_id", "pgsql_node_id"),
     )
 
 
-def history(cat: Catalog, server_ids: list[int] | None) -> list[Row]:
+def history(cat: Catalog, server_ids: IntFilter) -> list[Row]:
     """Measurements of the last 30 days, for growth."""
-    return cat.query(
-        "SELECT * FROM disk_usage_history"
-        " WHERE %(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[])"
-        " ORDER BY backup_server_id, pgsql_node_id, measured",
-        {"srv": server_ids},
+    return read_view(
+        cat,
+        "disk_usage_history",
+        where={"backup_server_id": int_array(server_ids)},
+        order_by=("backup_server_id", "pgsql_node_id", "measured"),
     )
 
 
 def catalog_usage(
-    cat: Catalog, server_ids: list[int] | None, node_ids: list[int] | None
+    cat: Catalog, server_ids: IntFilter, node_ids: IntFilter
 ) -> list[Row]:
     """Backups and their bytes per (server, node, definition or snapshot), per the catalog."""
-    return cat.query(
-        "SELECT * FROM backup_catalog_usage"
-        " WHERE (%(srv)s::int[] IS NULL OR backup_server_id = ANY (%(srv)s::int[]))"
-        "   AND (%(node)s::bigint[] IS NULL OR pgsql_node_id = ANY (%(node)s::bigint[]))"
-        " ORDER BY backup_server_id, pgsql_node_id, dbname, def_id, snapshot_id",
-        {"srv": server_ids, "node": node_ids},
+    return read_view(
+        cat,
+        "backup_catalog_usage",
+        where={
+            "backup_server_id": int_array(server_ids),
+            "pgsql_node_id": int_array(node_ids),
+        },
+        order_by=(
+            "backup_server_id",
+            "pgsql_node_id",
+            "dbname",
+            "def_id",
+            "snapshot_id",
+        ),
     )
 
 
-def servers(cat: Catalog, server_ids: list[int] | None) -> list[Row]:
-    """Backup servers (id, fqdn) and their min_free_disk_space."""
-    return cat.query(
-        "SELECT s.server_id, s.hostname || '.' || s.domain_name AS fqdn,"
-        " coalesce((SELECT c.value FROM backup_server_config c WHERE c.server_id ="
-        " s.server_id AND c.parameter = 'min_free_disk_space'),"
-        " (SELECT d.value FROM backup_server_default_config d"
-        "   WHERE d.parameter = 'min_free_disk_space')) AS min_free_disk_space"
-        " FROM backup_server s"
-        " WHERE %(srv)s::int[] IS NULL OR s.server_id = ANY (%(srv)s::int[])"
-        " ORDER BY s.server_id",
-        {"srv": server_ids},
+def servers(cat: Catalog, server_ids: IntFilter) -> list[dict[str, Any]]:
+    """Backup servers (server_id, fqdn) with their min_free_disk_space."""
+    out = []
+    rows = read_view(
+        cat,
+        "show_backup_servers",
+        where={"SrvID": int_array(server_ids)},
+        order_by=("SrvID",),
     )
+    for r in rows:
+        sid = int(r["SrvID"])
+        value = srv.server_config_dict(cat, sid).get("min_free_disk_space")
+        out.append(
+            {
+                "server_id": sid,
+                "fqdn": r["FQDN"],
+                "min_free_disk_space": value
+                or srv.default_parameter(cat, "min_free_disk_space"),
+            }
+        )
+    return out

@@ -10,9 +10,8 @@ Every change goes through a SECURITY DEFINER function of ``sql/schema/19_restore
 
 from __future__ import annotations
 
-from typing import Any
-
 from pgbackman.catalog.connection import Catalog, Row
+from pgbackman.catalog.listings import IntFilter, int_array, read_one, read_view
 
 
 def register(
@@ -57,18 +56,15 @@ def get(cat: Catalog, drill_id: int) -> Row | None:
     )
 
 
-def show(cat: Catalog, def_ids: list[int] | None) -> list[Row]:
+def show(cat: Catalog, def_ids: IntFilter) -> list[Row]:
     """Rows of ``show_restore_drills`` (None = every drill)."""
-    return cat.query(
-        "SELECT * FROM show_restore_drills"
-        " WHERE %(defs)s::bigint[] IS NULL OR def_id = ANY (%(defs)s::bigint[])"
-        " ORDER BY backup_server_id, pgsql_node_id, dbname, def_id, drill_id",
-        {"defs": def_ids},
+    return read_view(
+        cat,
+        "show_restore_drills",
+        where={"def_id": int_array(def_ids)},
+        order_by=("backup_server_id", "pgsql_node_id", "dbname", "def_id", "drill_id"),
     )
 
 
-def run_details(cat: Catalog, drill_run_id: int) -> dict[str, Any] | None:
-    return cat.query_one(
-        "SELECT * FROM show_restore_drill_details WHERE drill_run_id = %s",
-        (int(drill_run_id),),
-    )
+def run_details(cat: Catalog, drill_run_id: int) -> Row | None:
+    return read_one(cat, "show_restore_drill_details", drill_run_id=int(drill_run_id))

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from psycopg2 import sql
+
 from pgbackman.catalog import jobs
 from pgbackman.catalog.connection import Catalog
 
 
 # The columns of the backup a restore, a drill or a clone restores (``bck_*``).
-_BACKUP_COLUMNS = (
-    " b.bck_id AS bck_id, b.def_id AS bck_def_id, b.snapshot_id AS bck_snapshot_id,"
+_BACKUP = sql.SQL(
+    "b.bck_id AS bck_id, b.def_id AS bck_def_id, b.snapshot_id AS bck_snapshot_id,"
     " b.backup_server_id AS bck_server_id, b.pgsql_node_id AS bck_node_id,"
     " b.dbname AS bck_dbname, b.execution_status AS bck_status,"
     " coalesce(b.backup_code, d.backup_code, s.backup_code) AS bck_code,"
@@ -34,8 +36,8 @@ _BACKUP_COLUMNS = (
     " b.encrypted AS bck_encrypted, b.compression AS bck_compression,"
     " b.encryption_recipients AS bck_encryption_recipients"
 )
-_BACKUP_JOINS = (
-    " LEFT JOIN backup_definition d ON d.def_id = b.def_id"
+_BACKUP_JOINS = sql.SQL(
+    "LEFT JOIN backup_definition d ON d.def_id = b.def_id"
     " LEFT JOIN snapshot_definition s ON s.snapshot_id = b.snapshot_id"
 )
 
@@ -43,15 +45,14 @@ _BACKUP_JOINS = (
 def get_restore_definition(cat: Catalog, restore_def: int) -> dict[str, Any] | None:
     """The restore definition with the columns of its backup (``bck_*``), or None."""
     return cat.query_one(
-        "SELECT r.restore_def, r.backup_server_id, r.target_pgsql_node_id,"
-        " r.target_dbname, r.renamed_dbname, coalesce(r.extra_restore_parameters, '')"
-        " AS extra_restore_parameters, coalesce(r.roles_to_restore, '{}'::text[])"
-        " AS roles_to_restore, r.status, r.at_time,"
-        + _BACKUP_COLUMNS
-        + " FROM restore_definition r"
-        " JOIN backup_catalog b ON b.bck_id = r.bck_id"
-        + _BACKUP_JOINS
-        + " WHERE r.restore_def = %s",
+        sql.SQL(
+            "SELECT r.restore_def, r.backup_server_id, r.target_pgsql_node_id,"
+            " r.target_dbname, r.renamed_dbname, coalesce(r.extra_restore_parameters, '')"
+            " AS extra_restore_parameters, coalesce(r.roles_to_restore, '{{}}'::text[])"
+            " AS roles_to_restore, r.status, r.at_time, {}"
+            " FROM restore_definition r JOIN backup_catalog b ON b.bck_id = r.bck_id {}"
+            " WHERE r.restore_def = %s"
+        ).format(_BACKUP, _BACKUP_JOINS),
         (int(restore_def),),
     )
 
@@ -59,12 +60,11 @@ def get_restore_definition(cat: Catalog, restore_def: int) -> dict[str, Any] | N
 def newest_succeeded_backup(cat: Catalog, def_id: int) -> dict[str, Any] | None:
     """The newest SUCCEEDED backup of a definition (``bck_*`` columns), or None."""
     return cat.query_one(
-        "SELECT"
-        + _BACKUP_COLUMNS
-        + " FROM backup_catalog b"
-        + _BACKUP_JOINS
-        + " WHERE b.def_id = %s AND b.execution_status = 'SUCCEEDED'"
-        " ORDER BY b.finished DESC NULLS LAST, b.bck_id DESC LIMIT 1",
+        sql.SQL(
+            "SELECT {} FROM backup_catalog b {}"
+            " WHERE b.def_id = %s AND b.execution_status = 'SUCCEEDED'"
+            " ORDER BY b.finished DESC NULLS LAST, b.bck_id DESC LIMIT 1"
+        ).format(_BACKUP, _BACKUP_JOINS),
         (int(def_id),),
     )
 

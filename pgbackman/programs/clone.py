@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from pgbackman.catalog import alerts, clones, restorejobs
+from pgbackman.catalog import alerts, clones, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.errors import PgBackManError, UserInputError
@@ -39,7 +39,7 @@ def run_clone(cfg: Config, clone_id: int, stop: SignalFlags) -> int:
         if c is None:
             raise UserInputError(f"Clone {clone_id} does not exist in the catalog")
         server_id = int(c["backup_server_id"])
-        mine = restorejobs.get_backup_server_id(cat, cfg.backup_server.fqdn)
+        mine = servers.server_id_by_fqdn(cat, cfg.backup_server.fqdn)
         if mine is not None and mine != server_id:
             raise UserInputError(
                 f"Clone {clone_id} belongs to backup server {server_id}, not to this one "

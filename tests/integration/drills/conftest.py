@@ -1,29 +1,16 @@
-"""Fixtures of the restore drill, clone and disk usage tests (helpers: drill_helpers.py)."""
+"""Fixtures of the restore drill tests (the site: tests/support/site.py)."""
 
 from __future__ import annotations
 
 import itertools
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from drill_helpers import DrillEnv
 from support.pgcluster import PgCluster
 from support.richdb import RichDb, create_rich_database, drop_rich_database
 
 _seq = itertools.count(1)
-
-
-@pytest.fixture
-def drl(pgb_env: Any, node1: PgCluster, node2: PgCluster) -> DrillEnv:
-    return DrillEnv(
-        pgb_env,
-        node1,
-        node2,
-        pgb_env.register_node(node1),
-        pgb_env.register_node(node2),
-    )
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from drill_helpers import DrillEnv, add_big_table, databases, roles
+from support.site import Site, add_big_table, databases, roles
 from support.richdb import RichDb
 
 from pgbackman.core.facts import FACTS_FILE
@@ -25,11 +25,11 @@ def _flip_a_byte(dump_dir: Path) -> Path:
 
 
 def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
-    drl: DrillEnv, rich: RichDb
+    site: Site, rich: RichDb
 ) -> None:
-    add_big_table(drl.node1, rich.dbname)
-    def_id = drl.definition(rich.dbname)
-    bck = drl.backup(def_id)
+    add_big_table(site.node1, rich.dbname)
+    def_id = site.definition(rich.dbname)
+    bck = site.backup(def_id)
     facts = json.loads((Path(bck["pg_dump_file"]) / FACTS_FILE).read_text())
     assert facts["in_dump_snapshot"] is True
     by_name = {t["qualified"]: t for t in facts["tables"]}
@@ -37,13 +37,13 @@ def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
     assert by_name["public.big"]["rows"] is None  # larger than the exact-count limit
     manifest = Path(bck["pg_dump_manifest_file"]).read_text()
     assert f"/{FACTS_FILE}" in manifest  # covered by the backup's checksums
-    drill_id = drl.register_drill(def_id)
-    before_roles, before_dbs = roles(drl.node2), databases(drl.node2)
+    drill_id = site.register_drill(def_id)
+    before_roles, before_dbs = roles(site.node2), databases(site.node2)
 
-    res = drl.drill(drill_id)
+    res = site.drill(drill_id)
 
     assert res.returncode == 0, res.stderr
-    (run,) = drl.drill_runs(drill_id)
+    (run,) = site.drill_runs(drill_id)
     assert run["execution_status"] == "SUCCEEDED", run["error_message"]
     assert run["bck_id"] == bck["bck_id"] and run["def_id"] == def_id
     assert run["scratch_dbname"] == f"pgbackman_drill_{drill_id}"
@@ -54,19 +54,19 @@ def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
     assert "1 larger table(s) that held rows at dump time checked for rows" in checks
     assert Path(run["drill_log_file"]).is_file()
     # Nothing left on the drill node: no scratch or temporary database, no role.
-    assert roles(drl.node2) == before_roles
-    assert databases(drl.node2) == before_dbs
-    assert drl.alerts("Restore-drill") == []
+    assert roles(site.node2) == before_roles
+    assert databases(site.node2) == before_dbs
+    assert site.alerts("Restore-drill") == []
     # The last successful drill: a column of show_backup_definitions and a metric.
     (d,) = [
         r
-        for r in drl.shell_json("show_backup_definitions all all all")[
+        for r in site.shell_json("show_backup_definitions all all all")[
             "backup_definitions"
         ]
         if int(r["defid"]) == def_id
     ]
     assert d["last_drill"] is not None
-    metrics = drl.run("pgbackman_metrics")
+    metrics = site.run("pgbackman_metrics")
     assert metrics.returncode == 0, metrics.stderr
     line = next(
         ln
@@ -75,56 +75,56 @@ def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
         and f'def_id="{def_id}"' in ln
     )
     assert float(line.rsplit(" ", 1)[1]) == run["finished"].timestamp()
-    details = drl.shell_json(f"show_restore_drill_details {run['drill_run_id']}")
+    details = site.shell_json(f"show_restore_drill_details {run['drill_run_id']}")
     (det,) = details["restore_drill_details"]
     assert det["execution_status"] == "SUCCEEDED" and det["bckid"] == bck["bck_id"]
 
 
 def test_drill_of_a_corrupted_backup_fails_is_recorded_and_alerts(
-    drl: DrillEnv, rich: RichDb
+    site: Site, rich: RichDb
 ) -> None:
-    def_id = drl.definition(rich.dbname)
-    bck = drl.backup(def_id)
+    def_id = site.definition(rich.dbname)
+    bck = site.backup(def_id)
     victim = _flip_a_byte(Path(bck["pg_dump_file"]))
-    drill_id = drl.register_drill(def_id)
-    before_roles, before_dbs = roles(drl.node2), databases(drl.node2)
+    drill_id = site.register_drill(def_id)
+    before_roles, before_dbs = roles(site.node2), databases(site.node2)
 
-    res = drl.drill(drill_id)
+    res = site.drill(drill_id)
 
     assert res.returncode == 1
     assert (
         f"restore drill {drill_id}" in res.stderr and "Checksum mismatch" in res.stderr
     )
-    (run,) = drl.drill_runs(drill_id)
+    (run,) = site.drill_runs(drill_id)
     assert run["execution_status"] == "ERROR"
     assert "Checksum mismatch" in run["error_message"]
     assert victim.name in run["error_message"]
     assert run["bck_id"] == bck["bck_id"]
-    (alert,) = drl.alerts("Restore-drill")
+    (alert,) = site.alerts("Restore-drill")
     assert alert["ref_id"] == drill_id and alert["bck_id"] == bck["bck_id"]
-    assert alert["pgsql_node_id"] == drl.node1_id and alert["dbname"] == rich.dbname
+    assert alert["pgsql_node_id"] == site.node1_id and alert["dbname"] == rich.dbname
     assert "Checksum mismatch" in alert["error_message"]
-    assert roles(drl.node2) == before_roles and databases(drl.node2) == before_dbs
+    assert roles(site.node2) == before_roles and databases(site.node2) == before_dbs
 
 
 def test_drill_catches_a_table_whose_rows_the_backup_lost(
-    drl: DrillEnv, rich: RichDb
+    site: Site, rich: RichDb
 ) -> None:
-    add_big_table(drl.node1, rich.dbname)
+    add_big_table(site.node1, rich.dbname)
     # The archive holds no rows of these two tables: pg_dump left them out.
-    def_id = drl.definition(
+    def_id = site.definition(
         rich.dbname,
         extra="--exclude-table-data=app.customers --exclude-table-data=public.big",
     )
-    bck = drl.backup(def_id)
+    bck = site.backup(def_id)
     assert sorted(bck["excluded_tables"]) == ["app.customers", "public.big"]
-    drill_id = drl.register_drill(def_id)
-    before_roles, before_dbs = roles(drl.node2), databases(drl.node2)
+    drill_id = site.register_drill(def_id)
+    before_roles, before_dbs = roles(site.node2), databases(site.node2)
 
-    res = drl.drill(drill_id)
+    res = site.drill(drill_id)
 
     assert res.returncode == 1
-    (run,) = drl.drill_runs(drill_id)
+    (run,) = site.drill_runs(drill_id)
     assert run["execution_status"] == "ERROR"
     error = run["error_message"]
     assert "Restore drill check failed" in error
@@ -133,6 +133,6 @@ def test_drill_catches_a_table_whose_rows_the_backup_lost(
     assert "public.big (about 160000 rows at dump time)" in error
     assert "extra backup parameters leave it out" in error
     assert "Weird Schema" not in error  # complete tables are not reported
-    (alert,) = drl.alerts("Restore-drill")
+    (alert,) = site.alerts("Restore-drill")
     assert alert["ref_id"] == drill_id
-    assert roles(drl.node2) == before_roles and databases(drl.node2) == before_dbs
+    assert roles(site.node2) == before_roles and databases(site.node2) == before_dbs

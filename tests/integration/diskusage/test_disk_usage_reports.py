@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drill_helpers import DrillEnv
+from support.site import Site
 
 from pgbackman.errors import CatalogError
 
@@ -25,8 +25,8 @@ def _du(*paths: str | Path) -> int:
     return int(res.stdout.splitlines()[-1].split()[0])
 
 
-def _maintenance(drl: DrillEnv) -> None:
-    res = drl.run("pgbackman_maintenance", "--once", timeout=120)
+def _maintenance(site: Site) -> None:
+    res = site.run("pgbackman_maintenance", "--once", timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -41,17 +41,17 @@ def _files(row: dict[str, Any]) -> list[str]:
     return sorted({row[c] for c in cols if row[c]})
 
 
-def test_disk_usage_json_adds_up_to_the_bytes_on_disk(drl: DrillEnv) -> None:
-    d1 = drl.definition("app1")
-    d2 = drl.definition("app2", "SCHEMA")
-    b1 = [drl.backup(d1), drl.backup(d1)]
-    b2 = drl.backup(d2)
+def test_disk_usage_json_adds_up_to_the_bytes_on_disk(site: Site) -> None:
+    d1 = site.definition("app1")
+    d2 = site.definition("app2", "SCHEMA")
+    b1 = [site.backup(d1), site.backup(d1)]
+    b2 = site.backup(d2)
     partition = Path(b2["pg_dump_file"]).parent.parent
     (partition / "dump" / "orphan.bin").write_bytes(b"x" * 100_000)  # no catalog row
-    _maintenance(drl)
+    _maintenance(site)
     on_disk = _du(partition)
 
-    rows = drl.shell_json(f"show_pgsql_node_disk_usage {drl.node1_id}")[
+    rows = site.shell_json(f"show_pgsql_node_disk_usage {site.node1_id}")[
         "pgsql_node_disk_usage"
     ]
     assert {r["kind"] for r in rows} == {"definition", "other"}
@@ -71,10 +71,10 @@ def test_disk_usage_json_adds_up_to_the_bytes_on_disk(drl: DrillEnv) -> None:
 
     (srv,) = [
         r
-        for r in drl.shell_json("show_backup_server_disk_usage all")[
+        for r in site.shell_json("show_backup_server_disk_usage all")[
             "backup_server_disk_usage"
         ]
-        if r["nodeid"] == drl.node1_id
+        if r["nodeid"] == site.node1_id
     ]
     assert srv["disk_bytes"] == on_disk
     assert srv["partition"] == str(partition)
@@ -83,51 +83,51 @@ def test_disk_usage_json_adds_up_to_the_bytes_on_disk(drl: DrillEnv) -> None:
     assert srv["status"] == "OK" and srv["growth_day"] is None  # no history yet
 
     # Ten days ago the partition held 100 kB less: growth per day and days until full.
-    drl.pgb.su(
+    site.pgb.su(
         "INSERT INTO disk_usage SELECT backup_server_id, pgsql_node_id, day - 10,"
         " measured - interval '10 days', partition_path, fs_id, fs_path, fs_size_bytes,"
         f" fs_free_bytes, disk_bytes - 102400, other_bytes, job_bytes FROM disk_usage"
-        f" WHERE pgsql_node_id = {drl.node1_id}"
+        f" WHERE pgsql_node_id = {site.node1_id}"
     )
     (srv,) = [
         r
-        for r in drl.shell_json("show_backup_server_disk_usage all")[
+        for r in site.shell_json("show_backup_server_disk_usage all")[
             "backup_server_disk_usage"
         ]
-        if r["nodeid"] == drl.node1_id
+        if r["nodeid"] == site.node1_id
     ]
     assert srv["growth_day"] == 10240
     assert abs(srv["days_until_full"] - srv["fs_free"] / 10240) < 0.1
 
 
-def test_low_free_space_raises_one_alert_per_episode(drl: DrillEnv) -> None:
-    drl.backup(drl.definition("app1"))
-    srv = drl.pgb.server_id
+def test_low_free_space_raises_one_alert_per_episode(site: Site) -> None:
+    site.backup(site.definition("app1"))
+    srv = site.pgb.server_id
     args = " ".join(['""'] * 8)
-    res = drl.shell(f"update_backup_server_config {srv} {args} 99%")
+    res = site.shell(f"update_backup_server_config {srv} {args} 99%")
     assert res.returncode == 0, res.stdout + res.stderr
-    _maintenance(drl)
-    _maintenance(drl)
-    (alert,) = drl.alerts("Disk-space")
+    _maintenance(site)
+    _maintenance(site)
+    (alert,) = site.alerts("Disk-space")
     assert "min_free_disk_space 99%" in alert["error_message"]
-    assert drl.pgb.su_query(
+    assert site.pgb.su_query(
         "SELECT count(*) FROM alert_episode WHERE episode_key LIKE 'disk:%'"
     ) == [(1,)]
-    res = drl.shell(f"update_backup_server_config {srv} {args} '1 kB'")
+    res = site.shell(f"update_backup_server_config {srv} {args} '1 kB'")
     assert res.returncode == 0, res.stdout + res.stderr
-    _maintenance(drl)
-    assert drl.pgb.su_query(
+    _maintenance(site)
+    assert site.pgb.su_query(
         "SELECT count(*) FROM alert_episode WHERE episode_key LIKE 'disk:%'"
     ) == [(0,)]
-    bad = drl.shell(f"update_backup_server_config {srv} {args} lots")
+    bad = site.shell(f"update_backup_server_config {srv} {args} lots")
     assert (
         bad.returncode == 1 and "Invalid Min free disk space value [lots]" in bad.stdout
     )
     with pytest.raises(CatalogError, match="Invalid min_free_disk_space value"):
-        drl.pgb.cat.call(
+        site.pgb.cat.call(
             "update_backup_server_config", srv, "min_free_disk_space", "9 XB"
         )
-    assert drl.pgb.su_query(
+    assert site.pgb.su_query(
         "SELECT value FROM backup_server_config WHERE server_id = %s"
         " AND parameter = 'min_free_disk_space'",
         (srv,),

@@ -1,23 +1,27 @@
-"""Helpers of the restore drill, clone and disk usage tests: real pgbackman_dump backups,
-the real shell (``pgbackman -C``), the real ``pgbackman_restore --drill/--clone`` and
-pgbackman_maintenance as subprocesses, and what the nodes and the catalog hold after."""
+"""A backup site for end-to-end tests (restore drills, clones, disk usage): the test
+catalog with node1 and node2 registered, the real programs run as subprocesses
+(pgbackman_dump, pgbackman_restore --drill/--clone, pgbackman_maintenance, pgbackman_control,
+the shell through tests/support/shell.py), and what the nodes and the catalog hold after."""
 
 from __future__ import annotations
 
-import json
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from support.pgcluster import PgCluster
+from support.shell import Shell, ShellRun
 
 VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass
-class DrillEnv:
+class Site:
     pgb: Any
     node1: PgCluster
     node2: PgCluster
@@ -35,15 +39,14 @@ class DrillEnv:
             check=False,
         )
 
-    def shell(
-        self, line: str, fmt: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return self.run("pgbackman", *(["-o", fmt] if fmt else []), "-C", line)
+    def shell(self, line: str, fmt: str | None = None) -> ShellRun:
+        """The real shell: ``pgbackman [-o fmt] -C line`` (tests/support/shell.py)."""
+        return Shell(self.pgb).cmd(line, fmt)
 
     def shell_json(self, line: str) -> Any:
         res = self.shell(line, "json")
         assert res.returncode == 0, res.stdout + res.stderr
-        return json.loads(res.stdout)
+        return res.json()
 
     def definition(self, dbname: str, code: str = "FULL", extra: str = "") -> int:
         return int(
@@ -115,3 +118,23 @@ def add_big_table(cluster: PgCluster, dbname: str, table: str = "public.big") ->
         f"ANALYZE {table};",
         dbname=dbname,
     )
+
+
+def ensure_atd() -> None:
+    """The real at daemon runs the at jobs pgbackman_control queues."""
+    if subprocess.run(
+        ["pgrep", "-x", "atd"], capture_output=True, check=False
+    ).returncode:
+        subprocess.run([shutil.which("atd") or "/usr/sbin/atd"], check=True)
+
+
+def control_once(site: Site) -> None:
+    res = site.run("pgbackman_control", "--once", timeout=120)
+    assert res.returncode == 0, res.stderr
+
+
+def wait_for(what: str, check: Callable[[], object], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {timeout} s"
+        time.sleep(0.5)
