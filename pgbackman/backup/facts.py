@@ -3,7 +3,9 @@
 
 Before pg_dump starts, :meth:`FactsRecorder.start` opens a connection of its own to the
 database, begins a read-only REPEATABLE READ transaction, exports its snapshot, reads the
-size estimates of every table and counts the rows of the small ones in that snapshot; pg_dump
+size estimates of every table and counts the rows of the small ones in that snapshot (never
+waiting for a lock: a table another session holds locked is left to the estimates, see
+:mod:`pgbackman.pgnode.facts`; the run's timeout shuts this connection down too); pg_dump
 then runs with ``--snapshot=<it>``, so it dumps exactly what was counted. The transaction
 stays open until the dump is over (pg_dump -j workers import the snapshot later).
 :meth:`FactsRecorder.write` puts the facts into the archive directory, before the manifest
@@ -54,6 +56,7 @@ class FactsRecorder:
         self.checkpoint = checkpoint
         self.facts: core.Facts | None = None
         self._conn: Any = None
+        self._busy = False
 
     def start(self) -> list[str]:
         """Collect the facts; returns the options to add to pg_dump's command line."""
@@ -62,53 +65,99 @@ class FactsRecorder:
             w == o or w.startswith(o + "=") for w in self.extra for o in OWN_SNAPSHOT
         )
         counting = self.code != "SCHEMA" and not own
+        self._busy = True
         try:
             self._conn = pgnode.connect(self.target, self.dbname, APPLICATION_NAME)
             snapshot = nodefacts.export_snapshot(self._conn) if counting else None
-            tables = [
-                core.TableFact(
-                    schema=str(t["schema"]),
-                    name=str(t["name"]),
-                    qualified=str(t["qualified"]),
-                    reltuples=float(t["reltuples"]),
-                    relpages=int(t["relpages"]),
-                    bytes=int(t["bytes"]),
-                )
-                for t in nodefacts.tables(self._conn)
-            ]
-            counts = {}
-            if snapshot is not None:
-                for schema, name in core.tables_to_count(tables):
-                    self.checkpoint()
-                    counts[(schema, name)] = nodefacts.count_rows(
-                        self._conn, schema, name
-                    )
+            rows = nodefacts.tables(self._conn)
+            tables, locked = (
+                self._counted(rows) if snapshot else (self._facts(rows), [])
+            )
         except NodeUnavailableError as exc:
             log.warning(
                 "Facts for restore drills not recorded (%s): the dump goes on", exc
             )
             self.close()
             return []
+        finally:
+            self._busy = False
         notes = []
         if own:
             notes.append(
                 "the extra backup parameters choose the dump's snapshot: no exact counts"
             )
+        if locked:
+            notes.append(
+                f"{len(locked)} table(s) locked by another session: not counted "
+                f"({', '.join(locked[:10])})"
+            )
+            log.warning("Facts for restore drills: %s", notes[-1])
         self.facts = core.Facts(
             database=self.dbname,
             backup_code=self.code,
             taken=taken,
             in_dump_snapshot=snapshot is not None,
-            tables=[dataclasses.replace(t, rows=counts.get(t.key)) for t in tables],
+            tables=tables,
             notes=notes,
         )
         log.info(
             "Facts for restore drills: %d tables, %d counted exactly%s",
             len(tables),
-            len(counts),
+            sum(t.rows is not None for t in tables),
             " in the dump's snapshot" if snapshot else "",
         )
         return [f"--snapshot={snapshot}"] if snapshot else []
+
+    @staticmethod
+    def _facts(rows: list[dict[str, Any]]) -> list[core.TableFact]:
+        return [
+            core.TableFact(
+                schema=str(t["schema"]),
+                name=str(t["name"]),
+                qualified=str(t["qualified"]),
+                reltuples=float(t["reltuples"]),
+                relpages=int(t["relpages"]),
+                bytes=int(t["bytes"]),
+            )
+            for t in rows
+        ]
+
+    def _counted(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[list[core.TableFact], list[str]]:
+        """The facts with exact sizes of the tables that look small and exact counts of the
+        smallest; tables another session holds locked are left to the estimates."""
+        tables = self._facts(rows)
+        oids = {(str(t["schema"]), str(t["name"])): int(t["oid"]) for t in rows}
+        locked: list[str] = []
+        for i, t in enumerate(tables):
+            if t.bytes > core.EXACT_COUNT_MAX_BYTES:
+                continue  # large by its estimate already: no exact size needed
+            self.checkpoint()
+            size = nodefacts.unless_locked(
+                self._conn, nodefacts.SIZE_QUERY, (oids[t.key],)
+            )
+            if size is None:
+                locked.append(t.qualified)
+                tables[i] = dataclasses.replace(t, bytes=core.EXACT_COUNT_MAX_BYTES + 1)
+            else:
+                tables[i] = dataclasses.replace(t, bytes=int(size))
+        counts: dict[core.Key, int] = {}
+        for key in core.tables_to_count(tables):
+            self.checkpoint()
+            n = nodefacts.unless_locked(self._conn, nodefacts.count_query(*key))
+            if n is not None:
+                counts[key] = int(n)
+        return [dataclasses.replace(t, rows=counts.get(t.key)) for t in tables], locked
+
+    def socket(self) -> int | None:
+        """The node connection's socket while the step waits on it (for the run's timeout)."""
+        if not self._busy or self._conn is None or self._conn.closed:
+            return None
+        try:
+            return int(self._conn.fileno())
+        except Exception:  # noqa: BLE001 - a broken connection has no socket to shut
+            return None
 
     def write(self, archive_dir: Path) -> None:
         """Write the facts into the archive directory (no-op when there are none)."""

@@ -111,6 +111,7 @@ class DumpRun(JobRun):
         self._staging: Path | None = None
         self._conn: Any = None
         self._sealer: Sealer | None = None
+        self._facts: FactsRecorder | None = None
 
     # -- the run ----------------------------------------------------------------------------
     def prepare_dirs(self) -> None:
@@ -313,7 +314,7 @@ class DumpRun(JobRun):
                     if code in argvmod.DATA_CODES
                     else None
                 )
-                facts = FactsRecorder(
+                facts = self._facts = FactsRecorder(
                     self.spec.target, self.spec.dbname, code, extra, self.checkpoint
                 )
                 try:
@@ -406,6 +407,8 @@ class DumpRun(JobRun):
         o.manifest_file = str(self.dump_dir / names.manifest)
 
     def node_socket(self) -> int | None:
+        if self._facts is not None and self._facts.socket() is not None:
+            return self._facts.socket()  # the facts step waits on its own connection
         conn = self._conn
         if conn is None or conn.closed:
             return None

@@ -40,7 +40,7 @@ from pgbackman.pgnode import connection as pgnode
 from pgbackman.pgnode import facts as nodefacts
 from pgbackman.pgnode import restore as rnode
 from pgbackman.pgnode.globals import DatabaseGlobals
-from pgbackman.restore.runner import APPLICATION_NAME, RestoreRun
+from pgbackman.restore.runner import APPLICATION_NAME, Outcome, RestoreRun
 from pgbackman.restore.spec import RestoreSpec
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class DrillRun(RestoreRun):
         self.roles_created: list[str] = []
         self._lock_conn: Any = None
 
-    def execute(self) -> Any:
+    def execute(self) -> Outcome:
         try:
             return super().execute()
         finally:

@@ -4,6 +4,7 @@ name with its roles; the data matches and the restore shows in show_restore_cata
 
 from __future__ import annotations
 
+from support.shell import Shell, answer, quit_shell
 from support.site import Site, control_once, databases, ensure_atd, wait_for
 from support.richdb import RichDb, role_fingerprint, table_checksums
 
@@ -98,3 +99,29 @@ def test_control_queues_a_clone_as_one_at_job(site: Site, rich: RichDb) -> None:
         "SELECT count(*) FROM restore_catalog r JOIN clone_definition c"
         " ON c.restore_def = r.restore_def"
     ) == [(1,)]
+
+
+def test_interactive_clone_asks_to_rename_an_existing_target(site: Site) -> None:
+    child = Shell(site.pgb).spawn()
+    child.sendline("clone_database")
+    answer(child, "# Backup server SrvID / FQDN [backup01.pgbackman.test]", "")
+    answer(child, "# PgSQL node NodeID / FQDN []", str(site.node1_id))
+    answer(child, "# DBname []", "app1")
+    answer(child, "# Target NodeID / FQDN []", str(site.node1_id))
+    answer(child, "# Target DBname [app1]", "")
+    answer(child, "# Roles to restore [#all#]", "")
+    answer(child, "# AT timestamp [now]", "")
+    child.expect_exact("[WARNING]: Target DBname already exists on target PgSQL node.")
+    answer(child, "# Rename it? (yes/no)", "yes")
+    child.expect(r"# Rename existing database to \[(app1_\d{4}_\d\d_\d\dT\d{6})\]: ")
+    renamed = child.match.group(1)
+    child.sendline("")
+    child.expect_exact("[Clone accepted]")
+    child.expect_exact(f"Existing database will be renamed to : {renamed}")
+    answer(child, "# Are all values correct (yes/no)", "yes")
+    child.expect_exact("[Done] Clone CloneID: ")
+    quit_shell(child)
+    assert site.pgb.su_query(
+        "SELECT source_dbname, target_dbname, renamed_dbname, roles_to_restore,"
+        " status FROM clone_definition"
+    ) == [("app1", "app1", renamed, ["#all#"], "WAITING")]

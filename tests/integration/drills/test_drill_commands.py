@@ -3,6 +3,7 @@ what they register, show, change and delete, and the one-line errors that change
 
 from __future__ import annotations
 
+from support.shell import Shell, answer, quit_shell
 from support.site import Site
 
 
@@ -88,3 +89,33 @@ def test_restore_program_options(site: Site) -> None:
     )
     res = site.run("pgbackman_restore", "--clone", "424242")
     assert res.returncode == 1 and "Clone 424242 does not exist" in res.stderr
+
+
+def test_interactive_drill_commands_ask_with_defaults(site: Site) -> None:
+    def_id = site.definition("app1")
+    child = Shell(site.pgb).spawn()
+    child.sendline("register_restore_drill")
+    answer(child, "# DefID []", str(def_id))
+    answer(child, "# Drill node NodeID / FQDN []", str(site.node2_id))
+    answer(child, "# Interval [7 days]", "")
+    answer(child, "# Are all values correct (yes/no)", "yes")
+    child.expect_exact("[Done] Restore drill DrillID: ")
+    child.expect(r"(\d+) registered")
+    drill_id = int(child.match.group(1))
+    child.sendline("update_restore_drill")
+    answer(child, "# DrillID []", str(drill_id))
+    answer(child, f"# Drill node NodeID / FQDN [{site.node2_id}]", "")
+    answer(child, "# Interval [7 days]", "3 days")
+    answer(child, "# Status [ACTIVE]", "")
+    answer(child, "# Are all values correct (yes/no)", "yes")
+    child.expect_exact(f"[Done] Restore drill DrillID: {drill_id} updated.")
+    child.sendline("delete_restore_drill")
+    answer(child, "# DrillID []", str(drill_id))
+    answer(
+        child, "# Are you sure you want to delete this restore drill? (yes/no)", "no"
+    )
+    child.expect_exact("[ABORTED] Command interrupted by the user.")
+    quit_shell(child)
+    assert site.pgb.su_query("SELECT drill_interval::text FROM restore_drill") == [
+        ("3 days",)
+    ]

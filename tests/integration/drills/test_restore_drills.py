@@ -5,9 +5,19 @@ dump time, dropped again, and recorded; failures recorded and alerted."""
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
+import time
 from pathlib import Path
 
-from support.site import Site, add_big_table, databases, roles
+from support.site import (
+    VENV_BIN,
+    Site,
+    add_big_table,
+    databases,
+    roles,
+    wait_for,
+)
 from support.richdb import RichDb
 
 from pgbackman.core.facts import FACTS_FILE
@@ -136,3 +146,75 @@ def test_drill_catches_a_table_whose_rows_the_backup_lost(
     (alert,) = site.alerts("Restore-drill")
     assert alert["ref_id"] == drill_id
     assert roles(site.node2) == before_roles and databases(site.node2) == before_dbs
+
+
+def test_exact_counts_are_those_of_the_dump_on_a_busy_database(
+    site: Site, rich: RichDb
+) -> None:
+    # A writer commits rows into a small table all through the dump: counts taken outside
+    # pg_dump's snapshot would not match the archive, and the drill would fail.
+    stop = threading.Event()
+
+    def write() -> None:
+        conn = site.node1.connect(rich.dbname)
+        try:
+            while not stop.is_set():
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO public.docs (id) SELECT coalesce(max(id), 0) + 1 FROM public.docs"
+                    )
+                time.sleep(0.002)
+        finally:
+            conn.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        def_id = site.definition(rich.dbname)
+        bck = site.backup(def_id)
+    finally:
+        stop.set()
+        writer.join()
+    facts = json.loads((Path(bck["pg_dump_file"]) / FACTS_FILE).read_text())
+    (docs,) = [t for t in facts["tables"] if t["qualified"] == "public.docs"]
+    assert docs["rows"] > 1  # rows were inserted while the dump ran
+    drill_id = site.register_drill(def_id)
+    res = site.drill(drill_id)
+    assert res.returncode == 0, res.stderr
+    (run,) = site.drill_runs(drill_id)
+    assert run["execution_status"] == "SUCCEEDED", run["error_message"]
+
+
+def test_facts_never_wait_for_a_locked_table(site: Site, rich: RichDb) -> None:
+    def_id = site.definition(rich.dbname)
+    blocker = site.node1.connect(rich.dbname)
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("BEGIN; LOCK TABLE app.customers IN ACCESS EXCLUSIVE MODE")
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "pgbackman_dump"), "--def-id", str(def_id)],
+            env=site.pgb.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # pg_dump itself waits for the lock; the facts step before it must not.
+        wait_for(
+            "pg_dump waiting for the lock",
+            lambda: site.node1.query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'pgbackman_dump'"
+                " AND wait_event_type = 'Lock'"
+            ),
+            timeout=60,
+        )
+    finally:
+        blocker.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    bck = site.pgb.cat.query_one(
+        "SELECT pg_dump_file FROM backup_catalog WHERE def_id = %s", (def_id,)
+    )
+    facts = json.loads((Path(bck["pg_dump_file"]) / FACTS_FILE).read_text())
+    (customers,) = [t for t in facts["tables"] if t["qualified"] == "app.customers"]
+    assert customers["rows"] is None
+    assert any("locked by another session" in n for n in facts["notes"])

@@ -169,6 +169,8 @@ def test_update_config_interactive(
     sh.sendline("")
     sh.expect_exact("# Offsite retention period [90 days]: ")
     sh.sendline("")
+    sh.expect_exact("# Min free disk space [10%]: ")
+    sh.sendline("5%")
     sh.expect_exact("# Are all values to update correct (yes/no): ")
     sh.sendline("yes")
     sh.expect_exact(
@@ -176,6 +178,7 @@ def test_update_config_interactive(
     )
     assert server_cfg(pgb_env)["pgsql_bin_17"] == "/opt/pg17/bin"
     assert server_cfg(pgb_env)["offsite_url"] == "s3://pg-backups/site-a"
+    assert server_cfg(pgb_env)["min_free_disk_space"] == "5%"
 
     sh.sendline("update_pgsql_node_config")
     sh.expect_exact("# NodeID / FQDN []: ")
