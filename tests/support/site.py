@@ -48,12 +48,14 @@ class Site:
         assert res.returncode == 0, res.stdout + res.stderr
         return res.json()
 
-    def definition(self, dbname: str, code: str = "FULL", extra: str = "") -> int:
+    def definition(
+        self, dbname: str, code: str = "FULL", extra: str = "", encryption: bool = False
+    ) -> int:
         return int(
             self.pgb.su_query(
                 "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', %s,"
-                " false, '7 days', 1, %s, 'ACTIVE', 'drill test')",
-                (self.pgb.server_id, self.node1_id, dbname, code, extra),
+                " %s, '7 days', 1, %s, 'ACTIVE', 'drill test')",
+                (self.pgb.server_id, self.node1_id, dbname, code, encryption, extra),
             )[0][0]
         )
 

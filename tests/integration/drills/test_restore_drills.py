@@ -18,6 +18,7 @@ from support.site import (
     roles,
     wait_for,
 )
+from support.agekeys import new_key, set_identity_file
 from support.richdb import RichDb
 
 from pgbackman.core.facts import FACTS_FILE
@@ -218,3 +219,29 @@ def test_facts_never_wait_for_a_locked_table(site: Site, rich: RichDb) -> None:
     (customers,) = [t for t in facts["tables"] if t["qualified"] == "app.customers"]
     assert customers["rows"] is None
     assert any("locked by another session" in n for n in facts["notes"])
+
+
+def test_drill_of_an_encrypted_backup_reads_its_facts_from_the_decrypted_copy(
+    site: Site, rich: RichDb, tmp_path: Path
+) -> None:
+    key = new_key(tmp_path)
+    site.pgb.su_query(
+        "SELECT update_backup_server_config(%s, 'encryption_recipients', %s)",
+        (site.pgb.server_id, key.recipient),
+    )
+    def_id = site.definition(rich.dbname, encryption=True)
+    bck = site.backup(def_id)
+    archive = Path(bck["pg_dump_file"])
+    assert not (archive / FACTS_FILE).exists()  # encrypted like every file of the dump
+    assert (archive / f"{FACTS_FILE}.age").is_file()
+    set_identity_file(site.pgb.config_path, key.identity_file)
+    drill_id = site.register_drill(def_id)
+    before_roles, before_dbs = roles(site.node2), databases(site.node2)
+    res = site.drill(drill_id)
+    assert res.returncode == 0, res.stderr
+    (run,) = site.drill_runs(drill_id)
+    assert run["execution_status"] == "SUCCEEDED", run["error_message"]
+    assert any("exact count of" in c for c in run["checks"])
+    assert roles(site.node2) == before_roles and databases(site.node2) == before_dbs
+    partition = site.pgb.root / f"pgsql_node_{site.node2_id}"
+    assert not list(partition.glob(".decrypted-*"))
