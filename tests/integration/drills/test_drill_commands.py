@@ -3,8 +3,15 @@ what they register, show, change and delete, and the one-line errors that change
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 from support.shell import Shell, answer, quit_shell
 from support.site import Site
+
+from pgbackman.config import Config
+from pgbackman.infra import spool
+from pgbackman.restore.drill import DrillJob, drill_record
 
 
 def _count(site: Site, table: str) -> int:
@@ -119,3 +126,32 @@ def test_interactive_drill_commands_ask_with_defaults(site: Site) -> None:
     assert site.pgb.su_query("SELECT drill_interval::text FROM restore_drill") == [
         ("3 days",)
     ]
+
+
+def test_a_drill_result_spooled_while_the_catalog_was_down_is_ingested_once(
+    site: Site,
+) -> None:
+    def_id = site.definition("app1")
+    drill_id = site.register_drill(def_id)
+    job = DrillJob(drill_id, def_id, "app1", site.node2_id, site.pgb.server_id)
+    now = dt.datetime.now(dt.UTC)
+    record = drill_record(
+        job,
+        Config.load(str(site.pgb.config_path)),
+        started=now - dt.timedelta(minutes=3),
+        finished=now,
+        status="ERROR",
+        error="catalog gone at the end",
+        run_uuid=str(uuid.uuid4()),
+        checks=["checksums: ..."],
+    )
+    for _ in range(
+        2
+    ):  # as if maintenance were killed between the INSERT and the unlink
+        path = spool.write_pending(site.pgb.root, "drill", record)
+        res = site.run("pgbackman_maintenance", "--once")
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert not path.exists()
+    (run,) = site.drill_runs(drill_id)
+    assert run["execution_status"] == "ERROR" and run["checks"] == ["checksums: ..."]
+    assert run["duration"] == dt.timedelta(minutes=3)
