@@ -132,3 +132,19 @@ def test_low_free_space_raises_one_alert_per_episode(site: Site) -> None:
         " AND parameter = 'min_free_disk_space'",
         (srv,),
     ) == [("1 kB",)]
+
+
+def test_reports_in_table_and_csv(site: Site) -> None:
+    site.backup(site.definition("app1"))
+    res = site.shell("show_backup_server_disk_usage all")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (
+        "NOT MEASURED" in res.stdout
+    )  # maintenance has not measured yet: said, not hidden
+    _maintenance(site)
+    table = site.shell("show_backup_server_disk_usage ''").stdout
+    assert "|   OK   |" in table and " kB " in table  # sizes for humans
+    csv_out = site.shell("show_pgsql_node_disk_usage all", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("nodeid,pgsql_node,srvid,backup_server,kind,defid,")
+    assert any(",definition," in line for line in csv_out[1:])
+    assert all(line.split(",")[11].isdigit() for line in csv_out[1:])  # bytes
