@@ -103,7 +103,8 @@ def test_disk_usage_json_adds_up_to_the_bytes_on_disk(site: Site) -> None:
 def test_low_free_space_raises_one_alert_per_episode(site: Site) -> None:
     site.backup(site.definition("app1"))
     srv = site.pgb.server_id
-    args = " ".join(['""'] * 9)  # the 8 paths and [encryption recipients]
+    # the 8 paths, [encryption recipients] and the three offsite parameters
+    args = " ".join(['""'] * 12)
     res = site.shell(f"update_backup_server_config {srv} {args} 99%")
     assert res.returncode == 0, res.stdout + res.stderr
     _maintenance(site)
