@@ -533,7 +533,8 @@ SELECT u.backup_server_id, u.pgsql_node_id, u.day, u.measured, u.fs_id, u.disk_b
   FROM disk_usage u
  WHERE u.measured >= now() - interval '30 days';
 
--- ... and what the catalog says each definition or snapshot stores (files of its backups).
+-- ... and what the catalog says each definition or snapshot stores on its backup server
+-- (files of its backups; a row kept only for its offsite copy holds none).
 CREATE VIEW backup_catalog_usage AS
 SELECT a.backup_server_id, s.hostname || '.' || s.domain_name AS backup_server,
        a.pgsql_node_id, n.hostname || '.' || n.domain_name AS pgsql_node,
@@ -547,6 +548,7 @@ SELECT a.backup_server_id, s.hostname || '.' || s.domain_name AS backup_server,
   JOIN pgsql_node n ON n.node_id = a.pgsql_node_id
   LEFT JOIN backup_definition d ON d.def_id = a.def_id
   LEFT JOIN snapshot_definition sn ON sn.snapshot_id = a.snapshot_id
+ WHERE a.local_deleted_at IS NULL
  GROUP BY a.backup_server_id, s.hostname, s.domain_name, a.pgsql_node_id, n.hostname,
           n.domain_name, a.def_id, a.snapshot_id, a.dbname,
           coalesce(a.backup_code, d.backup_code, sn.backup_code);
