@@ -11,7 +11,13 @@ Every change goes through a SECURITY DEFINER function of ``sql/schema/19_restore
 from __future__ import annotations
 
 from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.catalog.listings import IntFilter, int_array, read_one, read_view
+from pgbackman.catalog.listings import (
+    IntFilter,
+    ids_starting_with,
+    int_array,
+    read_one,
+    read_view,
+)
 
 
 def register(
@@ -68,3 +74,8 @@ def show(cat: Catalog, def_ids: IntFilter) -> list[Row]:
 
 def run_details(cat: Catalog, drill_run_id: int) -> Row | None:
     return read_one(cat, "show_restore_drill_details", drill_run_id=int(drill_run_id))
+
+
+def ids(cat: Catalog, view: str, column: str, prefix: str) -> list[int]:
+    """DrillIDs / DrillRunIDs starting with ``prefix`` (tab completion)."""
+    return ids_starting_with(cat, view, column, prefix)

@@ -118,7 +118,7 @@ def plan_interactive(ctx: ShellContext, v: Values) -> RestorePlan:
         if bck["backup_code"] == "DATA":
             _require_existing(conn, target, node.fqdn)
         elif bck["backup_code"] != "CLUSTER":
-            plan.renamed = _ask_rename(ctx, conn, target)
+            plan.renamed = ask_rename(ctx, conn, target)
         for role in bck["role_list"]:
             if not pgnode.role_exists(conn, role):
                 ctx.out.info(
@@ -145,7 +145,7 @@ def _require_existing(
         )
 
 
-def _ask_rename(
+def ask_rename(
     ctx: ShellContext, conn: psycopg2.extensions.connection, target: str
 ) -> str | None:
     """The manual's rename step; returns the new name of the existing database, or None."""

@@ -17,7 +17,8 @@ from pgbackman.catalog import diskusage as cat_du
 from pgbackman.catalog import monitoring as mon
 from pgbackman.core import diskusage as core
 from pgbackman.errors import UserInputError
-from pgbackman.shell.commands._arguments import node_filter, server_filter, warn
+from pgbackman.shell.commands import _params as K
+from pgbackman.shell.params import Param, Values
 from pgbackman.shell.context import ShellContext
 from pgbackman.shell.registry import command
 
@@ -96,10 +97,19 @@ def _growths(
 
 @command(
     "show_backup_server_disk_usage",
-    nargs=(1,),
-    usage="""
-    show_backup_server_disk_usage [SrvID|FQDN|all]
-
+    params=[
+        Param(
+            "servers",
+            "SrvID / FQDN",
+            lambda ctx, v, text: K.server_filter(ctx, text),
+            default=K.this_server,
+            complete=K.with_all(K.servers),
+            placeholder="[SrvID|FQDN|all]",
+            help="'' = default backup server; all or * = every server; comma list "
+            "allowed.",
+        )
+    ],
+    doc="""
     Shows the disk space of backup servers, one line per node partition: backups and
     bytes per the catalog, bytes actually on disk (of which Other bytes belong to no
     backup: restore and drill logs, partial or orphaned files), the file system holding
@@ -110,17 +120,15 @@ def _growths(
 
     On-disk figures are measured by pgbackman_maintenance on each backup server and
     recorded in the catalog (Measured); a server without them says NOT MEASURED.
-    '' = default backup server; all or * = every server; comma list allowed.
-
+    """,
+    notes="""
     Example:
       show_backup_server_disk_usage all
     """,
+    echo=True,
 )
-def show_backup_server_disk_usage(ctx: ShellContext, args: list[str]) -> None:
-    text = args[0] if args else ctx.prompt("SrvID / FQDN", ctx.default_backup_server())
-    server_ids = server_filter(ctx, text)
-    if args:
-        ctx.out.filters([("SrvID / FQDN", text)])
+def show_backup_server_disk_usage(ctx: ShellContext, v: Values) -> None:
+    server_ids = v.servers
     growth = _growths(ctx, server_ids, mon.now(ctx.cat))
     latest = {
         (int(r["backup_server_id"]), int(r["pgsql_node_id"])): r
@@ -156,7 +164,7 @@ def show_backup_server_disk_usage(ctx: ShellContext, args: list[str]) -> None:
         for row in rows:
             row.setdefault("Status", NOT_MEASURED)
         if any(r["SrvID"] == sid and r["Status"] == NOT_MEASURED for r in rows):
-            warn(
+            K.warn(
                 ctx,
                 f"Backup server {srv['fqdn']}: not every node partition has been measured "
                 "yet (pgbackman_maintenance on that server records them)",
@@ -201,26 +209,33 @@ def _measured(
 
 @command(
     "show_pgsql_node_disk_usage",
-    nargs=(1,),
-    usage="""
-    show_pgsql_node_disk_usage [NodeID|FQDN|all]
-
+    params=[
+        Param(
+            "nodes",
+            "NodeID / FQDN",
+            lambda ctx, v, text: K.node_filter(ctx, text),
+            default="all",
+            complete=K.with_all(K.nodes),
+            placeholder="[NodeID|FQDN|all]",
+            help="all, * or '' = every node; comma list allowed.",
+        )
+    ],
+    doc="""
     Shows the disk space the backups of PgSQL nodes take, one line per backup server and
     backup definition (or snapshot): backups and bytes per the catalog, and bytes on disk
     as pgbackman_maintenance of that server measured them (Measured). A line of Kind
     "other" per node partition holds the files that belong to no backup (restore and
     drill logs, partial or orphaned files): the lines of a node partition add up to
-    everything in it. all, * or '' = every node; comma list allowed.
-
+    everything in it.
+    """,
+    notes="""
     Example:
       show_pgsql_node_disk_usage pg-node01.example.org
     """,
+    echo=True,
 )
-def show_pgsql_node_disk_usage(ctx: ShellContext, args: list[str]) -> None:
-    text = args[0] if args else ctx.prompt("NodeID / FQDN", "all")
-    node_ids = node_filter(ctx, text)
-    if args:
-        ctx.out.filters([("NodeID / FQDN", text)])
+def show_pgsql_node_disk_usage(ctx: ShellContext, v: Values) -> None:
+    node_ids = v.nodes
     latest = {
         (int(r["backup_server_id"]), int(r["pgsql_node_id"])): r
         for r in cat_du.latest(ctx.cat, None, node_ids)

@@ -114,7 +114,7 @@ def test_interactive_drill_commands_ask_with_defaults(site: Site) -> None:
     answer(child, f"# Drill node NodeID / FQDN [{site.node2_id}]", "")
     answer(child, "# Interval [7 days]", "3 days")
     answer(child, "# Status [ACTIVE]", "")
-    answer(child, "# Are all values correct (yes/no)", "yes")
+    answer(child, "# Are all values to update correct (yes/no)", "yes")
     child.expect_exact(f"[Done] Restore drill DrillID: {drill_id} updated.")
     child.sendline("delete_restore_drill")
     answer(child, "# DrillID []", str(drill_id))
