@@ -92,17 +92,23 @@ def build(env: BenchEnv, *, nodes: int, definitions: int, rows_per_def: int) -> 
                pg_dump_dbconfig_file, pg_dump_dbconfig_file_size, pg_dump_dbconfig_log_file,
                global_log_file, execution_status, execution_method, error_message, role_list,
                pgsql_node_release, pg_dump_release, checksum, dbname_size, run_uuid,
-               backup_code, pg_dump_manifest_file)
+               backup_code, pg_dump_manifest_file, integrity, integrity_checked)
         SELECT d.def_id, 10000 + k, d.backup_server_id, d.pgsql_node_id, d.dbname,
                f.finished - interval '95 seconds', f.finished, interval '95 seconds',
-               p.base || '.dump', 50000000 + k, p.base || '.log',
-               p.base || '-roles.sql', 2000, p.base || '-roles.log',
-               p.base || '-dbconfig.sql', 300, p.base || '-dbconfig.log',
+               p.dir || 'dump/' || p.base || '-DATABASE', 50000000 + k,
+               p.dir || 'log/' || p.base || '.log',
+               p.dir || 'dump/' || p.base || '-USERS.sql', 2000, p.dir || 'log/' || p.base || '.log',
+               p.dir || 'dump/' || p.base || '-DBCONFIG.sql', 300,
+               p.dir || 'log/' || p.base || '.log',
                '{env.root}/pgbackman.log', s.status, 'CRON',
                CASE WHEN s.status = 'ERROR' THEN 'pg_dump: error: connection failed' END,
-               ARRAY['app_owner', 'app_ro'], '15', '15', md5(d.def_id::text || k), 60000000,
-               gen_random_uuid(), 'FULL', p.base || '.manifest'
+               ARRAY['app_owner', 'app_ro'], '15', '15',
+               md5(d.def_id::text || k) || md5(k::text || d.def_id), 60000000,
+               gen_random_uuid(), 'FULL', p.dir || 'dump/' || p.base || '-MANIFEST.sha256',
+               CASE WHEN s.status = 'SUCCEEDED' THEN 'INTACT' END,
+               CASE WHEN s.status = 'SUCCEEDED' THEN f.finished END
           FROM backup_definition d
+          JOIN pgsql_node n ON n.node_id = d.pgsql_node_id
          CROSS JOIN generate_series(0, {rows_per_def - 1}) k
          CROSS JOIN LATERAL (SELECT now() - make_interval(days => k)
                                     - make_interval(mins => (d.def_id %% 1200)::int)
@@ -110,9 +116,12 @@ def build(env: BenchEnv, *, nodes: int, definitions: int, rows_per_def: int) -> 
          CROSS JOIN LATERAL (SELECT CASE WHEN d.def_id %% 97 = 0 AND k < 99 THEN 'ERROR'
                                          WHEN (d.def_id * 7 + k) %% 50 = 0 THEN 'ERROR'
                                          ELSE 'SUCCEEDED' END AS status) s
-         CROSS JOIN LATERAL (SELECT '{env.root}/pgsql_node_' || d.pgsql_node_id || '/dump/'
-                                    || d.dbname || '-' || to_char(f.finished, 'YYYYMMDD"T"HH24MISS')
-                                    || '-FULL' AS base) p;
+         -- The names pgbackman_dump writes (core/naming.py): maintenance deletes nothing else.
+         CROSS JOIN LATERAL (SELECT '{env.root}/pgsql_node_' || d.pgsql_node_id || '/' AS dir,
+                                    d.dbname || '-' || n.hostname || '.' || n.domain_name
+                                    || '-v15-defid' || d.def_id || '-cFULL-'
+                                    || to_char(f.finished - interval '95 seconds',
+                                               'YYYYMMDD"T"HH24MISS') AS base) p;
         RESET session_replication_role;
         """.replace("%%", "%")
     )
@@ -138,13 +147,59 @@ def expiring_paths(env: BenchEnv, dbname: str, server_id: int) -> list[str]:
 
 
 def create_files(paths: list[str]) -> None:
-    """Small real files (a dump directory holding a toc.dat for the .dump paths) so that the
-    deletion time includes real unlink/rmtree work."""
+    """Small real files (a dump directory holding a toc.dat for the -DATABASE paths) so that
+    the deletion time includes real unlink/rmdir work."""
     for p in paths:
         path = Path(p)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if p.endswith(".dump"):
+        if p.endswith("-DATABASE"):
             path.mkdir(exist_ok=True, mode=0o700)
             (path / "toc.dat").write_bytes(b"x" * 512)
         else:
             path.write_bytes(b"x" * 128)
+
+
+def make_protectors(env: BenchEnv, dbname: str, server_id: int) -> int:
+    """Real small backups (files, manifest, checksum and sizes in the catalog) for the newest
+    max(redundancy, 1) intact rows of this server that retention checks before it deletes
+    an older row: maintenance reads them in full, as in production. Returns their number."""
+    from pgbackman.archive.files import write_manifest
+    from pgbackman.infra.fsutil import tree_size
+
+    rows = env.catalog.query(
+        """
+        SELECT t.bck_id, t.pg_dump_file, t.pg_dump_roles_file, t.pg_dump_dbconfig_file,
+               t.pg_dump_log_file, t.pg_dump_manifest_file
+          FROM backup_definition d
+         CROSS JOIN LATERAL (SELECT 1 FROM backup_catalog a
+                              WHERE a.def_id = d.def_id AND a.backup_server_id = %(srv)s
+                                AND a.finished < now() - d.retention_period LIMIT 1) x
+         CROSS JOIN LATERAL (SELECT g.* FROM backup_catalog g
+                              WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
+                                AND g.integrity = 'INTACT'
+                              ORDER BY g.finished DESC, g.bck_id DESC
+                              LIMIT greatest(d.retention_redundancy, 1)) t
+         WHERE t.backup_server_id = %(srv)s
+        """,
+        {"srv": server_id},
+        dbname=dbname,
+    )
+    ids, sums, s1, s2, s3 = [], [], [], [], []
+    for bck_id, dump, roles, dbconfig, logf, manifest in rows:
+        create_files([dump, roles, dbconfig, logf])
+        dump_dir = Path(manifest).parent
+        items = [Path(p).name for p in (dump, roles, dbconfig)]
+        ids.append(bck_id)
+        sums.append(write_manifest(dump_dir, Path(manifest).name, items))
+        s1.append(tree_size(dump))
+        s2.append(tree_size(roles))
+        s3.append(tree_size(dbconfig))
+    env.catalog.query(
+        "UPDATE backup_catalog b SET checksum = v.c, pg_dump_file_size = v.s1,"
+        " pg_dump_roles_file_size = v.s2, pg_dump_dbconfig_file_size = v.s3"
+        " FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[])"
+        " AS v(id, c, s1, s2, s3) WHERE b.bck_id = v.id",
+        (ids, sums, s1, s2, s3),
+        dbname=dbname,
+    )
+    return len(ids)

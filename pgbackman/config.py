@@ -9,12 +9,14 @@ A missing file is not an error: defaults apply (the shell may run before anythin
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import os
 import socket
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pgbackman.core.authority import normalised_absolute
 from pgbackman.errors import ConfigError
 
 SYSTEM_CONFIG = Path("/etc/pgbackman/pgbackman.conf")
@@ -24,9 +26,21 @@ OUTPUT_FORMATS = ("table", "csv", "json")
 
 @dataclass(frozen=True)
 class BackupServerConfig:
+    """This host as a backup server. This root-owned file, not the catalog, decides what the
+    root daemons may touch (pgbackman/core/authority.py)."""
+
     backup_server: str = ""  # FQDN of this backup server; empty -> socket.getfqdn()
-    # Where cache_dir/ and pending_updates/ are found when the catalog is down.
+    # Where cache_dir/ and pending_updates/ are found when the catalog is down; every node
+    # partition and the catalog's root_backup_partition must lie inside it.
     root_backup_partition: str = "/srv/pgbackman"
+    # Crontab files are written only directly inside this directory.
+    crontab_dir: str = "/etc/cron.d"
+    # Programs named in cron and at lines; empty: the ones installed beside the running
+    # pgbackman_control (the catalog's pgbackman_dump/pgbackman_restore are not used).
+    pgbackman_dump: str = ""
+    pgbackman_restore: str = ""
+    # Jobs may run as root (backup_user root or uid 0) only when this is ON.
+    allow_root_backup_user: bool = False
 
     @property
     def fqdn(self) -> str:
@@ -281,8 +295,21 @@ def parse_config_file(path: Path) -> Config:
         values[attr] = klass(**kwargs)
 
     cfg = Config(**values)
+    cfg = _normalise_paths(cfg)
     _validate(cfg)
     return cfg
+
+
+def _normalise_paths(cfg: Config) -> Config:
+    """``/srv/pgbackman/`` means ``/srv/pgbackman``: the limits of core/authority.py compare
+    normalised paths."""
+    bs = cfg.backup_server
+    changes = {
+        key: os.path.normpath(getattr(bs, key))
+        for key in ("root_backup_partition", "crontab_dir")
+        if getattr(bs, key).startswith("/") and getattr(bs, key) != "/"
+    }
+    return dataclasses.replace(cfg, backup_server=dataclasses.replace(bs, **changes))
 
 
 def _validate(cfg: Config) -> None:
@@ -300,6 +327,21 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             "Configuration [pgbackman_database] pg_connect_retry_interval must be >= 1"
         )
+    bs = cfg.backup_server
+    for key in ("root_backup_partition", "crontab_dir"):
+        value = getattr(bs, key)
+        if not normalised_absolute(value):
+            raise ConfigError(
+                f"Configuration [backup_server] {key} = {value!r}: expected a normalised "
+                "absolute path (not /, no . or ..)"
+            )
+    for key in ("pgbackman_dump", "pgbackman_restore"):
+        value = getattr(bs, key)
+        if value and not normalised_absolute(value):
+            raise ConfigError(
+                f"Configuration [backup_server] {key} = {value!r}: expected an absolute path"
+                " or nothing (the program installed beside pgbackman_control)"
+            )
     if cfg.maintenance.maintenance_interval < 1:
         raise ConfigError(
             "Configuration [pgbackman_maintenance] maintenance_interval must be >= 1"

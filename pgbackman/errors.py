@@ -102,6 +102,17 @@ class UserInputError(PgBackManError):
     """A value given by the user is invalid. Shown as one line, never with a traceback."""
 
 
+class ConfigRefusedError(UserInputError):
+    """A catalog value a backup server's own configuration file does not allow (a path
+    outside its limits, root as backup user...): refused, logged and alerted, never used."""
+
+    def __init__(self, parameter: str, value: str, reason: str) -> None:
+        super().__init__(f"{parameter} value {value!r} refused: {reason}")
+        self.parameter = parameter
+        self.value = value
+        self.reason = reason
+
+
 class UsageError(PgBackManError):
     """A program was started with bad command-line arguments (one line, exit status 2)."""
 

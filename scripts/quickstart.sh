@@ -2,8 +2,9 @@
 # make quickstart: a whole small PgBackMan system on this machine, private to this checkout.
 #   - cron and atd running (host services: started when they are not, never stopped here)
 #   - a private PostgreSQL cluster holding the catalog and a demo database (the demo node)
-#   - a config file, this host registered as backup server, the cluster as PgSQL node, a
-#     backup definition for the demo database
+#   - the backup server's config file (its programs log in as pgbackman_role_server) and an
+#     operator's one for the shell (pgbackman_role_rw), this host registered as backup
+#     server, the cluster as PgSQL node, a backup definition for the demo database
 #   - pgbackman_control, pgbackman_maintenance and pgbackman_alerts started
 #   - a first real backup taken and shown from the catalog
 # Everything lives in this checkout's .quickstart/ (data directory, config, logs, backups,
@@ -19,7 +20,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd -P)
 QS="$REPO/.quickstart"
 STATE="$QS/state"
 VENV_BIN="$REPO/.venv/bin"
-CONF="$QS/pgbackman.conf"
+CONF="$QS/pgbackman.conf"              # the backup server's: daemons and jobs
+SHELL_CONF="$QS/pgbackman-shell.conf"  # the operator's: the shell
 ROOT="$QS/backups"
 RUN="$QS/run"
 LOG="$QS/pgbackman.log"
@@ -156,20 +158,28 @@ HOST=${FQDN%%.*}
 DOMAIN=${FQDN#*.}
 [ "$DOMAIN" = "$FQDN" ] && DOMAIN=localdomain && FQDN="$HOST.$DOMAIN"
 
-step "Configuration $CONF"
+step "Configuration $CONF (the backup server) and $SHELL_CONF (the operator's shell)"
 mkdir -p "$ROOT"
 chmod 0700 "$ROOT"
-cat >"$CONF.tmp" <<EOF
+# The backup server's own file decides what its root processes may touch (crontab_dir; the
+# demo runs its jobs as root, which the file must allow); its programs log in as
+# pgbackman_role_server, which cannot change definitions. The shell is an operator's:
+# pgbackman_role_rw.
+write_conf() {
+  local file=$1 role=$2
+  cat >"$file.tmp" <<EOF
 # written by PgBackMan make quickstart for the checkout $REPO
 [backup_server]
 backup_server = $FQDN
 root_backup_partition = $ROOT
+crontab_dir = /etc/cron.d
+allow_root_backup_user = ON
 
 [pgbackman_database]
 host = 127.0.0.1
 port = $PORT
 dbname = pgbackman
-user = pgbackman_role_rw
+user = $role
 
 [pgbackman_control]
 pidfile = $RUN/pgbackman_control.pid
@@ -187,15 +197,16 @@ log_file = $LOG
 [output]
 history_file = $QS/history
 EOF
-chmod 0600 "$CONF.tmp"
-mv "$CONF.tmp" "$CONF"
-export PGBACKMAN_CONFIG="$CONF"
+  chmod 0600 "$file.tmp"
+  mv "$file.tmp" "$file"
+}
+write_conf "$CONF" pgbackman_role_server
+write_conf "$SHELL_CONF" pgbackman_role_rw
+export PGBACKMAN_CONFIG="$SHELL_CONF"
 
 step "Registering $FQDN as backup server and the demo node (127.0.0.1:$PORT)"
 psql_su -d pgbackman <<EOF
 UPDATE backup_server_default_config SET value = '$ROOT' WHERE parameter = 'root_backup_partition';
-UPDATE backup_server_default_config SET value = '$VENV_BIN/pgbackman_dump' WHERE parameter = 'pgbackman_dump';
-UPDATE backup_server_default_config SET value = '$VENV_BIN/pgbackman_restore' WHERE parameter = 'pgbackman_restore';
 UPDATE backup_server_default_config SET value = 'root' WHERE parameter = 'backup_user';
 UPDATE pgsql_node_default_config SET value = '$ROOT/pgsql_node_%%pgnode%%' WHERE parameter = 'pgnode_backup_partition';
 UPDATE pgsql_node_default_config SET value = '${CRON_PREFIX}node_%%pgnode%%' WHERE parameter = 'pgnode_crontab_file';
@@ -247,8 +258,9 @@ step "The backup catalog"
 cat <<EOF
 
 PgBackMan quickstart is running (stop it with: make quickstart-stop).
-Config:  $CONF
+Config:  $CONF (backup server, pgbackman_role_server)
+         $SHELL_CONF (shell, pgbackman_role_rw)
 Logs:    $LOG (PostgreSQL: $PGLOG)
 Backups: $ROOT
-Shell:   $VENV_BIN/pgbackman --config $CONF
+Shell:   $VENV_BIN/pgbackman --config $SHELL_CONF
 EOF

@@ -27,17 +27,27 @@
 -- and adds that row to schema/version.sql. pgbackman_upgrade_catalog (catalog/upgrade.py)
 -- applies, as a superuser, the files whose number is > max(pgbackman_version.version).
 --
--- Privilege model:
+-- Privilege model (sql/schema/90_grants.sql): nobody but the owner writes a table; the
+-- login roles change the catalog only through SECURITY DEFINER functions (owned by
+-- pgbackman_role_owner, search_path pinned, arguments validated).
 --   pgbackman_role_owner  NOLOGIN; owns the database and every object in it.
---   pgbackman_role_rw     LOGIN; CONNECT, USAGE, SELECT/INSERT/UPDATE/DELETE on all tables,
---                         USAGE/SELECT/UPDATE on sequences, EXECUTE on all functions, SELECT on
---                         views. Cannot CREATE/ALTER/DROP anything (not an owner).
+--   pgbackman_role_rw     LOGIN (operators, the shell); CONNECT, TEMPORARY, USAGE, SELECT on
+--                         every table and view, EXECUTE on every function. No INSERT, UPDATE,
+--                         DELETE or TRUNCATE on any table, no sequence rights. Member of
+--                         pgbackman_role_server. Cannot CREATE/ALTER/DROP anything.
+--   pgbackman_role_server LOGIN (backup servers: control, maintenance, dump, restore);
+--                         CONNECT, USAGE, SELECT on every table and view, EXECUTE on the
+--                         functions their programs need only (record results, alerts and
+--                         integrity, work the job queue, delete what retention allows). It
+--                         cannot register, update or delete servers, nodes, definitions or
+--                         configuration.
 --   pgbackman_role_ro     LOGIN; CONNECT, USAGE, SELECT on every view, on the code tables and on
 --                         pgbackman_version (needed for the shell's version check). Nothing else:
 --                         EXECUTE on functions is revoked from PUBLIC; ro may only execute the
 --                         pure helper validate_cron_field().
 --   PUBLIC                no CONNECT on the database, no CREATE on schema public.
---   Default privileges for objects created later by pgbackman_role_owner give rw the same grants.
+--   Default privileges for objects created later by pgbackman_role_owner: SELECT on tables for
+--   rw and server, EXECUTE on functions for rw (server: explicit grants only).
 --
 -- Deliberate deviations from upstream (rafaelma/pgbackman master), one line each:
 --   D01 Objects are owned by NOLOGIN pgbackman_role_owner (upstream: rw owned everything, no GRANTs).
@@ -76,12 +86,12 @@
 --   D24 get_pgsql_node_id accepts 'host.domain' or 'host.domain:port'; ambiguous -> error.
 --       get_backup_server_id / get_pgsql_node_id return NULL when nothing matches.
 --   D25 register_* functions return the new id.
---   D26 Retention (get_cron_catalog_entries_to_delete_by_retention): only SUCCEEDED runs count
---       towards retention_redundancy (< 1 treated as 1); failed runs are deletable only when
---       older than the period AND a newer SUCCEEDED run exists. The newest good backup is never
---       listed.
---   D27 get_at_catalog_entries_to_delete_by_retention: + snapshot_fully_expired column; the
---       maintenance program deletes the snapshot definition only when it is true.
+--   D26 Retention (pgbackman/core/retention.py, upstream's view get_cron_catalog_entries_to_
+--       delete_by_retention is gone, D39): only SUCCEEDED backups whose files verify count
+--       towards retention_redundancy (< 1 treated as 1); failed runs are deletable only when older
+--       than the period AND a newer intact backup exists. The newest intact backup is never deleted.
+--   D27 Snapshot retention (upstream view get_at_catalog_entries_to_delete_by_retention, gone):
+--       a snapshot definition is deleted only once it has no backup left.
 --   D28 Views use joins instead of per-row lookup functions (fleet scale; ro needs no EXECUTE).
 --   D29 show_jobs_queue shows the node's own domain (upstream bug #47 variant).
 --   D30 get_role_list_from_bckid returns an empty array instead of raising.
@@ -90,8 +100,8 @@
 --   D33 Indexes for 10k definitions / 1M catalog rows (see "Indexes").
 --   D34 delete_* functions raise a clear message when the object is still referenced.
 --   D35 backup_definition.deleted_at (stamped by trigger when job_status becomes DELETED) is the
---       quarantine clock of get_deleted_backup_definitions_to_delete_by_retention (upstream used
---       "registered", which every UPDATE resets).
+--       quarantine clock of purge_deleted_backup_definition() (upstream's view used "registered",
+--       which every UPDATE resets).
 --   D36 alerts: + delivered, sent_at, delivery_attempts, last_delivery_error (per-channel delivery
 --       by pgbackman_alerts: record_alert_delivery(), record_alert_delivery_failure()).
 --   D37 New trigger generate_restore_catalog_alert: a failed restore raises a Restore-def alert
@@ -106,9 +116,21 @@
 --       offsite_status/location/endpoint/updated/error and local_deleted_at, written only by
 --       set_backup_offsite_status() (SECURITY DEFINER); register_backup_catalog marks a good
 --       backup PENDING when its server has offsite on; delete_backup_catalog keeps a row whose
---       copy is UPLOADED (local_deleted_at) and the retention views skip it; a row deleted
+--       copy is UPLOADED (local_deleted_at) and local retention skips it; a row deleted
 --       otherwise queues its copy in offsite_copies_to_delete (trigger); view
 --       offsite_copy_summary; alert type Offsite.
+--   D41 backup_catalog.integrity (INTACT, MISSING, CORRUPT, UNVERIFIED, LEGACY), integrity_checked,
+--       integrity_detail: what is known about a backup's files (record_backup_integrity()).
+--   D42 catalog_entries_to_delete and restore_logs_to_delete carry the identity of the row
+--       (node, dbname, code, snapshot / restore definition): maintenance deletes a path only
+--       when it is exactly what was written for that row.
+--   D43 Login roles write no table: every change goes through a SECURITY DEFINER function; new
+--       role pgbackman_role_server for backup servers; move_backup_definitions(),
+--       claim_waiting_snapshot()/claim_waiting_restore(), purge_deleted_backup_definition().
+--   D44 Retention intervals (retention_period, automatic_deletion_retention) must be more than 0
+--       and at most 100 years (retention_interval_ok(), table CHECKs and functions); queries use
+--       retention_cutoff(), which cannot overflow. The three retention views are gone: the
+--       rules live in pgbackman/core/retention.py, the floor in delete_backup_catalog().
 -- =====================================================================================
 
 \set ON_ERROR_STOP 1

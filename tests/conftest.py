@@ -143,7 +143,7 @@ def catalog_db(catalog_cluster: PgCluster, _clone_strategy: str) -> Iterator[str
         f"CREATE DATABASE {name} TEMPLATE pgbackman{_clone_strategy}",
         # Database-level privileges are not copied from a template.
         f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO pgbackman_role_rw",
-        f"GRANT CONNECT ON DATABASE {name} TO pgbackman_role_ro",
+        f"GRANT CONNECT ON DATABASE {name} TO pgbackman_role_ro, pgbackman_role_server",
     )
     yield name
     _as_superuser(catalog_cluster, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -21,6 +21,15 @@ from pgbackman.catalog.connection import Catalog
 # ---------------------------------------------------------------------------------------
 
 
+def node_partitions(cat: Catalog) -> dict[int, str]:
+    """node_id -> pgnode_backup_partition of every node (a deleted node's partition is
+    removed only when no other node uses it)."""
+    rows = cat.query(
+        "SELECT node_id, value FROM pgsql_node_config WHERE parameter = 'pgnode_backup_partition'"
+    )
+    return {int(r["node_id"]): str(r["value"]) for r in rows}
+
+
 def node_default_config(cat: Catalog) -> dict[str, str]:
     rows = cat.query("SELECT parameter, value FROM pgsql_node_default_config")
     return {r["parameter"]: r["value"] for r in rows}
@@ -127,18 +136,13 @@ _WAITING_SQL = {
     # since its last run has passed), to run now.
     "drill": ("SELECT d.id, now() AS at_time FROM get_due_restore_drills(%s) AS d(id)"),
 }
-_LOCK_SQL = {
-    "snapshot": (
-        "SELECT snapshot_id AS id, at_time FROM snapshot_definition"
-        " WHERE snapshot_id = %s AND status = 'WAITING' FOR UPDATE SKIP LOCKED"
-    ),
-    "restore": (
-        "SELECT restore_def AS id, at_time FROM restore_definition"
-        " WHERE restore_def = %s AND status = 'WAITING' FOR UPDATE SKIP LOCKED"
-    ),
-    # Row locks taken by catalog functions (SECURITY DEFINER; NULL: not claimable now).
-    "clone": "SELECT claim_waiting_clone(%s) AS at_time",
-    "drill": "SELECT claim_due_restore_drill(%s) AS at_time",
+# Row locks are taken by catalog functions (SECURITY DEFINER: SELECT ... FOR UPDATE would
+# need UPDATE rights; NULL: not claimable now).
+_CLAIM_FUNC = {
+    "snapshot": "claim_waiting_snapshot",
+    "restore": "claim_waiting_restore",
+    "clone": "claim_waiting_clone",
+    "drill": "claim_due_restore_drill",
 }
 _STATUS_FUNC = {
     "snapshot": "update_snapshot_status",
@@ -162,8 +166,8 @@ def claim_at_job(cat: Catalog, kind: str, ident: int) -> Iterator[_dt.datetime |
     when another process holds it or it is no longer WAITING. The caller sets the status
     inside the block (same transaction), so two control processes never queue it twice."""
     with cat.transaction():
-        row = cat.query_one(_LOCK_SQL[kind], (ident,))
-        yield row["at_time"] if row and row["at_time"] is not None else None
+        at_time: _dt.datetime | None = cat.call(_CLAIM_FUNC[kind], ident)
+        yield at_time
 
 
 def set_at_status(cat: Catalog, kind: str, ident: int, status: str) -> None:

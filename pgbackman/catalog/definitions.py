@@ -209,22 +209,18 @@ def move_backup_definitions(
     dbnames: TextFilter,
     def_ids: IntFilter,
 ) -> int:
-    """One UPDATE; the update_job_queue trigger regenerates crontabs on both servers."""
-    return cat.execute(
-        """
-UPDATE backup_definition SET backup_server_id = %(to)s
- WHERE backup_server_id = %(from)s
-   AND (%(node)s::bigint[] IS NULL OR pgsql_node_id = ANY(%(node)s::bigint[]))
-   AND (%(db)s::text[] IS NULL OR dbname = ANY(%(db)s::text[]))
-   AND (%(ids)s::bigint[] IS NULL OR def_id = ANY(%(ids)s::bigint[]))
-""",
-        {
-            "to": int(to_server),
-            "from": int(from_server),
-            "node": int_array(nodes),
-            "db": text_array(dbnames),
-            "ids": int_array(def_ids),
-        },
+    """One catalog function; its update_job_queue trigger regenerates crontabs on both servers."""
+    return int(
+        cat.scalar(
+            "SELECT move_backup_definitions(%s, %s, %s::bigint[], %s::text[], %s::bigint[])",
+            (
+                int(from_server),
+                int(to_server),
+                int_array(nodes),
+                text_array(dbnames),
+                int_array(def_ids),
+            ),
+        )
     )
 
 

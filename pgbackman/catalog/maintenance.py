@@ -3,11 +3,14 @@
 Every read is one set-based statement per backup server (fleet scale: 10 000 definitions,
 1 000 000 catalog rows); writes go through the schema's functions. Retention *decisions* are
 not taken here: :func:`retention_candidates` returns, per definition, just the rows that can
-matter (see :mod:`pgbackman.core.retention`) and Python decides.
+matter (see :mod:`pgbackman.core.retention`) and Python decides. Ages are measured with the
+schema's ``retention_cutoff()``, which cannot overflow: a definition, snapshot or node whose
+period is out of range (forged, hand-edited) expires nothing and stops nothing else.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +32,14 @@ FILE_COLUMNS = (
 _FILES_SQL = sql.SQL(", ").join(sql.Identifier("a", c) for c in FILE_COLUMNS)
 
 
+@dataclass(frozen=True)
+class NodeDirs:
+    """What the catalog says about a node's files: its partition and its FQDN (file names)."""
+
+    partition: str
+    fqdn: str
+
+
 def now(cat: Catalog) -> datetime:
     """The catalog's clock: every age is measured against it, never the local clock."""
     value: datetime = cat.scalar("SELECT now() AS now")
@@ -36,22 +47,29 @@ def now(cat: Catalog) -> datetime:
 
 
 def server_root(cat: Catalog, srv_id: int) -> str:
-    """The backup server's root_backup_partition (the catalog value wins over the config)."""
+    """The backup server's root_backup_partition in the catalog (pending_updates/ is there)."""
     return str(
         cat.call("get_backup_server_config_value", srv_id, "root_backup_partition")
     )
 
 
-def node_partitions(cat: Catalog) -> dict[int, str]:
-    """node_id -> pgnode_backup_partition for every node (where dumps and locks live)."""
+def node_dirs(cat: Catalog) -> dict[int, NodeDirs]:
+    """node_id -> (pgnode_backup_partition, FQDN) of every node: where its dumps and locks
+    live, and the FQDN its file names carry."""
     rows = cat.query(
-        "SELECT node_id, value FROM pgsql_node_config WHERE parameter = 'pgnode_backup_partition'"
+        "SELECT n.node_id, n.hostname || '.' || n.domain_name AS fqdn, c.value AS partition"
+        "  FROM pgsql_node n"
+        "  JOIN pgsql_node_config c"
+        "    ON c.node_id = n.node_id AND c.parameter = 'pgnode_backup_partition'"
     )
-    return {int(r["node_id"]): str(r["value"]) for r in rows}
+    return {
+        int(r["node_id"]): NodeDirs(str(r["partition"]), str(r["fqdn"])) for r in rows
+    }
 
 
 # -- task 1: files of forced deletions ---------------------------------------------------
 def forced_deletes(cat: Catalog, srv_id: int) -> list[Row]:
+    """Rows of force-deleted definitions whose files are still to go, with their identity."""
     return cat.query(
         "SELECT * FROM get_catalog_entries_to_delete WHERE backup_server_id = %s ORDER BY del_id",
         (srv_id,),
@@ -68,76 +86,63 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
 
     Only definitions having at least one row older than their retention period are read, and
     of those only (a) the rows older than the period and (b) the max(redundancy, 1) newest
-    SUCCEEDED rows: core.retention gives the same answer on that partial history as on the
-    full one. Each row carries the definition's retention values and node, not the file
-    paths (see :func:`backup_files`).
+    SUCCEEDED rows recorded INTACT (those retention may rely on, after checking them again):
+    core.retention gives the same answer on that partial history as on the full one, or
+    keeps more when one of them turns out not to be intact (that is recorded, and the next
+    pass reads the next ones).
 
-    The newest SUCCEEDED rows are counted on every backup server (as the schema's retention
-    view does): after move_backup_definition the old server keeps expiring the dumps it
-    holds once the new server has newer good ones. Only this server's rows are deleted.
+    The newest rows are read on every backup server (after move_backup_definition the old
+    server keeps expiring the dumps it holds once the new server has newer intact ones);
+    only this server's rows are deleted. ``backup_server_id`` and ``integrity`` say whether
+    a row can be checked here or must be taken as recorded.
     """
     # Index-driven (bench/RESULTS.md): one probe per definition finds those with an expired
     # row, then per definition only its expired rows (index on def_id, finished) and its
-    # max(redundancy, 1) newest SUCCEEDED rows (partial index, LIMIT) are read; never a scan
-    # of the whole catalog. The two UNION ALL branches keep "finished DESC NULLS LAST"
-    # exact while each branch can use the DESC (NULLS FIRST) index order.
+    # max(redundancy, 1) newest intact rows (partial index, LIMIT); never a scan of the
+    # whole catalog.
     q = sql.SQL(
         """
         WITH defs AS (
             SELECT b.def_id, b.retention_period, b.retention_redundancy,
-                   greatest(b.retention_redundancy, 1) AS keep
+                   greatest(b.retention_redundancy, 1) AS keep, c.cutoff
               FROM backup_definition b
+             CROSS JOIN LATERAL (SELECT retention_cutoff(b.retention_period) AS cutoff) c
              CROSS JOIN LATERAL (SELECT 1 FROM backup_catalog a
                                   WHERE a.def_id = b.def_id
                                     AND a.backup_server_id = %(srv)s
-                                    AND a.finished < now() - b.retention_period
+                                    AND a.finished < c.cutoff
                                     AND a.local_deleted_at IS NULL
                                   LIMIT 1) x   -- LIMIT: one index probe per definition
         ), top AS (
-            SELECT t.*, d.retention_period, d.retention_redundancy,
-                   row_number() OVER (PARTITION BY d.def_id
-                                      ORDER BY t.finished DESC NULLS LAST, t.bck_id DESC) AS succeeded_rank
+            SELECT t.*, d.retention_period, d.retention_redundancy
               FROM defs d
              CROSS JOIN LATERAL (
-                SELECT u.*
-                  FROM ((SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
-                           FROM backup_catalog g
-                          WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
-                            AND g.finished IS NOT NULL
-                          ORDER BY g.finished DESC, g.bck_id DESC LIMIT d.keep)
-                        UNION ALL
-                        (SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished, g.execution_status
-                           FROM backup_catalog g
-                          WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
-                            AND g.finished IS NULL
-                          ORDER BY g.bck_id DESC LIMIT d.keep)) u
-                 ORDER BY u.finished DESC NULLS LAST, u.bck_id DESC
+                SELECT g.bck_id, g.def_id, g.pgsql_node_id, g.dbname, g.finished,
+                       g.execution_status, g.integrity, g.backup_server_id
+                  FROM backup_catalog g
+                 WHERE g.def_id = d.def_id AND g.execution_status = 'SUCCEEDED'
+                   AND g.finished IS NOT NULL AND g.integrity = 'INTACT'
+                   AND g.local_deleted_at IS NULL
+                 ORDER BY g.finished DESC, g.bck_id DESC
                  LIMIT d.keep) t
         ), old AS (
             SELECT o.*, d.retention_period, d.retention_redundancy
               FROM defs d
              CROSS JOIN LATERAL (
-                SELECT a.bck_id, a.def_id, a.pgsql_node_id, a.dbname, a.finished, a.execution_status
+                SELECT a.bck_id, a.def_id, a.pgsql_node_id, a.dbname, a.finished,
+                       a.execution_status, a.integrity, a.backup_server_id
                   FROM backup_catalog a
                  WHERE a.def_id = d.def_id
                    AND a.backup_server_id = %(srv)s
-                   AND a.finished < now() - d.retention_period
+                   AND a.finished < d.cutoff
                    -- local files gone, offsite copy kept: offsite retention's business
                    AND a.local_deleted_at IS NULL
                 OFFSET 0) o   -- not flattened: one index range scan per definition
         )
-        SELECT coalesce(old.bck_id, top.bck_id) AS bck_id,
-               coalesce(old.def_id, top.def_id) AS def_id,
-               coalesce(old.pgsql_node_id, top.pgsql_node_id) AS pgsql_node_id,
-               coalesce(old.dbname, top.dbname) AS dbname,
-               coalesce(old.finished, top.finished) AS finished,
-               coalesce(old.execution_status, top.execution_status) AS execution_status,
-               coalesce(old.retention_period, top.retention_period) AS retention_period,
-               coalesce(old.retention_redundancy, top.retention_redundancy) AS retention_redundancy,
-               top.succeeded_rank
-          FROM old
-          FULL JOIN top ON top.bck_id = old.bck_id
-         ORDER BY 2, 5, 1
+        SELECT * FROM old
+        UNION
+        SELECT * FROM top
+        ORDER BY 2, 5, 1
         """
     )
     with cat.transaction():
@@ -147,42 +152,108 @@ def retention_candidates(cat: Catalog, srv_id: int) -> list[Row]:
         return cat.query(q, {"srv": srv_id})
 
 
-def backup_files(cat: Catalog, bck_id: int) -> Row | None:
-    """The file columns of one catalog row (read only for rows about to be deleted, so that
-    a catch-up pass over a huge catalog does not hold every path in memory)."""
-    q = sql.SQL("SELECT {files} FROM backup_catalog a WHERE a.bck_id = %s").format(
-        files=_FILES_SQL
+def refused_intervals(cat: Catalog, srv_id: int) -> list[Row]:
+    """Retention intervals this server's retention cannot use (outside the sane range of
+    retention_interval_ok(): forged, or from before the range existed): they expire
+    nothing, and are reported."""
+    return cat.query(
+        """
+        SELECT 'backup definition' AS what, def_id AS id, pgsql_node_id AS node_id,
+               'retention_period' AS parameter, retention_period::text AS value
+          FROM backup_definition
+         WHERE backup_server_id = %(srv)s AND NOT retention_interval_ok(retention_period)
+        UNION ALL
+        SELECT 'snapshot definition', snapshot_id, pgsql_node_id, 'retention_period',
+               retention_period::text
+          FROM snapshot_definition
+         WHERE backup_server_id = %(srv)s AND NOT retention_interval_ok(retention_period)
+        UNION ALL
+        SELECT 'PgSQL node', c.node_id, c.node_id, c.parameter, c.value
+          FROM pgsql_node_config c
+         WHERE c.parameter IN ('retention_period', 'automatic_deletion_retention')
+           AND NOT retention_interval_ok(safe_interval(c.value))
+           AND EXISTS (SELECT 1 FROM backup_definition d
+                        WHERE d.pgsql_node_id = c.node_id AND d.backup_server_id = %(srv)s)
+        ORDER BY 1, 2, 4
+        """,
+        {"srv": srv_id},
     )
-    return cat.query_one(q, (bck_id,))
 
 
-def retention_view_ids(cat: Catalog, srv_id: int) -> set[int]:
-    """bck_ids the schema's retention view lists (cross-checked against core in tests)."""
+_BACKUP_SQL = sql.SQL(
+    "SELECT a.bck_id, a.def_id, a.snapshot_id, a.pgsql_node_id, a.dbname,"
+    " coalesce(a.backup_code, d.backup_code, s.backup_code) AS backup_code,"
+    " a.execution_status, a.backup_server_id, a.run_uuid, a.checksum, a.integrity,"
+    " a.pg_dump_file_size, a.pg_dump_roles_file_size, a.pg_dump_dbconfig_file_size, {files}"
+    "  FROM backup_catalog a"
+    "  LEFT JOIN backup_definition d ON d.def_id = a.def_id"
+    "  LEFT JOIN snapshot_definition s ON s.snapshot_id = a.snapshot_id"
+    " WHERE a.bck_id = %s"
+).format(files=_FILES_SQL)
+
+
+def backup_row(cat: Catalog, bck_id: int) -> Row | None:
+    """Identity, files, sizes and checksum of one catalog row (read only for rows about to
+    be deleted or checked, so a catch-up pass over a huge catalog never holds every path)."""
+    return cat.query_one(_BACKUP_SQL, (bck_id,))
+
+
+def claimed_elsewhere(
+    cat: Catalog,
+    bck_id: int | None,
+    def_id: int | None,
+    snapshot_id: int | None,
+    paths: list[str],
+) -> list[str]:
+    """Which of ``paths`` another catalog row of the same job names too (only runs of the
+    same job have matching names): such a file is never deleted for this row."""
+    if not paths:
+        return []
+    q = sql.SQL(
+        "SELECT DISTINCT p FROM backup_catalog a, unnest(ARRAY[{files}]) AS p"
+        " WHERE (a.def_id = %(def)s OR a.snapshot_id = %(snap)s)"
+        "   AND a.bck_id IS DISTINCT FROM %(bck)s AND p = ANY(%(paths)s)"
+    ).format(files=_FILES_SQL)
     rows = cat.query(
-        "SELECT bck_id FROM get_cron_catalog_entries_to_delete_by_retention "
-        "WHERE backup_server_id = %s",
-        (srv_id,),
+        q, {"def": def_id, "snap": snapshot_id, "bck": bck_id, "paths": list(paths)}
     )
-    return {int(r["bck_id"]) for r in rows}
+    return sorted(str(r["p"]) for r in rows)
+
+
+def record_integrity(cat: Catalog, bck_id: int, state: str, detail: str) -> None:
+    """What a check found about one backup's files (backup_catalog.integrity)."""
+    cat.call("record_backup_integrity", bck_id, state, detail)
 
 
 def delete_backup_row(cat: Catalog, bck_id: int) -> None:
-    """Delete one catalog row (cascades to its restore definitions/catalogs and alerts)."""
+    """Delete one expired catalog row (cascades to its restore definitions and alerts); the
+    catalog refuses a row that has not expired or is the newest intact one."""
     cat.call("delete_backup_catalog", bck_id)
 
 
 # -- task 3: snapshot retention -------------------------------------------------------
 def expired_snapshot_rows(cat: Catalog, srv_id: int) -> list[Row]:
-    q = sql.SQL(
+    """This server's snapshot backups older than their snapshot's retention period;
+    ``snapshot_fully_expired``: every backup of that snapshot is (for --dry-run)."""
+    return cat.query(
         """
         SELECT a.bck_id, a.snapshot_id, a.pgsql_node_id, a.dbname, a.finished,
-               a.retention_period, a.snapshot_fully_expired, {files}
-          FROM get_at_catalog_entries_to_delete_by_retention a
+               b.retention_period,
+               NOT EXISTS (SELECT 1 FROM backup_catalog o
+                            WHERE o.snapshot_id = a.snapshot_id
+                              AND o.local_deleted_at IS NULL
+                              AND (o.finished IS NULL
+                                   OR o.finished >= retention_cutoff(b.retention_period)))
+                 AS snapshot_fully_expired
+          FROM backup_catalog a
+          JOIN snapshot_definition b ON b.snapshot_id = a.snapshot_id
          WHERE a.backup_server_id = %s
+           AND a.finished < retention_cutoff(b.retention_period)
+           AND a.local_deleted_at IS NULL  -- files gone, offsite copy kept: offsite retention's
          ORDER BY a.snapshot_id, a.bck_id
-        """
-    ).format(files=_FILES_SQL)
-    return cat.query(q, (srv_id,))
+        """,
+        (srv_id,),
+    )
 
 
 def finished_snapshot_definitions(cat: Catalog, srv_id: int) -> list[Row]:
@@ -194,7 +265,7 @@ def finished_snapshot_definitions(cat: Catalog, srv_id: int) -> list[Row]:
           FROM snapshot_definition s
          WHERE s.backup_server_id = %s
            AND s.status <> 'WAITING'
-           AND s.at_time < now() - s.retention_period
+           AND s.at_time < retention_cutoff(s.retention_period)
            AND NOT EXISTS (SELECT 1 FROM backup_catalog c WHERE c.snapshot_id = s.snapshot_id)
          ORDER BY s.snapshot_id
         """,
@@ -208,9 +279,10 @@ def delete_snapshot_definition(cat: Catalog, snapshot_id: int) -> None:
 
 # -- task 4: restore logs -------------------------------------------------------------
 def restore_logs_to_delete(cat: Catalog, srv_id: int) -> list[Row]:
+    """Logs of deleted restore catalog rows, with the restore's identity."""
     return cat.query(
-        "SELECT del_id, restore_log_file FROM get_restore_logs_to_delete "
-        "WHERE backup_server_id = %s ORDER BY del_id",
+        "SELECT del_id, restore_log_file, restore_def, target_pgsql_node_id, target_dbname"
+        "  FROM get_restore_logs_to_delete WHERE backup_server_id = %s ORDER BY del_id",
         (srv_id,),
     )
 
@@ -258,26 +330,36 @@ def mark_definition_deleted(cat: Catalog, def_id: int) -> None:
 
 
 def deleted_definitions_past_quarantine(cat: Catalog, srv_id: int) -> list[Row]:
-    """This server's DELETED definitions whose node's automatic_deletion_retention is over."""
+    """This server's DELETED definitions whose node's automatic_deletion_retention is over
+    (a node whose value is not a sane interval purges nothing)."""
     return cat.query(
-        "SELECT def_id, pgsql_node_id, dbname, deleted_at, automatic_deletion_retention "
-        "FROM get_deleted_backup_definitions_to_delete_by_retention "
-        "WHERE backup_server_id = %s ORDER BY def_id",
+        """
+        SELECT d.def_id, d.pgsql_node_id, d.dbname, d.deleted_at,
+               r.automatic_deletion_retention
+          FROM backup_definition d
+         CROSS JOIN LATERAL (SELECT deleted_definition_retention(d.pgsql_node_id)
+                                    AS automatic_deletion_retention) r
+         WHERE d.backup_server_id = %s
+           AND d.job_status = 'DELETED'
+           AND d.deleted_at < retention_cutoff(r.automatic_deletion_retention)
+         ORDER BY d.def_id
+        """,
         (srv_id,),
     )
 
 
-def force_delete_definition(cat: Catalog, def_id: int) -> None:
-    """Catalog rows -> catalog_entries_to_delete (files go in task 1), then the definition."""
-    cat.call("delete_force_backup_definition_id", def_id)
+def purge_deleted_definition(cat: Catalog, def_id: int) -> None:
+    """End of a dropped database's quarantine: catalog rows -> catalog_entries_to_delete
+    (files go in task 1), then the definition. The catalog checks the quarantine again."""
+    cat.call("purge_deleted_backup_definition", def_id)
 
 
-def row_files(row: Row | dict[str, Any]) -> list[str]:
-    """The non-empty file paths recorded in a catalog-like row, in column order."""
-    out = []
+def row_files(row: Row | dict[str, Any]) -> dict[str, str]:
+    """column -> path of the files recorded in a catalog-like row, in column order."""
+    out: dict[str, str] = {}
     for c in FILE_COLUMNS:
         v = row.get(c)
         # Upstream recorded a missing file as the literal 'None'.
         if v and v != "None":
-            out.append(str(v))
+            out[c] = str(v)
     return out

@@ -10,20 +10,24 @@ from pgbackman.catalog.connection import Catalog, Row
 
 PAGE = 1000
 
+# Everything pgbackman.archive.integrity.check and the integrity alert need.
 _COLUMNS = (
-    "SELECT bck_id, def_id, snapshot_id, dbname, finished, pg_dump_file,"
-    " pg_dump_manifest_file, checksum FROM backup_catalog"
+    "SELECT bck_id, def_id, snapshot_id, pgsql_node_id, dbname, finished, run_uuid,"
+    " integrity, checksum, pg_dump_manifest_file, pg_dump_file, pg_dump_file_size,"
+    " pg_dump_roles_file, pg_dump_roles_file_size, pg_dump_dbconfig_file,"
+    " pg_dump_dbconfig_file_size FROM backup_catalog"
 )
 
 
 def succeeded_backups(
     cat: Catalog, srv_id: int, bck_id: int | None = None
 ) -> Iterator[Row]:
-    """SUCCEEDED backups of server ``srv_id`` in bck_id order (only ``bck_id`` if given)."""
+    """SUCCEEDED backups of server ``srv_id`` whose local files have not been deleted (an
+    offsite copy may outlive them) in bck_id order (only ``bck_id`` if given)."""
     if bck_id is not None:
         yield from cat.query(
             _COLUMNS + " WHERE bck_id = %s AND backup_server_id = %s"
-            " AND execution_status = 'SUCCEEDED'",
+            " AND execution_status = 'SUCCEEDED' AND local_deleted_at IS NULL",
             (bck_id, srv_id),
         )
         return

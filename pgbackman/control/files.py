@@ -2,9 +2,11 @@
 
 Layout (docs/DESIGN.md): ``<root>`` 0700 with ``pending_updates/`` and ``cache_dir/`` (0700)
 and, per node, ``<pgnode_backup_partition>`` with ``dump/`` and ``log/`` (0700). When control
-runs as root, these belong to the backup OS user, who runs the jobs. Removal of a deleted
-node's files is confined to the backup root (:func:`pgbackman.infra.fsutil.safe_remove`), and
-its crontab file is removed only if we generated it.
+runs as root, these belong to the backup OS user, who runs the jobs. A partition is used only
+inside the local ``root_backup_partition``, also by its real path (:func:`check_partition`).
+A deleted node's partition is removed only when it holds nothing but ``dump/``, ``log/`` and
+job locks and no other node uses it; its crontab file only when it lies in ``crontab_dir``
+and we generated it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgbackman.errors import CronFileError, UnsafePathError
+import re
+
+from pgbackman.config import BackupServerConfig
+from pgbackman.core import authority
+from pgbackman.errors import ConfigRefusedError, CronFileError, UnsafePathError
 from pgbackman.infra import cache, cronfile, spool
-from pgbackman.infra.fsutil import ensure_dir, safe_remove
+from pgbackman.infra.fsutil import ensure_dir, is_inside, safe_remove
 
 log = logging.getLogger("pgbackman_control")
 
@@ -31,6 +37,37 @@ class Owner:
     uid: int
     gid: int
     name: str
+
+
+# What a node partition may hold for control to remove it with its node.
+_PARTITION_ENTRY_RE = re.compile(
+    r"^(dump|log|\.backup-def[0-9]+\.lock|\.snapshot-[0-9]+\.lock)$"
+)
+
+
+def uid_of(user: str) -> int | None:
+    """The uid of OS user ``user`` on this host (None when there is no such user)."""
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+
+
+def check_partition(local_root: str, partition: str) -> str:
+    """A node partition inside the local root, lexically and by its real path (a symlink
+    on the way must not lead out of the root). Raises ConfigRefusedError."""
+    authority.check_partition("pgnode_backup_partition", partition, local_root)
+    existing = Path(partition)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not is_inside(local_root, existing):
+        raise ConfigRefusedError(
+            "pgnode_backup_partition",
+            partition,
+            f"{existing} leads out of root_backup_partition {local_root} "
+            f"(to {os.path.realpath(existing)})",
+        )
+    return partition
 
 
 def owner_for(backup_user: str) -> Owner | None:
@@ -87,23 +124,32 @@ def chown_cache_files(root: Path, node_id: int | None, owner: Owner | None) -> N
 
 
 def remove_node_files(
-    root: Path, node_id: int, crontab_file: str | None, partition: str | None
+    bs: BackupServerConfig,
+    node_id: int,
+    crontab_file: str | None,
+    partition: str | None,
+    other_partitions: dict[int, str] | None = None,
 ) -> list[str]:
     """Remove the crontab file, cache file and backup partition of a deleted node.
 
     Returns the problems met (empty list = everything that existed is gone). Each part is
-    attempted even when another fails.
+    attempted even when another fails; what the local configuration does not allow, or what
+    holds anything but this node's backups, is left in place and reported.
     """
     problems: list[str] = []
+    root = Path(bs.root_backup_partition)
     if crontab_file:
         try:
+            authority.check_crontab_file(
+                "pgnode_crontab_file", crontab_file, bs.crontab_dir
+            )
             if cronfile.remove_crontab(crontab_file):
                 log.info(
                     "Crontab file %s of deleted PgSQL node %s removed",
                     crontab_file,
                     node_id,
                 )
-        except CronFileError as exc:
+        except (CronFileError, ConfigRefusedError) as exc:
             problems.append(str(exc))
     try:
         cache.remove_node_cache(root, node_id)
@@ -111,14 +157,41 @@ def remove_node_files(
         problems.append(f"Cannot remove cache of node {node_id}: {exc.strerror}")
     if partition:
         try:
+            _check_removable_partition(bs, node_id, partition, other_partitions or {})
             if safe_remove(root, partition):
                 log.info(
                     "Backup partition %s of deleted PgSQL node %s removed",
                     partition,
                     node_id,
                 )
-        except UnsafePathError as exc:
+        except (UnsafePathError, ConfigRefusedError) as exc:
             problems.append(str(exc))
         except OSError as exc:
             problems.append(f"Cannot remove {partition}: {exc.strerror}")
     return problems
+
+
+def _check_removable_partition(
+    bs: BackupServerConfig, node_id: int, partition: str, others: dict[int, str]
+) -> None:
+    check_partition(bs.root_backup_partition, partition)
+    for other_id, other in others.items():
+        if other_id != node_id and (
+            other == partition
+            or authority.strictly_inside(partition, other)
+            or authority.strictly_inside(other, partition)
+        ):
+            raise UnsafePathError(
+                f"Refusing to delete {partition}: PgSQL node {other_id} uses {other}"
+            )
+    p = Path(partition)
+    if p.is_symlink():
+        raise UnsafePathError(f"Refusing to delete {partition}: it is a symlink")
+    if not p.is_dir():
+        return
+    extra = sorted(e for e in os.listdir(p) if not _PARTITION_ENTRY_RE.match(e))
+    if extra:
+        raise UnsafePathError(
+            f"Refusing to delete {partition}: it holds {', '.join(extra[:5])}, not only "
+            "the dump/, log/ and job locks of a PgSQL node"
+        )

@@ -9,6 +9,10 @@
   and so does every restore drill that is due (its interval since its last run passed);
 * deleted nodes lose their crontab file, cache file and backup partition (inside the root).
 
+Every path, program and user read from the catalog is checked against this server's own
+configuration file first (:mod:`pgbackman.core.authority`); a refused value is logged,
+raises one ``Config-refused`` alert per episode and is not used: the node (or, for
+backup_user, every node and at job) keeps its files as they are until the value is fixed.
 A failure on one node is logged and retried later with back-off; it never stops the others.
 The daemon loop (:mod:`pgbackman.control.daemon`) decides *when* these run.
 """
@@ -25,17 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pgbackman.catalog import alerts
 from pgbackman.catalog import control as ccat
 from pgbackman.catalog import jobs as catjobs
 from pgbackman.catalog import servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
-from pgbackman.control import files
+from pgbackman.control import files, programs
+from pgbackman.core import authority
 from pgbackman.core.cron import CronJob, CrontabContext, render_crontab
 from pgbackman.errors import (
     AtJobError,
     CronFileError,
     CatalogUnavailableError,
+    ConfigRefusedError,
     PgBackManError,
 )
 from pgbackman.infra import atjobs, cache, cronfile
@@ -65,6 +72,8 @@ class ServerState:
     restore_program: str
     backup_user: str
     config: dict[str, str]
+    # Set when backup_user is refused: no crontab line and no at job is written meanwhile.
+    refused: ConfigRefusedError | None = None
 
 
 class Controller:
@@ -79,33 +88,90 @@ class Controller:
         self.retries: dict[int, tuple[float, float]] = {}
         self._state: dict[str, dict[str, str]] | None = None
         self._swept: set[str] = set()
+        # Alert episodes of refused values: opened by _refuse(), ended once the value is
+        # accepted (checked at the first use of each key in this process, then on change).
+        self._refused: set[str] = set()
+        self._accepted: set[str] = set()
 
     # -- server ------------------------------------------------------------------------
     def load_server(self) -> ServerState:
         fqdn = self.cfg.backup_server.fqdn
         server_id = servers.registered(fqdn, servers.server_id_by_fqdn(self.cat, fqdn))
         conf = servers.server_config_dict(self.cat, server_id)
-        root = Path(
-            conf.get("root_backup_partition")
-            or self.cfg.backup_server.root_backup_partition
-        )
-        if str(root) != self.cfg.backup_server.root_backup_partition:
+        local = self.cfg.backup_server.root_backup_partition
+        value = conf.get("root_backup_partition") or local
+        try:
+            root = Path(authority.check_server_root(value, local))
+            self._accept(server_id, None, "root_backup_partition")
+        except ConfigRefusedError as exc:
+            self._refuse(server_id, None, exc)
+            root = Path(local)
+        if str(root) != local:
             log.warning(
                 "root_backup_partition differs: catalog %s, config file %s (the catalog wins;"
                 " jobs use the config value when the catalog is down)",
                 root,
-                self.cfg.backup_server.root_backup_partition,
+                local,
             )
+        backup_user = conf.get("backup_user", "pgbackman")
+        refused = None
+        try:
+            authority.check_backup_user(
+                backup_user,
+                files.uid_of(backup_user),
+                self.cfg.backup_server.allow_root_backup_user,
+            )
+            self._accept(server_id, None, "backup_user")
+        except ConfigRefusedError as exc:
+            self._refuse(server_id, None, exc)
+            refused = exc
         self.server = ServerState(
             server_id=server_id,
             fqdn=fqdn,
             root=root,
-            dump_program=conf.get("pgbackman_dump", "/usr/bin/pgbackman_dump"),
-            restore_program=conf.get("pgbackman_restore", "/usr/bin/pgbackman_restore"),
-            backup_user=conf.get("backup_user", "pgbackman"),
+            dump_program=programs.job_program(self.cfg, "pgbackman_dump"),
+            restore_program=programs.job_program(self.cfg, "pgbackman_restore"),
+            backup_user=backup_user,
             config=conf,
+            refused=refused,
         )
         return self.server
+
+    # -- refused catalog values ------------------------------------------------------------
+    @staticmethod
+    def _episode(node_id: int | None, parameter: str) -> str:
+        scope = "server" if node_id is None else f"node:{node_id}"
+        return f"config:{scope}:{parameter}"
+
+    def _refuse(
+        self, server_id: int, node_id: int | None, exc: ConfigRefusedError
+    ) -> None:
+        """Log the refusal and raise one Config-refused alert per episode."""
+        where = "backup server" if node_id is None else f"PgSQL node {node_id}"
+        log.error("%s: %s", where, exc)
+        key = self._episode(node_id, exc.parameter)
+        self._refused.add(key)
+        self._accepted.discard(key)
+        alerts.raise_or_spool(
+            self.cat,
+            self.cfg.backup_server.root_backup_partition,
+            alerts.Alert(
+                alert_type=alerts.CONFIG_REFUSED,
+                server_id=server_id,
+                node_id=node_id,
+                message=f"pgbackman_control on {self.cfg.backup_server.fqdn}, {where}: {exc}",
+                episode_key=key,
+            ),
+        )
+
+    def _accept(self, server_id: int, node_id: int | None, parameter: str) -> None:
+        """The value is fine (again): end its refusal episode, if one is open."""
+        key = self._episode(node_id, parameter)
+        if key in self._accepted:
+            return
+        alerts.end_episode(self.cat, key)
+        self._refused.discard(key)
+        self._accepted.add(key)
 
     @property
     def srv(self) -> ServerState:
@@ -184,8 +250,11 @@ class Controller:
         node = ccat.get_node(self.cat, node_id)
         if node is None:
             return False  # deleted: handled through pgsql_node_to_delete
+        if srv.refused is not None:
+            raise srv.refused  # nothing runs as a refused backup_user: files stay as they are
         crontab_file = node.config.get("pgnode_crontab_file", "")
         partition = node.config.get("pgnode_backup_partition", "")
+        self._check_node_paths(srv.server_id, node_id, crontab_file, partition)
         rows = ccat.crontab_jobs(self.cat, srv.server_id, node_id)
         ctx = CrontabContext(
             file_path=crontab_file,
@@ -232,6 +301,28 @@ class Controller:
             )
         return state_changed
 
+    def _check_node_paths(
+        self, server_id: int, node_id: int, crontab_file: str, partition: str
+    ) -> None:
+        """The node's crontab file and partition as this server's configuration allows them
+        (ConfigRefusedError otherwise: logged, alerted, the node is retried later)."""
+        bs = self.cfg.backup_server
+        for parameter, value in (
+            ("pgnode_crontab_file", crontab_file),
+            ("pgnode_backup_partition", partition),
+        ):
+            if not value:
+                continue
+            try:
+                if parameter == "pgnode_crontab_file":
+                    authority.check_crontab_file(parameter, value, bs.crontab_dir)
+                else:
+                    files.check_partition(bs.root_backup_partition, value)
+            except ConfigRefusedError as exc:
+                self._refuse(server_id, node_id, exc)
+                raise
+            self._accept(server_id, node_id, parameter)
+
     def _sweep_once(self, *targets: str | Path) -> None:
         """Remove temp files of our atomic writes left by a killed run (SIGKILL between
         write and rename), once per target and process: at start-up in practice."""
@@ -258,12 +349,17 @@ class Controller:
         old_file = old.get("crontab_file")
         if old_file and old_file != crontab_file:
             try:
+                authority.check_crontab_file(
+                    "pgnode_crontab_file", old_file, self.cfg.backup_server.crontab_dir
+                )
                 cronfile.remove_crontab(old_file)
                 log.info(
                     "Old crontab file %s of PgSQL node %s removed", old_file, node_id
                 )
-            except CronFileError as exc:
-                log.warning("%s", exc)
+            except (CronFileError, ConfigRefusedError) as exc:
+                log.warning(
+                    "Old crontab file of PgSQL node %s left in place: %s", node_id, exc
+                )
         state[key] = new
         return True
 
@@ -300,7 +396,11 @@ class Controller:
                     )
                 }
             problems = files.remove_node_files(
-                srv.root, node_id, known.get("crontab_file"), known.get("partition")
+                self.cfg.backup_server,
+                node_id,
+                known.get("crontab_file"),
+                known.get("partition"),
+                other_partitions=ccat.node_partitions(self.cat),
             )
             for p in problems:
                 log.error("Deleted PgSQL node %s: %s", node_id, p)
@@ -323,6 +423,9 @@ class Controller:
     def schedule_at_jobs(self, kinds: Iterable[str] = ccat.AT_KINDS) -> bool:
         """Queue an at job for every WAITING snapshot, restore and clone and every due
         restore drill of this server (``kinds``: some of them only)."""
+        if self.srv.refused is not None:
+            log.error("at jobs not queued: %s", self.srv.refused)
+            return False
         ok = True
         for kind in kinds:
             for ident, _at in ccat.waiting_at_jobs(self.cat, kind, self.srv.server_id):

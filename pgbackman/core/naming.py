@@ -30,12 +30,18 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from pgbackman.core.compression import CLUSTER_SUFFIX
+
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 # Keep names well under NAME_MAX (255 bytes) once the suffixes are added.
 _MAX_COMPONENT = 96
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S"
 PARTIAL_PREFIX = ".partial-"
 ENCRYPTED_SUFFIX = ".age"
+DUMP_DIR = "dump"  # inside a node's backup partition
+LOG_DIR = "log"
+_TS_RE = r"[0-9]{8}T[0-9]{6}"
+_RELEASE_RE = r"[0-9]+(?:_[0-9]+)?"
 
 
 def safe_component(name: str) -> str:
@@ -186,4 +192,69 @@ def dump_names(
         f"{safe_component(dbname)}-{fqdn}-v{rel}-{tag}-c{code}-{ts}",
         cluster=False,
         encrypted=encrypted,
+    )
+
+
+# catalog column -> (directory under the partition, suffixes after the run's base name)
+def file_layout(cluster: bool) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Where and under which suffixes pgbackman_dump writes each file a catalog row names:
+    a CLUSTER dump by compression method, and ``.age`` after every file of an encrypted
+    backup but the ``-DATABASE`` directory (its files inside carry it), the manifest and
+    the log."""
+
+    def sealed(*suffixes: str) -> tuple[str, ...]:
+        return tuple(s + e for s in suffixes for e in ("", ENCRYPTED_SUFFIX))
+
+    return {
+        "pg_dump_file": (
+            DUMP_DIR,
+            sealed(*CLUSTER_SUFFIX.values()) if cluster else ("-DATABASE",),
+        ),
+        "pg_dump_roles_file": (DUMP_DIR, sealed("-USERS.sql")),
+        "pg_dump_dbconfig_file": (DUMP_DIR, sealed("-DBCONFIG.sql")),
+        "pg_dump_manifest_file": (DUMP_DIR, ("-MANIFEST.sha256",)),
+        "pg_dump_log_file": (LOG_DIR, (".log",)),
+        "pg_dump_roles_log_file": (LOG_DIR, (".log",)),
+        "pg_dump_dbconfig_log_file": (LOG_DIR, (".log",)),
+    }
+
+
+def run_base_pattern(
+    *, dbname: str, node_fqdn: str, tag: str, backup_code: str
+) -> re.Pattern[str]:
+    """The base names (:func:`dump_names`) of every run of one job: only the release and
+    the timestamp may vary. Maintenance deletes nothing that does not match its row."""
+    code = safe_component(backup_code.upper())
+    head = "CLUSTER" if code == "CLUSTER" else safe_component(dbname)
+    return re.compile(
+        rf"{re.escape(head)}-{re.escape(safe_component(node_fqdn))}-v{_RELEASE_RE}"
+        rf"-{re.escape(tag)}-c{re.escape(code)}-{_TS_RE}"
+    )
+
+
+def restore_log_name(
+    target: str,
+    node_fqdn: str,
+    release_tag: str,
+    restore_def: int,
+    ts: str,
+    job: str = "restoredef",
+) -> str:
+    """``<target>-<fqdn>-v<R>-<job><N>-<TS>.log`` (file-name-safe components; ``job`` is
+    ``restoredef`` for a restore definition, ``drill`` for a restore drill)."""
+    return (
+        f"{safe_component(target or 'CLUSTER')}-{safe_component(node_fqdn)}"
+        f"-v{safe_component(release_tag)}-{safe_component(job)}{int(restore_def)}-{ts}.log"
+    )
+
+
+def restore_log_pattern(
+    target: str, node_fqdn: str, restore_def: int, job: str = "restoredef"
+) -> re.Pattern[str]:
+    """Names :func:`restore_log_name` gives the logs of one restore definition (or drill:
+    ``job``; a second run in the same second gets ``-<n>`` before ``.log``)."""
+    return re.compile(
+        rf"{re.escape(safe_component(target or 'CLUSTER'))}-"
+        rf"{re.escape(safe_component(node_fqdn))}-v(?:{_RELEASE_RE}|unknown)"
+        rf"-{re.escape(safe_component(job))}{int(restore_def)}-{_TS_RE}(?:-[0-9]+)?\.log"
     )

@@ -1,37 +1,43 @@
 """Retention decisions: which catalog rows of one backup definition (or snapshot) may go.
 
 Pure functions over plain values, no I/O; pgbackman_maintenance feeds them catalog rows and
-acts on the answer. The rules (a deliberate fix of upstream, which counted failed runs towards
-``retention_redundancy`` and could therefore expire the last good backup):
+acts on the answer. Whether a backup's files are intact is a fact only the caller can
+establish (it reads them): it is asked through the ``intact`` callback, lazily, newest first,
+and only when a deletion depends on the answer. The rules (a deliberate fix of upstream,
+which counted failed runs, and labels, towards ``retention_redundancy``):
 
-* ``keep = max(retention_redundancy, 1)``: the ``keep`` newest SUCCEEDED dumps of a definition
-  are never deleted, whatever their age. The newest SUCCEEDED dump is therefore never deleted.
+* ``keep = max(retention_redundancy, 1)``: a backup counts towards ``keep`` only when it is
+  SUCCEEDED **and** intact (its files are there with their recorded sizes and checksums).
   ("Minimum number of backups to keep in the catalog regardless of the retention period",
   manual; redundancy 0 still keeps one.)
 * A SUCCEEDED dump is deleted when it finished more than ``retention_period`` ago **and** at
-  least ``keep`` newer SUCCEEDED dumps of the same definition exist (i.e. its rank among the
-  SUCCEEDED dumps, newest = 1, is greater than ``keep``).
+  least ``keep`` newer intact dumps of the same definition exist. The newest intact dump is
+  therefore never deleted, whatever any row says; nor is any dump while fewer than ``keep``
+  newer ones are intact (newer dumps found missing or corrupt protect nothing).
 * A failed run (ERROR, WARNING or any status other than SUCCEEDED) never counts towards
   ``keep`` and never protects anything. It is deleted when it finished more than
-  ``retention_period`` ago **and** a SUCCEEDED dump newer than it exists. While a definition has
-  been failing since its last good dump, those failures are kept as evidence of the outage
-  (alerts, ``show_backup_catalog``); once a newer good dump exists they age out normally.
+  ``retention_period`` ago **and** an intact dump newer than it exists. While a definition has
+  been failing since its last good dump, those failures are kept as evidence of the outage.
 * Nothing younger than ``retention_period`` is deleted; a row without ``finished`` (unknown
-  state) is never deleted; rows "in the future" (clock skew) are young.
+  state) is never deleted; rows "in the future" (clock skew) are young; a period outside
+  the sane range (:func:`period_ok`) deletes nothing.
 * Order is ``(finished, bck_id)`` descending, so equal timestamps still give a total order.
+
+``intact`` is called only for SUCCEEDED rows, newest first, and only when the answer can
+decide a deletion: a definition with nothing deletable costs no reading of files.
 
 Snapshots have no redundancy: a snapshot dump is deleted once it finished more than the
 snapshot's ``retention_period`` ago (:func:`snapshot_row_expired`).
 
-Because only the ``keep`` newest SUCCEEDED rows and the rows older than the period can matter,
-the catalog side may pass just those rows (a partial history) and get the same answer: any
-non-protected row still ranks below the ``keep`` protected ones, and "a newer SUCCEEDED row
-exists" holds exactly when the newest SUCCEEDED row (always passed) is newer.
+Because only the ``keep`` newest intact SUCCEEDED rows and the rows older than the period can
+matter, the catalog side may pass just those rows (a partial history) and get the same answer
+or a more conservative one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,13 +75,29 @@ def _comparable(ts: datetime, now: datetime) -> datetime:
     return ts.replace(tzinfo=None)
 
 
+# The sane range of a retention interval (same rule as the schema's retention_interval_ok
+# and pgbackman.core.validate): more than 0, at most 100 years (1 month = 30 days).
+MAX_PERIOD = timedelta(days=100 * 12 * 30)
+
+
+def period_ok(period: timedelta | None) -> bool:
+    """True for a retention interval in the sane range; anything else expires nothing."""
+    return period is not None and timedelta(0) < period <= MAX_PERIOD
+
+
 def expired_backups(
     rows: Iterable[RunRow],
     retention_period: timedelta,
     retention_redundancy: int | None,
     now: datetime,
+    *,
+    intact: Callable[[int], bool],
 ) -> list[Decision]:
-    """Rows of ONE definition that retention deletes, oldest first, each with its reason."""
+    """Rows of ONE definition that retention deletes, oldest first, each with its reason.
+
+    ``intact(bck_id)`` says whether a SUCCEEDED row's files are intact (see module doc)."""
+    if not period_ok(retention_period):
+        return []
     keep = keep_count(retention_redundancy)
     cutoff = now - retention_period
     # Rows without ``finished`` are never deleted and protect nothing. Time zones are
@@ -87,30 +109,45 @@ def expired_backups(
     ]
     norm.sort(key=lambda r: (r.finished, r.bck_id), reverse=True)
 
+    intact_newer = 0  # newer SUCCEEDED rows known to be intact
+    # newer SUCCEEDED rows not asked yet, newest first
+    unchecked: deque[RunRow] = deque()
+
+    def enough(required: int) -> bool:
+        """Are ``required`` newer rows intact? Asks (newest first) only when it can be."""
+        nonlocal intact_newer
+        if intact_newer + len(unchecked) < required:
+            return False
+        while intact_newer < required and unchecked:
+            if intact(unchecked.popleft().bck_id):
+                intact_newer += 1
+        return intact_newer >= required
+
     decisions: list[Decision] = []
-    succeeded_newer = 0  # SUCCEEDED rows seen so far (all newer than the current row)
     for row in norm:
         assert row.finished is not None  # noqa: S101 - internal invariant, for the type checker
-        old = row.finished < cutoff
-        if row.execution_status == SUCCEEDED:
-            rank = succeeded_newer + 1
-            succeeded_newer += 1
-            if old and rank > keep:
+        succeeded = row.execution_status == SUCCEEDED
+        if row.finished < cutoff:
+            if succeeded and enough(keep):
                 decisions.append(
                     Decision(
                         row.bck_id,
                         f"SUCCEEDED dump older than {retention_period} and "
-                        f"{rank - 1} newer SUCCEEDED dumps exist (keep {keep})",
+                        f"{intact_newer} newer intact dumps exist (keep {keep})",
                     )
                 )
-        elif old and succeeded_newer > 0:
-            decisions.append(
-                Decision(
-                    row.bck_id,
-                    f"{row.execution_status} run older than {retention_period} and a newer "
-                    "SUCCEEDED dump exists",
+                continue
+            if not succeeded and enough(1):
+                decisions.append(
+                    Decision(
+                        row.bck_id,
+                        f"{row.execution_status} run older than {retention_period} and a "
+                        "newer intact dump exists",
+                    )
                 )
-            )
+                continue
+        if succeeded:
+            unchecked.append(row)
     decisions.reverse()
     return decisions
 
@@ -119,7 +156,7 @@ def snapshot_row_expired(
     finished: datetime | None, retention_period: timedelta, now: datetime
 ) -> bool:
     """A snapshot dump expires once it finished more than its retention period ago."""
-    if finished is None:
+    if finished is None or not period_ok(retention_period):
         return False
     return _comparable(finished, now) < now - retention_period
 
@@ -128,6 +165,6 @@ def quarantine_over(
     deleted_at: datetime | None, automatic_deletion_retention: timedelta, now: datetime
 ) -> bool:
     """A DELETED definition (database dropped) is purged once its quarantine has passed."""
-    if deleted_at is None:
+    if deleted_at is None or not period_ok(automatic_deletion_retention):
         return False
     return _comparable(deleted_at, now) < now - automatic_deletion_retention

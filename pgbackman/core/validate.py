@@ -21,55 +21,25 @@ OUTPUT_FORMATS = ("table", "csv", "json")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
-# Units PostgreSQL's interval input accepts (singular, plural and abbreviations).
-_INTERVAL_UNITS = (
-    "microsecond",
-    "microseconds",
-    "us",
-    "usec",
-    "usecs",
-    "millisecond",
-    "milliseconds",
-    "ms",
-    "msec",
-    "msecs",
-    "second",
-    "seconds",
-    "s",
-    "sec",
-    "secs",
-    "minute",
-    "minutes",
-    "m",
-    "min",
-    "mins",
-    "hour",
-    "hours",
-    "h",
-    "hr",
-    "hrs",
-    "day",
-    "days",
-    "d",
-    "week",
-    "weeks",
-    "w",
-    "month",
-    "months",
-    "mon",
-    "mons",
-    "year",
-    "years",
-    "y",
-    "yr",
-    "yrs",
-    "decade",
-    "decades",
-    "century",
-    "centuries",
-    "millennium",
-    "millennia",
-)
+# Units PostgreSQL's interval input accepts (singular, plural and abbreviations), with their
+# length as PostgreSQL compares intervals (a month is 30 days, a day 24 hours): the schema's
+# retention_interval_ok() compares that way, so :func:`interval_seconds` does too.
+_MONTH = 30 * 86400.0
+_UNIT_SECONDS: dict[str, float] = {
+    **dict.fromkeys(("microsecond", "microseconds", "us", "usec", "usecs"), 1e-6),
+    **dict.fromkeys(("millisecond", "milliseconds", "ms", "msec", "msecs"), 1e-3),
+    **dict.fromkeys(("second", "seconds", "s", "sec", "secs"), 1.0),
+    **dict.fromkeys(("minute", "minutes", "m", "min", "mins"), 60.0),
+    **dict.fromkeys(("hour", "hours", "h", "hr", "hrs"), 3600.0),
+    **dict.fromkeys(("day", "days", "d"), 86400.0),
+    **dict.fromkeys(("week", "weeks", "w"), 7 * 86400.0),
+    **dict.fromkeys(("month", "months", "mon", "mons"), _MONTH),
+    **dict.fromkeys(("year", "years", "y", "yr", "yrs"), 12 * _MONTH),
+    **dict.fromkeys(("decade", "decades"), 120 * _MONTH),
+    **dict.fromkeys(("century", "centuries"), 1200 * _MONTH),
+    **dict.fromkeys(("millennium", "millennia"), 12000 * _MONTH),
+}
+_INTERVAL_UNITS = tuple(_UNIT_SECONDS)
 _NUM = r"\d+(?:\.\d+)?"
 _UNIT = "|".join(sorted(_INTERVAL_UNITS, key=len, reverse=True))
 _QUANTITY = rf"{_NUM}\s*(?:{_UNIT})"
@@ -193,8 +163,11 @@ def on_off(value: str, field: str) -> bool:
     raise UserInputError(f"{field} [{value.strip()}] is not valid; use on or off")
 
 
-def interval(value: str, field: str = "Retention period") -> str:
-    """A positive PostgreSQL interval (``7 days``, ``1 week 2 days``, ``P1D``, ``12:00:00``)."""
+MAX_RETENTION_SECONDS = 100 * 12 * _MONTH  # 100 years, as retention_interval_ok()
+
+
+def _interval_text(value: str, field: str) -> str:
+    """The normalised text of an interval PostgreSQL accepts (``7 days``, ``P1D``, ...)."""
     v = " ".join(no_control_chars(field, value).split()).lower()
     if not v or not (_INTERVAL_RE.match(v) or _ISO_INTERVAL_RE.match(v.upper())):
         raise UserInputError(
@@ -203,33 +176,40 @@ def interval(value: str, field: str = "Retention period") -> str:
     return v
 
 
-# Seconds per unit, as PostgreSQL's extract(epoch from interval) counts them.
-_UNIT_SECONDS = {
-    **dict.fromkeys(("microsecond", "microseconds", "us", "usec", "usecs"), 1e-6),
-    **dict.fromkeys(("millisecond", "milliseconds", "ms", "msec", "msecs"), 1e-3),
-    **dict.fromkeys(("second", "seconds", "s", "sec", "secs"), 1.0),
-    **dict.fromkeys(("minute", "minutes", "m", "min", "mins"), 60.0),
-    **dict.fromkeys(("hour", "hours", "h", "hr", "hrs"), 3600.0),
-    **dict.fromkeys(("day", "days", "d"), 86400.0),
-    **dict.fromkeys(("week", "weeks", "w"), 7 * 86400.0),
-    **dict.fromkeys(("month", "months", "mon", "mons"), 30 * 86400.0),
-    **dict.fromkeys(("year", "years", "y", "yr", "yrs"), 365.25 * 86400),
-    **dict.fromkeys(("decade", "decades"), 3652.5 * 86400),
-    **dict.fromkeys(("century", "centuries"), 36525.0 * 86400),
-    **dict.fromkeys(("millennium", "millennia"), 365250.0 * 86400),
-}
+def interval(value: str, field: str = "Retention period") -> str:
+    """A retention interval (``7 days``, ``1 week 2 days``, ``P1D``, ``12:00:00``): more than
+    0 and at most 100 years, like the catalog's retention_interval_ok()."""
+    v = _interval_text(value, field)
+    if not 0 < interval_seconds(v) <= MAX_RETENTION_SECONDS:
+        raise UserInputError(
+            f"{field} [{value.strip()}] is out of range: it must be more than 0 and at most "
+            "100 years"
+        )
+    return v
+
+
+def duration(value: str, field: str = "Interval") -> str:
+    """An interval that may be 0 (e.g. stale_backup_grace), at most 100 years."""
+    v = _interval_text(value, field)
+    if not 0 <= interval_seconds(v) <= MAX_RETENTION_SECONDS:
+        raise UserInputError(
+            f"{field} [{value.strip()}] is out of range: it must be from 0 to 100 years"
+        )
+    return v
+
+
 _QUANTITY_RE = re.compile(rf"({_NUM})\s*({_UNIT})(?![a-z])", re.IGNORECASE)
 _ISO_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([YMWDHS])")
 
 
 def interval_seconds(value: str) -> float:
-    """Seconds of an interval that :func:`interval` accepts (months count 30 days and years
-    365.25, as PostgreSQL's ``extract(epoch from ...)`` does)."""
-    v = interval(value)
+    """Seconds of an interval PostgreSQL accepts, counted as PostgreSQL compares intervals
+    (a month is 30 days, a year 12 months): the catalog's checks (retention_interval_ok(),
+    backup_timeout's range) compare that way."""
+    v = _interval_text(value, "Interval")
     if _ISO_INTERVAL_RE.match(v.upper()):
         date, _, time = v.upper()[1:].partition("T")
-        units = {"Y": 365.25 * 86400, "M": 30 * 86400.0, "W": 7 * 86400.0}
-        units["D"] = 86400.0
+        units = {"Y": 12 * _MONTH, "M": _MONTH, "W": 7 * 86400.0, "D": 86400.0}
         total = sum(float(n) * units[u] for n, u in _ISO_PART_RE.findall(date))
         tunits = {"H": 3600.0, "M": 60.0, "S": 1.0}
         return total + sum(float(n) * tunits[u] for n, u in _ISO_PART_RE.findall(time))
@@ -249,7 +229,7 @@ MAX_BACKUP_TIMEOUT = 365 * 86400
 
 def backup_timeout(value: str, field: str = "Backup timeout") -> str:
     """The node's backup_timeout: an interval from 1 second to 365 days."""
-    v = interval(value, field)
+    v = _interval_text(value, field)
     if not 1 <= interval_seconds(v) <= MAX_BACKUP_TIMEOUT:
         raise UserInputError(
             f"{field} [{value.strip()}] must be from 1 second to 365 days"

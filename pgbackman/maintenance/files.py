@@ -1,41 +1,65 @@
-"""Deleting what the catalog names: confined to the backup root, under the job lock.
+"""Deleting what the catalog names, by construction: only what pgbackman_dump wrote for it.
 
-A path is deleted only when its parent directory really lies inside an allowed root (the
-backup server's root_backup_partition, or a node's pgnode_backup_partition) and the path is
-not a root itself. A symlink whose target leaves the roots is refused, not unlinked: a catalog
-row pointing there is a sign of tampering or misconfiguration and must be reported. Refusals
-are :class:`UnsafePathError`; the caller reports them and keeps the catalog row.
+A path is deleted only when it is exactly a file this project writes for that row (D42):
+
+* inside the ``dump/`` or ``log/`` directory of the row's node partition, and that partition
+  lies inside the LOCAL ``[backup_server] root_backup_partition`` (the root-owned
+  configuration file, not the catalog, decides what root may delete);
+* named from the row's own identity (:func:`pgbackman.core.naming.run_base_pattern` /
+  :func:`~pgbackman.core.naming.restore_log_pattern`): database, node, job tag and backup
+  code; all files of a row share one run name;
+* a regular file, or for a ``-DATABASE`` dump a real directory that holds regular files only
+  (pg_dump's): a directory holding anything else, or any symlink, is never removed.
+
+Anything else is refused with :class:`UnsafePathError` naming the reason; the caller reports
+it and keeps the row, and nothing of that row is deleted. Deletion goes through directory
+file descriptors opened without following symlinks, so a path swapped for a symlink after the
+check removes the link at most.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from pgbackman.catalog.maintenance import NodeDirs
+from pgbackman.core import naming
 from pgbackman.core.naming import lock_file_name
-from pgbackman.errors import UnsafePathError
+from pgbackman.errors import LockBusyError, UnsafePathError
 from pgbackman.infra.fsutil import is_inside, safe_remove
 from pgbackman.infra.locking import JobLock
 
 log = logging.getLogger("pgbackman_maintenance")
 
 
-def usable_root(path: str) -> bool:
-    """A node partition counts as a deletion root only when it is an absolute path at least
-    two levels deep: a partition set to ``/`` or ``/srv`` must not open the whole tree."""
-    p = Path(path)
-    return p.is_absolute() and len(p.resolve().parts) >= 3
+@dataclass(frozen=True)
+class BackupIdentity:
+    """Who a backup row is: the only facts its file names may be built from."""
 
+    node_id: int | None
+    dbname: str
+    backup_code: str
+    def_id: int | None
+    snapshot_id: int | None
 
-def deletion_roots(server_root: str, partitions: Iterable[str]) -> list[str]:
-    roots: list[str] = []
-    for part in [server_root, *partitions]:
-        if part and usable_root(part) and part not in roots:
-            roots.append(part)
-    return roots
+    @classmethod
+    def of(cls, row: Mapping[str, object]) -> BackupIdentity:
+        def _int(key: str) -> int | None:
+            v = row.get(key)
+            return None if v is None else int(str(v))
+
+        return cls(
+            node_id=_int("pgsql_node_id"),
+            dbname=str(row.get("dbname") or ""),
+            backup_code=str(row.get("backup_code") or ""),
+            def_id=_int("def_id"),
+            snapshot_id=_int("snapshot_id"),
+        )
 
 
 def already_gone(path: str) -> bool:
@@ -43,73 +67,230 @@ def already_gone(path: str) -> bool:
     return os.path.isabs(path) and not os.path.lexists(path)
 
 
+def _normalised(path: str) -> bool:
+    return os.path.isabs(path) and os.path.normpath(path) == path and "//" not in path
+
+
 class Deleter:
-    """Removes files and trees, refusing anything outside ``roots``."""
+    """Validates and removes the files of catalog rows (see the module docstring)."""
 
-    def __init__(self, roots: list[str], dry_run: bool = False) -> None:
-        self.roots = roots
+    def __init__(
+        self, root: str, nodes: Mapping[int, NodeDirs], dry_run: bool = False
+    ) -> None:
+        self.root = root
+        self.nodes = dict(nodes)
         self.dry_run = dry_run
-        self._real_roots = {os.path.realpath(r) for r in roots}
 
-    def _root_for(self, p: Path) -> str:
-        for root in self.roots:
-            if is_inside(root, p.parent):
-                return root
-        raise UnsafePathError(f"Refusing to delete {p}: outside the backup root")
-
-    def check(self, path: str) -> tuple[Path, str]:
-        """Validate one path; return it with the root it lies in (raises UnsafePathError)."""
-        p = Path(path)
-        if not p.is_absolute():
-            raise UnsafePathError(f"Refusing to delete relative path {path}")
-        # Lexical '..' tricks are caught because the parent is judged by its real path.
-        root = self._root_for(p)
-        if os.path.realpath(p) in self._real_roots and not p.is_symlink():
+    # -- what may go ----------------------------------------------------------------------
+    def partition(self, node_id: int | None) -> Path:
+        """The node's partition, when it is a sane directory inside the local root."""
+        if node_id is None or node_id not in self.nodes:
             raise UnsafePathError(
-                f"Refusing to delete {path}: it is a backup root itself"
+                f"Refusing to delete: PgSQL node {node_id} and its backup partition are unknown"
             )
-        if p.is_symlink():
-            target = os.path.realpath(p)
-            if not any(is_inside(r, target) for r in self.roots):
-                raise UnsafePathError(
-                    f"Refusing to delete {path}: symlink leading out of the backup root "
-                    f"(to {target})"
-                )
-        return p, root
+        part = self.nodes[node_id].partition
+        root = self.root
+        if not _normalised(root) or root == "/":
+            raise UnsafePathError(
+                f"Refusing to delete: local root_backup_partition {root!r} is not a "
+                "normalised absolute path below /"
+            )
+        if (
+            not _normalised(part)
+            or not part.startswith(root.rstrip("/") + "/")
+            or not is_inside(root, part)
+            or os.path.realpath(part) == os.path.realpath(root)
+        ):
+            raise UnsafePathError(
+                f"Refusing to delete in {part!r}: the backup partition of PgSQL node "
+                f"{node_id} is not inside root_backup_partition {root} of this server's "
+                "configuration file"
+            )
+        return Path(part)
 
-    def remove(self, path: str) -> bool:
-        """Delete one file/tree (True if something was there). Missing is fine: a crash
-        between deleting the files and the catalog row is repaired by the next pass."""
-        p, root = self.check(path)
+    def _in_dir(self, path: str, part: Path, sub: str) -> Path:
+        p = Path(path)
+        if not _normalised(path) or p.parent != part / sub:
+            raise UnsafePathError(
+                f"Refusing to delete {path}: not directly inside {part / sub}"
+            )
+        real_dir = os.path.realpath(p.parent)
+        if real_dir != os.path.join(os.path.realpath(part), sub):
+            raise UnsafePathError(
+                f"Refusing to delete {path}: {p.parent} leads elsewhere ({real_dir})"
+            )
+        return p
+
+    def backup_paths(
+        self,
+        ident: BackupIdentity,
+        files: Mapping[str, str],
+        node_fqdn: str | None = None,
+    ) -> list[Path]:
+        """The paths of one backup row, each checked; UnsafePathError for the first refusal."""
+        if not files:
+            return []
+        part = self.partition(ident.node_id)
+        assert ident.node_id is not None
+        fqdn = node_fqdn or self.nodes[ident.node_id].fqdn
+        try:
+            tag = naming.job_tag(ident.def_id, ident.snapshot_id)
+        except ValueError:
+            raise UnsafePathError(
+                "Refusing to delete: the row belongs to no definition or snapshot"
+            ) from None
+        code = ident.backup_code.upper()
+        pattern = naming.run_base_pattern(
+            dbname=ident.dbname, node_fqdn=fqdn, tag=tag, backup_code=code or "?"
+        )
+        layout = naming.file_layout(code == "CLUSTER")
+        bases: set[str] = set()
+        out: list[Path] = []
+        for column, path in files.items():
+            if column not in layout:
+                raise UnsafePathError(
+                    f"Refusing to delete {path}: unknown column {column}"
+                )
+            sub, suffixes = layout[column]
+            p = self._in_dir(path, part, sub)
+            name = p.name
+            base = next(
+                (
+                    name[: -len(suffix)]
+                    for suffix in suffixes
+                    if name.endswith(suffix) and pattern.fullmatch(name[: -len(suffix)])
+                ),
+                None,
+            )
+            if base is None:
+                raise UnsafePathError(
+                    f"Refusing to delete {path}: not a file pgbackman_dump writes for "
+                    f"{tag} (database {ident.dbname!r}, code {code or 'unknown'}, node {fqdn})"
+                )
+            bases.add(base)
+            if p not in out:  # the three log columns name the run's one log
+                out.append(p)
+        if len(bases) > 1:
+            raise UnsafePathError(
+                f"Refusing to delete the files of one backup from several runs: {sorted(bases)}"
+            )
+        for p in out:
+            self._check_kind(p, directory=p.name.endswith("-DATABASE"))
+        return out
+
+    def restore_log_path(
+        self,
+        path: str,
+        restore_def: int | None,
+        node_id: int | None,
+        target_dbname: str,
+    ) -> Path:
+        """The log of one restore, checked (it lives in the TARGET node's log/)."""
+        part = self.partition(node_id)
+        assert node_id is not None
+        p = self._in_dir(path, part, naming.LOG_DIR)
+        pattern = naming.restore_log_pattern(
+            target_dbname, self.nodes[node_id].fqdn, int(restore_def or 0)
+        )
+        if restore_def is None or not pattern.fullmatch(p.name):
+            raise UnsafePathError(
+                f"Refusing to delete {path}: not the log pgbackman_restore writes for "
+                f"restore definition {restore_def}"
+            )
+        self._check_kind(p, directory=False)
+        return p
+
+    def remove_partial(self, node_id: int, path: Path) -> bool:
+        """Remove a staging directory ``dump/.partial-<job>-<pid>-<TS>/`` of a killed run
+        (the caller holds the job lock and checked that no process uses it). Only such a
+        directory, directly in the dump/ of a partition inside the local root, is removed."""
+        part = self.partition(node_id)
+        p = self._in_dir(str(path), part, naming.DUMP_DIR)
+        if naming.parse_partial_name(p.name) is None:
+            raise UnsafePathError(
+                f"Refusing to delete {p}: not a partial dump directory"
+            )
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafePathError(f"Refusing to delete {p}: not a directory")
         if self.dry_run:
-            return p.exists() or p.is_symlink()
-        removed = safe_remove(root, p)
+            return True
+        removed = safe_remove(part, p)  # never follows a symlink out of the partition
         if removed:
             log.info("Deleted %s", p)
         return removed
 
-    def remove_all(self, paths: Iterable[str]) -> tuple[int, list[str]]:
-        """Delete every path; return (removed count, error messages). All paths are checked
-        before any is deleted, so a refused row leaves its files untouched."""
-        # An absolute path that is already gone needs no permission: refusing it would keep
-        # its row (and an error) forever, e.g. files of a deleted node's partition outside
-        # the root that the DBA removed by hand. Nothing is deleted for it either.
-        paths = [p for p in paths if not already_gone(p)]
-        errors: list[str] = []
-        for path in paths:
+    @staticmethod
+    def _check_kind(p: Path, directory: bool) -> None:
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            return  # gone already: nothing to delete
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePathError(f"Refusing to delete {p}: it is a symlink")
+        if not directory:
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafePathError(f"Refusing to delete {p}: not a regular file")
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafePathError(f"Refusing to delete {p}: not a directory")
+        with os.scandir(p) as entries:
+            for e in entries:
+                if not e.is_file(follow_symlinks=False):
+                    raise UnsafePathError(
+                        f"Refusing to delete {p}: it holds {e.name!r}, which pg_dump "
+                        "does not write (only regular files)"
+                    )
+
+    # -- removal ------------------------------------------------------------------------------
+    def remove(self, p: Path) -> bool:
+        """Delete one checked path (True if something was there). Missing is fine: a crash
+        between deleting the files and the catalog row is repaired by the next pass."""
+        if self.dry_run:
+            return os.path.lexists(p)
+        parent = os.open(p.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
             try:
-                self.check(path)
-            except UnsafePathError as exc:
-                errors.append(str(exc))
-        if errors:
-            return 0, errors
+                st = os.stat(p.name, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                return False
+            if stat.S_ISDIR(st.st_mode):
+                fd = os.open(
+                    p.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent
+                )
+                try:
+                    for name in os.listdir(fd):
+                        est = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                        if not stat.S_ISREG(est.st_mode):
+                            raise UnsafePathError(
+                                f"Refusing to delete {p}: {name!r} appeared in it"
+                            )
+                        os.unlink(name, dir_fd=fd)
+                finally:
+                    os.close(fd)
+                os.rmdir(p.name, dir_fd=parent)
+            else:
+                os.unlink(
+                    p.name, dir_fd=parent
+                )  # a symlink put there meanwhile: the link
+        finally:
+            os.close(parent)
+        log.info("Deleted %s", p)
+        return True
+
+    def remove_all(self, paths: list[Path]) -> tuple[int, list[str]]:
+        """Delete checked paths; return (removed count, error messages)."""
         removed = 0
-        for path in paths:
+        errors: list[str] = []
+        for p in paths:
             try:
-                if self.remove(path):
+                if self.remove(p):
                     removed += 1
             except (OSError, UnsafePathError) as exc:
-                errors.append(f"Cannot delete {path}: {exc}")
+                errors.append(f"Cannot delete {p}: {exc}")
         return removed, errors
 
 
@@ -144,3 +325,13 @@ def job_lock(
         return
     with JobLock.for_job(partition, def_id, snapshot_id):
         yield
+
+
+def job_busy(partition: str | None, *, def_id: int) -> bool:
+    """True when a dump of the definition runs now (its lock is held): checked before the
+    expensive verification of its backups, which is pointless while it cannot delete."""
+    try:
+        with job_lock(partition, def_id=def_id):
+            return False
+    except LockBusyError:
+        return True

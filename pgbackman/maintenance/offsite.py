@@ -255,7 +255,13 @@ class OffsiteTasks:
                 for r in history
             ]
             for d in expired_backups(
-                runs, delta, history[0]["retention_redundancy"], ctx.now
+                runs,
+                delta,
+                history[0]["retention_redundancy"],
+                ctx.now,
+                # An UPLOADED copy was read back and checked against its manifest when it
+                # was uploaded (pgbackman_maintenance --verify --offsite checks it again).
+                intact=lambda _bck_id: True,
             ):
                 expired.append((by_id[d.bck_id], d.reason))
         for row, reason in expired:

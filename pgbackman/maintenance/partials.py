@@ -27,7 +27,7 @@ from pgbackman.errors import (
 from pgbackman.infra import proc
 from pgbackman.maintenance.files import job_lock
 from pgbackman.maintenance.report import PassReport
-from pgbackman.maintenance.tasks import PassContext
+from pgbackman.maintenance.deleting import PassContext
 
 log = logging.getLogger("pgbackman_maintenance")
 
@@ -43,7 +43,8 @@ def _job(name: PartialName) -> str:
 def stale_partials(ctx: PassContext, report: PassReport) -> None:
     """Report and remove staging directories left by killed runs."""
     stats = report.task(STALE_PARTIALS)
-    for node_id, partition in sorted(ctx.partitions.items()):
+    for node_id, nd in sorted(ctx.nodes.items()):
+        partition = nd.partition
         dump_dir = Path(partition) / "dump"
         try:
             found = sorted(dump_dir.glob(PARTIAL_PREFIX + "*"))
@@ -84,7 +85,7 @@ def stale_partials(ctx: PassContext, report: PassReport) -> None:
                             "recorded a result",
                         )
                         continue
-                    ctx.deleter.remove(str(path))
+                    ctx.deleter.remove_partial(node_id, path)
             except LockBusyError:
                 stats.skipped += 1  # a run of the job is going: its partial is live
                 continue

@@ -1,4 +1,11 @@
-"""What one maintenance pass did: per-task counts and errors, and the dry-run listing."""
+"""What one maintenance pass did: per-task counts, errors and warnings, and the dry-run
+listing.
+
+Errors are failures of the pass's own work (a task aborted, a file that could not be
+deleted or was refused, a catalog change refused, a pending result not ingested): they make
+``--once`` exit 1. Warnings are trouble outside its work that it reports and goes past (a
+PgSQL node that cannot be reached, a job running, a backup found missing or corrupt, which is
+also an alert): they do not change the exit status."""
 
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ class TaskStats:
     files: int = 0  # files or directories removed
     skipped: int = 0  # busy (job lock held): retried next pass, not an error
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,6 +50,11 @@ class PassReport:
         self.task(task).errors.append(message)
         log.error("[%s] %s", task, message)
 
+    def warning(self, task: str, message: str) -> None:
+        """Record and log trouble the pass reports and goes past (not a failure of its own)."""
+        self.task(task).warnings.append(message)
+        log.warning("[%s] %s", task, message)
+
     @property
     def failed(self) -> bool:
         return any(t.errors for t in self.tasks.values())
@@ -56,6 +69,8 @@ class PassReport:
             bits = [f"{t.deleted} done", f"{t.files} files"]
             if t.skipped:
                 bits.append(f"{t.skipped} busy")
+            if t.warnings:
+                bits.append(f"{len(t.warnings)} warnings")
             if t.errors:
                 bits.append(f"{len(t.errors)} errors")
             parts.append(f"{name}: {', '.join(bits)}")

@@ -19,8 +19,10 @@ from pgbackman.errors import (
     PgBackManError,
 )
 from pgbackman.maintenance import diskusage, partials, tasks
+from pgbackman.maintenance.deleting import PassContext
+from pgbackman.maintenance.files import Deleter
+from pgbackman.maintenance.integrity import IntegrityKeeper
 from pgbackman.maintenance.offsite import OffsiteTasks
-from pgbackman.maintenance.files import Deleter, deletion_roots
 from pgbackman.maintenance.report import PassReport, Printer, stdout_printer
 
 log = logging.getLogger("pgbackman_maintenance")
@@ -28,7 +30,7 @@ log = logging.getLogger("pgbackman_maintenance")
 
 def pass_tasks(
     offsite: OffsiteTasks,
-) -> list[tuple[str, Callable[[tasks.PassContext, PassReport], None]]]:
+) -> list[tuple[str, Callable[[PassContext, PassReport], None]]]:
     """Offsite uploads first (before local retention can remove the files), the
     catalog-driven tasks, offsite retention, then the file-system sweep of partial dumps
     left by killed runs, and last the disk usage of what is left (measured after retention
@@ -73,18 +75,22 @@ class Maintenance:
             self._server_id = servers.registered(fqdn, srv)
         return self._server_id
 
-    def context(self) -> tasks.PassContext:
+    def context(self) -> PassContext:
         srv = self.server_id()
         root = mcat.server_root(self.cat, srv)
-        partitions = mcat.node_partitions(self.cat)
-        return tasks.PassContext(
+        nodes = mcat.node_dirs(self.cat)
+        return PassContext(
             cat=self.cat,
             server_id=srv,
             root=root,
-            partitions=partitions,
+            nodes=nodes,
+            # The local configuration file, not the catalog, says where deletion may happen.
             deleter=Deleter(
-                deletion_roots(root, partitions.values()), dry_run=self.dry_run
+                self.cfg.backup_server.root_backup_partition,
+                nodes,
+                dry_run=self.dry_run,
             ),
+            keeper=IntegrityKeeper(self.cat, srv, root, dry_run=self.dry_run),
             now=mcat.now(self.cat),
             dry_run=self.dry_run,
             out=self.out,
@@ -116,8 +122,8 @@ class Maintenance:
     @staticmethod
     def _run_task(
         name: str,
-        task: Callable[[tasks.PassContext, PassReport], None],
-        ctx: tasks.PassContext,
+        task: Callable[[PassContext, PassReport], None],
+        ctx: PassContext,
         report: PassReport,
     ) -> None:
         try:

@@ -20,7 +20,7 @@ from pgbackman.errors import CatalogUnavailableError, PgBackManError
 
 if TYPE_CHECKING:
     from pgbackman.maintenance.report import PassReport
-    from pgbackman.maintenance.tasks import PassContext
+    from pgbackman.maintenance.deleting import PassContext
 
 log = logging.getLogger("pgbackman_maintenance")
 

@@ -1,37 +1,56 @@
 """The tasks of a maintenance pass, in the order they run.
 
-Each task handles its items one by one: a bad file, row or node is reported in the pass report
-and the task goes on with the next item. Only a lost catalog (CatalogUnavailableError) leaves
-a task early, because nothing else can work either; the runner reconnects. Files are always
-deleted before their catalog row, so a crash in between leaves a row whose files are gone,
-which the next pass deletes (missing files are not an error).
+Each task handles its items one by one: a bad file, row, definition or node is reported in
+the pass report and the task goes on with the next item. Only a lost catalog
+(CatalogUnavailableError) leaves a task early, because nothing else can work either; the
+runner reconnects. Files are always deleted before their catalog row, so a crash in between
+leaves a row whose files are gone, which the next pass deletes (missing files are not an
+error). A path is deleted only when it is exactly what was written for its row
+(:mod:`pgbackman.maintenance.files`); a refused row keeps all of its files, is reported as an
+error and raises one ``Config-refused`` alert.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from itertools import groupby
+from pathlib import Path
 
-from pgbackman.catalog import jobs
+from pgbackman.catalog import alerts, jobs
 from pgbackman.catalog import maintenance as mcat
-from pgbackman.pgnode import connection as pgnode
-from pgbackman.catalog.connection import Catalog, Row
-from pgbackman.core.retention import RunRow, expired_backups, snapshot_row_expired
+from pgbackman.catalog.connection import Row
+from pgbackman.core.retention import (
+    RunRow,
+    expired_backups,
+    quarantine_over,
+    snapshot_row_expired,
+)
 from pgbackman.errors import (
     CatalogUnavailableError,
-    LockBusyError,
     NodeUnavailableError,
     PgBackManError,
     UnsafePathError,
 )
 from pgbackman.infra import spool
-from pgbackman.maintenance.files import Deleter, already_gone, job_lock, lock_path
-from pgbackman.maintenance.report import PassReport, Printer
+from pgbackman.maintenance.files import (
+    already_gone,
+    job_busy,
+)
+from pgbackman.maintenance.deleting import (
+    PassContext,
+    as_int,
+    delete_backup,
+    delete_row_files,
+    files_text,
+    partition_holding_lock,
+    refused,
+)
+from pgbackman.maintenance.report import PassReport
 from pgbackman.maintenance.stale import STALE, stale_definitions
+from pgbackman.pgnode import connection as pgnode
 
 log = logging.getLogger("pgbackman_maintenance")
 
@@ -43,103 +62,6 @@ PENDING = "pending-results"
 DROPPED = "dropped-databases"
 
 
-@dataclass
-class PassContext:
-    """Everything the tasks of one pass share."""
-
-    cat: Catalog
-    server_id: int
-    root: str  # root_backup_partition (pending_updates/ lives here)
-    partitions: dict[int, str]  # node_id -> pgnode_backup_partition
-    deleter: Deleter
-    now: datetime  # catalog clock
-    dry_run: bool
-    out: Printer
-    should_stop: Callable[[], bool] = lambda: False
-    force_deleted: list[int] = field(default_factory=list)
-
-    def would(self, report: PassReport, line: str) -> None:
-        report.would.append(line)
-        self.out(line)
-
-    def would_delete(
-        self, report: PassReport, what: str, reason: str, files: list[str]
-    ) -> None:
-        """Dry-run line for one row; paths the real pass would refuse are said so."""
-        refused = []
-        for f in files:
-            if already_gone(f):
-                continue  # the real pass skips it too (nothing to delete)
-            try:
-                self.deleter.check(f)
-            except UnsafePathError as exc:
-                refused.append(str(exc))
-        if refused:
-            self.would(report, f"WOULD REFUSE {what}: {'; '.join(refused)}")
-        else:
-            self.would(report, f"WOULD DELETE {what}: {reason}: {_files_text(files)}")
-
-
-def _files_text(files: list[str]) -> str:
-    return ", ".join(files) if files else "no files"
-
-
-def _partition_holding_lock(ctx: PassContext, def_id: int | None) -> str | None:
-    """For rows whose node is unknown (forced deletions): the partition whose lock file for
-    this definition exists, i.e. where a dump of it may still be running."""
-    if def_id is None:
-        return None
-    for part in ctx.partitions.values():
-        if lock_path(part, def_id=def_id).exists():
-            return part
-    return None
-
-
-def _delete_row_files(
-    ctx: PassContext,
-    report: PassReport,
-    task: str,
-    what: str,
-    files: list[str],
-    drop_row: Callable[[], None],
-    *,
-    partition: str | None,
-    def_id: int | None = None,
-    snapshot_id: int | None = None,
-) -> str:
-    """Files first (under the job lock), then the catalog row.
-
-    Returns "deleted", "busy" (job lock held: retried next pass) or "error" (reported)."""
-    stats = report.task(task)
-    try:
-        with job_lock(
-            partition, def_id=def_id, snapshot_id=snapshot_id, dry_run=ctx.dry_run
-        ):
-            removed, errors = ctx.deleter.remove_all(files)
-            if errors:
-                for e in errors:
-                    report.error(task, f"{what}: {e}")
-                return "error"
-            stats.files += removed
-            drop_row()
-    except LockBusyError:
-        stats.skipped += 1
-        log.warning(
-            "[%s] %s: job is running (lock held); skipped until the next pass",
-            task,
-            what,
-        )
-        return "busy"
-    except CatalogUnavailableError:
-        raise
-    except PgBackManError as exc:
-        report.error(task, f"{what}: {exc}")
-        return "error"
-    stats.deleted += 1
-    log.info("[%s] deleted %s (%s)", task, what, _files_text(files))
-    return "deleted"
-
-
 # -- 1 ---------------------------------------------------------------------------------
 def forced_deletions(ctx: PassContext, report: PassReport) -> None:
     """Files of catalog rows removed by a forced definition deletion, then the queue row."""
@@ -147,70 +69,147 @@ def forced_deletions(ctx: PassContext, report: PassReport) -> None:
     for row in mcat.forced_deletes(ctx.cat, ctx.server_id):
         if ctx.should_stop():
             return
-        files = mcat.row_files(row)
         what = f"forced-deleted backup bck_id={row['bck_id']} def_id={row['def_id']}"
-        if ctx.dry_run:
-            ctx.would_delete(report, what, "its definition was force-deleted", files)
-            continue
-        def_id = row["def_id"]
-        _delete_row_files(
+        delete_backup(
             ctx,
             report,
             FORCED,
+            row,
             what,
-            files,
+            "its definition was force-deleted",
             partial(mcat.delete_forced_entry, ctx.cat, int(row["del_id"])),
-            partition=_partition_holding_lock(ctx, def_id),
-            def_id=def_id,
+            f"refused:del:{row['del_id']}",
+            partition=ctx.partition(row.get("pgsql_node_id"))
+            or partition_holding_lock(ctx, row["def_id"]),
         )
 
 
 # -- 2 ---------------------------------------------------------------------------------
 def backup_retention(ctx: PassContext, report: PassReport) -> None:
-    """Expired cron dumps (core.retention decides), files then catalog row."""
+    """Expired cron dumps (core.retention decides on verified facts), files then row. One
+    definition that fails is reported and never stops the others."""
     report.task(RETENTION)
+    _report_refused_intervals(ctx, report)
     rows = mcat.retention_candidates(ctx.cat, ctx.server_id)
     for def_id, group in groupby(rows, key=lambda r: r["def_id"]):
         if ctx.should_stop():
             return
-        history = list(group)
-        by_id = {int(r["bck_id"]): r for r in history}
-        first = history[0]
-        decisions = expired_backups(
-            [
-                RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"]))
-                for r in history
-            ],
-            first["retention_period"],
-            first["retention_redundancy"],
-            ctx.now,
-        )
-        partition = ctx.partitions.get(int(first["pgsql_node_id"]))
-        for d in decisions:
-            row = by_id[d.bck_id]
-            file_row = mcat.backup_files(ctx.cat, d.bck_id)
-            if file_row is None:
-                continue  # deleted meanwhile (shell, another pass): nothing to do
-            files = mcat.row_files(file_row)
-            what = (
-                f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
-            )
-            if ctx.dry_run:
-                ctx.would_delete(report, what, d.reason, files)
-                continue
-            outcome = _delete_row_files(
-                ctx,
-                report,
+        try:
+            _retain_definition(ctx, report, int(def_id), list(group))
+        except CatalogUnavailableError:
+            raise
+        except PgBackManError as exc:
+            report.error(RETENTION, f"backup definition def_id={def_id}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - one bad definition must not stop the others
+            log.exception("[%s] backup definition def_id=%s", RETENTION, def_id)
+            report.error(
                 RETENTION,
-                what,
-                files,
-                partial(mcat.delete_backup_row, ctx.cat, d.bck_id),
-                partition=partition,
-                def_id=int(def_id),
+                f"backup definition def_id={def_id}: {type(exc).__name__}: {exc}",
             )
-            if outcome == "busy":
-                # Busy definition: leave the rest of it for the next pass too.
-                break
+
+
+_INTERVAL_EPISODE = re.compile(
+    r"config:(def|snapshot|node):[0-9]+:(retention_period|automatic_deletion_retention)"
+)
+_INTERVAL_SCOPES = {
+    "backup definition": "def",
+    "snapshot definition": "snapshot",
+    "PgSQL node": "node",
+}
+
+
+def _report_refused_intervals(ctx: PassContext, report: PassReport) -> None:
+    """Intervals out of the sane range expire nothing (retention_cutoff): say so, with one
+    alert per episode; an episode ends once the value is fixed."""
+    open_keys = {
+        k
+        for k in alerts.open_episodes(ctx.cat, ctx.server_id, "config:")
+        if _INTERVAL_EPISODE.fullmatch(k)
+    }
+    for r in mcat.refused_intervals(ctx.cat, ctx.server_id):
+        what = f"{r['what']} {r['id']}"
+        key = f"config:{_INTERVAL_SCOPES[r['what']]}:{r['id']}:{r['parameter']}"
+        open_keys.discard(key)
+        message = (
+            f"{r['parameter']} value {r['value']!r} of {what} refused: not an interval of "
+            "more than 0 and at most 100 years; nothing of it expires"
+        )
+        report.warning(RETENTION, message)
+        if ctx.dry_run:
+            continue
+        alerts.raise_or_spool(
+            ctx.cat,
+            ctx.root,
+            alerts.Alert(
+                alert_type=alerts.CONFIG_REFUSED,
+                server_id=ctx.server_id,
+                node_id=as_int(r["node_id"]),
+                message=f"pgbackman_maintenance: {message}",
+                episode_key=key,
+            ),
+        )
+    if not ctx.dry_run:
+        for key in sorted(open_keys):  # fixed since
+            alerts.end_episode(ctx.cat, key)
+
+
+def _retain_definition(
+    ctx: PassContext, report: PassReport, def_id: int, history: list[Row]
+) -> None:
+    first = next(r for r in history if r["backup_server_id"] == ctx.server_id)
+    partition = ctx.partition(first["pgsql_node_id"])
+    if not ctx.dry_run and job_busy(partition, def_id=def_id):
+        # Checking the newest backups is pointless while nothing can be deleted.
+        report.task(RETENTION).skipped += 1
+        report.warning(
+            RETENTION,
+            f"backup definition def_id={def_id}: job is running (lock held); "
+            "skipped until the next pass",
+        )
+        return
+    by_id = {int(r["bck_id"]): r for r in history}
+    decisions = expired_backups(
+        [
+            RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"]))
+            for r in history
+        ],
+        first["retention_period"],
+        first["retention_redundancy"],
+        ctx.now,
+        intact=lambda bck_id: _intact(ctx, report, by_id[bck_id]),
+    )
+    for d in decisions:
+        row = mcat.backup_row(ctx.cat, d.bck_id)
+        if row is None:
+            continue  # deleted meanwhile (shell, another pass): nothing to do
+        if int(row["backup_server_id"]) != ctx.server_id:
+            continue  # another server's row: never deleted here
+        what = f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
+        outcome = delete_backup(
+            ctx,
+            report,
+            RETENTION,
+            row,
+            what,
+            d.reason,
+            partial(mcat.delete_backup_row, ctx.cat, d.bck_id),
+            f"refused:bck:{d.bck_id}",
+        )
+        if outcome == "busy":
+            break  # busy definition: leave the rest of it for the next pass too
+
+
+def _intact(ctx: PassContext, report: PassReport, row: Row) -> bool:
+    """Retention's question about a backup it would rely on; damage found is a warning of
+    the pass (and an alert, raised by the keeper)."""
+    ok = ctx.keeper.is_intact(row)
+    if not ok and int(row["backup_server_id"]) == ctx.server_id:
+        report.warning(
+            RETENTION,
+            f"backup bck_id={row['bck_id']} def_id={row['def_id']} is not intact: "
+            "it does not count towards the retention redundancy",
+        )
+    return ok
 
 
 # -- 3 ---------------------------------------------------------------------------------
@@ -221,32 +220,26 @@ def snapshot_retention(ctx: PassContext, report: PassReport) -> None:
     for row in mcat.expired_snapshot_rows(ctx.cat, ctx.server_id):
         if ctx.should_stop():
             return
-        # The view already filters by age; re-check with the same pure rule as a guard.
+        # The query already filters by age; re-check with the same pure rule as a guard.
         if not snapshot_row_expired(row["finished"], row["retention_period"], ctx.now):
             continue
-        files = mcat.row_files(row)
+        full = mcat.backup_row(ctx.cat, int(row["bck_id"]))
+        if full is None:
+            continue
         sid = int(row["snapshot_id"])
         what = f"snapshot backup bck_id={row['bck_id']} snapshot_id={sid}"
-        if ctx.dry_run:
-            ctx.would_delete(
-                report,
-                what,
-                f"older than its retention period {row['retention_period']}",
-                files,
-            )
-            if row["snapshot_fully_expired"]:
-                fully_expired.add(sid)
-            continue
-        _delete_row_files(
+        delete_backup(
             ctx,
             report,
             SNAPSHOTS,
+            full,
             what,
-            files,
+            f"older than its retention period {row['retention_period']}",
             partial(mcat.delete_backup_row, ctx.cat, int(row["bck_id"])),
-            partition=ctx.partitions.get(int(row["pgsql_node_id"])),
-            snapshot_id=sid,
+            f"refused:bck:{row['bck_id']}",
         )
+        if ctx.dry_run and row["snapshot_fully_expired"]:
+            fully_expired.add(sid)
     for snap in mcat.finished_snapshot_definitions(ctx.cat, ctx.server_id):
         fully_expired.discard(int(snap["snapshot_id"]))
         what = (
@@ -281,17 +274,46 @@ def restore_logs(ctx: PassContext, report: PassReport) -> None:
     for row in mcat.restore_logs_to_delete(ctx.cat, ctx.server_id):
         if ctx.should_stop():
             return
-        files = [row["restore_log_file"]] if row["restore_log_file"] else []
         what = f"restore log del_id={row['del_id']}"
+        path = str(row["restore_log_file"] or "")
+        paths: list[Path] = []
+        if path and not already_gone(path):
+            try:
+                paths = [
+                    ctx.deleter.restore_log_path(
+                        path,
+                        as_int(row["restore_def"]),
+                        as_int(row["target_pgsql_node_id"]),
+                        str(row["target_dbname"] or ""),
+                    )
+                ]
+            except UnsafePathError as exc:
+                if ctx.dry_run:
+                    ctx.would(report, f"WOULD REFUSE {what}: {exc}")
+                else:
+                    refused(
+                        ctx,
+                        report,
+                        RESTORE_LOGS,
+                        what,
+                        str(exc),
+                        f"refused:restorelog:{row['del_id']}",
+                        row,
+                    )
+                continue
         if ctx.dry_run:
-            ctx.would_delete(report, what, "its restore catalog row was deleted", files)
+            ctx.would(
+                report,
+                f"WOULD DELETE {what}: its restore catalog row was deleted: "
+                f"{files_text(paths)}",
+            )
             continue
-        _delete_row_files(
+        delete_row_files(
             ctx,
             report,
             RESTORE_LOGS,
             what,
-            files,
+            paths,
             partial(mcat.delete_restore_log_entry, ctx.cat, int(row["del_id"])),
             partition=None,
         )
@@ -334,7 +356,7 @@ def _node_target(node: Row) -> pgnode.NodeTarget:
 
 def dropped_databases(ctx: PassContext, report: PassReport) -> None:
     """Definitions whose database is gone become DELETED; after the node's
-    automatic_deletion_retention (counted from deleted_at) they are force-deleted."""
+    automatic_deletion_retention (counted from deleted_at) they are purged."""
     stats = report.task(DROPPED)
     for node in mcat.nodes_with_database_definitions(ctx.cat, ctx.server_id):
         if ctx.should_stop():
@@ -349,8 +371,13 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
                     d for d in defs if not pgnode.database_exists(conn, d["dbname"])
                 ]
         except NodeUnavailableError as exc:
-            # One unreachable node must not stop the check of the others.
-            report.error(DROPPED, f"node {node['node_id']} ({target}): {exc}")
+            # In a fleet one node is always down: report it, check the others, and keep
+            # the exit status for failures of maintenance's own work.
+            report.warning(
+                DROPPED,
+                f"node {node['node_id']} ({target}) not reachable, its databases were "
+                f"not checked: {exc}",
+            )
             continue
         for d in missing:
             what = (
@@ -376,6 +403,10 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
     for d in mcat.deleted_definitions_past_quarantine(ctx.cat, ctx.server_id):
         if ctx.should_stop():
             return
+        if not quarantine_over(
+            d["deleted_at"], d["automatic_deletion_retention"], ctx.now
+        ):
+            continue
         what = (
             f"DELETED backup definition def_id={d['def_id']} (database {d['dbname']!r})"
         )
@@ -387,7 +418,7 @@ def dropped_databases(ctx: PassContext, report: PassReport) -> None:
             ctx.would(report, f"WOULD FORCE-DELETE {what}: {reason}")
             continue
         try:
-            mcat.force_delete_definition(ctx.cat, int(d["def_id"]))
+            mcat.purge_deleted_definition(ctx.cat, int(d["def_id"]))
             ctx.force_deleted.append(int(d["def_id"]))
             stats.deleted += 1
             log.warning("[%s] force-deleted %s: %s", DROPPED, what, reason)

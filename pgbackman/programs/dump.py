@@ -26,7 +26,12 @@ from pgbackman.infra.locking import JobLock
 from pgbackman.log import setup_logging
 from pgbackman.infra.daemon import SignalFlags
 from pgbackman.programs.frame import ProgramArgumentParser
-from pgbackman.programs.jobmain import job_main, register_or_spool, say_failure
+from pgbackman.programs.jobmain import (
+    check_partition,
+    job_main,
+    register_or_spool,
+    say_failure,
+)
 from pgbackman.run.timeout import RunTimeout
 
 PROGRAM = "pgbackman_dump"
@@ -76,6 +81,7 @@ def run_job(
     try:
         spec = jobmod.resolve(cfg, cat, def_id, snapshot_id)
         setup_logging(cfg, PROGRAM, node=spec.node_fqdn, dbname=spec.dbname or None)
+        check_partition(PROGRAM, cfg, cat, spec.server_id, spec.node_id, spec.partition)
         run = DumpRun(cfg, spec, started)
         run.prepare_dirs()
         # The catalog's root wins (DESIGN.md); the config's when the spec came without one.

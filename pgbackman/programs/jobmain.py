@@ -15,9 +15,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pgbackman.catalog import alerts
+from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
+from pgbackman.core import authority
 from pgbackman.errors import (
     CatalogUnavailableError,
+    ConfigRefusedError,
     PgBackManError,
 )
 from pgbackman.infra import spool
@@ -81,6 +85,34 @@ def job_main(
     return run_main(
         program, argv, parse, job, error_prefix=lambda ns: f"{who(ns)} failed: "
     )
+
+
+def check_partition(
+    program: str,
+    cfg: Config,
+    cat: Catalog,
+    server_id: int,
+    node_id: int,
+    partition: Path,
+) -> None:
+    """Jobs write only inside the local root_backup_partition, as pgbackman_control does:
+    a partition elsewhere is refused (ConfigRefusedError), logged and alerted once."""
+    root = cfg.backup_server.root_backup_partition
+    try:
+        authority.check_partition("pgnode_backup_partition", str(partition), root)
+    except ConfigRefusedError as exc:
+        alerts.raise_or_spool(
+            cat,
+            root,
+            alerts.Alert(
+                alert_type=alerts.CONFIG_REFUSED,
+                server_id=server_id,
+                node_id=node_id,
+                message=f"{program} on {cfg.backup_server.fqdn}, PgSQL node {node_id}: {exc}",
+                episode_key=f"config:node:{node_id}:pgnode_backup_partition",
+            ),
+        )
+        raise
 
 
 def register_or_spool(

@@ -4,12 +4,16 @@
 
 * default: daemon (python-daemon, pidfile ``[pgbackman_maintenance] pidfile``), one pass every
   ``maintenance_interval`` seconds; ``--foreground`` is the same loop without forking (systemd);
-* ``--once`` (alias ``--cron``, upstream's name): one pass, exit 0, or 1 if any task failed;
+* ``--once`` (alias ``--cron``, upstream's name): one pass; exit 0 when it did all of its own
+  work, 1 when some failed (a task aborted, a deletion failed or was refused, a catalog
+  change refused, a pending result not ingested). Warnings (a node that cannot be reached, a
+  running job, a damaged backup found, an interval out of range) keep 0
+  (:mod:`pgbackman.maintenance.report`);
 * ``--dry-run``: one pass that prints (stdout, one line each) what would be deleted and why,
   and changes nothing;
-* ``--verify [--bck-id N]``: re-check the SHA-256 manifests of this server's SUCCEEDED
-  backups (or one) against the files and the catalog; one line per backup, exit 1 on any
-  MISMATCH/MISSING (:mod:`pgbackman.maintenance.verify`);
+* ``--verify [--bck-id N]``: check this server's SUCCEEDED backups (or one) in full, record
+  the result in the catalog and alert damaged ones; one line per backup, exit 1 on any
+  MISSING/CORRUPT/UNVERIFIED (:mod:`pgbackman.maintenance.verify`);
 * ``--verify --offsite [--bck-id N]``: the same for their UPLOADED offsite copies, reading
   every object back (:mod:`pgbackman.maintenance.offsite_verify`).
 

@@ -86,6 +86,14 @@ def fetch_if_missing(
         roles_file=here(spec.roles_file),
         dbconfig_file=here(spec.dbconfig_file),
         manifest_file=str(manifest),
+        # What the integrity check reads: the fetched copy, checked like local files.
+        backup_row={
+            **spec.backup_row,
+            "pg_dump_file": here(spec.pg_dump_file),
+            "pg_dump_roles_file": here(spec.roles_file),
+            "pg_dump_dbconfig_file": here(spec.dbconfig_file),
+            "pg_dump_manifest_file": str(manifest),
+        },
     )
     return staged, staging
 

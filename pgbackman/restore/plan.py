@@ -39,21 +39,9 @@ def temp_db_name(target: str, restore_def: int) -> str:
     return prefix + suffix
 
 
-def log_file_name(
-    target: str,
-    node_fqdn: str,
-    release_tag: str,
-    restore_def: int,
-    ts: str,
-    job: str = "restoredef",
-) -> str:
-    """``<target>-<fqdn>-v<R>-<job><N>-<TS>.log`` (file-name-safe components; ``job`` is
-    ``restoredef`` for a restore definition, ``drill`` for a restore drill)."""
-    return (
-        f"{naming.safe_component(target or 'CLUSTER')}-{naming.safe_component(node_fqdn)}"
-        f"-v{naming.safe_component(release_tag)}-{naming.safe_component(job)}"
-        f"{int(restore_def)}-{ts}.log"
-    )
+# The name of a restore's log: core/naming.py owns every file name (maintenance recognises
+# the logs it may delete by the same rule).
+log_file_name = naming.restore_log_name
 
 
 def tokenize_restore_extra(text: str | None) -> list[str]:

@@ -30,7 +30,6 @@ no temporary database); CLUSTER restores are in :mod:`pgbackman.restore.cluster`
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import logging
 import os
 import signal
@@ -41,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.archive import files as dumpfiles
+from pgbackman.archive import integrity
 from pgbackman.run import clients
 from pgbackman.archive.globalsfile import read_globals_from_users_file, render_roles_sql
 from pgbackman.run.jobrun import JobRun
@@ -213,50 +212,41 @@ class RestoreRun(JobRun):
             log.warning("%s", note)
 
     def _verify_dump(self) -> None:
-        """Checksums first: the manifest against the catalog, the files against the manifest."""
+        """Checksums first (pgbackman.archive.integrity, as maintenance checks them): the
+        manifest against the catalog, every file against the manifest and its recorded size.
+
+        A LEGACY backup (imported from upstream, never had a checksum) is restored with a
+        warning. Anything else that is not INTACT, notably UNVERIFIED (a backup this software
+        wrote whose checksum is gone from the catalog: tampering), is refused unless the run
+        was forced (``pgbackman_restore --force``)."""
         s = self.spec
         if s.legacy:
-            legacy.accept(self)
+            legacy.accept(self)  # files present; restored UNVERIFIED, said in the log
             return
-        if not s.manifest_file:
-            raise RestoreError(
-                f"Backup {s.bck_id} has no checksum manifest: it cannot be verified"
+        verdict = integrity.check(s.backup_row)
+        if verdict.intact:
+            log.info("Checksums verified: the files of backup %s are intact", s.bck_id)
+            return
+        if verdict.state == integrity.LEGACY:  # not reached: spec.legacy says the same
+            log.warning(
+                "Backup %s is a legacy backup imported from upstream PgBackMan: it has no "
+                "checksum and is restored unverified",
+                s.bck_id,
             )
-        manifest = Path(s.manifest_file)
-        try:
-            text = manifest.read_bytes()
-        except OSError as exc:
-            raise RestoreError(
-                f"Cannot read the checksum manifest {manifest}: {exc.strerror}"
-            ) from None
-        if s.checksum and hashlib.sha256(text).hexdigest() != s.checksum:
-            raise RestoreError(
-                f"Checksum mismatch: the manifest {manifest.name} does not match "
-                "the catalog; restore refused"
-            )
-        bad = dumpfiles.verify_manifest(manifest.parent, manifest.name)
-        if bad:
-            shown = ", ".join(bad[:5]) + (
-                f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
-            )
-            raise RestoreError(
-                f"Checksum mismatch in backup {s.bck_id}: {shown}; restore refused"
-            )
-        listed = {ln.partition("  ")[2] for ln in text.decode("utf-8").splitlines()}
-        needed = [s.pg_dump_file]
-        if s.backup_code in ("FULL", "SCHEMA"):
-            needed += [s.roles_file, s.dbconfig_file]
-        for p in needed:
-            if not p:
-                raise RestoreError(
-                    f"Backup {s.bck_id} ({s.backup_code}) lacks a file in the catalog"
-                )
-            rel = Path(p).name
-            if not any(x == rel or x.startswith(rel + "/") for x in listed):
-                raise RestoreError(
-                    f"{rel} is not covered by the checksum manifest; restore refused"
-                )
-        log.info("Checksums verified: %d files match %s", len(listed), manifest.name)
+            return
+        what = {
+            integrity.CORRUPT: f"Checksum mismatch: backup {s.bck_id} is CORRUPT",
+            integrity.MISSING: f"Backup {s.bck_id} is MISSING files",
+        }.get(
+            verdict.state,
+            f"Backup {s.bck_id} is UNVERIFIED (its checksum is not in the catalog)",
+        ) + f" ({_shorten(verdict.problems)})"
+        if s.force:
+            log.warning("%s; restoring it anyway (--force)", what)
+            return
+        raise RestoreError(
+            f"{what}; restore refused (pgbackman_restore --force restores it anyway)"
+        )
 
     # -- node -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -595,3 +585,8 @@ class RestoreRun(JobRun):
             "backup_pg_release": s.backup_pg_release,
             "run_uuid": self.run_uuid,
         }
+
+
+def _shorten(problems: list[str]) -> str:
+    shown = ", ".join(problems[:5])
+    return shown + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pgbackman.archive import integrity
 from pgbackman.catalog import nodes, restorejobs, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.pgnode.connection import NodeTarget
@@ -69,6 +70,10 @@ class RestoreSpec:
     # local files are gone, or were taken by another server, fetches it (restore/offsite.py).
     offsite_row: dict[str, Any] | None = None
     job: str = "restoredef"  # names the job: its log file (<job><N>) and its label
+    # The backup's catalog row as pgbackman.archive.integrity.check reads it.
+    backup_row: dict[str, Any] = field(default_factory=dict)
+    # pgbackman_restore --force: restore even a backup that cannot be verified.
+    force: bool = False
 
     @property
     def root(self) -> str:
@@ -187,18 +192,27 @@ def build(
         legacy=is_legacy_backup(d),
         offsite_row=offsite_row,
         job=job,
+        backup_row={
+            "bck_id": d["bck_id"],
+            "run_uuid": d["bck_run_uuid"],
+            "checksum": d["bck_checksum"],
+            "pg_dump_manifest_file": d["bck_manifest_file"],
+            "pg_dump_file": d["bck_pg_dump_file"],
+            "pg_dump_file_size": d["bck_pg_dump_file_size"],
+            "pg_dump_roles_file": d["bck_roles_file"],
+            "pg_dump_roles_file_size": d["bck_roles_file_size"],
+            "pg_dump_dbconfig_file": d["bck_dbconfig_file"],
+            "pg_dump_dbconfig_file_size": d["bck_dbconfig_file_size"],
+        },
     )
 
 
 def is_legacy_backup(row: Mapping[str, Any]) -> bool:
-    """A backup this software did not write: every run of pgbackman_dump records a
-    run_uuid (and, when it succeeds, a manifest and its checksum); a row without any of the
-    three was imported from PgBackMan 1.x by the catalog upgrade. A row of this software
-    that lost its manifest or checksum is NOT legacy: its restore is refused."""
-    return (
-        row.get("bck_run_uuid") is None
-        and _opt(row.get("bck_manifest_file")) is None
-        and _opt(row.get("bck_checksum")) is None
+    """Imported from PgBackMan 1.x (pgbackman.archive.integrity owns the rule)."""
+    return integrity.written_by_upstream(
+        row.get("bck_run_uuid"),
+        _opt(row.get("bck_manifest_file")),
+        _opt(row.get("bck_checksum")),
     )
 
 

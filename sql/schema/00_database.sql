@@ -7,17 +7,22 @@
 ALTER DATABASE :"pgb_dbname" OWNER TO pgbackman_role_owner;
 REVOKE ALL ON DATABASE :"pgb_dbname" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"pgb_dbname" TO pgbackman_role_rw;
-GRANT CONNECT ON DATABASE :"pgb_dbname" TO pgbackman_role_ro;
+GRANT CONNECT ON DATABASE :"pgb_dbname" TO pgbackman_role_server, pgbackman_role_ro;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 -- Everything below is created by (and therefore owned by) the owner role.
 SET LOCAL ROLE pgbackman_role_owner;
 SET LOCAL search_path = public, pg_temp;
 
+-- Objects created later (numbered upgrades) by the owner: readable by rw and server, and
+-- callable by rw; a backup server gets EXECUTE on a new function only by an explicit GRANT.
+-- No login role writes a table (D43): every change goes through a SECURITY DEFINER function.
 ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
-  GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO pgbackman_role_rw;
+  REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLES FROM pgbackman_role_rw;
 ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
-  GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO pgbackman_role_rw;
+  REVOKE USAGE, SELECT, UPDATE ON SEQUENCES FROM pgbackman_role_rw;
+ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
+  GRANT SELECT ON TABLES TO pgbackman_role_rw, pgbackman_role_server;
 ALTER DEFAULT PRIVILEGES FOR ROLE pgbackman_role_owner IN SCHEMA public
   GRANT EXECUTE ON FUNCTIONS TO pgbackman_role_rw;

@@ -14,5 +14,14 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackman_role_ro') THEN
     CREATE ROLE pgbackman_role_ro LOGIN;
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgbackman_role_server') THEN
+    CREATE ROLE pgbackman_role_server LOGIN;
+  END IF;
+  -- Operators can do everything a backup server does (upstream set-ups log in as rw only).
+  IF NOT EXISTS (SELECT 1 FROM pg_auth_members
+                  WHERE roleid = 'pgbackman_role_server'::regrole
+                    AND member = 'pgbackman_role_rw'::regrole) THEN
+    GRANT pgbackman_role_server TO pgbackman_role_rw;
+  END IF;
 END
 $roles$;

@@ -135,3 +135,66 @@ BEGIN
   RETURN array_to_string(v_keys, ' ');
 END;
 $$;
+-- =====================================================================================
+-- Retention intervals: one sane range, and queries that cannot overflow
+-- =====================================================================================
+
+-- A retention interval (retention_period, automatic_deletion_retention) must be more than 0
+-- and at most 100 years. Larger values are nonsense and make "now() - period" overflow the
+-- timestamp range ('1000000 years' stopped every maintenance pass of a server). Used by the
+-- table CHECKs and by every function that takes such a value; pgbackman/core/validate.py
+-- applies the same range to what the shell is typed (same comparison: 1 month = 30 days).
+CREATE FUNCTION retention_interval_ok(p_value interval) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$ SELECT p_value IS NOT NULL AND p_value > interval '0' AND p_value <= interval '100 years' $$;
+
+-- text -> interval, NULL when the text is not an interval (a forged or hand-edited config
+-- value must not make a whole query fail).
+CREATE FUNCTION safe_interval(p_value text) RETURNS interval
+  LANGUAGE plpgsql STABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+BEGIN
+  RETURN p_value::interval;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END;
+$$;
+
+-- The instant before which something kept for p_period has expired. A period outside the
+-- sane range (forged, or from before the range existed) expires nothing: '-infinity'.
+CREATE FUNCTION retention_cutoff(p_period interval) RETURNS timestamptz
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+  SELECT CASE WHEN retention_interval_ok(p_period) THEN now() - p_period
+              ELSE '-infinity'::timestamptz END
+$$;
+
+-- Raise a one-line error unless p_value is a sane retention interval; returns it.
+CREATE FUNCTION check_retention_interval(p_value interval, p_label text) RETURNS interval
+  LANGUAGE plpgsql STABLE
+  SET search_path = public, pg_temp
+AS $$
+BEGIN
+  IF NOT retention_interval_ok(p_value) THEN
+    RAISE EXCEPTION 'Invalid % %: must be more than 0 and at most 100 years', p_label,
+      coalesce(p_value::text, 'NULL');
+  END IF;
+  RETURN p_value;
+END;
+$$;
+
+-- A path a backup server may be asked to use: absolute, normalised (no '.', '..', '//' or
+-- trailing '/') and not '/' itself. Where root may really write is decided by each backup
+-- server's own configuration file; this only refuses what can never be right.
+CREATE FUNCTION safe_absolute_path(p_value text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+  SELECT p_value IS NOT NULL
+     AND p_value ~ '^(/[^/]+)+$'
+     AND p_value !~ '(^|/)\.{1,2}(/|$)'
+     AND p_value !~ '[\x01-\x1f\x7f]'
+$$;

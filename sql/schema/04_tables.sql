@@ -68,7 +68,7 @@ CREATE TABLE backup_definition (
   encryption              boolean NOT NULL DEFAULT false,
   -- NULL: the node's backup_compression when the job runs
   backup_compression      text CHECK (backup_compression = validate_backup_compression(backup_compression)),
-  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
+  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_interval_ok(retention_period)),
   retention_redundancy    integer NOT NULL DEFAULT 1 CHECK (retention_redundancy >= 0),
   extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
   job_status              varchar(20) NOT NULL REFERENCES job_definition_status (code) ON DELETE RESTRICT,
@@ -88,7 +88,7 @@ CREATE TABLE snapshot_definition (
   backup_code             varchar(10) NOT NULL REFERENCES backup_code (code) ON DELETE RESTRICT,
   encryption              boolean NOT NULL DEFAULT false,
   backup_compression      text CHECK (backup_compression = validate_backup_compression(backup_compression)),
-  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_period > interval '0'),
+  retention_period        interval NOT NULL DEFAULT '7 days' CHECK (retention_interval_ok(retention_period)),
   extra_backup_parameters text NOT NULL DEFAULT '' CHECK (extra_backup_parameters !~ '[\x01-\x1f\x7f]'),
   status                  text NOT NULL DEFAULT 'WAITING' REFERENCES at_definition_status (code) ON DELETE RESTRICT,
   remarks                 text CHECK (remarks !~ '[\x01-\x1f\x7f]'),
@@ -145,6 +145,19 @@ CREATE TABLE backup_catalog (
   -- Local files removed by retention while the offsite copy lives on: the row stays (a
   -- restore fetches the copy) until offsite retention expires it.
   local_deleted_at           timestamptz,
+  -- D41: what is known about the stored files of a SUCCEEDED backup, and since when:
+  --   INTACT     present with their recorded sizes, manifest and checksums verified
+  --              (by pgbackman_dump when it wrote them, by maintenance since);
+  --   MISSING    a file is gone or has another size;  CORRUPT  a checksum does not match;
+  --   UNVERIFIED a backup this software wrote has no checksum or manifest in the catalog
+  --              (tampering): never counted by retention, restored only when forced;
+  --   LEGACY     imported from upstream 1.x (no manifest ever existed): restorable as
+  --              "legacy, unverified", never counted by retention.
+  -- Set only through register_backup_catalog() and record_backup_integrity(); NULL for runs
+  -- that did not succeed.
+  integrity                  text CHECK (integrity IN ('INTACT', 'MISSING', 'CORRUPT', 'UNVERIFIED', 'LEGACY')),
+  integrity_checked          timestamptz,
+  integrity_detail           text,
   CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
 );
 
@@ -322,12 +335,18 @@ CREATE TABLE pgsql_node_stopped (
   pgsql_node_id bigint PRIMARY KEY
 );
 
+-- The identity columns (node, dbname, code, snapshot) let maintenance check that every path
+-- is exactly what pgbackman_dump writes for that backup before it deletes anything (D42).
 CREATE TABLE catalog_entries_to_delete (
   del_id                    bigserial PRIMARY KEY,
   registered                timestamptz NOT NULL DEFAULT now(),
   def_id                    bigint,
   bck_id                    bigint NOT NULL,
   backup_server_id          integer NOT NULL,
+  pgsql_node_id             bigint,
+  dbname                    text,
+  backup_code               text,
+  snapshot_id               bigint,
   pg_dump_file              text,
   pg_dump_log_file          text,
   pg_dump_roles_file        text,
@@ -362,10 +381,13 @@ CREATE TABLE offsite_copies_to_delete (
 );
 
 CREATE TABLE restore_logs_to_delete (
-  del_id           bigserial PRIMARY KEY,
-  registered       timestamptz NOT NULL DEFAULT now(),
-  backup_server_id integer NOT NULL,
-  restore_log_file text NOT NULL
+  del_id               bigserial PRIMARY KEY,
+  registered           timestamptz NOT NULL DEFAULT now(),
+  backup_server_id     integer NOT NULL,
+  restore_log_file     text NOT NULL,
+  restore_def          bigint,          -- identity of the log (D42)
+  target_pgsql_node_id bigint,
+  target_dbname        text
 );
 
 CREATE TABLE pgbackman_version (

@@ -95,13 +95,10 @@ BEGIN
         RAISE EXCEPTION 'Invalid PgSQL node status % (RUNNING or STOPPED)', v_v;
       END IF;
     WHEN 'retention_period', 'automatic_deletion_retention' THEN
-      BEGIN
-        IF v_v::interval <= interval '0' THEN
-          RAISE EXCEPTION USING ERRCODE = '22007';
-        END IF;
-      EXCEPTION WHEN others THEN
-        RAISE EXCEPTION 'Invalid % value: % (expected a positive interval, e.g. 7 days)', p_parameter, v_v;
-      END;
+      IF NOT retention_interval_ok(safe_interval(v_v)) THEN
+        RAISE EXCEPTION 'Invalid % value: % (an interval more than 0 and at most 100 years, e.g. 7 days)',
+          p_parameter, v_v;
+      END IF;
     WHEN 'stale_backup_grace' THEN
       BEGIN
         IF v_v::interval < interval '0' THEN
@@ -134,8 +131,16 @@ BEGIN
     WHEN 'backup_compression' THEN
       v_v := validate_backup_compression(v_v);
     WHEN 'pgnode_backup_partition', 'pgnode_crontab_file' THEN
-      IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
-        RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;
+      -- Structure only: whether root may write there is decided by each backup server's
+      -- own configuration file (crontab_dir, root_backup_partition), not by the catalog.
+      IF NOT safe_absolute_path(v_v) THEN
+        RAISE EXCEPTION 'Invalid % value: % (a normalised absolute path below /, without . or ..)',
+          p_parameter, v_v;
+      END IF;
+      IF p_parameter = 'pgnode_crontab_file'
+         AND replace(regexp_replace(v_v, '^.*/', ''), '%%pgnode%%', '1') !~ '^[A-Za-z0-9_-]+$' THEN
+        RAISE EXCEPTION 'Invalid pgnode_crontab_file value: % (cron ignores file names other than letters, digits, _ and -)',
+          v_v;
       END IF;
     WHEN 'admin_user', 'domain' THEN
       IF v_v = '' OR v_v ~ '\s' THEN

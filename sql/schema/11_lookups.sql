@@ -221,3 +221,15 @@ BEGIN
   RETURN lpad((v_m[1]::int + floor(random() * (v_m[2]::int - v_m[1]::int + 1)))::int::text, 2, '0');
 END;
 $$;
+
+-- A node's automatic_deletion_retention (node config, else the default, else 14 days); NULL
+-- when the configured text is not an interval (then nothing is purged: retention_cutoff).
+CREATE FUNCTION deleted_definition_retention(p_node_id bigint) RETURNS interval
+  LANGUAGE sql STABLE SECURITY INVOKER SET search_path = public, pg_temp
+AS $$
+  SELECT safe_interval(coalesce(
+           (SELECT value FROM pgsql_node_config
+             WHERE node_id = p_node_id AND parameter = 'automatic_deletion_retention'),
+           (SELECT value FROM pgsql_node_default_config WHERE parameter = 'automatic_deletion_retention'),
+           '14 days'))
+$$;

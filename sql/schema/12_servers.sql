@@ -7,7 +7,7 @@
 
 CREATE FUNCTION register_backup_server(p_hostname text, p_domain text, p_status text, p_remarks text)
   RETURNS integer
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_domain text := nullif(p_domain, '');
@@ -33,7 +33,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_backup_server(p_server_id integer) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
@@ -53,7 +53,7 @@ END;
 $$;
 
 CREATE FUNCTION update_backup_server(p_server_id integer, p_remarks text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   UPDATE backup_server SET remarks = p_remarks WHERE server_id = p_server_id;
@@ -68,7 +68,7 @@ $$;
 -- ones; catalogs upgraded from 1.x keep theirs), which are added.
 CREATE FUNCTION update_backup_server_config(p_server_id integer, p_parameter text, p_value text)
   RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_v text := p_value;
@@ -82,10 +82,14 @@ BEGIN
   IF v_v ~ '[\x01-\x1f\x7f]' THEN
     RAISE EXCEPTION 'Value for parameter % contains control characters', p_parameter;
   END IF;
+  -- Paths are checked for structure only: each backup server's own configuration file
+  -- decides what its root daemon may touch (pgbackman_dump/pgbackman_restore are kept for
+  -- upstream compatibility and are not used: the programs beside pgbackman_control run).
   IF p_parameter ~ '^pgsql_bin_[0-9]+(_[0-9]+)?$' OR p_parameter IN
      ('root_backup_partition', 'pgbackman_dump', 'pgbackman_restore', 'root_cron_file') THEN
-    IF v_v !~ '^/' OR v_v ~ '(^|/)\.\.(/|$)' THEN
-      RAISE EXCEPTION 'Invalid % value: % (absolute path required)', p_parameter, v_v;
+    IF NOT safe_absolute_path(v_v) THEN
+      RAISE EXCEPTION 'Invalid % value: % (a normalised absolute path below /, without . or ..)',
+        p_parameter, v_v;
     END IF;
   ELSIF p_parameter = 'backup_user' THEN
     IF v_v !~ '^[a-z_][a-z0-9_-]{0,31}$' THEN

@@ -8,7 +8,7 @@
 CREATE FUNCTION register_pgsql_node(p_hostname text, p_domain text, p_pgport integer, p_admin_user text,
                                     p_status text, p_remarks text)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_domain text := nullif(p_domain, '');
@@ -42,7 +42,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_pgsql_node(p_node_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pgsql_node WHERE node_id = p_node_id) THEN
@@ -63,7 +63,7 @@ $$;
 
 CREATE FUNCTION update_pgsql_node(p_node_id bigint, p_pgport integer, p_admin_user text, p_status text,
                                   p_remarks text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_status text := upper(nullif(p_status, ''));
@@ -88,7 +88,7 @@ $$;
 
 -- Generic: one parameter at a time, validated; unknown parameter -> error.
 CREATE FUNCTION update_pgsql_node_config(p_node_id bigint, p_parameter text, p_value text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_v text;
@@ -113,7 +113,7 @@ CREATE FUNCTION update_pgsql_node_config(
     p_extra_restore_parameters text, p_backup_job_status text, p_domain text, p_logs_email text,
     p_admin_user text, p_pgport integer, p_pgnode_backup_partition text, p_pgnode_crontab_file text,
     p_pgsql_node_status text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_names  text[] := ARRAY['backup_minutes_interval', 'backup_hours_interval', 'backup_weekday_cron',

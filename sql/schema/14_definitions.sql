@@ -12,7 +12,7 @@ CREATE FUNCTION register_backup_definition(
     p_extra_backup_parameters text, p_job_status text, p_remarks text,
     p_backup_compression text DEFAULT NULL)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_code   text := upper(nullif(p_backup_code, ''));
@@ -64,7 +64,7 @@ BEGIN
   IF NOT validate_cron_field(v_dom, 1, 31) THEN RAISE EXCEPTION 'Invalid day-of-month cron field: %', v_dom; END IF;
   IF NOT validate_cron_field(v_mon, 1, 12) THEN RAISE EXCEPTION 'Invalid month cron field: %', v_mon; END IF;
   IF NOT validate_cron_field(v_dow, 0, 7) THEN RAISE EXCEPTION 'Invalid weekday cron field: %', v_dow; END IF;
-  IF v_ret <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', v_ret; END IF;
+  PERFORM check_retention_interval(v_ret, 'retention period');
   IF v_red < 1 THEN RAISE EXCEPTION 'Invalid retention redundancy % (integer >= 1)', v_red; END IF;
   IF v_extra ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Extra backup parameters contain control characters'; END IF;
   IF dataless_backup_options(v_code, v_extra) IS NOT NULL THEN
@@ -102,7 +102,7 @@ CREATE FUNCTION update_backup_definition(
     p_weekday_cron text, p_retention_period interval, p_retention_redundancy integer,
     p_extra_backup_parameters text, p_job_status text, p_remarks text,
     p_backup_compression text DEFAULT NULL, p_encryption boolean DEFAULT NULL) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   d backup_definition%ROWTYPE;
@@ -133,7 +133,7 @@ BEGIN
   IF NOT validate_cron_field(d.day_month_cron, 1, 31) THEN RAISE EXCEPTION 'Invalid day-of-month cron field: %', d.day_month_cron; END IF;
   IF NOT validate_cron_field(d.month_cron, 1, 12) THEN RAISE EXCEPTION 'Invalid month cron field: %', d.month_cron; END IF;
   IF NOT validate_cron_field(d.weekday_cron, 0, 7) THEN RAISE EXCEPTION 'Invalid weekday cron field: %', d.weekday_cron; END IF;
-  IF d.retention_period <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', d.retention_period; END IF;
+  PERFORM check_retention_interval(d.retention_period, 'retention period');
   IF d.retention_redundancy < 1 THEN RAISE EXCEPTION 'Invalid retention redundancy % (integer >= 1)', d.retention_redundancy; END IF;
   IF d.extra_backup_parameters ~ '[\x01-\x1f\x7f]' THEN RAISE EXCEPTION 'Extra backup parameters contain control characters'; END IF;
   IF dataless_backup_options(d.backup_code, d.extra_backup_parameters) IS NOT NULL THEN
@@ -159,7 +159,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_backup_definition_id(p_def_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_definition WHERE def_id = p_def_id) THEN
@@ -173,7 +173,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_backup_definition_dbname(p_node_id bigint, p_dbname text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_definition WHERE pgsql_node_id = p_node_id AND dbname = p_dbname) THEN
@@ -189,7 +189,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_force_backup_definition_id(p_def_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_definition WHERE def_id = p_def_id) THEN
@@ -197,10 +197,12 @@ BEGIN
   END IF;
   WITH del AS (
     DELETE FROM backup_catalog WHERE def_id = p_def_id
-    RETURNING def_id, bck_id, backup_server_id, pg_dump_file, pg_dump_log_file, pg_dump_roles_file,
+    RETURNING def_id, bck_id, backup_server_id, pgsql_node_id, dbname, backup_code, snapshot_id,
+              pg_dump_file, pg_dump_log_file, pg_dump_roles_file,
               pg_dump_roles_log_file, pg_dump_dbconfig_file, pg_dump_dbconfig_log_file, pg_dump_manifest_file
   )
-  INSERT INTO catalog_entries_to_delete (def_id, bck_id, backup_server_id, pg_dump_file, pg_dump_log_file,
+  INSERT INTO catalog_entries_to_delete (def_id, bck_id, backup_server_id, pgsql_node_id, dbname,
+                                         backup_code, snapshot_id, pg_dump_file, pg_dump_log_file,
                                          pg_dump_roles_file, pg_dump_roles_log_file, pg_dump_dbconfig_file,
                                          pg_dump_dbconfig_log_file, pg_dump_manifest_file)
   SELECT * FROM del;
@@ -209,7 +211,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_force_backup_definition_dbname(p_node_id bigint, p_dbname text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM backup_definition WHERE pgsql_node_id = p_node_id AND dbname = p_dbname) THEN
@@ -218,10 +220,12 @@ BEGIN
   WITH del AS (
     DELETE FROM backup_catalog
      WHERE def_id IN (SELECT def_id FROM backup_definition WHERE pgsql_node_id = p_node_id AND dbname = p_dbname)
-    RETURNING def_id, bck_id, backup_server_id, pg_dump_file, pg_dump_log_file, pg_dump_roles_file,
+    RETURNING def_id, bck_id, backup_server_id, pgsql_node_id, dbname, backup_code, snapshot_id,
+              pg_dump_file, pg_dump_log_file, pg_dump_roles_file,
               pg_dump_roles_log_file, pg_dump_dbconfig_file, pg_dump_dbconfig_log_file, pg_dump_manifest_file
   )
-  INSERT INTO catalog_entries_to_delete (def_id, bck_id, backup_server_id, pg_dump_file, pg_dump_log_file,
+  INSERT INTO catalog_entries_to_delete (def_id, bck_id, backup_server_id, pgsql_node_id, dbname,
+                                         backup_code, snapshot_id, pg_dump_file, pg_dump_log_file,
                                          pg_dump_roles_file, pg_dump_roles_log_file, pg_dump_dbconfig_file,
                                          pg_dump_dbconfig_log_file, pg_dump_manifest_file)
   SELECT * FROM del;
@@ -229,13 +233,73 @@ BEGIN
 END;
 $$;
 
+-- A dropped database's definition: DELETED (maintenance). Only ACTIVE/STOPPED definitions
+-- of this kind can be marked; the quarantine clock (deleted_at) starts now.
 CREATE FUNCTION update_backup_definition_status_to_delete(p_def_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
+DECLARE
+  v_dbname text;
 BEGIN
-  UPDATE backup_definition SET job_status = 'DELETED' WHERE def_id = p_def_id;
+  SELECT dbname INTO v_dbname FROM backup_definition WHERE def_id = p_def_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'Backup definition % does not exist', p_def_id;
   END IF;
+  IF v_dbname = '' THEN
+    RAISE EXCEPTION 'Backup definition % is a CLUSTER definition: it has no database to be dropped', p_def_id;
+  END IF;
+  UPDATE backup_definition SET job_status = 'DELETED'
+   WHERE def_id = p_def_id AND job_status <> 'DELETED';
+END;
+$$;
+
+-- Maintenance's end of the quarantine of a dropped database: the force deletion of a
+-- definition that has been DELETED for longer than its node's automatic_deletion_retention.
+-- Unlike delete_force_backup_definition_id (operators), it refuses any other definition, so
+-- the backup servers' role can purge quarantined definitions but delete no live one.
+CREATE FUNCTION purge_deleted_backup_definition(p_def_id bigint) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  d backup_definition%ROWTYPE;
+  v_retention interval;
+BEGIN
+  SELECT * INTO d FROM backup_definition WHERE def_id = p_def_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Backup definition % does not exist', p_def_id;
+  END IF;
+  v_retention := deleted_definition_retention(d.pgsql_node_id);
+  IF d.job_status <> 'DELETED' OR d.deleted_at IS NULL
+     OR NOT d.deleted_at < retention_cutoff(v_retention) THEN
+    RAISE EXCEPTION 'Backup definition % is not DELETED for longer than its automatic_deletion_retention (%)',
+      p_def_id, coalesce(v_retention::text, 'invalid');
+  END IF;
+  PERFORM delete_force_backup_definition_id(p_def_id);
+END;
+$$;
+
+-- Move definitions to another backup server (move_backup_definition); returns how many moved.
+-- NULL filters match everything. The update_job_queue trigger queues both servers.
+CREATE FUNCTION move_backup_definitions(p_from_server integer, p_to_server integer,
+                                        p_node_ids bigint[], p_dbnames text[], p_def_ids bigint[])
+  RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_from_server) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_from_server;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_to_server) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_to_server;
+  END IF;
+  UPDATE backup_definition SET backup_server_id = p_to_server
+   WHERE backup_server_id = p_from_server
+     AND (p_node_ids IS NULL OR pgsql_node_id = ANY (p_node_ids))
+     AND (p_dbnames IS NULL OR dbname = ANY (p_dbnames))
+     AND (p_def_ids IS NULL OR def_id = ANY (p_def_ids));
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
 END;
 $$;

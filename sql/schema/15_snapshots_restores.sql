@@ -10,7 +10,7 @@ CREATE FUNCTION register_snapshot_definition(
     p_retention_period interval, p_extra_backup_parameters text, p_remarks text, p_pg_dump_release text,
     p_backup_compression text DEFAULT NULL, p_encryption boolean DEFAULT NULL)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
   v_code   text := upper(nullif(p_backup_code, ''));
@@ -43,7 +43,7 @@ BEGIN
   IF dataless_backup_options(v_code, v_extra) IS NOT NULL THEN
     RAISE EXCEPTION 'Extra backup parameters [%]: %', v_extra, dataless_backup_options(v_code, v_extra);
   END IF;
-  IF v_ret <= interval '0' THEN RAISE EXCEPTION 'Invalid retention period %', v_ret; END IF;
+  PERFORM check_retention_interval(v_ret, 'retention period');
   IF v_rel IS NOT NULL AND v_rel !~ '^[0-9]+([._][0-9]+)?$' THEN
     RAISE EXCEPTION 'Invalid pg_dump release % (e.g. 15)', v_rel;
   END IF;
@@ -68,7 +68,7 @@ END;
 $$;
 
 CREATE FUNCTION update_snapshot_status(p_snapshot_id bigint, p_status text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM at_definition_status WHERE code = upper(p_status)) THEN
@@ -82,7 +82,7 @@ END;
 $$;
 
 CREATE FUNCTION update_restore_status(p_restore_def bigint, p_status text) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM at_definition_status WHERE code = upper(p_status)) THEN
@@ -100,7 +100,7 @@ CREATE FUNCTION register_restore_definition(
     p_target_dbname text, p_renamed_dbname text, p_extra_restore_parameters text,
     p_roles_to_restore text[])
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE v_id bigint;
 BEGIN
@@ -132,4 +132,25 @@ BEGIN
   RETURNING restore_def INTO v_id;
   RETURN v_id;
 END;
+$$;
+
+-- pgbackman_control claims a WAITING snapshot / restore while it hands it to at: the row stays
+-- locked until the caller's transaction ends (it sets the status DEFINED or ERROR inside it),
+-- so two control processes never queue it twice. Returns its at_time, or NULL when another
+-- process holds it or it is no longer WAITING. (A function, because SELECT ... FOR UPDATE
+-- needs UPDATE rights that the login roles do not have.)
+CREATE FUNCTION claim_waiting_snapshot(p_snapshot_id bigint) RETURNS timestamptz
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT at_time FROM snapshot_definition
+   WHERE snapshot_id = p_snapshot_id AND status = 'WAITING'
+     FOR UPDATE SKIP LOCKED
+$$;
+
+CREATE FUNCTION claim_waiting_restore(p_restore_def bigint) RETURNS timestamptz
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+  SELECT at_time FROM restore_definition
+   WHERE restore_def = p_restore_def AND status = 'WAITING'
+     FOR UPDATE SKIP LOCKED
 $$;

@@ -18,17 +18,33 @@ CREATE FUNCTION register_backup_catalog(
     p_excluded_tables text[] DEFAULT NULL, p_compression text DEFAULT NULL,
     p_encrypted boolean DEFAULT NULL, p_encryption_recipients text[] DEFAULT NULL)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
-  v_id   bigint;
-  v_code text := upper(nullif(p_backup_code, ''));
+  v_id        bigint;
+  v_code      text := upper(nullif(p_backup_code, ''));
+  v_status    text := upper(p_execution_status);
+  v_integrity text;
 BEGIN
-  IF p_run_uuid IS NOT NULL THEN
-    SELECT bck_id INTO v_id FROM backup_catalog WHERE run_uuid = p_run_uuid;
-    IF FOUND THEN
-      RETURN v_id;
-    END IF;
+  -- Every run of pgbackman_dump has a run_uuid: a row without one can only come from an
+  -- import of upstream backups (D41: LEGACY), never through this function.
+  IF p_run_uuid IS NULL THEN
+    RAISE EXCEPTION 'A run_uuid is required to register a backup';
+  END IF;
+  SELECT bck_id INTO v_id FROM backup_catalog WHERE run_uuid = p_run_uuid;
+  IF FOUND THEN
+    RETURN v_id;
+  END IF;
+  IF p_checksum IS NOT NULL AND p_checksum !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'Invalid checksum % (a SHA-256 in hex)', p_checksum;
+  END IF;
+  IF (p_def_id IS NULL) = (p_snapshot_id IS NULL) THEN
+    RAISE EXCEPTION 'A backup belongs to exactly one backup definition or snapshot';
+  END IF;
+  -- pgbackman_dump verified what it wrote (read-back, manifest) just before registering it.
+  IF v_status = 'SUCCEEDED' THEN
+    v_integrity := CASE WHEN p_checksum IS NOT NULL AND nullif(p_pg_dump_manifest_file, '') IS NOT NULL
+                        THEN 'INTACT' ELSE 'UNVERIFIED' END;
   END IF;
   IF v_code IS NULL THEN
     IF p_def_id IS NOT NULL THEN
@@ -45,12 +61,13 @@ BEGIN
                               snapshot_id, role_list, pgsql_node_release, pg_dump_release,
                               run_uuid, backup_code, checksum, pg_dump_manifest_file, dbname_size,
                               excluded_tables, compression, encrypted, encryption_recipients,
-                              offsite_status, offsite_updated)
+                              offsite_status, offsite_updated,
+                              integrity, integrity_checked, integrity_detail)
   VALUES (p_def_id, p_procpid, p_server_id, p_node_id, p_dbname, p_started, p_finished,
           coalesce(p_duration, p_finished - p_started), p_pg_dump_file, p_pg_dump_file_size,
           p_pg_dump_log_file, p_pg_dump_roles_file, p_pg_dump_roles_file_size, p_pg_dump_roles_log_file,
           p_pg_dump_dbconfig_file, p_pg_dump_dbconfig_file_size, p_pg_dump_dbconfig_log_file,
-          p_global_log_file, upper(p_execution_status), upper(p_execution_method), p_error_message,
+          p_global_log_file, v_status, upper(p_execution_method), p_error_message,
           p_snapshot_id, p_role_list, p_pgsql_node_release, p_pg_dump_release,
           p_run_uuid, v_code, p_checksum, p_pg_dump_manifest_file, p_dbname_size,
           p_excluded_tables, p_compression, coalesce(p_encrypted, false), p_encryption_recipients,
@@ -63,7 +80,10 @@ BEGIN
           CASE WHEN upper(p_execution_status) = 'SUCCEEDED' AND p_pg_dump_manifest_file IS NOT NULL
                     AND coalesce((SELECT value FROM backup_server_config
                                    WHERE server_id = p_server_id AND parameter = 'offsite_url'), '') <> ''
-               THEN now() END)
+               THEN now() END,
+          v_integrity, CASE WHEN v_integrity IS NOT NULL THEN coalesce(p_finished, now()) END,
+          CASE v_integrity WHEN 'INTACT' THEN 'verified by pgbackman_dump when written'
+                           WHEN 'UNVERIFIED' THEN 'no checksum manifest recorded' END)
   ON CONFLICT (run_uuid) DO NOTHING
   RETURNING bck_id INTO v_id;
   IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same run
@@ -80,7 +100,7 @@ CREATE FUNCTION register_restore_catalog(
     p_execution_status text, p_error_message text, p_role_list text[],
     p_target_pgsql_node_release text, p_backup_pg_release text, p_run_uuid uuid DEFAULT NULL)
   RETURNS bigint
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE v_id bigint;
 BEGIN

@@ -6,7 +6,7 @@
 -- =====================================================================================
 
 CREATE FUNCTION delete_catalog_entries_to_delete(p_del_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   DELETE FROM catalog_entries_to_delete WHERE del_id = p_del_id;
@@ -17,7 +17,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_restore_logs_to_delete(p_del_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   DELETE FROM restore_logs_to_delete WHERE del_id = p_del_id;
@@ -27,22 +27,50 @@ BEGIN
 END;
 $$;
 
+-- Retention's deletion of one catalog row (maintenance deletes its files first). Refused
+-- unless the row has expired: older than its definition's / snapshot's retention period and,
+-- for a backup definition, with a newer SUCCEEDED backup of the same definition recorded
+-- INTACT. Maintenance decides with keep = max(redundancy, 1) on verified files; this is the
+-- catalog's own floor: whoever calls it, the newest intact backup row of a definition stays.
 CREATE FUNCTION delete_backup_catalog(p_bck_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
+DECLARE
+  r        backup_catalog%ROWTYPE;
+  v_period interval;
 BEGIN
-  -- A backup whose offsite copy is UPLOADED lives on after its local files (removed by the
-  -- caller first): the row stays, marked, until offsite retention expires the copy
-  -- (set_backup_offsite_status(.., 'EXPIRED', ..) deletes it then).
-  UPDATE backup_catalog SET local_deleted_at = coalesce(local_deleted_at, now())
-   WHERE bck_id = p_bck_id AND offsite_status = 'UPLOADED';
-  IF FOUND THEN
-    RETURN;
-  END IF;
-  DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- cascades to restores and alerts
+  SELECT * INTO r FROM backup_catalog WHERE bck_id = p_bck_id FOR UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
   END IF;
+  IF r.def_id IS NOT NULL THEN
+    SELECT retention_period INTO v_period FROM backup_definition WHERE def_id = r.def_id;
+  ELSE
+    SELECT retention_period INTO v_period FROM snapshot_definition WHERE snapshot_id = r.snapshot_id;
+  END IF;
+  IF r.finished IS NULL OR NOT r.finished < retention_cutoff(v_period) THEN
+    RAISE EXCEPTION 'Backup % has not expired (retention period %)', p_bck_id,
+      coalesce(v_period::text, 'unknown');
+  END IF;
+  IF r.def_id IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM backup_catalog g
+        WHERE g.def_id = r.def_id
+          AND g.execution_status = 'SUCCEEDED'
+          AND g.integrity = 'INTACT'
+          AND g.local_deleted_at IS NULL
+          AND (g.finished, g.bck_id) > (r.finished, r.bck_id)) THEN
+    RAISE EXCEPTION 'Backup % is not followed by an intact backup of definition %: kept', p_bck_id, r.def_id;
+  END IF;
+  DELETE FROM alert_episode WHERE episode_key = 'integrity:bck:' || p_bck_id;
+  -- A backup whose offsite copy is UPLOADED lives on after its local files (removed by the
+  -- caller first): the row stays, marked, until offsite retention expires the copy
+  -- (set_backup_offsite_status(.., 'EXPIRED', ..) deletes it then).
+  IF r.offsite_status = 'UPLOADED' THEN
+    UPDATE backup_catalog SET local_deleted_at = coalesce(local_deleted_at, now())
+     WHERE bck_id = p_bck_id;
+    RETURN;
+  END IF;
+  DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- cascades to restores and alerts
 END;
 $$;
 
@@ -114,21 +142,66 @@ BEGIN
 END;
 $$;
 
--- Deletes the snapshot's catalog rows and the definition (the caller removes the files first).
+-- A snapshot definition that is over: handed to at, past its retention period, no backup
+-- left in the catalog (maintenance deletes those first, files and rows).
 CREATE FUNCTION delete_snapshot_definition(p_snapshot_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
+DECLARE
+  sn snapshot_definition%ROWTYPE;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM snapshot_definition WHERE snapshot_id = p_snapshot_id) THEN
+  SELECT * INTO sn FROM snapshot_definition WHERE snapshot_id = p_snapshot_id FOR UPDATE;
+  IF NOT FOUND THEN
     RAISE EXCEPTION 'Snapshot definition % does not exist', p_snapshot_id;
   END IF;
-  DELETE FROM backup_catalog WHERE snapshot_id = p_snapshot_id;
+  IF sn.status = 'WAITING' OR NOT sn.at_time < retention_cutoff(sn.retention_period) THEN
+    RAISE EXCEPTION 'Snapshot definition % is not over (status %, retention period %)',
+      p_snapshot_id, sn.status, sn.retention_period;
+  END IF;
+  IF EXISTS (SELECT 1 FROM backup_catalog WHERE snapshot_id = p_snapshot_id) THEN
+    RAISE EXCEPTION 'Snapshot definition % still has backups in the catalog', p_snapshot_id;
+  END IF;
   DELETE FROM snapshot_definition WHERE snapshot_id = p_snapshot_id;
 END;
 $$;
 
+-- What maintenance found about the files of one SUCCEEDED backup (D41). INTACT needs a
+-- recorded checksum; LEGACY only exists for rows without run_uuid (imported from upstream);
+-- a row this software wrote can never be declared LEGACY.
+CREATE FUNCTION record_backup_integrity(p_bck_id bigint, p_integrity text, p_detail text)
+  RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  r backup_catalog%ROWTYPE;
+BEGIN
+  SELECT * INTO r FROM backup_catalog WHERE bck_id = p_bck_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
+  END IF;
+  IF r.execution_status IS DISTINCT FROM 'SUCCEEDED' THEN
+    RAISE EXCEPTION 'Backup % did not succeed: it has no files to check', p_bck_id;
+  END IF;
+  IF p_integrity IS NULL OR p_integrity NOT IN ('INTACT', 'MISSING', 'CORRUPT', 'UNVERIFIED', 'LEGACY') THEN
+    RAISE EXCEPTION 'Invalid integrity state % (INTACT, MISSING, CORRUPT, UNVERIFIED or LEGACY)', p_integrity;
+  END IF;
+  IF p_integrity = 'INTACT' AND r.checksum IS NULL THEN
+    RAISE EXCEPTION 'Backup % has no checksum: it cannot be INTACT', p_bck_id;
+  END IF;
+  IF p_integrity = 'LEGACY' AND r.run_uuid IS NOT NULL THEN
+    RAISE EXCEPTION 'Backup % was written by this software: it cannot be LEGACY', p_bck_id;
+  END IF;
+  IF p_detail ~ '[\x01-\x1f\x7f]' THEN
+    p_detail := regexp_replace(p_detail, '[\x01-\x1f\x7f]', ' ', 'g');
+  END IF;
+  UPDATE backup_catalog
+     SET integrity = p_integrity, integrity_checked = now(), integrity_detail = left(p_detail, 2000)
+   WHERE bck_id = p_bck_id;
+END;
+$$;
+
 CREATE FUNCTION delete_pgsql_node_to_delete(p_server_id integer, p_node_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   DELETE FROM pgsql_node_to_delete WHERE backup_server_id = p_server_id AND pgsql_node_id = p_node_id;
@@ -136,7 +209,7 @@ END;
 $$;
 
 CREATE FUNCTION update_alert_sent(p_alert_id bigint, p_sent boolean) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   UPDATE alerts SET alert_sent = p_sent WHERE alert_id = p_alert_id;
@@ -147,7 +220,7 @@ END;
 $$;
 
 CREATE FUNCTION delete_alert(p_alert_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   DELETE FROM alerts WHERE alert_id = p_alert_id;

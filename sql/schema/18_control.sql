@@ -18,7 +18,7 @@ $$;
 
 -- Re-queue a node after a failed crontab write (function form of the trigger).
 CREATE FUNCTION update_job_queue(p_server_id integer, p_node_id bigint) RETURNS void
-  LANGUAGE plpgsql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
   PERFORM enqueue_crontab_job(p_server_id, p_node_id, 'Backup job inserted after crontab generation error');
@@ -27,7 +27,7 @@ $$;
 
 -- queue_classic style: pop the oldest queued node of a server (NULL when empty).
 CREATE FUNCTION get_next_crontab_id_to_generate(p_server_id integer) RETURNS bigint
-  LANGUAGE sql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
   DELETE FROM job_queue
    WHERE id = (SELECT id FROM job_queue
@@ -40,7 +40,7 @@ $$;
 
 -- Drain: delete and return every queued node id of a server in one statement.
 CREATE FUNCTION pop_job_queue(p_server_id integer) RETURNS SETOF bigint
-  LANGUAGE sql SECURITY INVOKER SET search_path = public, pg_temp
+  LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
   DELETE FROM job_queue q
    USING (SELECT id FROM job_queue

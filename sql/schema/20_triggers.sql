@@ -247,8 +247,10 @@ CREATE FUNCTION trg_update_restore_logs_to_delete() RETURNS trigger
 AS $$
 BEGIN
   IF OLD.restore_log_file IS NOT NULL AND OLD.restore_log_file <> '' THEN
-    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file)
-    VALUES (OLD.backup_server_id, OLD.restore_log_file);
+    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file, restore_def,
+                                        target_pgsql_node_id, target_dbname)
+    VALUES (OLD.backup_server_id, OLD.restore_log_file, OLD.restore_def,
+            OLD.target_pgsql_node_id, OLD.target_dbname);
   END IF;
   RETURN NULL;
 END;

@@ -78,6 +78,7 @@ SELECT c.bck_id AS "BckID",
        c.execution_method AS "Execution",
        c.execution_status AS "Status",
        c.offsite_status AS "Offsite",
+       coalesce(c.integrity, '') AS "Integrity",
        c.bck_id, c.def_id, c.finished, c.backup_server_id, c.pgsql_node_id, c.dbname,
        c.execution_status
   FROM backup_catalog c
@@ -112,6 +113,8 @@ SELECT c.bck_id, c.procpid, date_trunc('second', c.registered) AS registered,
        c.pg_dump_dbconfig_file,
        pg_size_pretty(coalesce(c.pg_dump_dbconfig_file_size, 0)) AS dbconfig_size,
        c.pg_dump_dbconfig_log_file, c.pg_dump_manifest_file, c.checksum,
+       c.integrity, date_trunc('second', c.integrity_checked) AS integrity_checked,
+       c.integrity_detail,
        date_trunc('second', c.finished + coalesce(d.retention_period, s.retention_period))
          AS on_disk_until,
        date_trunc('second', c.local_deleted_at) AS local_deleted_at,
@@ -267,105 +270,21 @@ SELECT node_id,
 -- ------------------------------------------------------------------ maintenance views
 
 CREATE VIEW get_catalog_entries_to_delete AS
-SELECT del_id, registered, def_id, bck_id, backup_server_id, pg_dump_file, pg_dump_log_file,
-       pg_dump_roles_file, pg_dump_roles_log_file, pg_dump_dbconfig_file, pg_dump_dbconfig_log_file,
-       pg_dump_manifest_file
+SELECT del_id, registered, def_id, bck_id, backup_server_id, pgsql_node_id, dbname, backup_code,
+       snapshot_id, pg_dump_file, pg_dump_log_file, pg_dump_roles_file, pg_dump_roles_log_file,
+       pg_dump_dbconfig_file, pg_dump_dbconfig_log_file, pg_dump_manifest_file
   FROM catalog_entries_to_delete
  ORDER BY del_id;
 
 CREATE VIEW get_restore_logs_to_delete AS
-SELECT del_id, registered, backup_server_id, restore_log_file
+SELECT del_id, registered, backup_server_id, restore_log_file, restore_def, target_pgsql_node_id,
+       target_dbname
   FROM restore_logs_to_delete
  ORDER BY del_id;
 
--- D26: a cron catalog row is deletable when it is older than the definition's retention_period
--- AND
---   * SUCCEEDED: at least max(retention_redundancy, 1) newer SUCCEEDED rows of the same
---     definition exist (so the newest N good backups are always kept);
---   * any other status: at least one newer SUCCEEDED row exists.
--- Plain (non-window) query so that "WHERE backup_server_id = $1" is pushed down.
-CREATE VIEW get_cron_catalog_entries_to_delete_by_retention AS
-SELECT a.bck_id,
-       a.def_id,
-       a.backup_server_id,
-       a.pgsql_node_id,
-       a.dbname,
-       a.finished,
-       a.execution_status,
-       b.retention_period,
-       b.retention_redundancy,
-       a.pg_dump_file,
-       a.pg_dump_log_file,
-       a.pg_dump_roles_file,
-       a.pg_dump_roles_log_file,
-       a.pg_dump_dbconfig_file,
-       a.pg_dump_dbconfig_log_file,
-       a.pg_dump_manifest_file
-  FROM backup_catalog a
-  JOIN backup_definition b ON b.def_id = a.def_id
- WHERE a.finished IS NOT NULL
-   AND a.local_deleted_at IS NULL      -- files gone, offsite copy kept: offsite retention's
-   AND a.finished < now() - b.retention_period
-   AND CASE WHEN a.execution_status = 'SUCCEEDED' THEN
-              (SELECT count(*) FROM (SELECT 1 FROM backup_catalog g
-                                      WHERE g.def_id = a.def_id
-                                        AND g.execution_status = 'SUCCEEDED'
-                                        AND (g.finished, g.bck_id) > (a.finished, a.bck_id)
-                                      LIMIT greatest(b.retention_redundancy, 1)) k)
-              >= greatest(b.retention_redundancy, 1)
-            ELSE
-              EXISTS (SELECT 1 FROM backup_catalog g
-                       WHERE g.def_id = a.def_id
-                         AND g.execution_status = 'SUCCEEDED'
-                         AND g.finished > a.finished)
-       END;
-
--- Snapshot rows older than the snapshot's retention_period. snapshot_fully_expired says whether
--- every catalog row of that snapshot is expired; only then may maintenance delete the
--- snapshot definition itself (D27).
-CREATE VIEW get_at_catalog_entries_to_delete_by_retention AS
-SELECT a.bck_id,
-       a.snapshot_id,
-       a.backup_server_id,
-       a.pgsql_node_id,
-       a.dbname,
-       a.finished,
-       b.retention_period,
-       a.pg_dump_file,
-       a.pg_dump_log_file,
-       a.pg_dump_roles_file,
-       a.pg_dump_roles_log_file,
-       a.pg_dump_dbconfig_file,
-       a.pg_dump_dbconfig_log_file,
-       a.pg_dump_manifest_file,
-       NOT EXISTS (SELECT 1 FROM backup_catalog o
-                    WHERE o.snapshot_id = a.snapshot_id
-                      AND (o.finished IS NULL OR o.finished >= now() - b.retention_period))
-         AS snapshot_fully_expired
-  FROM backup_catalog a
-  JOIN snapshot_definition b ON b.snapshot_id = a.snapshot_id
- WHERE a.finished IS NOT NULL
-   AND a.local_deleted_at IS NULL
-   AND a.finished < now() - b.retention_period;
-
-CREATE VIEW get_deleted_backup_definitions_to_delete_by_retention AS
-SELECT d.def_id,
-       d.registered,
-       d.backup_server_id,
-       d.pgsql_node_id,
-       d.dbname,
-       d.backup_code,
-       r.automatic_deletion_retention,
-       d.deleted_at
-  FROM backup_definition d
-  CROSS JOIN LATERAL (
-    SELECT coalesce((SELECT value FROM pgsql_node_config c
-                      WHERE c.node_id = d.pgsql_node_id AND c.parameter = 'automatic_deletion_retention'),
-                    (SELECT value FROM pgsql_node_default_config
-                      WHERE parameter = 'automatic_deletion_retention'),
-                    '14 days')::interval AS automatic_deletion_retention) r
- WHERE d.job_status = 'DELETED'
-   AND d.deleted_at < now() - r.automatic_deletion_retention;   -- D35 (upstream: registered)
+-- D26/D27/D35: retention is decided by pgbackman/core/retention.py on the rows that the
+-- queries of pgbackman/catalog/maintenance.py read (one owner per rule); the catalog's own
+-- floor is in delete_backup_catalog(). No retention views.
 
 -- ------------------------------------------------------------------ alerts and monitoring
 -- Read by pgbackman_alerts, pgbackman_check, pgbackman_metrics, the Zabbix helpers and the

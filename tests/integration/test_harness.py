@@ -1,4 +1,5 @@
-"""The test harness itself: clusters start, the catalog clone works as pgbackman_role_rw."""
+"""The test harness itself: clusters start, the catalog clone works as the backup servers'
+role (programs) and as pgbackman_role_rw (the shell)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ from pgbackman.errors import CatalogError, CatalogUnavailableError
 from pgbackman.version import SCHEMA_VERSION
 
 
-def test_catalog_clone_usable_as_rw(pgb_env: PgbEnv, node1: Any) -> None:
+def test_catalog_clone_usable_by_programs_and_shell(
+    pgb_env: PgbEnv, node1: Any
+) -> None:
     cat = pgb_env.cat
-    assert cat.scalar("SELECT current_user") == "pgbackman_role_rw"
+    assert cat.scalar("SELECT current_user") == "pgbackman_role_server"
+    shell_cfg = Config.load(str(pgb_env.shell_config_path))
+    assert shell_cfg.database.user == "pgbackman_role_rw"
+    assert pgb_env.shell_env["PGBACKMAN_CONFIG"] == str(pgb_env.shell_config_path)
     assert check_version(cat).version == SCHEMA_VERSION
     rows = cat.query("SELECT server_id, hostname, domain_name FROM backup_server")
     assert [(r["hostname"], r["domain_name"]) for r in rows] == [
@@ -71,7 +77,7 @@ def test_every_shell_mode_refuses_another_schema_version(pgb_env: PgbEnv) -> Non
     for extra in (["-C", "show_backup_servers"], []):
         res = subprocess.run(
             ["pgbackman", *extra],
-            env=pgb_env.env,
+            env=pgb_env.shell_env,
             input="show_backup_servers\n",
             capture_output=True,
             text=True,

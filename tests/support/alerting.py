@@ -48,7 +48,8 @@ class AlertEnv:
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(VENV_BIN / program), *args],
-            env=env or self.pgb.env,
+            # The shell as an operator (pgbackman_role_rw), the programs as the backup server.
+            env=env or (self.pgb.shell_env if program == "pgbackman" else self.pgb.env),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -64,7 +64,8 @@ class Shell:
 
     @property
     def env(self) -> dict[str, str]:
-        env = dict(self.pgb.env)
+        # The shell is an operator's: pgbackman_role_rw (the programs use pgb.env).
+        env = dict(self.pgb.shell_env or self.pgb.env)
         home = Path(self.pgb.tmp) / "home"
         home.mkdir(exist_ok=True)
         env["HOME"] = str(home)

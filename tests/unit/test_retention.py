@@ -6,9 +6,11 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from pgbackman.core.retention import (
+    MAX_PERIOD,
     RunRow,
     expired_backups,
     keep_count,
+    period_ok,
     quarantine_over,
     snapshot_row_expired,
 )
@@ -16,6 +18,11 @@ from pgbackman.core.retention import (
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
+
+
+def ALL(_bck_id: int) -> bool:
+    """Every backup's files are intact."""
+    return True
 
 
 def ids(decisions: list) -> set[int]:
@@ -32,7 +39,7 @@ def test_keep_count_never_below_one() -> None:
 def test_one_old_good_dump_followed_by_20_failures_is_kept() -> None:
     rows = [RunRow(1, NOW - 30 * DAY, "SUCCEEDED")]
     rows += [RunRow(100 + i, NOW - 29 * DAY + i * DAY, "ERROR") for i in range(20)]
-    assert expired_backups(rows, WEEK, 1, NOW) == []
+    assert expired_backups(rows, WEEK, 1, NOW, intact=ALL) == []
 
 
 def test_failed_runs_never_count_towards_redundancy() -> None:
@@ -42,10 +49,10 @@ def test_failed_runs_never_count_towards_redundancy() -> None:
         RunRow(2, NOW - 30 * DAY, "SUCCEEDED"),
     ]
     rows += [RunRow(10 + i, NOW - 20 * DAY + i * DAY, "ERROR") for i in range(10)]
-    assert expired_backups(rows, WEEK, 2, NOW) == []
+    assert expired_backups(rows, WEEK, 2, NOW, intact=ALL) == []
     # With redundancy 1 the older good one goes; the ERROR rows are newer than every
     # SUCCEEDED row, so they are kept (no newer good dump yet).
-    assert ids(expired_backups(rows, WEEK, 1, NOW)) == {1}
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=ALL)) == {1}
 
 
 def test_old_error_rows_go_once_a_newer_good_dump_exists() -> None:
@@ -55,12 +62,12 @@ def test_old_error_rows_go_once_a_newer_good_dump_exists() -> None:
         RunRow(3, NOW - 3 * DAY, "ERROR"),  # young: kept
         RunRow(4, NOW - 1 * DAY, "SUCCEEDED"),
     ]
-    assert ids(expired_backups(rows, WEEK, 1, NOW)) == {1, 2}
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=ALL)) == {1, 2}
 
 
 def test_nothing_younger_than_the_period_is_deleted() -> None:
     rows = [RunRow(i, NOW - i * timedelta(hours=1), "SUCCEEDED") for i in range(1, 50)]
-    assert expired_backups(rows, WEEK, 1, NOW) == []
+    assert expired_backups(rows, WEEK, 1, NOW, intact=ALL) == []
 
 
 def test_redundancy_zero_keeps_the_newest_good_dump() -> None:
@@ -68,7 +75,7 @@ def test_redundancy_zero_keeps_the_newest_good_dump() -> None:
         RunRow(1, NOW - 100 * DAY, "SUCCEEDED"),
         RunRow(2, NOW - 90 * DAY, "SUCCEEDED"),
     ]
-    assert ids(expired_backups(rows, WEEK, 0, NOW)) == {1}
+    assert ids(expired_backups(rows, WEEK, 0, NOW, intact=ALL)) == {1}
 
 
 def test_rows_without_finished_are_never_deleted() -> None:
@@ -77,7 +84,7 @@ def test_rows_without_finished_are_never_deleted() -> None:
         RunRow(2, NOW - 10 * DAY, "SUCCEEDED"),
         RunRow(3, NOW - DAY, "SUCCEEDED"),
     ]
-    assert ids(expired_backups(rows, WEEK, 1, NOW)) == {2}
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=ALL)) == {2}
 
 
 def test_equal_timestamps_use_bck_id_as_tie_breaker() -> None:
@@ -87,7 +94,7 @@ def test_equal_timestamps_use_bck_id_as_tie_breaker() -> None:
         RunRow(6, t, "SUCCEEDED"),
         RunRow(7, t, "SUCCEEDED"),
     ]
-    assert ids(expired_backups(rows, WEEK, 1, NOW)) == {5, 6}
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=ALL)) == {5, 6}
 
 
 def test_naive_timestamps_are_accepted() -> None:
@@ -96,17 +103,21 @@ def test_naive_timestamps_are_accepted() -> None:
         RunRow(1, naive_now - 30 * DAY, "SUCCEEDED"),
         RunRow(2, NOW - DAY, "SUCCEEDED"),
     ]
-    assert ids(expired_backups(rows, WEEK, 1, naive_now)) == {1}
+    assert ids(expired_backups(rows, WEEK, 1, naive_now, intact=ALL)) == {1}
 
 
 def test_decisions_carry_a_reason() -> None:
     rows = [RunRow(1, NOW - 30 * DAY, "SUCCEEDED"), RunRow(2, NOW - DAY, "SUCCEEDED")]
-    (d,) = expired_backups(rows, WEEK, 1, NOW)
-    assert d.bck_id == 1 and "older than" in d.reason and "newer SUCCEEDED" in d.reason
+    (d,) = expired_backups(rows, WEEK, 1, NOW, intact=ALL)
+    assert d.bck_id == 1 and "older than" in d.reason and "newer intact" in d.reason
 
 
-def _reference(rows: list[RunRow], period: timedelta, redundancy: int) -> set[int]:
+def _reference(
+    rows: list[RunRow], period: timedelta, redundancy: int, intact: set[int]
+) -> set[int]:
     """The rules restated naively, row by row, against the whole history."""
+    if not timedelta(0) < period:
+        return set()
     keep = max(redundancy, 1)
     out = set()
     for r in rows:
@@ -116,6 +127,7 @@ def _reference(rows: list[RunRow], period: timedelta, redundancy: int) -> set[in
             o
             for o in rows
             if o.execution_status == "SUCCEEDED"
+            and o.bck_id in intact
             and o.finished is not None
             and (o.finished, o.bck_id) > (r.finished, r.bck_id)
         ]
@@ -138,30 +150,100 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
             )
             for i in range(1, n + 1)
         ]
+        # Most good backups are intact; some have lost files or rotted.
+        intact = {r.bck_id for r in rows if rng.random() < 0.8}
+        asked: list[int] = []
+
+        def check(bck_id: int) -> bool:
+            asked.append(bck_id)
+            return bck_id in intact
+
         period = timedelta(days=rng.randint(0, 20))
         redundancy = rng.randint(0, 4)
-        got = ids(expired_backups(rows, period, redundancy, NOW))
-        assert got == _reference(rows, period, redundancy)
+        got = ids(expired_backups(rows, period, redundancy, NOW, intact=check))
+        assert got == _reference(rows, period, redundancy, intact)
+        # Only SUCCEEDED rows are ever checked, each at most once, never one deleted.
+        assert len(asked) == len(set(asked))
+        assert all(r.execution_status == "SUCCEEDED" for r in rows if r.bck_id in asked)
+        assert not set(asked) & got
         good = sorted(
-            (r for r in rows if r.execution_status == "SUCCEEDED"),
+            (
+                r
+                for r in rows
+                if r.execution_status == "SUCCEEDED" and r.bck_id in intact
+            ),
             key=lambda r: (r.finished, r.bck_id),
             reverse=True,
         )
-        # The newest max(redundancy, 1) SUCCEEDED dumps are never deleted.
+        # The newest max(redundancy, 1) intact dumps are never deleted.
         assert not got & {r.bck_id for r in good[: max(redundancy, 1)]}
         # Nothing younger than the period is deleted.
         assert all(r.finished < NOW - period for r in rows if r.bck_id in got)
         # ERROR rows never protect: removing every failed row changes nothing for good rows.
         only_good = [r for r in rows if r.execution_status == "SUCCEEDED"]
-        got_good = ids(expired_backups(only_good, period, redundancy, NOW))
+        got_good = ids(
+            expired_backups(
+                only_good, period, redundancy, NOW, intact=lambda b: b in intact
+            )
+        )
         assert got_good == {r.bck_id for r in only_good if r.bck_id in got}
-        # A partial history (protected rows + old rows) gives the same answer (catalog
-        # side sends only those).
+        # A partial history (the newest intact rows + old rows) gives the same answer
+        # (the catalog side sends only those).
         protected = {r.bck_id for r in good[: max(redundancy, 1)]}
         partial = [
             r for r in rows if r.bck_id in protected or r.finished < NOW - period
         ]
-        assert ids(expired_backups(partial, period, redundancy, NOW)) == got
+        assert (
+            ids(
+                expired_backups(
+                    partial, period, redundancy, NOW, intact=lambda b: b in intact
+                )
+            )
+            == got
+        )
+
+
+def test_damaged_newer_backups_never_count() -> None:
+    """Issue 11 item 1: the files of the two newest backups are gone (or one byte flipped):
+    the oldest one, the last that can be restored, stays."""
+    rows = [
+        RunRow(1, NOW - 30 * DAY, "SUCCEEDED"),
+        RunRow(2, NOW - 2 * DAY, "SUCCEEDED"),
+        RunRow(3, NOW - DAY, "SUCCEEDED"),
+    ]
+    assert expired_backups(rows, WEEK, 2, NOW, intact=lambda b: b == 1) == []
+    assert expired_backups(rows, WEEK, 2, NOW, intact=lambda b: b != 3) == []
+    assert ids(expired_backups(rows, WEEK, 2, NOW, intact=ALL)) == {1}
+    # With redundancy 1, one intact newer backup is enough, whichever it is.
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=lambda b: b != 3)) == {1}
+
+
+def test_files_are_read_only_when_a_deletion_depends_on_them() -> None:
+    asked: list[int] = []
+
+    def check(bck_id: int) -> bool:
+        asked.append(bck_id)
+        return True
+
+    young = [RunRow(i, NOW - i * DAY, "SUCCEEDED") for i in range(1, 6)]
+    assert expired_backups(young, WEEK, 1, NOW, intact=check) == [] and asked == []
+    # Redundancy 3 with only two newer backups: nothing can go, nothing is read.
+    rows = [RunRow(1, NOW - 30 * DAY, "SUCCEEDED"), *young[:2]]
+    assert expired_backups(rows, WEEK, 3, NOW, intact=check) == [] and asked == []
+    # One deletion needs the newest backup only, newest first.
+    rows = [RunRow(1, NOW - 30 * DAY, "SUCCEEDED"), *young]
+    assert ids(expired_backups(rows, WEEK, 1, NOW, intact=check)) == {1}
+    assert asked == [young[0].bck_id]
+
+
+def test_periods_out_of_range_delete_nothing() -> None:
+    rows = [RunRow(1, NOW - 30 * DAY, "SUCCEEDED"), RunRow(2, NOW - DAY, "SUCCEEDED")]
+    for period in (timedelta(0), -DAY, timedelta(days=1_000_000 * 360)):
+        assert not period_ok(period)
+        assert expired_backups(rows, period, 1, NOW, intact=ALL) == []
+        assert not snapshot_row_expired(NOW - 30 * DAY, period, NOW)
+        assert not quarantine_over(NOW - 30 * DAY, period, NOW)
+    assert period_ok(MAX_PERIOD) and not period_ok(MAX_PERIOD + timedelta(seconds=1))
 
 
 def test_snapshot_and_quarantine_clocks() -> None:

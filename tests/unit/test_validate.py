@@ -156,3 +156,33 @@ def test_undecodable_bytes_are_refused() -> None:
     assert undecodable(bad) == "0xFF" and undecodable("ÆØÅ 日本") is None
     with pytest.raises(UserInputError, match="not valid UTF-8"):
         no_control_chars("DBname", bad)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1000000 years",
+        "101 years",
+        "36001 days",
+        "P101Y",
+        "2 centuries",
+        "0 days",
+        "00:00:00",
+    ],
+)
+def test_interval_out_of_the_sane_range(value: str) -> None:
+    """Issue 11 item 3: '1000000 years' was accepted and stopped every maintenance pass."""
+    with pytest.raises(UserInputError, match="at most 100 years"):
+        v.interval(value)
+
+
+def test_interval_range_is_the_catalogs() -> None:
+    # PostgreSQL compares intervals with 30-day months: 100 years = 36000 days.
+    assert v.interval("100 years") == "100 years"
+    assert v.interval("36000 days") == "36000 days"
+    assert v.interval_seconds("1 year 2 mons 3 days 04:05:06") == (
+        (12 + 2) * 30 * 86400 + 3 * 86400 + 4 * 3600 + 5 * 60 + 6
+    )
+    assert v.interval_seconds("P1Y2M3DT4H5M6S") == v.interval_seconds(
+        "1 year 2 mons 3 days 04:05:06"
+    )

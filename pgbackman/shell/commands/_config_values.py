@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pgbackman.catalog import servers as cat_servers
-from pgbackman.core import validate
+from pgbackman.core import authority, validate
+from pgbackman.errors import PgBackManError
 from pgbackman.shell.commands import _params as K
 from pgbackman.shell.commands import _protection as prot
 from pgbackman.shell.commands import _selection as S
@@ -130,7 +131,7 @@ NODE_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         "stale_backup_grace",
         "Stale backup grace",
         "[stale backup grace]",
-        validate.interval,
+        validate.duration,
         None,
     ),
     (
@@ -280,6 +281,37 @@ def checked_compression(ctx: ShellContext, v: Values, value: str) -> str:
     return value
 
 
+def local_crontab_file(ctx: ShellContext, v: Values, value: str) -> str:
+    """Refused as typed where this host's own configuration file would make
+    pgbackman_control refuse it (core/authority.py): outside [backup_server] crontab_dir.
+    Node paths are the same on every backup server: run the shell with one's config."""
+    authority.check_crontab_file(
+        "pgnode_crontab_file", value, ctx.cfg.backup_server.crontab_dir
+    )
+    return value
+
+
+def local_partition(ctx: ShellContext, v: Values, value: str) -> str:
+    """The same for a node's backup partition: inside [backup_server]
+    root_backup_partition."""
+    authority.check_partition(
+        "pgnode_backup_partition", value, ctx.cfg.backup_server.root_backup_partition
+    )
+    return value
+
+
+def local_server_root(ctx: ShellContext, v: Values, value: str) -> str:
+    """This shell's own backup server: its root_backup_partition in the catalog must be
+    the one of its configuration file or inside it (other servers check theirs)."""
+    try:
+        local = ctx.resolve_server(ctx.default_backup_server())
+    except PgBackManError:
+        local = None
+    if local is not None and v.server == local:
+        authority.check_server_root(value, ctx.cfg.backup_server.root_backup_partition)
+    return value
+
+
 def changes(
     v: Values, current: dict[str, str], spec: list[tuple[str, str, str, _Rule, Any]]
 ) -> dict[str, str]:
@@ -298,6 +330,7 @@ SERVER_PARAMS = [
         SERVER_CONFIG,
         server_config,
         len(SERVER_CONFIG) - SERVER_CONFIG_OPTIONAL,
+        then={"root_backup_partition": local_server_root},
         helps={
             **{
                 f"pgsql_bin_{m}": f"Directory with the PostgreSQL {m} client "
@@ -305,7 +338,8 @@ SERVER_PARAMS = [
                 for m in PG_MAJORS
             },
             "root_backup_partition": "Main backup directory of the server. "
-            "Absolute path.",
+            "Absolute path: the root_backup_partition of that server's configuration "
+            "file or a directory inside it (checked when it is this shell's server).",
             "encryption_recipients": "age public keys (age1..., from age-keygen "
             "-y), separated by spaces or commas: the files of encrypted backups are "
             "encrypted to every one of them. The server never holds a key that "
@@ -333,6 +367,10 @@ NODE_PARAMS = [
         NODE_CONFIG,
         S.node_config,
         len(NODE_CONFIG) - len(NODE_CONFIG_OPTIONAL),
-        then={"backup_compression": checked_compression},
+        then={
+            "backup_compression": checked_compression,
+            "pgnode_backup_partition": local_partition,
+            "pgnode_crontab_file": local_crontab_file,
+        },
     ),
 ]

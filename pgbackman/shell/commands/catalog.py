@@ -37,6 +37,7 @@ CATALOG_COLUMNS = (
     "Execution",
     "Status",
     "Offsite",
+    "Integrity",
 )
 EMPTY_COLUMNS = (
     "DefID",
@@ -204,6 +205,11 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         # SHA-256 of every file is in the manifest; this is the manifest's own SHA-256.
         ("Manifest file", d["pg_dump_manifest_file"]),
         ("Manifest checksum", d["checksum"]),
+        # What the last check of the files found (pgbackman_dump when written, then
+        # maintenance): INTACT, MISSING, CORRUPT, UNVERIFIED or LEGACY.
+        ("Integrity", d["integrity"]),
+        ("Integrity checked", d["integrity_checked"]),
+        ("Integrity detail", d["integrity_detail"]),
         ("#########", ""),
         ("On disk until", _on_disk(d)),
         ("##########", ""),

@@ -22,6 +22,31 @@ from pgbackman.version import SCHEMA_TAG, SCHEMA_VERSION, SOFTWARE_VERSION
 CONFIG_COLUMNS = ["Parameter", "Value", "Description"]
 
 
+def _within_local_limits(ctx: ShellContext, changes: dict[str, str]) -> None:
+    """Refuse, as typed, node paths that this host's own configuration file would make
+    pgbackman_control refuse (core/authority.py): a crontab file outside crontab_dir, a
+    backup partition outside root_backup_partition. Run the shell on a backup server with
+    its configuration (the node's paths are the same on every backup server)."""
+    bs = ctx.cfg.backup_server
+    if "pgnode_crontab_file" in changes:
+        authority.check_crontab_file(
+            "pgnode_crontab_file", changes["pgnode_crontab_file"], bs.crontab_dir
+        )
+    if "pgnode_backup_partition" in changes:
+        authority.check_partition(
+            "pgnode_backup_partition",
+            changes["pgnode_backup_partition"],
+            bs.root_backup_partition,
+        )
+
+
+def _local_server_id(ctx: ShellContext) -> int | None:
+    try:
+        return ctx.resolve_server(ctx.default_backup_server())
+    except PgBackManError:
+        return None
+
+
 def _config_table(
     ctx: ShellContext, result_type: str, rows: list[dict[str, Any]]
 ) -> None:
@@ -102,7 +127,9 @@ def show_pgsql_node_config(ctx: ShellContext, v: Values) -> None:
     * [retention redundancy]: integer from 1 to 999999.
     * [backup job status]: ACTIVE or STOPPED. [pgnode status]: RUNNING or STOPPED.
     * [pgnode backup dir] / [pgnode crontab file]: absolute paths (existing files are not
-      moved when they change).
+      moved when they change). The backup dir must lie inside root_backup_partition and the
+      crontab file directly inside crontab_dir of the backup servers' configuration file
+      ([backup_server] section; this shell checks against its own).
     * [stale backup grace]: interval, e.g. '4 hours': a definition is STALE when its
       schedule fired this long ago without a new successful backup (alerts, checks).
     * [backup timeout]: wall-clock limit of one backup run, an interval from 1 second to

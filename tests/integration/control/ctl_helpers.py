@@ -62,14 +62,14 @@ def make_fake_jobs(pgb_env: PgbEnv) -> FakeJobs:
         )
         p.chmod(0o755)
         progs[name] = p
-    for param, path in (
-        ("pgbackman_dump", progs["pgbackman_dump"]),
-        ("pgbackman_restore", progs["pgbackman_restore"]),
-    ):
-        pgb_env.su_query(
-            "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = %s",
-            (str(path), pgb_env.server_id, param),
-        )
+    # The local configuration file names the programs of cron and at lines (the catalog's
+    # parameters of the same name are not used).
+    rewrite_config(
+        pgb_env,
+        "backup_server",
+        pgbackman_dump=progs["pgbackman_dump"],
+        pgbackman_restore=progs["pgbackman_restore"],
+    )
     return FakeJobs(progs["pgbackman_dump"], progs["pgbackman_restore"], record)
 
 
@@ -93,7 +93,7 @@ def register_definition(
     status: str = "ACTIVE",
 ) -> int:
     return int(
-        pgb_env.cat.call(
+        pgb_env.operator.call(
             "register_backup_definition",
             pgb_env.server_id,
             node_id,
@@ -115,7 +115,7 @@ def register_definition(
 
 
 def set_node_status(pgb_env: PgbEnv, node_id: int, status: str) -> None:
-    pgb_env.cat.call("update_pgsql_node", node_id, 0, "", status, None)
+    pgb_env.operator.call("update_pgsql_node", node_id, 0, "", status, None)
 
 
 class Daemon:

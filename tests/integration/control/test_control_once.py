@@ -3,6 +3,8 @@ of node deletion, at jobs in the backup server's local time zone."""
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import os
 import re
@@ -70,17 +72,14 @@ def test_one_bad_node_does_not_stop_the_others(
     bad = _extra_node(pgb_env, 20001)
     register_definition(pgb_env, good, "app1")
     register_definition(pgb_env, bad, "appx")
-    blocker = pgb_env.tmp / "not_a_dir"
-    blocker.write_text("x")
-    pgb_env.su_query(
-        "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s AND parameter = %s",
-        (f"{blocker}/pgsql_node_{bad}", bad, "pgnode_crontab_file"),
-    )
+    # Its crontab file cannot be written: a directory stands in its place.
+    (crontab_path(pgb_env, bad)).mkdir()
     res = run_once(pgb_env)
     assert res.returncode == 1
     assert len(job_lines(crontab_path(pgb_env, good))) == 1
     log = (pgb_env.tmp / "pgbackman.log").read_text()
     assert re.search(rf"PgSQL node {bad}: Cannot write crontab file", log), log[-2000:]
+    crontab_path(pgb_env, bad).rmdir()
     # A name cron would ignore is refused, not written.
     pgb_env.su_query(
         "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s AND parameter = %s",
@@ -88,12 +87,15 @@ def test_one_bad_node_does_not_stop_the_others(
     )
     assert run_once(pgb_env).returncode == 1
     assert not (pgb_env.cron_dir / f"pgsql_node_{bad}.conf").exists()
-    assert "ignored by cron" in (pgb_env.tmp / "pgbackman.log").read_text()
+    assert "cron ignores file names" in (pgb_env.tmp / "pgbackman.log").read_text()
 
 
-def test_node_deletion_is_confined_to_the_backup_root(
+def test_node_partition_outside_the_root_is_never_used_nor_deleted(
     pgb_env: PgbEnv, node1: Any, fake_jobs: FakeJobs
 ) -> None:
+    """Issue 11 items 2 and 4: a node partition set outside the local root_backup_partition
+    was created (as root) and, with the node deleted, removed. Now it is refused: logged, one
+    Config-refused alert, nothing created, nothing deleted; the other node is served."""
     inside = pgb_env.register_node(node1, "RUNNING")
     outside = _extra_node(pgb_env, 20002)
     out_dir = pgb_env.tmp / "elsewhere" / f"pgsql_node_{outside}"
@@ -102,21 +104,71 @@ def test_node_deletion_is_confined_to_the_backup_root(
         (str(out_dir), outside, "pgnode_backup_partition"),
     )
     defs = [register_definition(pgb_env, n, "app1") for n in (inside, outside)]
-    assert run_once(pgb_env).returncode == 0
-    assert (out_dir / "dump").is_dir()
+    for _ in range(2):
+        assert run_once(pgb_env).returncode == 1  # the refusal is reported
+    assert not out_dir.exists() and not crontab_path(pgb_env, outside).exists()
+    assert len(job_lines(crontab_path(pgb_env, inside))) == 1
+    log = (pgb_env.tmp / "pgbackman.log").read_text()
+    assert "lie only inside root_backup_partition" in log
+    alerts = pgb_env.su_query(
+        "SELECT pgsql_node_id, error_message FROM alerts WHERE alert_type = 'Config-refused'"
+    )
+    assert len(alerts) == 1 and alerts[0][0] == outside  # one alert per episode
+    assert "pgnode_backup_partition" in alerts[0][1]
+
+    # As if an earlier version had used it: control remembers it as the node's partition.
+    (out_dir / "dump").mkdir(parents=True)
     (out_dir / "dump" / "precious").write_text("keep me")
+    state_file = pgb_env.root / "cache_dir" / "control_nodes.json"
+    state = json.loads(state_file.read_text())
+    state[str(outside)] = {"crontab_file": "", "partition": str(out_dir)}
+    state_file.write_text(json.dumps(state))
     in_dir = pgb_env.root / f"pgsql_node_{inside}"
     assert (in_dir / "log").is_dir()
     for d in defs:
-        pgb_env.cat.call("delete_backup_definition_id", d)
+        pgb_env.operator.call("delete_backup_definition_id", d)
     for n in (inside, outside):
-        pgb_env.cat.call("delete_pgsql_node", n)
+        pgb_env.operator.call("delete_pgsql_node", n)
     assert run_once(pgb_env).returncode == 1  # the refusal is reported
     assert not in_dir.exists() and not crontab_path(pgb_env, inside).exists()
-    assert not crontab_path(pgb_env, outside).exists()
     assert (out_dir / "dump" / "precious").read_text() == "keep me"
-    assert "outside backup root" in (pgb_env.tmp / "pgbackman.log").read_text()
     assert pgb_env.su_query("SELECT count(*) FROM pgsql_node_to_delete", None) == [(0,)]
+
+
+def test_crontab_file_outside_crontab_dir_is_never_written(
+    pgb_env: Any, node1: Any, fake_jobs: FakeJobs
+) -> None:
+    """Issue 11 item 4: pgnode_crontab_file may name any file (even /etc/passwd would pass
+    the name check). Only files directly inside [backup_server] crontab_dir are written."""
+    node = pgb_env.register_node(node1, "RUNNING")
+    register_definition(pgb_env, node, "app1")
+    victim_dir = pgb_env.tmp / "etc"
+    victim_dir.mkdir()
+    victim = victim_dir / "passwd"
+    victim.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    for target in (victim, pgb_env.cron_dir / "sub" / "pgsql_node_x"):
+        pgb_env.su_query(
+            "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s AND parameter = %s",
+            (str(target), node, "pgnode_crontab_file"),
+        )
+        assert run_once(pgb_env).returncode == 1
+        assert not target.exists() or target == victim
+    assert victim.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert (
+        "only directly inside crontab_dir"
+        in (pgb_env.tmp / "pgbackman.log").read_text()
+    )
+    assert pgb_env.su_query(
+        "SELECT count(*) FROM alerts WHERE alert_type = 'Config-refused'"
+    ) == [(1,)]
+    # Back inside crontab_dir: written again, and the refusal episode is over.
+    pgb_env.su_query(
+        "UPDATE pgsql_node_config SET value = %s WHERE node_id = %s AND parameter = %s",
+        (str(crontab_path(pgb_env, node)), node, "pgnode_crontab_file"),
+    )
+    assert run_once(pgb_env).returncode == 0
+    assert len(job_lines(crontab_path(pgb_env, node))) == 1
+    assert pgb_env.su_query("SELECT count(*) FROM alert_episode") == [(0,)]
 
 
 def test_restore_at_job_in_local_time_zone(
@@ -134,7 +186,7 @@ def test_restore_at_job_in_local_time_zone(
         "SELECT date_trunc('minute', now()) + interval '3 hours'", None
     )[0][0]
     restore_def = int(
-        pgb_env.cat.call(
+        pgb_env.operator.call(
             "register_restore_definition",
             at_time,
             pgb_env.server_id,

@@ -41,7 +41,7 @@ KEPT = [
 def _shell(dump_env, line: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     return subprocess.run(
         ["pgbackman", "-C", line],
-        env=dump_env.pgb.env,
+        env=dump_env.pgb.shell_env,
         capture_output=True,
         text=True,
         timeout=60,

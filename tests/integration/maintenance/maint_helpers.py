@@ -1,14 +1,17 @@
-"""Helpers (not fixtures) for pgbackman_maintenance tests: realistic dump files on disk and the catalog
-rows that describe them, written directly (pgbackman_dump is built in parallel).
+"""Helpers (not fixtures) for pgbackman_maintenance tests: dump files on disk exactly as
+pgbackman_dump writes them (names from pgbackman.core.naming, a real SHA-256 manifest and
+its checksum) and the catalog rows that describe them, written directly (as superuser) so a
+test can build any history in a second.
 
-A "dump" is what pgbackman_dump leaves for a FULL backup: a pg_dump directory-format dir
-(toc.dat + a data file), its log, the roles and dbconfig SQL files with their logs and a
-manifest; an ERROR run leaves only its log.
+A FULL dump is: a pg_dump directory-format dir (toc.dat + a data file), the roles and
+dbconfig SQL files, the manifest (all in ``dump/``) and the run's log (``log/``); an ERROR run
+leaves only its log.
 """
 
 from __future__ import annotations
 
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +19,10 @@ from typing import Any
 
 
 from support.pgbenv import PgbEnv
+from pgbackman.archive.files import write_manifest
 from pgbackman.config import Config
+from pgbackman.core import naming
+from pgbackman.infra.fsutil import tree_size
 from pgbackman.maintenance.report import PassReport
 from pgbackman.maintenance.runner import Maintenance
 
@@ -37,7 +43,7 @@ class Dump:
     files: dict[str, Path]
 
     def paths(self) -> list[Path]:
-        return list(self.files.values())
+        return list(dict.fromkeys(self.files.values()))  # the log is named thrice
 
     def on_disk(self) -> bool:
         return all(p.exists() for p in self.paths())
@@ -54,6 +60,7 @@ class MaintEnv:
     node_id: int
     lines: list[str] = field(default_factory=list)
     _seq: int = 0
+    _bases: set[str] = field(default_factory=set)
 
     @property
     def partition(self) -> Path:
@@ -88,31 +95,54 @@ class MaintEnv:
         )
         return int(rows[0][0])
 
-    def _write_files(self, stem: str, status: str, node_id: int) -> dict[str, Path]:
+    def _write_files(
+        self, names: naming.DumpNames, status: str, node_id: int
+    ) -> tuple[dict[str, Path], str | None]:
+        """The files of one run and, for a good one, the checksum of its manifest."""
         part = self.pgb.root / f"pgsql_node_{node_id}"
         dump_dir, log_dir = part / "dump", part / "log"
         dump_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        files: dict[str, Path] = {"pg_dump_log_file": log_dir / f"{stem}-DATABASE.log"}
-        files["pg_dump_log_file"].write_text("pg_dump: log\n")
+        log = log_dir / names.log
+        log.write_text("pgbackman_dump: log\n")
+        files: dict[str, Path] = {"pg_dump_log_file": log}
         if status != "SUCCEEDED":
-            return files
-        d = dump_dir / f"{stem}-DATABASE.sql"
+            return files, None
+        d = dump_dir / names.database
         d.mkdir(mode=0o700)
         (d / "toc.dat").write_bytes(b"PGDMP" + b"\0" * 64)
         (d / "3001.dat.gz").write_bytes(b"\x1f\x8b" + b"x" * 128)
         files["pg_dump_file"] = d
-        for kind, col in (("USERS", "roles"), ("DBCONFIG", "dbconfig")):
-            f = dump_dir / f"{stem}-{kind}.sql"
-            f.write_text(f"-- {kind}\n")
-            lf = log_dir / f"{stem}-{kind}.log"
-            lf.write_text("ok\n")
-            files[f"pg_dump_{col}_file"] = f
-            files[f"pg_dump_{col}_log_file"] = lf
-        m = dump_dir / f"{stem}-MANIFEST.json"
-        m.write_text("{}\n")
-        files["pg_dump_manifest_file"] = m
-        return files
+        (dump_dir / names.users).write_text("-- USERS\n")
+        (dump_dir / names.dbconfig).write_text("-- DBCONFIG\n")
+        files["pg_dump_roles_file"] = dump_dir / names.users
+        files["pg_dump_roles_log_file"] = log
+        files["pg_dump_dbconfig_file"] = dump_dir / names.dbconfig
+        files["pg_dump_dbconfig_log_file"] = log
+        checksum = write_manifest(
+            dump_dir, names.manifest, [names.database, names.users, names.dbconfig]
+        )
+        files["pg_dump_manifest_file"] = dump_dir / names.manifest
+        return files, checksum
+
+    def _names(
+        self, def_id: int | None, snapshot_id: int | None, dbname: str, when: datetime
+    ) -> naming.DumpNames:
+        """Names pgbackman_dump would give a run that started at ``when`` (unique)."""
+        stamp = when
+        while True:
+            names = naming.dump_names(
+                dbname=dbname,
+                node_fqdn="127.0.0.1",
+                release_tag="15",
+                tag=naming.job_tag(def_id, snapshot_id),
+                backup_code="FULL",
+                ts=naming.run_timestamp(stamp),
+            )
+            if names.base not in self._bases:
+                self._bases.add(names.base)
+                return names
+            stamp += timedelta(seconds=1)
 
     def dump(
         self,
@@ -125,15 +155,23 @@ class MaintEnv:
         dbname: str = "app1",
         files: dict[str, Path] | None = None,
     ) -> Dump:
-        """Files on disk (unless ``files`` given) + the backup_catalog row describing them."""
+        """Files on disk (unless ``files`` given) + the backup_catalog row describing them,
+        as register_backup_catalog records a run of pgbackman_dump (INTACT when it
+        succeeded with a manifest)."""
         node = node_id or self.node_id
         self._seq += 1
-        ident = f"defid{def_id}" if def_id is not None else f"snapid{snapshot_id}"
-        stem = (
-            f"{dbname}-127.0.0.1-v15-{ident}-cFULL-{finished:%Y%m%dT%H%M%S}-{self._seq}"
-        )
+        checksum = None
         if files is None:
-            files = self._write_files(stem, status, node)
+            names = self._names(
+                def_id, snapshot_id, dbname, finished - timedelta(minutes=1)
+            )
+            files, checksum = self._write_files(names, status, node)
+        good = status == "SUCCEEDED" and checksum is not None
+        sizes = {
+            "pg_dump_file_size": "pg_dump_file",
+            "pg_dump_roles_file_size": "pg_dump_roles_file",
+            "pg_dump_dbconfig_file_size": "pg_dump_dbconfig_file",
+        }
         cols = [
             "def_id",
             "snapshot_id",
@@ -146,6 +184,11 @@ class MaintEnv:
             "global_log_file",
             "execution_status",
             "execution_method",
+            "backup_code",
+            "run_uuid",
+            "checksum",
+            "integrity",
+            "integrity_checked",
         ]
         vals: list[Any] = [
             def_id,
@@ -159,16 +202,46 @@ class MaintEnv:
             str(self.pgb.tmp / "pgbackman.log"),
             status,
             "CRON" if def_id is not None else "AT",
+            "FULL",
+            str(uuid.uuid4()),
+            checksum,
+            ("INTACT" if good else "UNVERIFIED") if status == "SUCCEEDED" else None,
+            finished if status == "SUCCEEDED" else None,
         ]
         for c, p in files.items():
             cols.append(c)
             vals.append(str(p))
+        for size_col, file_col in sizes.items():
+            if good and file_col in files:
+                cols.append(size_col)
+                vals.append(tree_size(files[file_col]))
         rows = self.pgb.su_query(
             f"INSERT INTO backup_catalog ({', '.join(cols)}) VALUES "
             f"({', '.join(['%s'] * len(vals))}) RETURNING bck_id",
             tuple(vals),
         )
         return Dump(int(rows[0][0]), dict(files))
+
+    def restore_log(self, restore_def: int, target_dbname: str) -> Path:
+        """A restore's log as pgbackman_restore names it, queued for deletion (as the
+        trigger queues it when its restore_catalog row is deleted)."""
+        log_dir = self.partition / "log"
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._seq += 1
+        path = log_dir / naming.restore_log_name(
+            target_dbname,
+            "127.0.0.1",
+            "15",
+            restore_def,
+            f"20260101T0000{self._seq % 60:02d}",
+        )
+        path.write_text("restore log\n")
+        self.pgb.su_query(
+            "INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file,"
+            " restore_def, target_pgsql_node_id, target_dbname) VALUES (%s, %s, %s, %s, %s)",
+            (self.pgb.server_id, str(path), restore_def, self.node_id, target_dbname),
+        )
+        return path
 
     def catalog_ids(self, def_id: int | None = None) -> set[int]:
         if def_id is None:
@@ -191,6 +264,17 @@ class MaintEnv:
             capture_output=True,
             text=True,
             timeout=timeout,
+        )
+
+    def shell(self, command: str) -> subprocess.CompletedProcess[str]:
+        """``pgbackman -C command`` as an operator (pgbackman_role_rw)."""
+        return subprocess.run(
+            ["pgbackman", "-C", command],
+            env=self.pgb.shell_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
         )
 
     def tree(self) -> dict[str, bytes | None]:

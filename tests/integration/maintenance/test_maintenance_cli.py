@@ -45,12 +45,7 @@ def _scenario(mnt: MaintEnv, node1: Any, quarantine: str = "14 days") -> dict[st
         )[0][0]
     )
     snap_dump = mnt.dump(None, now - 9 * DAY, snapshot_id=snap)
-    rlog = mnt.partition / "log" / "restore.log"
-    rlog.write_text("restore\n")
-    mnt.pgb.su_query(
-        "INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file) VALUES (%s, %s)",
-        (mnt.pgb.server_id, str(rlog)),
-    )
+    rlog = mnt.restore_log(restore_def=7, target_dbname="app1")
     return {
         "expired": expired,
         "kept": kept,

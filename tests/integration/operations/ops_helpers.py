@@ -53,8 +53,8 @@ class Server:
 
 
 def shell(pgb: PgbEnv, command: str) -> ShellRun:
-    """One shell command with this server's config file given explicitly."""
-    return Shell(pgb, config=pgb.config_path).cmd(command)
+    """One shell command, as an operator, with the operator's config file given explicitly."""
+    return Shell(pgb, config=pgb.shell_config_path).cmd(command)
 
 
 def server1(pgb: PgbEnv) -> Server:
@@ -64,8 +64,9 @@ def server1(pgb: PgbEnv) -> Server:
 def add_server2(pgb: PgbEnv, root2: Path | None = None) -> Server:
     """Register backup02 (through the shell), give it its own root, write its config file.
 
-    Node partitions are node settings (the same path on every server): a test that makes
-    server 2 delete a node's partition gives it a root holding server 1's (``pgb.tmp``)."""
+    Node partitions are node settings (the same path on every server), and a server uses a
+    partition only inside its own root_backup_partition: by default server 2's root is
+    ``pgb.tmp``, which holds server 1's root and so every node partition."""
     res = shell(pgb, f"register_backup_server {SERVER2_HOST} pgbackman.test second")
     assert res.returncode == 0, res.stdout + res.stderr
     sid = int(
@@ -74,8 +75,7 @@ def add_server2(pgb: PgbEnv, root2: Path | None = None) -> Server:
         )[0][0]
     )
     if root2 is None:
-        root2 = pgb.tmp / "srv2"
-        root2.mkdir(mode=0o700)
+        root2 = pgb.tmp
     res = shell(pgb, f"update_backup_server_config {sid} '' '' '' '' '' '' '' {root2}")
     assert res.returncode == 0, res.stdout + res.stderr
     for param in ("pgbackman_dump", "pgbackman_restore", "backup_user"):

@@ -103,7 +103,9 @@ def running(name: str) -> bool:
 
 
 def shell(checkout: Path, line: str) -> subprocess.CompletedProcess[str]:
-    conf = checkout / ".quickstart" / "pgbackman.conf"
+    # The operator's configuration (pgbackman_role_rw); the backup server's programs use
+    # .quickstart/pgbackman.conf (pgbackman_role_server).
+    conf = checkout / ".quickstart" / "pgbackman-shell.conf"
     return subprocess.run(
         [
             str(checkout / ".venv" / "bin" / "pgbackman"),
@@ -128,11 +130,12 @@ def test_two_checkouts_run_side_by_side_and_stop_independently(
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr
     qs = first / ".quickstart"
     # The last lines say where everything is and how to open the shell.
-    assert res.stdout.rstrip().splitlines()[-4:] == [
-        f"Config:  {qs}/pgbackman.conf",
+    assert res.stdout.rstrip().splitlines()[-5:] == [
+        f"Config:  {qs}/pgbackman.conf (backup server, pgbackman_role_server)",
+        f"         {qs}/pgbackman-shell.conf (shell, pgbackman_role_rw)",
         f"Logs:    {qs}/pgbackman.log (PostgreSQL: {qs}/postgresql.log)",
         f"Backups: {qs}/backups",
-        f"Shell:   {first}/.venv/bin/pgbackman --config {qs}/pgbackman.conf",
+        f"Shell:   {first}/.venv/bin/pgbackman --config {qs}/pgbackman-shell.conf",
     ]
     assert running("cron") and running("atd")
     res = make(second, "quickstart")

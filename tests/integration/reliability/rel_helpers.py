@@ -84,9 +84,11 @@ class RelEnv:
         env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
+        # The shell as an operator (pgbackman_role_rw), the programs as the backup server.
+        default = self.pgb.shell_env if name == "pgbackman" else self.pgb.env
         return subprocess.run(
             [self.program(name), *args],
-            env=env or self.pgb.env,
+            env=env or default,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -32,8 +32,9 @@ def bigdb(node1: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "small"
+def small_fs(pgb_env: Any) -> Iterator[Path]:
+    # A second disk mounted inside the backup root: partitions live only inside it.
+    mnt = pgb_env.root / "small"
     mnt.mkdir()
     subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=32m,mode=0700", "tmpfs", str(mnt)],

@@ -89,10 +89,15 @@ class RestoreEnv:
         )
 
     def restore(
-        self, restore_def: int, timeout: float = 180
+        self, restore_def: int, timeout: float = 180, *extra: str
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
+            [
+                str(VENV_BIN / "pgbackman_restore"),
+                "--restore-def",
+                str(restore_def),
+                *extra,
+            ],
             env=self.pgb.env,
             capture_output=True,
             text=True,

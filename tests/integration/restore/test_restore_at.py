@@ -34,7 +34,7 @@ def test_shell_control_at_restore(rst, rich: RichDb) -> None:  # type: ignore[no
     line = f"register_restore_definition now {bck['bck_id']} {rst.node2_id} '' '' '' '#all#'"
     res = subprocess.run(
         ["pgbackman", "-C", line],
-        env=rst.pgb.env,
+        env=rst.pgb.shell_env,
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,9 +4,10 @@ records ONE ERROR row."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from restore_helpers import databases, roles
+from restore_helpers import VENV_BIN, databases, roles
 from support.richdb import RichDb, table_checksums
 
 
@@ -143,3 +144,74 @@ def test_bad_usage_exits_2(rst) -> None:  # type: ignore[no-untyped-def]
         assert res.returncode == 2, (args, res.stderr)
     res = rst.restore(999999)
     assert res.returncode == 1 and "does not exist" in res.stderr
+
+
+def test_backup_without_its_checksum_is_refused_unless_forced(
+    rst, rich: RichDb
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 item 4: with the catalog's checksum set to NULL, verify said OK and restore
+    went ahead with tampered files. A backup this software wrote without its checksum is
+    UNVERIFIED: --verify fails, the restore is refused, ``--force`` (by hand) restores it."""
+    bck = rst.backup(rich.dbname, "FULL")
+    rst.pgb.su_query(
+        "UPDATE backup_catalog SET checksum = NULL WHERE bck_id = %s", (bck["bck_id"],)
+    )
+    ver = subprocess.run(
+        [
+            str(VENV_BIN / "pgbackman_maintenance"),
+            "--verify",
+            "--bck-id",
+            str(bck["bck_id"]),
+        ],
+        env=rst.pgb.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ver.returncode == 1
+    assert (
+        ver.stdout.strip()
+        == f"bck_id {bck['bck_id']} UNVERIFIED no checksum manifest recorded"
+    )
+    (state,) = rst.pgb.su_query(
+        "SELECT integrity FROM backup_catalog WHERE bck_id = %s", (bck["bck_id"],)
+    )
+    assert state == ("UNVERIFIED",)
+    before_dbs = databases(rst.node2)
+    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles)
+    assert rst.restore(rdef).returncode == 1
+    row = rst.one_row(rdef)
+    assert row["execution_status"] == "ERROR" and "UNVERIFIED" in row["error_message"]
+    assert "--force" in row["error_message"] and databases(rst.node2) == before_dbs
+
+    forced = rst.define(bck["bck_id"], rich.dbname + "_copy", roles=rich.roles)
+    res = rst.restore(forced, 180, "--force")
+    assert res.returncode == 0, res.stderr
+    assert rst.one_row(forced)["execution_status"] == "SUCCEEDED"
+    assert (
+        "restoring it anyway (--force)"
+        in Path(rst.one_row(forced)["restore_log_file"]).read_text()
+    )
+    assert table_checksums(rst.node2, rich.dbname + "_copy") == table_checksums(
+        rst.node1, rich.dbname
+    )
+
+
+def test_legacy_backup_is_restored_unverified(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
+    """A backup imported from upstream 1.x (no run_uuid, no manifest, no checksum) restores
+    as "legacy, unverified" rather than being refused."""
+    bck = rst.backup(rich.dbname, "FULL")
+    manifest = Path(bck["pg_dump_manifest_file"])
+    manifest.unlink()
+    rst.pgb.su_query(
+        "UPDATE backup_catalog SET run_uuid = NULL, checksum = NULL,"
+        " pg_dump_manifest_file = NULL, integrity = 'LEGACY' WHERE bck_id = %s",
+        (bck["bck_id"],),
+    )
+    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles)
+    res = rst.restore(rdef)
+    assert res.returncode == 0, res.stderr
+    row = rst.one_row(rdef)
+    assert row["execution_status"] == "SUCCEEDED"
+    assert "legacy backup" in Path(row["restore_log_file"]).read_text()

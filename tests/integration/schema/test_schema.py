@@ -143,14 +143,16 @@ def add_catalog(
     age: str,
     snapshot_id: int | None = None,
     run: uuid.UUID | None = None,
+    checksum: str | None = "ab" * 32,
 ) -> int:
-    """Register one catalog row (via register_backup_catalog) finished ``age`` ago."""
+    """Register one catalog row (via register_backup_catalog) finished ``age`` ago; a
+    SUCCEEDED row with a checksum is recorded INTACT (as pgbackman_dump's rows are)."""
     return int(
         one(
             su,
             "SELECT register_backup_catalog(%s,%s,%s,%s,%s, now() - %s::interval - interval '1 minute',"
             " now() - %s::interval, NULL, %s,%s,%s, NULL,NULL,NULL, NULL,NULL,NULL, %s,%s,%s,%s, %s,"
-            " %s::text[], %s,%s, %s::uuid, NULL, NULL, NULL)",
+            " %s::text[], %s,%s, %s::uuid, NULL, %s, %s)",
             (
                 def_id,
                 4242,
@@ -171,6 +173,8 @@ def add_catalog(
                 "15",
                 "15",
                 str(run or uuid.uuid4()),
+                checksum if status == "SUCCEEDED" else None,
+                "/dump/app1-MANIFEST.sha256" if status == "SUCCEEDED" else None,
             ),
         )
     )
@@ -665,55 +669,68 @@ def test_register_backup_catalog_is_idempotent_on_run_uuid(su: Any) -> None:
     )
 
 
-def deletable(su: Any, srv: int) -> set[int]:
-    return {
-        r[0]
-        for r in q(
+def deleted(su: Any, bck_id: int) -> bool:
+    """Retention's deletion of one row; False when the catalog refuses it."""
+    try:
+        q(su, "SELECT delete_backup_catalog(%s)", (bck_id,))
+    except psycopg2.errors.RaiseException:
+        return False
+    return True
+
+
+def integrity(su: Any, bck_id: int) -> str | None:
+    return one(su, "SELECT integrity FROM backup_catalog WHERE bck_id = %s", (bck_id,))
+
+
+def test_registered_backups_carry_their_integrity(su: Any) -> None:
+    srv, node = add_server(su), add_node(su)
+    def_id = add_def(su, srv, node)
+    good = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour")
+    bad = add_catalog(su, srv, node, def_id, "ERROR", "1 hour")
+    unchecked = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour", checksum=None)
+    assert (integrity(su, good), integrity(su, bad), integrity(su, unchecked)) == (
+        "INTACT",
+        None,
+        "UNVERIFIED",
+    )
+    with pytest.raises(psycopg2.errors.RaiseException, match="run_uuid is required"):
+        q(
             su,
-            "SELECT bck_id FROM get_cron_catalog_entries_to_delete_by_retention"
-            " WHERE backup_server_id = %s",
-            (srv,),
+            "SELECT register_backup_catalog(%s, 1, %s, %s, 'app1', now(), now(), NULL, NULL,"
+            " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '/l', 'SUCCEEDED', 'CRON', NULL,"
+            " NULL, NULL, NULL, NULL, NULL)",
+            (def_id, srv, node),
         )
-    }
+    # Only rows without run_uuid (imported from upstream) can be LEGACY; none can be INTACT
+    # without a checksum.
+    with pytest.raises(psycopg2.errors.RaiseException, match="cannot be LEGACY"):
+        q(su, "SELECT record_backup_integrity(%s, 'LEGACY', '')", (good,))
+    with pytest.raises(psycopg2.errors.RaiseException, match="cannot be INTACT"):
+        q(su, "SELECT record_backup_integrity(%s, 'INTACT', '')", (unchecked,))
+    q(su, "SELECT record_backup_integrity(%s, 'CORRUPT', 'MISMATCH x')", (good,))
+    assert integrity(su, good) == "CORRUPT"
 
 
-def test_retention_never_expires_the_last_good_backup(su: Any) -> None:
+def test_catalog_never_deletes_the_newest_intact_backup(su: Any) -> None:
+    """delete_backup_catalog is retention's floor in the catalog, whoever calls it."""
     srv, node = add_server(su), add_node(su)
     def_id = add_def(su, srv, node, period="7 days", redundancy=1)
     old_good = add_catalog(su, srv, node, def_id, "SUCCEEDED", "30 days")
-    old_errors = {
-        add_catalog(su, srv, node, def_id, "ERROR", f"{29 - i} days") for i in range(20)
-    }
-    recent_error = add_catalog(su, srv, node, def_id, "ERROR", "1 day")
-    assert (
-        deletable(su, srv) == set()
-    )  # 21 failures after it: the only good backup stays
-
-    q(
-        su,
-        "UPDATE backup_definition SET retention_redundancy = 0 WHERE def_id = %s",
-        (def_id,),
-    )
-    assert deletable(su, srv) == set()  # redundancy 0 is treated as 1
-    q(
-        su,
-        "UPDATE backup_definition SET retention_redundancy = 1 WHERE def_id = %s",
-        (def_id,),
-    )
-
-    new_good = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour")
-    assert deletable(su, srv) == {old_good} | old_errors
-    assert new_good not in deletable(su, srv) and recent_error not in deletable(su, srv)
-
-    q(
-        su,
-        "UPDATE backup_definition SET retention_redundancy = 2 WHERE def_id = %s",
-        (def_id,),
-    )
-    assert deletable(su, srv) == old_errors  # two good backups wanted: keep both
+    old_error = add_catalog(su, srv, node, def_id, "ERROR", "29 days")
+    # Nothing newer is intact: neither the old good backup nor the failure after it goes.
+    assert not deleted(su, old_good) and not deleted(su, old_error)
+    newer = add_catalog(su, srv, node, def_id, "SUCCEEDED", "20 days")
+    newest = add_catalog(su, srv, node, def_id, "SUCCEEDED", "1 hour")
+    # A newer backup found corrupt protects nothing; the newest one is still intact.
+    q(su, "SELECT record_backup_integrity(%s, 'CORRUPT', 'MISMATCH x')", (newest,))
+    assert deleted(su, old_error) and deleted(su, old_good)
+    # newer is now the newest intact backup: kept although it is past its period.
+    assert not deleted(su, newer)
+    assert not deleted(su, newest)  # younger than the period
+    assert one(su, "SELECT count(*) FROM backup_catalog") == 2
 
 
-def test_snapshot_retention_reports_full_expiry(su: Any) -> None:
+def test_snapshot_rows_and_definitions_go_only_when_expired(su: Any) -> None:
     srv, node = add_server(su), add_node(su)
     snap = one(
         su,
@@ -721,13 +738,54 @@ def test_snapshot_retention_reports_full_expiry(su: Any) -> None:
         "'7 days'::interval,'','',NULL)",
         (srv, node),
     )
+    q(su, "SELECT update_snapshot_status(%s, 'DEFINED')", (snap,))
     old = add_catalog(su, srv, node, None, "SUCCEEDED", "8 days", snapshot_id=snap)
-    assert q(
-        su,
-        "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention",
-    ) == [(old, True)]
-    add_catalog(su, srv, node, None, "SUCCEEDED", "1 day", snapshot_id=snap)
-    assert q(
-        su,
-        "SELECT bck_id, snapshot_fully_expired FROM get_at_catalog_entries_to_delete_by_retention",
-    ) == [(old, False)]
+    young = add_catalog(su, srv, node, None, "SUCCEEDED", "1 day", snapshot_id=snap)
+    with pytest.raises(psycopg2.errors.RaiseException, match="still has backups"):
+        q(su, "SELECT delete_snapshot_definition(%s)", (snap,))
+    assert deleted(su, old) and not deleted(su, young)
+
+
+@pytest.mark.parametrize("value", ["1000000 years", "101 years", "0", "-1 day"])
+def test_retention_intervals_out_of_range_are_refused(su: Any, value: str) -> None:
+    srv, node = add_server(su), add_node(su)
+    with pytest.raises(psycopg2.errors.RaiseException, match="at most 100 years"):
+        add_def(su, srv, node, period=value)
+    with pytest.raises(psycopg2.errors.RaiseException, match="at most 100 years"):
+        q(
+            su,
+            "SELECT register_snapshot_definition(%s,%s,'app1',now(),'FULL',%s::interval,"
+            "'','',NULL)",
+            (srv, node, value),
+        )
+    for parameter in ("retention_period", "automatic_deletion_retention"):
+        with pytest.raises(psycopg2.errors.RaiseException, match="at most 100 years"):
+            q(
+                su,
+                "SELECT update_pgsql_node_config(%s, %s, %s)",
+                (node, parameter, value),
+            )
+    def_id = add_def(su, srv, node, period="100 years")
+    with pytest.raises(psycopg2.errors.RaiseException, match="at most 100 years"):
+        q(
+            su,
+            "SELECT update_backup_definition(%s, NULL, NULL, NULL, NULL, NULL, %s::interval,"
+            " NULL, NULL, NULL, NULL)",
+            (def_id, value),
+        )
+    # The table refuses it too (a hand-written UPDATE).
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        q(
+            su,
+            "UPDATE backup_definition SET retention_period = %s::interval WHERE def_id = %s",
+            (value, def_id),
+        )
+
+
+def test_retention_cutoff_cannot_overflow(su: Any) -> None:
+    assert one(su, "SELECT retention_cutoff('1000000 years') = '-infinity'") is True
+    assert one(su, "SELECT retention_cutoff(NULL) = '-infinity'") is True
+    assert (
+        one(su, "SELECT retention_cutoff('7 days') = now() - interval '7 days'") is True
+    )
+    assert one(su, "SELECT safe_interval('not an interval')") is None

@@ -159,6 +159,13 @@ def rw(catalog_cluster: Any, catalog_db: str) -> Iterator[Any]:
     conn.close()
 
 
+@pytest.fixture
+def server(catalog_cluster: Any, catalog_db: str) -> Iterator[Any]:
+    conn = catalog_cluster.connect(catalog_db, user="pgbackman_role_server")
+    yield conn
+    conn.close()
+
+
 def relations(catalog_cluster: Any, dbname: str, kind: str) -> list[str]:
     conn = catalog_cluster.connect(dbname)
     try:
@@ -183,7 +190,7 @@ def test_ro_reads_every_view_and_code_table_and_nothing_else(
     assert {
         "show_backup_servers",
         "show_backup_catalog",
-        "get_cron_catalog_entries_to_delete_by_retention",
+        "get_catalog_entries_to_delete",
         "show_snapshots_in_progress",
         "show_restores_in_progress",
     } <= set(views)
@@ -262,3 +269,136 @@ def test_rw_registers_objects_but_cannot_change_the_schema(rw: Any) -> None:
     ):
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             q(rw, stmt)
+
+
+# ---------------------------------------------------------------------------- least privilege
+def _tables(catalog_cluster: Any, dbname: str) -> list[tuple[str, str]]:
+    """(table, its first column) of every table of the catalog."""
+    conn = catalog_cluster.connect(dbname)
+    try:
+        return [
+            (r[0], r[1])
+            for r in q(
+                conn,
+                "SELECT c.relname, a.attname FROM pg_class c"
+                " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = 1"
+                " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+                " ORDER BY 1",
+            )
+        ]
+    finally:
+        conn.close()
+
+
+def test_login_roles_cannot_write_any_table(
+    catalog_cluster: Any, catalog_db: str, rw: Any, server: Any
+) -> None:
+    """Issue: `UPDATE backup_catalog SET execution_status = 'SUCCEEDED'`, `DELETE FROM
+    backup_catalog` and `DELETE FROM pgbackman_version` all succeeded as pgbackman_role_rw."""
+    for conn in (rw, server):
+        for stmt in (
+            "UPDATE backup_catalog SET execution_status = 'SUCCEEDED'",
+            "DELETE FROM backup_catalog",
+            "DELETE FROM pgbackman_version",
+            "INSERT INTO pgbackman_version (version, tag) VALUES (99, 'x')",
+            "SELECT setval('backup_catalog_bck_id_seq', 1)",
+        ):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                q(conn, stmt)
+        for table, col in _tables(catalog_cluster, catalog_db):
+            for stmt in (
+                f"INSERT INTO {table} DEFAULT VALUES",
+                f"DELETE FROM {table} WHERE false",
+                f"UPDATE {table} SET {col} = {col} WHERE false",
+                f"TRUNCATE {table}",
+                f"SELECT 1 FROM {table} FOR UPDATE",
+            ):
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    q(conn, stmt)
+            q(conn, f"SELECT count(*) FROM {table}")  # reading is allowed
+    assert q(rw, "SELECT count(*) FROM pgbackman_version") == [(1,)]
+
+
+def test_every_writing_function_is_security_definer_with_a_pinned_search_path(
+    catalog_cluster: Any,
+) -> None:
+    conn = catalog_cluster.connect("pgbackman")
+    try:
+        rows = q(
+            conn,
+            """
+            SELECT p.proname, p.prosecdef, p.proconfig, p.prosrc,
+                   p.prorettype = 'trigger'::regtype
+              FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace""",
+        )
+    finally:
+        conn.close()
+    writers = set()
+    for name, definer, config, src, is_trigger in rows:
+        assert "search_path=public, pg_temp" in (config or []), name
+        writes = any(
+            k in src.upper()
+            for k in ("INSERT INTO", "UPDATE ", "DELETE FROM", "FOR UPDATE")
+        )
+        # Triggers and enqueue_crontab_job run inside a definer function's statement (as the
+        # owner); called directly by a login role they can write nothing.
+        if writes and not is_trigger and name != "enqueue_crontab_job":
+            writers.add(name)
+            assert definer, f"{name} writes but is not SECURITY DEFINER"
+    assert {
+        "register_backup_catalog",
+        "move_backup_definitions",
+        "pop_job_queue",
+    } <= writers
+
+
+def test_backup_server_role_records_results_but_cannot_change_definitions(
+    rw: Any, server: Any
+) -> None:
+    srv = q(rw, "SELECT register_backup_server('b1', 'pgbackman.test', 'RUNNING', '')")[
+        0
+    ][0]
+    node = q(
+        rw,
+        "SELECT register_pgsql_node('db1', 'example.org', 5432, 'postgres', 'RUNNING', '')",
+    )[0][0]
+    def_id = q(
+        rw,
+        "SELECT register_backup_definition(%s, %s, 'app1', '5', '1', '*', '*', '*', 'FULL',"
+        " false, '7 days', 1, '', 'ACTIVE', '')",
+        (srv, node),
+    )[0][0]
+    # What a backup server does: read, record a backup, work its queue, raise an alert.
+    assert q(server, "SELECT get_backup_server_id('b1.pgbackman.test')") == [(srv,)]
+    bck = q(
+        server,
+        "SELECT register_backup_catalog(%s, 1, %s, %s, 'app1', now() - interval '1 min', now(),"
+        " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '/var/log/x.log', 'ERROR',"
+        " 'CRON', 'boom', NULL, NULL, NULL, NULL, gen_random_uuid())",
+        (def_id, srv, node),
+    )[0][0]
+    assert q(server, "SELECT pop_job_queue(%s)", (srv,)) == [(node,)]
+    assert q(server, "SELECT count(*) FROM alerts WHERE bck_id = %s", (bck,)) == [(1,)]
+    # What it must not do.
+    for call in (
+        "register_backup_server('x', 'y', 'RUNNING', '')",
+        "register_pgsql_node('x', 'y', 5432, 'postgres', 'RUNNING', '')",
+        f"register_backup_definition({srv}, {node}, 'db', '1', '1', '*', '*', '*', 'FULL',"
+        " false, '7 days', 1, '', 'ACTIVE', '')",
+        f"update_backup_definition({def_id}, '7', NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " 'STOPPED', NULL)",
+        f"delete_backup_definition_id({def_id})",
+        f"delete_force_backup_definition_id({def_id})",
+        f"delete_force_backup_definition_dbname({node}, 'app1')",
+        f"move_backup_definitions({srv}, {srv}, NULL, NULL, NULL)",
+        f"update_backup_server_config({srv}, 'backup_user', 'root')",
+        f"update_pgsql_node_config({node}, 'pgnode_crontab_file', '/etc/cron.d/x')",
+        f"delete_pgsql_node({node})",
+        f"delete_backup_server({srv})",
+    ):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            q(server, f"SELECT {call}")
+    # The one deletion of a definition it may do is purging a quarantined (DELETED) one.
+    with pytest.raises(psycopg2.errors.RaiseException, match="not DELETED"):
+        q(server, "SELECT purge_deleted_backup_definition(%s)", (def_id,))
+    assert q(rw, "SELECT job_status FROM backup_definition") == [("ACTIVE",)]

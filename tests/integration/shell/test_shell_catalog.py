@@ -52,7 +52,7 @@ def test_show_backup_catalog_filters(pgb_env: PgbEnv, node1: Any, shell: Any) ->
     r = shell.cmd("show_backup_catalog all all all all all", fmt="csv")
     assert r.out.splitlines()[0] == (
         "bckid,defid,snapshotid,finished,backup_server_id,backup_server,pgsql_node_id,"
-        "pgsql_node,dbname,duration,size,code,execution,status,offsite"
+        "pgsql_node,dbname,duration,size,code,execution,status,offsite,integrity"
     )
     r = shell.cmd("show_backup_catalog all all all all all")
     assert "# Status: all" in r.out and "SUCCEEDED" in r.out and "00:01:05" in r.out

@@ -47,8 +47,8 @@ def test_update_pgsql_node_config_documented_order(
         "dba@example.net",
         "dbadmin",
         "5433",
-        "/srv/x/node",
-        "/etc/cron.d/x_node",
+        f"{pgb_env.root}/x/node",
+        f"{pgb_env.cron_dir}/x_node",
         "running",
     ]
     res = shell_run("update_pgsql_node_config " + " ".join(f'"{a}"' for a in args))
@@ -77,8 +77,8 @@ def test_update_pgsql_node_config_documented_order(
         "5433",
     )
     assert (cfg["pgnode_backup_partition"], cfg["pgnode_crontab_file"]) == (
-        "/srv/x/node",
-        "/etc/cron.d/x_node",
+        f"{pgb_env.root}/x/node",
+        f"{pgb_env.cron_dir}/x_node",
     )
     assert cfg["pgsql_node_status"] == "RUNNING"
 
@@ -199,7 +199,7 @@ def test_show_pgbackman_config(pgb_env: PgbEnv, shell_run: Any) -> None:
     assert res.returncode == 0, res.stdout
     cfg = json.loads(res.stdout)["pgbackman_config"][0]
     assert cfg["backup_server"] == "backup01.pgbackman.test"
-    assert cfg["configuration_file_used"] == str(pgb_env.config_path)
+    assert cfg["configuration_file_used"] == str(pgb_env.shell_config_path)
     assert cfg["db_version"] == "[5]:v_2_0_0"
     assert cfg["dbport"] == pgb_env.catalog_cluster.port
     assert "password" not in res.stdout.lower()

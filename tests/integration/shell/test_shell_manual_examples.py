@@ -105,7 +105,7 @@ def test_snapshot_definition_accepts_the_1_0_and_1_1_argument_lists(
     ):
         res = subprocess.run(
             ["pgbackman", "-C", line],
-            env=pgb_env.env,
+            env=pgb_env.shell_env,
             capture_output=True,
             text=True,
             timeout=60,
@@ -121,7 +121,7 @@ def test_snapshot_definition_accepts_the_1_0_and_1_1_argument_lists(
     ]
     res = subprocess.run(
         ["pgbackman", "-C", f"register_snapshot_definition '' {node} app1 x y z"],
-        env=pgb_env.env,
+        env=pgb_env.shell_env,
         capture_output=True,
         text=True,
         timeout=60,
