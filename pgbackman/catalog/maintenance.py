@@ -279,10 +279,14 @@ def delete_snapshot_definition(cat: Catalog, snapshot_id: int) -> None:
 
 # -- task 4: restore logs -------------------------------------------------------------
 def restore_logs_to_delete(cat: Catalog, srv_id: int) -> list[Row]:
-    """Logs of deleted restore catalog rows, with the restore's identity."""
+    """Logs of deleted restore catalog rows, with the restore's identity; ``in_use`` when a
+    restore catalog row still names the same file (PgBackMan 1.x gave every run of a restore
+    definition the same log name)."""
     return cat.query(
-        "SELECT del_id, restore_log_file, restore_def, target_pgsql_node_id, target_dbname"
-        "  FROM get_restore_logs_to_delete WHERE backup_server_id = %s ORDER BY del_id",
+        "SELECT l.del_id, l.restore_log_file, l.restore_def, l.target_pgsql_node_id,"
+        "       l.target_dbname, EXISTS (SELECT 1 FROM restore_catalog r"
+        "                                 WHERE r.restore_log_file = l.restore_log_file) AS in_use"
+        "  FROM get_restore_logs_to_delete l WHERE l.backup_server_id = %s ORDER BY l.del_id",
         (srv_id,),
     )
 

@@ -232,6 +232,42 @@ def run_base_pattern(
     )
 
 
+# catalog column -> (directory, suffixes) of the files PgBackMan 1.x wrote (upstream §4.3)
+def legacy_file_layout(cluster: bool) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Where and under which suffixes PgBackMan 1.x wrote the files its catalog rows name:
+    its backups, imported by the catalog upgrade, are deleted by retention like new ones."""
+    if cluster:
+        return {
+            "pg_dump_file": (DUMP_DIR, (".sql.gz", ".sql")),  # .sql without /bin/gzip
+            "pg_dump_log_file": (LOG_DIR, (".log",)),
+        }
+    return {
+        "pg_dump_file": (
+            DUMP_DIR,
+            ("-DATABASE.sql",),
+        ),  # 1.1+: a directory; 1.0: a file
+        "pg_dump_log_file": (LOG_DIR, ("-DATABASE.log",)),
+        "pg_dump_roles_file": (DUMP_DIR, ("-USERS.sql",)),
+        "pg_dump_roles_log_file": (LOG_DIR, ("-USERS.log",)),
+        "pg_dump_dbconfig_file": (DUMP_DIR, ("-DBCONFIG.sql",)),
+        "pg_dump_dbconfig_log_file": (LOG_DIR, ("-DBCONFIG.log",)),
+    }
+
+
+def legacy_run_pattern(
+    *, dbname: str, node_fqdn: str, tag: str, backup_code: str
+) -> re.Pattern[str]:
+    """The base names PgBackMan 1.x gave the files of one job: the raw database and node
+    names, and 1.0 put no ``-`` between the code and the timestamp. 1.x took a timestamp per
+    file, so the files of one run may differ there: group ``ts`` is that part."""
+    code = backup_code.upper()
+    head = "CLUSTER" if code == "CLUSTER" else dbname
+    return re.compile(
+        rf"{re.escape(head)}-{re.escape(node_fqdn)}-v{_RELEASE_RE}"
+        rf"-{re.escape(tag)}-c{re.escape(code)}-?(?P<ts>{_TS_RE})"
+    )
+
+
 def restore_log_name(
     target: str,
     node_fqdn: str,
@@ -252,9 +288,18 @@ def restore_log_pattern(
     target: str, node_fqdn: str, restore_def: int, job: str = "restoredef"
 ) -> re.Pattern[str]:
     """Names :func:`restore_log_name` gives the logs of one restore definition (or drill:
-    ``job``; a second run in the same second gets ``-<n>`` before ``.log``)."""
-    return re.compile(
+    ``job``; a second run in the same second gets ``-<n>`` before ``.log``), and the name
+    PgBackMan 1.x gave a restore log (raw names, no timestamp: upstream §5.2), for logs
+    imported by the catalog upgrade."""
+    ours = (
         rf"{re.escape(safe_component(target or 'CLUSTER'))}-"
         rf"{re.escape(safe_component(node_fqdn))}-v(?:{_RELEASE_RE}|unknown)"
         rf"-{re.escape(safe_component(job))}{int(restore_def)}-{_TS_RE}(?:-[0-9]+)?\.log"
     )
+    if job != "restoredef":  # 1.x had restore definitions only
+        return re.compile(ours)
+    upstream = (
+        rf"{re.escape(target)}-{re.escape(node_fqdn)}-v{_RELEASE_RE}"
+        rf"-restoredef{int(restore_def)}\.log"
+    )
+    return re.compile(f"{ours}|{upstream}")

@@ -7,7 +7,9 @@ A path is deleted only when it is exactly a file this project writes for that ro
   configuration file, not the catalog, decides what root may delete);
 * named from the row's own identity (:func:`pgbackman.core.naming.run_base_pattern` /
   :func:`~pgbackman.core.naming.restore_log_pattern`): database, node, job tag and backup
-  code; all files of a row share one run name;
+  code; all files of a row share one run name. A backup imported from PgBackMan 1.x has
+  1.x's names (:func:`~pgbackman.core.naming.legacy_run_pattern`), built from the same
+  identity;
 * a regular file, or for a ``-DATABASE`` dump a real directory that holds regular files only
   (pg_dump's): a directory holding anything else, or any symlink, is never removed.
 
@@ -82,6 +84,11 @@ class Deleter:
         self.dry_run = dry_run
 
     # -- what may go ----------------------------------------------------------------------
+    def _node(self, node_id: int | None) -> tuple[Path, NodeDirs]:
+        """(partition, node) when the node is known and its partition lies inside the root."""
+        part = self.partition(node_id)
+        return part, self.nodes[int(node_id or 0)]
+
     def partition(self, node_id: int | None) -> Path:
         """The node's partition, when it is a sane directory inside the local root."""
         if node_id is None or node_id not in self.nodes:
@@ -130,9 +137,8 @@ class Deleter:
         """The paths of one backup row, each checked; UnsafePathError for the first refusal."""
         if not files:
             return []
-        part = self.partition(ident.node_id)
-        assert ident.node_id is not None
-        fqdn = node_fqdn or self.nodes[ident.node_id].fqdn
+        part, node = self._node(ident.node_id)
+        fqdn = node_fqdn or node.fqdn
         try:
             tag = naming.job_tag(ident.def_id, ident.snapshot_id)
         except ValueError:
@@ -140,42 +146,110 @@ class Deleter:
                 "Refusing to delete: the row belongs to no definition or snapshot"
             ) from None
         code = ident.backup_code.upper()
+        checked = [
+            (column, self._in_dir_of(column, path, part))
+            for column, path in files.items()
+        ]
+        kinds = self._as_written(ident, fqdn, tag, checked)
+        if isinstance(kinds, Path):
+            legacy = self._as_written_by_upstream(ident, fqdn, tag, checked)
+            kinds = kinds if isinstance(legacy, Path) else legacy
+        if isinstance(kinds, str):
+            raise UnsafePathError(kinds)
+        if isinstance(kinds, Path):
+            bad = kinds
+            raise UnsafePathError(
+                f"Refusing to delete {bad}: not a file pgbackman_dump writes for "
+                f"{tag} (database {ident.dbname!r}, code {code or 'unknown'}, node {fqdn})"
+            )
+        out: list[Path] = []
+        for p, directory in kinds:
+            if p not in out:  # the three log columns name the run's one log
+                out.append(p)
+                self._check_kind(p, directory=directory)
+        return out
+
+    def _in_dir_of(self, column: str, path: str, part: Path) -> Path:
+        """The path, checked to be directly in the dump/ or log/ directory its column's files
+        go to (the same for this software's files and 1.x's)."""
+        layout = {
+            c: sub
+            for c, (sub, _s) in (
+                *naming.legacy_file_layout(False).items(),
+                *naming.file_layout(False).items(),
+            )
+        }
+        if column not in layout:
+            raise UnsafePathError(f"Refusing to delete {path}: unknown column {column}")
+        return self._in_dir(path, part, layout[column])
+
+    @staticmethod
+    def _as_written(
+        ident: BackupIdentity, fqdn: str, tag: str, checked: list[tuple[str, Path]]
+    ) -> list[tuple[Path, bool | None]] | str | Path:
+        """The files as pgbackman_dump names them (one run name for all), else the first
+        file that is not."""
+        code = ident.backup_code.upper()
         pattern = naming.run_base_pattern(
             dbname=ident.dbname, node_fqdn=fqdn, tag=tag, backup_code=code or "?"
         )
         layout = naming.file_layout(code == "CLUSTER")
         bases: set[str] = set()
-        out: list[Path] = []
-        for column, path in files.items():
-            if column not in layout:
-                raise UnsafePathError(
-                    f"Refusing to delete {path}: unknown column {column}"
-                )
-            sub, suffixes = layout[column]
-            p = self._in_dir(path, part, sub)
-            name = p.name
+        out: list[tuple[Path, bool | None]] = []
+        for column, p in checked:
+            if column not in layout or p.parent.name != layout[column][0]:
+                return p
             base = next(
                 (
-                    name[: -len(suffix)]
-                    for suffix in suffixes
-                    if name.endswith(suffix) and pattern.fullmatch(name[: -len(suffix)])
+                    p.name[: -len(suffix)]
+                    for suffix in layout[column][1]
+                    if p.name.endswith(suffix)
+                    and pattern.fullmatch(p.name[: -len(suffix)])
                 ),
                 None,
             )
             if base is None:
-                raise UnsafePathError(
-                    f"Refusing to delete {path}: not a file pgbackman_dump writes for "
-                    f"{tag} (database {ident.dbname!r}, code {code or 'unknown'}, node {fqdn})"
-                )
+                return p
             bases.add(base)
-            if p not in out:  # the three log columns name the run's one log
-                out.append(p)
+            out.append((p, p.name.endswith("-DATABASE")))
         if len(bases) > 1:
-            raise UnsafePathError(
-                f"Refusing to delete the files of one backup from several runs: {sorted(bases)}"
+            return (
+                "Refusing to delete the files of one backup from several runs: "
+                f"{sorted(bases)}"
             )
-        for p in out:
-            self._check_kind(p, directory=p.name.endswith("-DATABASE"))
+        return out
+
+    @staticmethod
+    def _as_written_by_upstream(
+        ident: BackupIdentity, fqdn: str, tag: str, checked: list[tuple[str, Path]]
+    ) -> list[tuple[Path, bool | None]] | str | Path:
+        """The files as PgBackMan 1.x named them (a backup imported by the catalog upgrade),
+        else the first file that is not. Only the timestamp may differ between them (1.x
+        took one per file)."""
+        code = ident.backup_code.upper()
+        pattern = naming.legacy_run_pattern(
+            dbname=ident.dbname, node_fqdn=fqdn, tag=tag, backup_code=code or "?"
+        )
+        layout = naming.legacy_file_layout(code == "CLUSTER")
+        runs: set[str] = set()
+        out: list[tuple[Path, bool | None]] = []
+        for column, p in checked:
+            if column not in layout or p.parent.name != layout[column][0]:
+                return p
+            suffix = next((x for x in layout[column][1] if p.name.endswith(x)), "")
+            m = pattern.fullmatch(p.name[: -len(suffix)]) if suffix else None
+            if m is None:
+                return p
+            runs.add(p.name[: m.start("ts")])
+            # 1.1+ dumped a directory, 1.0 a custom-format file, both named -DATABASE.sql
+            out.append(
+                (p, None if column == "pg_dump_file" and code != "CLUSTER" else False)
+            )
+        if len(runs) > 1:
+            return (
+                "Refusing to delete the files of one backup from several runs: "
+                f"{sorted(runs)}"
+            )
         return out
 
     def restore_log_path(
@@ -186,11 +260,10 @@ class Deleter:
         target_dbname: str,
     ) -> Path:
         """The log of one restore, checked (it lives in the TARGET node's log/)."""
-        part = self.partition(node_id)
-        assert node_id is not None
+        part, node = self._node(node_id)
         p = self._in_dir(path, part, naming.LOG_DIR)
         pattern = naming.restore_log_pattern(
-            target_dbname, self.nodes[node_id].fqdn, int(restore_def or 0)
+            target_dbname, node.fqdn, int(restore_def or 0)
         )
         if restore_def is None or not pattern.fullmatch(p.name):
             raise UnsafePathError(
@@ -224,13 +297,16 @@ class Deleter:
         return removed
 
     @staticmethod
-    def _check_kind(p: Path, directory: bool) -> None:
+    def _check_kind(p: Path, directory: bool | None) -> None:
+        """``directory``: True a pg_dump directory, False a regular file, None either."""
         try:
             st = os.lstat(p)
         except FileNotFoundError:
             return  # gone already: nothing to delete
         if stat.S_ISLNK(st.st_mode):
             raise UnsafePathError(f"Refusing to delete {p}: it is a symlink")
+        if directory is None:
+            directory = stat.S_ISDIR(st.st_mode)
         if not directory:
             if not stat.S_ISREG(st.st_mode):
                 raise UnsafePathError(f"Refusing to delete {p}: not a regular file")

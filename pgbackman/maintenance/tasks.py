@@ -100,7 +100,7 @@ def backup_retention(ctx: PassContext, report: PassReport) -> None:
             raise
         except PgBackManError as exc:
             report.error(RETENTION, f"backup definition def_id={def_id}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - one bad definition must not stop the others
+        except Exception as exc:  # one bad definition must not stop the others
             log.exception("[%s] backup definition def_id=%s", RETENTION, def_id)
             report.error(
                 RETENTION,
@@ -277,7 +277,8 @@ def restore_logs(ctx: PassContext, report: PassReport) -> None:
         what = f"restore log del_id={row['del_id']}"
         path = str(row["restore_log_file"] or "")
         paths: list[Path] = []
-        if path and not already_gone(path):
+        # A log another restore row still names stays: only the queue row goes.
+        if path and not already_gone(path) and not row["in_use"]:
             try:
                 paths = [
                     ctx.deleter.restore_log_path(

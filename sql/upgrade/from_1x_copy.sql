@@ -490,16 +490,126 @@ SELECT pg_temp.pgb_copy('alerts', jsonb_build_object(
   -- 1.x's pgbackman_alerts had one channel, mail; unsent alerts are sent by this version.
   '+delivered', 'CASE WHEN o.alert_sent THEN ARRAY[''mail''] ELSE ''{}''::text[] END'));
 
+-- 1.x's catalog_entries_to_delete (the files of definitions deleted with force) names only
+-- files; maintenance deletes a file only when its name is built from its row's identity
+-- (node, database, code, job: D42). That identity is read back from 1.x's names (upstream
+-- §4.3: <db>-<node fqdn>-v<R>-defid<N>-c<CODE>[-]<TS>...), the node from the partition the
+-- files lie in. A row whose files fit no node is not carried over: its files stay on disk.
+CREATE FUNCTION pg_temp.pgb_forced_identity(p_def bigint, VARIADIC p_files text[])
+  RETURNS TABLE (node_id bigint, dbname text, backup_code text)
+  LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_file text;
+  v_node record;
+  m      text[];
+BEGIN
+  SELECT f INTO v_file FROM unnest(p_files) AS f WHERE nullif(nullif(f, 'None'), '') IS NOT NULL LIMIT 1;
+  IF v_file IS NULL OR p_def IS NULL THEN
+    RETURN;
+  END IF;
+  FOR v_node IN
+    SELECT n.node_id AS id, n.hostname || '.' || n.domain_name AS fqdn
+      FROM public.pgsql_node n
+      JOIN public.pgsql_node_config c ON c.node_id = n.node_id AND c.parameter = 'pgnode_backup_partition'
+     WHERE c.value = regexp_replace(v_file, '/(dump|log)/[^/]+$', '')
+     ORDER BY n.node_id
+  LOOP
+    m := regexp_match(regexp_replace(v_file, '^.*/', ''),
+                      '^(.+)-' || regexp_replace(v_node.fqdn, '([^A-Za-z0-9_])', '\\\1', 'g')
+                      || '-v[0-9]+(_[0-9]+)?-defid' || p_def || '-c([A-Z]+)-?[0-9]{8}T[0-9]{6}');
+    IF m IS NOT NULL THEN
+      node_id := v_node.id;
+      backup_code := m[3];
+      dbname := CASE WHEN m[3] = 'CLUSTER' THEN '' ELSE m[1] END;
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END LOOP;
+END;
+$$;
+
+CREATE TEMP VIEW pgb_forced AS
+SELECT o.del_id, i.node_id, i.dbname, i.backup_code
+  FROM pgbackman_upstream.catalog_entries_to_delete o
+  LEFT JOIN LATERAL pg_temp.pgb_forced_identity(o.def_id, o.pg_dump_file, o.pg_dump_log_file,
+                                                o.pg_dump_roles_file, o.pg_dump_roles_log_file,
+                                                o.pg_dump_dbconfig_file, o.pg_dump_dbconfig_log_file) i ON true;
+
 SELECT pg_temp.pgb_copy('catalog_entries_to_delete', jsonb_build_object(
   'pg_dump_file', pg_temp.pgb_file('pg_dump_file'),
   'pg_dump_log_file', pg_temp.pgb_file('pg_dump_log_file'),
   'pg_dump_roles_file', pg_temp.pgb_file('pg_dump_roles_file'),
   'pg_dump_roles_log_file', pg_temp.pgb_file('pg_dump_roles_log_file'),
   'pg_dump_dbconfig_file', pg_temp.pgb_file('pg_dump_dbconfig_file'),
-  'pg_dump_dbconfig_log_file', pg_temp.pgb_file('pg_dump_dbconfig_log_file')));
+  'pg_dump_dbconfig_log_file', pg_temp.pgb_file('pg_dump_dbconfig_log_file'),
+  '+pgsql_node_id', '(SELECT f.node_id FROM pgb_forced f WHERE f.del_id = o.del_id)',
+  '+dbname', '(SELECT f.dbname FROM pgb_forced f WHERE f.del_id = o.del_id)',
+  '+backup_code', '(SELECT f.backup_code FROM pgb_forced f WHERE f.del_id = o.del_id)'),
+  'EXISTS (SELECT 1 FROM pgb_forced f WHERE f.del_id = o.del_id AND f.node_id IS NOT NULL)');
 
-SELECT pg_temp.pgb_copy('restore_logs_to_delete', '{}',
-                        'nullif(nullif(o.restore_log_file, ''None''), '''') IS NOT NULL');
+INSERT INTO pgb_notes (object, ref, value, reason)
+SELECT 'catalog_entries_to_delete', 'del_id ' || o.del_id,
+       concat_ws(', ', nullif(nullif(o.pg_dump_file, 'None'), ''), nullif(nullif(o.pg_dump_roles_file, 'None'), ''),
+                 nullif(nullif(o.pg_dump_dbconfig_file, 'None'), '')),
+       'files of a definition deleted with force whose names or directory fit no PgSQL node of this'
+       ' catalog: not carried over, the files stay on disk (delete them by hand)'
+  FROM pgbackman_upstream.catalog_entries_to_delete o
+  JOIN pgb_forced f ON f.del_id = o.del_id
+ WHERE f.node_id IS NULL
+ ORDER BY o.del_id;
+
+-- The same for 1.x's restore logs to delete: <target db>-<target fqdn>-v<R>-restoredef<N>.log
+-- (upstream §5.2) in the log/ directory of the target node's partition.
+CREATE FUNCTION pg_temp.pgb_restore_log_identity(p_file text)
+  RETURNS TABLE (restore_def bigint, node_id bigint, dbname text)
+  LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_node record;
+  m      text[];
+BEGIN
+  FOR v_node IN
+    SELECT n.node_id AS id, n.hostname || '.' || n.domain_name AS fqdn
+      FROM public.pgsql_node n
+      JOIN public.pgsql_node_config c ON c.node_id = n.node_id AND c.parameter = 'pgnode_backup_partition'
+     WHERE c.value = regexp_replace(p_file, '/log/[^/]+$', '')
+     ORDER BY n.node_id
+  LOOP
+    m := regexp_match(regexp_replace(p_file, '^.*/', ''),
+                      '^(.+)-' || regexp_replace(v_node.fqdn, '([^A-Za-z0-9_])', '\\\1', 'g')
+                      || '-v[0-9]+(_[0-9]+)?-restoredef([0-9]+)\.log$');
+    IF m IS NOT NULL THEN
+      restore_def := m[3]::bigint;
+      node_id := v_node.id;
+      dbname := m[1];
+      RETURN NEXT;
+      RETURN;
+    END IF;
+  END LOOP;
+END;
+$$;
+
+CREATE TEMP VIEW pgb_restore_logs AS
+SELECT o.del_id, i.restore_def, i.node_id, i.dbname
+  FROM pgbackman_upstream.restore_logs_to_delete o
+  LEFT JOIN LATERAL pg_temp.pgb_restore_log_identity(o.restore_log_file) i ON true
+ WHERE nullif(nullif(o.restore_log_file, 'None'), '') IS NOT NULL;
+
+SELECT pg_temp.pgb_copy('restore_logs_to_delete', jsonb_build_object(
+  '+restore_def', '(SELECT l.restore_def FROM pgb_restore_logs l WHERE l.del_id = o.del_id)',
+  '+target_pgsql_node_id', '(SELECT l.node_id FROM pgb_restore_logs l WHERE l.del_id = o.del_id)',
+  '+target_dbname', '(SELECT l.dbname FROM pgb_restore_logs l WHERE l.del_id = o.del_id)'),
+  'EXISTS (SELECT 1 FROM pgb_restore_logs l WHERE l.del_id = o.del_id AND l.node_id IS NOT NULL)');
+
+INSERT INTO pgb_notes (object, ref, value, reason)
+SELECT 'restore_logs_to_delete', 'del_id ' || l.del_id, o.restore_log_file,
+       'a restore log whose name or directory fits no PgSQL node of this catalog: not carried'
+       ' over, the file stays on disk (delete it by hand)'
+  FROM pgb_restore_logs l
+  JOIN pgbackman_upstream.restore_logs_to_delete o ON o.del_id = l.del_id
+ WHERE l.node_id IS NULL
+ ORDER BY l.del_id;
 
 -- The version history stays; schema/version.sql adds the current row.
 SELECT pg_temp.pgb_copy('pgbackman_version');

@@ -60,7 +60,7 @@ class PgbEnv:
         if self._operator is None:
             from pgbackman.config import Config
 
-            assert self.shell_config_path is not None  # noqa: S101 - set by make_pgb_env
+            assert self.shell_config_path is not None  # set by make_pgb_env
             self._operator = Catalog(
                 Config.load(str(self.shell_config_path)).database, "pgbackman_tests"
             )

@@ -988,7 +988,7 @@ SELECT register_restore_catalog(1, 5001, 1, 1, 'app1', 'app1_copy', '', now() - 
   interval '1 hour', '{d}/log/app1_copy-db1.example.org-v9_6-restoredef1.log', '/var/log/pgbackman/pgbackman.log',
   'SUCCEEDED', '', '{{app_owner}}', '9.5', '9.6');
 SELECT register_restore_catalog(1, 5002, 1, 1, 'app1', 'app1_copy', '', now() - interval '2 days', now() - interval '2 days',
-  interval '1 minute', '{d}/log/app1_copy-db1.example.org-v9_6-restoredef1-old.log', '/var/log/pgbackman/pgbackman.log',
+  interval '1 minute', '{d}/log/app1_copy-db1.example.org-v9_6-restoredef1.log', '/var/log/pgbackman/pgbackman.log',
   'ERROR', 'The target database already exists in the target PgSQL node', '{{}}', '9.5', '9.6');
 DELETE FROM restore_catalog WHERE procpid = 5002;
 """

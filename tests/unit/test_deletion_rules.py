@@ -102,6 +102,72 @@ def test_files_of_two_runs_are_refused(tmp_path: Path) -> None:
         deleter.backup_paths(IDENT, files)
 
 
+def _legacy_world(
+    tmp_path: Path, *, custom_format: bool
+) -> tuple[Deleter, Path, dict[str, str]]:
+    """A backup PgBackMan 1.x wrote (upstream §4.3): raw names, three logs, one timestamp
+    per file; 1.0 wrote a custom-format file and no '-' before the timestamp."""
+    root = tmp_path / "srv"
+    part = root / "pgsql_node_1"
+    (part / "dump").mkdir(parents=True)
+    (part / "log").mkdir()
+    sep = "" if custom_format else "-"
+    base = f"app 1-{FQDN}-v9_6-defid7-cFULL{sep}"
+    db = part / "dump" / f"{base}20170304T021000-DATABASE.sql"
+    if custom_format:
+        db.write_text("x")
+    else:
+        db.mkdir()
+        (db / "toc.dat").write_text("x")
+    files = {"pg_dump_file": str(db)}
+    for column, where, name in (
+        ("pg_dump_log_file", "log", "20170304T021000-DATABASE.log"),
+        ("pg_dump_roles_file", "dump", "20170304T021001-USERS.sql"),
+        ("pg_dump_roles_log_file", "log", "20170304T021001-USERS.log"),
+        ("pg_dump_dbconfig_file", "dump", "20170304T021001-DBCONFIG.sql"),
+        ("pg_dump_dbconfig_log_file", "log", "20170304T021001-DBCONFIG.log"),
+    ):
+        (part / where / f"{base}{name}").write_text("x")
+        files[column] = str(part / where / f"{base}{name}")
+    return Deleter(str(root), {1: NodeDirs(str(part), FQDN)}), part, files
+
+
+@pytest.mark.parametrize("custom_format", [False, True])
+def test_the_files_of_a_backup_imported_from_1x_are_deleted(
+    tmp_path: Path, custom_format: bool
+) -> None:
+    deleter, part, files = _legacy_world(tmp_path, custom_format=custom_format)
+    paths = deleter.backup_paths(IDENT, files)
+    assert len(paths) == 6
+    assert deleter.remove_all(paths) == (6, [])
+    assert os.listdir(part / "dump") == [] and os.listdir(part / "log") == []
+
+
+@pytest.mark.parametrize(
+    "column, name",
+    [
+        # another job, another database, another code: refused like for new backups
+        ("pg_dump_file", "app 1-db1.example.org-v9_6-defid8-cFULL-20170304T021000-DATABASE.sql"),
+        ("pg_dump_file", "app 2-db1.example.org-v9_6-defid7-cFULL-20170304T021000-DATABASE.sql"),
+        ("pg_dump_roles_file", "app 1-db1.example.org-v9_6-defid7-cDATA-20170304T021000-USERS.sql"),
+        # another run of the same job (not a second's difference: another release)
+        ("pg_dump_roles_file", "app 1-db1.example.org-v9_5-defid7-cFULL-20170304T021000-USERS.sql"),
+        # a suffix of another column
+        ("pg_dump_roles_file", "app 1-db1.example.org-v9_6-defid7-cFULL-20170304T021000-DBCONFIG.sql"),
+    ],
+)  # fmt: skip
+def test_1x_names_of_anything_else_are_refused(
+    tmp_path: Path, column: str, name: str
+) -> None:
+    deleter, part, files = _legacy_world(tmp_path, custom_format=False)
+    forged = part / "dump" / name
+    forged.write_text("x")
+    files[column] = str(forged)
+    with pytest.raises(UnsafePathError, match="Refusing"):
+        deleter.backup_paths(IDENT, files)
+    assert forged.exists()
+
+
 def test_a_dump_directory_holding_anything_else_is_refused(tmp_path: Path) -> None:
     deleter, _part, files = _world(tmp_path)
     (Path(files["pg_dump_file"]) / "subdir").mkdir()
@@ -151,5 +217,16 @@ def test_restore_logs(tmp_path: Path) -> None:
         name[: -len(".log")] + "-2.log"
     )
     for restore_def, target in ((5, "app1"), (4, "app2"), (None, "app1")):
+        with pytest.raises(UnsafePathError):
+            deleter.restore_log_path(str(log), restore_def, 1, target)
+
+
+def test_restore_logs_named_by_1x(tmp_path: Path) -> None:
+    """1.x: <target>-<fqdn>-v<R>-restoredef<N>.log, raw names, no timestamp."""
+    deleter, part, _files = _world(tmp_path)
+    log = part / "log" / f"app 1-{FQDN}-v9_6-restoredef4.log"
+    log.write_text("x")
+    assert deleter.restore_log_path(str(log), 4, 1, "app 1") == log
+    for restore_def, target in ((5, "app 1"), (4, "app 2"), (4, "app")):
         with pytest.raises(UnsafePathError):
             deleter.restore_log_path(str(log), restore_def, 1, target)

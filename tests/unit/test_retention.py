@@ -154,7 +154,9 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
         intact = {r.bck_id for r in rows if rng.random() < 0.8}
         asked: list[int] = []
 
-        def check(bck_id: int) -> bool:
+        def check(
+            bck_id: int, asked: list[int] = asked, intact: set[int] = intact
+        ) -> bool:
             asked.append(bck_id)
             return bck_id in intact
 
@@ -183,7 +185,7 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
         only_good = [r for r in rows if r.execution_status == "SUCCEEDED"]
         got_good = ids(
             expired_backups(
-                only_good, period, redundancy, NOW, intact=lambda b: b in intact
+                only_good, period, redundancy, NOW, intact=intact.__contains__
             )
         )
         assert got_good == {r.bck_id for r in only_good if r.bck_id in got}
@@ -196,7 +198,7 @@ def test_random_histories_match_the_reference_and_keep_invariants() -> None:
         assert (
             ids(
                 expired_backups(
-                    partial, period, redundancy, NOW, intact=lambda b: b in intact
+                    partial, period, redundancy, NOW, intact=intact.__contains__
                 )
             )
             == got

@@ -24,7 +24,7 @@ def _aged_backups(rel: RelEnv, redundancy: int) -> tuple[int, list[dict[str, Any
         res = rel.dump(def_id)
         assert res.returncode == 0, res.stderr
     rows = rel.rows(def_id)
-    for row, days in zip(rows, (30, 2, 1)):
+    for row, days in zip(rows, (30, 2, 1), strict=True):
         rel.pgb.su_query(
             "UPDATE backup_catalog SET finished = now() - %s * interval '1 day',"
             " started = now() - %s * interval '1 day' - interval '1 minute'"

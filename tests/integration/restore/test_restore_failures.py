@@ -55,7 +55,7 @@ def test_own_backup_without_its_manifest_is_refused_not_taken_for_legacy(  # typ
     assert res.returncode == 1
     row = rst.one_row(rdef)
     assert row["execution_status"] == "ERROR"
-    assert "has no checksum manifest: it cannot be verified" in row["error_message"]
+    assert "is UNVERIFIED" in row["error_message"]
     assert "Legacy" not in row["error_message"]
     assert roles(rst.node2) == before_roles and databases(rst.node2) == before_dbs
 
@@ -196,22 +196,3 @@ def test_backup_without_its_checksum_is_refused_unless_forced(
     assert table_checksums(rst.node2, rich.dbname + "_copy") == table_checksums(
         rst.node1, rich.dbname
     )
-
-
-def test_legacy_backup_is_restored_unverified(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
-    """A backup imported from upstream 1.x (no run_uuid, no manifest, no checksum) restores
-    as "legacy, unverified" rather than being refused."""
-    bck = rst.backup(rich.dbname, "FULL")
-    manifest = Path(bck["pg_dump_manifest_file"])
-    manifest.unlink()
-    rst.pgb.su_query(
-        "UPDATE backup_catalog SET run_uuid = NULL, checksum = NULL,"
-        " pg_dump_manifest_file = NULL, integrity = 'LEGACY' WHERE bck_id = %s",
-        (bck["bck_id"],),
-    )
-    rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles)
-    res = rst.restore(rdef)
-    assert res.returncode == 0, res.stderr
-    row = rst.one_row(rdef)
-    assert row["execution_status"] == "SUCCEEDED"
-    assert "legacy backup" in Path(row["restore_log_file"]).read_text()

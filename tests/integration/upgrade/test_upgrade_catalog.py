@@ -181,8 +181,9 @@ def test_every_row_is_carried_over_with_its_id(
         c,
         db,
         "SELECT bck_id, def_id, pg_dump_file LIKE '%-DATABASE.sql', pg_dump_roles_file,"
-        " pg_dump_manifest_file FROM catalog_entries_to_delete",
-    ) == [(6, 5, True, None, None)]
+        " pg_dump_manifest_file, pgsql_node_id, dbname, backup_code"
+        " FROM catalog_entries_to_delete",
+    ) == [(6, 5, True, None, None, 1, "old", "DATA")]  # identity read from 1.x's names
     assert q(
         c,
         db,
@@ -193,9 +194,14 @@ def test_every_row_is_carried_over_with_its_id(
         db,
         "SELECT restore_id, execution_status, backup_pg_release FROM restore_catalog",
     ) == [(1, "SUCCEEDED", "9.6")]
-    assert one(c, db, "SELECT restore_log_file FROM restore_logs_to_delete").endswith(
-        "restoredef1-old.log"
-    )
+    # 1.x named every log of a restore definition alike: the identity maintenance deletes
+    # it by is read from that name and the node partition it lies in.
+    assert q(
+        c,
+        db,
+        "SELECT restore_log_file LIKE '%/log/app1_copy-db1.example.org-v9_6-restoredef1.log',"
+        " restore_def, target_pgsql_node_id, target_dbname FROM restore_logs_to_delete",
+    ) == [(True, 1, 1, "app1_copy")]
     if version >= 2:
         assert q(
             c,
@@ -212,7 +218,7 @@ def test_every_row_is_carried_over_with_its_id(
         db,
         "SELECT register_backup_catalog(1, 1, 1, 1, 'app1', now(), now(), NULL, NULL, NULL,"
         " NULL, NULL, NULL, NULL, NULL, NULL, NULL, '/log', 'SUCCEEDED', 'CRON', NULL, NULL,"
-        " '{}', '15', '15')",
+        " '{}', '15', '15', gen_random_uuid())",
     )
     assert new_bck == 7
     # The version history stays, the current version is added.
@@ -350,7 +356,7 @@ def test_what_is_not_carried_over_is_recorded_with_the_reason(
         in reasons[("pgsql_node_config", "node 1 retention_redundancy")]
     )
     assert (
-        "absolute path required"
+        "absolute path below /"
         in reasons[("backup_server_config", "server 2 pgsql_bin_9_5")]
     )
     assert "there is nothing to restore" in reasons[("backup_catalog", "bck_id 2")]

@@ -51,7 +51,8 @@ class Site:
     tmp: Path
     root: Path
     cron_dir: Path
-    env: dict[str, str]
+    env: dict[str, str]  # the backup server's programs
+    shell_env: dict[str, str]  # an operator's shell and pgbackman_upgrade_catalog
     node1: PgCluster
     node2: PgCluster
     rich: RichDb
@@ -74,7 +75,9 @@ class Site:
     def run(self, program: str, *args: str, timeout: float = 240) -> Any:
         return subprocess.run(
             [str(VENV_BIN / program), *args],
-            env=self.env,
+            env=self.shell_env
+            if program in ("pgbackman", "pgbackman_upgrade_catalog")
+            else self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -161,18 +164,30 @@ def site(
     simple = f"{prefix}_s"
     simple_db = _create_simple_database(node1, simple)
     db = make_upstream(catalog_cluster, 4, rows=[1, 2, 3, 4], site=False, prefix="site")
+    # The backup server's own configuration, as the migration chapter tells operators to
+    # write it: its catalog role, where its crontab files may be, and jobs run as root
+    # (as the whole test-suite runs). The shell is an operator's: pgbackman_role_rw.
     conf = write_catalog_config(
         tmp_path / "pgbackman.conf",
         catalog_cluster,
         db,
         tmp_path,
-        backup_server={"root_backup_partition": str(root)},
+        backup_server={
+            "root_backup_partition": str(root),
+            "crontab_dir": str(cron_dir),
+            "allow_root_backup_user": "ON",
+        },
+        pgbackman_database={"user": "pgbackman_role_server"},
         pgbackman_dump={"tmp_dir": str(tmp_path)},
         pgbackman_control={"pidfile": str(tmp_path / "control.pid")},
         pgbackman_maintenance={"maintenance_interval": 1},
     )
     env = program_env(conf, tmp_path)
     env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}"
+    shell_conf = write_catalog_config(
+        tmp_path / "operator.conf", catalog_cluster, db, tmp_path
+    )
+    shell_env = {**env, "PGBACKMAN_CONFIG": str(shell_conf)}
 
     def q(sql: str, params: Any = None) -> Any:
         return catalog_cluster.query(
@@ -273,6 +288,7 @@ def site(
         root,
         cron_dir,
         env,
+        shell_env,
         node1,
         node2,
         rich,
@@ -291,14 +307,10 @@ def _upgrade_and_configure(s: Site) -> None:
     res = s.run("pgbackman_upgrade_catalog", "--admin-user", "postgres")
     assert res.returncode == 0, res.stderr
     assert "upgraded from schema version 4 (v_1_3_0) to 5 (v_2_0_0)" in res.stdout
-    # What the migration chapter tells operators to set: where this software's programs
-    # are, and the OS user of the jobs (root here, as the whole test-suite runs).
-    for param, value in (
-        ("pgbackman_dump", str(VENV_BIN / "pgbackman_dump")),
-        ("pgbackman_restore", str(VENV_BIN / "pgbackman_restore")),
-        ("backup_user", "root"),
-    ):
-        s.q("SELECT update_backup_server_config(1, %s, %s)", (param, value))
+    # What the migration chapter tells operators to set in the catalog: the OS user of the
+    # jobs (root here, allowed by the server's own configuration). The programs named in
+    # the job lines are the ones installed beside pgbackman_control: nothing to set.
+    s.q("SELECT update_backup_server_config(1, 'backup_user', 'root')")
 
 
 def _restore(
@@ -342,7 +354,9 @@ def test_an_upgraded_1x_site_restores_backs_up_and_expires(site: Site) -> None:
     res = s.run("pgbackman_control", "--once", timeout=120)
     assert res.returncode == 0, res.stderr
     crontab = (s.cron_dir / "pgsql_node_1").read_text()
-    assert "--def-id 1" in crontab and "pgbackman_dump" in crontab
+    assert "--def-id 1" in crontab
+    # The program beside pgbackman_control, not 1.x's /usr/bin/pgbackman_dump of the catalog.
+    assert f"{VENV_BIN.resolve() / 'pgbackman_dump'} " in crontab
     assert "--node-fqdn" not in crontab  # nothing of 1.x's argument list
 
     # -- old backups restore: 1.0 custom format and 1.1 directory format, with roles --------
