@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rel_helpers import RelEnv
+from support.agekeys import new_key
 
 
 def _aged_backups(rel: RelEnv, redundancy: int) -> tuple[int, list[dict[str, Any]]]:
@@ -147,3 +148,53 @@ def test_one_flipped_byte_does_not_count_either(rel: RelEnv) -> None:
     assert rel.run("pgbackman_maintenance", "--once").returncode == 0
     assert middle["bck_id"] in [r["bck_id"] for r in rel.rows(def_id)]
     assert all(p.exists() for p in _files(middle))
+
+
+def test_encrypted_and_compressed_backups_expire_by_the_same_rules(
+    rel: RelEnv, tmp_path: Path
+) -> None:
+    """Files named as encryption and compression name them (-USERS.sql.age,
+    CLUSTER-...sql.zst.age) are verified, counted and deleted like plain ones."""
+    key = new_key(tmp_path)
+    rel.pgb.su_query(
+        "SELECT update_backup_server_config(%s, 'encryption_recipients', %s)",
+        (rel.pgb.server_id, key.recipient),
+    )
+    full, cluster = rel.define("app1"), rel.define("", code="CLUSTER")
+    rel.pgb.su_query(
+        "UPDATE backup_definition SET encryption = true,"
+        " backup_compression = CASE backup_code WHEN 'CLUSTER' THEN 'zstd:3' END"
+        " WHERE def_id IN (%s, %s)",
+        (full, cluster),
+    )
+    for def_id in (full, cluster):
+        for _ in range(2):
+            res = rel.dump(def_id)
+            assert res.returncode == 0, res.stderr
+    old = {d: rel.rows(d)[0] for d in (full, cluster)}
+    assert old[full]["pg_dump_roles_file"].endswith("-USERS.sql.age")
+    assert old[cluster]["pg_dump_file"].endswith(".sql.zst.age")
+    rel.pgb.su_query(
+        "UPDATE backup_catalog SET finished = now() - interval '30 days'"
+        " WHERE bck_id IN (%s, %s)",
+        (old[full]["bck_id"], old[cluster]["bck_id"]),
+    )
+
+    res = rel.run("pgbackman_maintenance", "--once")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for def_id, row in old.items():
+        (kept,) = rel.rows(def_id)
+        assert kept["bck_id"] != row["bck_id"] and kept["integrity"] == "INTACT"
+        gone = [
+            row[c]
+            for c in (
+                "pg_dump_file",
+                "pg_dump_roles_file",
+                "pg_dump_dbconfig_file",
+                "pg_dump_manifest_file",
+                "pg_dump_log_file",
+            )
+            if row[c]
+        ]
+        assert gone and not any(Path(p).exists() for p in gone), gone
+        assert Path(kept["pg_dump_file"]).exists()
