@@ -43,7 +43,7 @@ from pgbackman.errors import (
 from pgbackman.infra.locking import JobLock
 from pgbackman.infra.objectstore import ObjectStore
 from pgbackman.maintenance.report import PassReport
-from pgbackman.maintenance.tasks import PassContext
+from pgbackman.maintenance.deleting import PassContext
 from pgbackman.offsite import copies, refusal, store_for
 
 log = logging.getLogger("pgbackman_maintenance")

@@ -127,13 +127,9 @@ BEGIN
       RAISE EXCEPTION 'Invalid offsite_endpoint_url value: % (expected http(s)://host[:port], no credentials)', v_v;
     END IF;
   ELSIF p_parameter = 'offsite_retention_period' THEN
-    BEGIN
-      IF v_v::interval <= interval '0' OR v_v::interval > interval '100 years' THEN
-        RAISE EXCEPTION USING ERRCODE = '22007';
-      END IF;
-    EXCEPTION WHEN others THEN
+    IF NOT retention_interval_ok(safe_interval(v_v)) THEN
       RAISE EXCEPTION 'Invalid offsite_retention_period value: % (expected an interval more than 0 and at most 100 years, e.g. 90 days)', v_v;
-    END;
+    END IF;
   END IF;
 
   UPDATE backup_server_config SET value = v_v

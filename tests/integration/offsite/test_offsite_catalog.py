@@ -82,7 +82,7 @@ def test_sql_refuses_what_python_refuses(
     pgb_env: Any, parameter: str, value: str
 ) -> None:
     with pytest.raises(CatalogError):
-        pgb_env.cat.call(
+        pgb_env.operator.call(
             "update_backup_server_config", pgb_env.server_id, parameter, value
         )
 
@@ -107,7 +107,7 @@ def test_status_transitions_and_rows_outliving_local_files(
     pgb_env: Any, node1: Any
 ) -> None:
     node_id = pgb_env.register_node(node1)
-    pgb_env.cat.call(
+    pgb_env.operator.call(
         "update_backup_server_config", pgb_env.server_id, "offsite_url", "s3://bkt/p"
     )
     bck = _succeeded_row(pgb_env, node_id)
@@ -128,7 +128,20 @@ def test_status_transitions_and_rows_outliving_local_files(
     assert status() == [("ERROR", "line1 line2", False)]
     call("set_backup_offsite_status", bck, "UPLOADED", "s3://bkt/p/x/", "", None)
     assert status() == [("UPLOADED", None, False)]
-    # Local retention removes the files: the row stays while its copy lives.
+    # Local retention removes the files of an expired backup that a newer intact one
+    # follows (delete_backup_catalog's floor): the row stays while its copy lives.
+    pgb_env.su_query(
+        "UPDATE backup_catalog SET finished = now() - interval '30 days',"
+        " started = now() - interval '30 days' WHERE bck_id = %s",
+        (bck,),
+    )
+    pgb_env.su_query(
+        "SELECT register_backup_catalog(def_id, 1, backup_server_id, pgsql_node_id, 'app1',"
+        " now(), now(), NULL, '/x/app1-DATABASE', 1, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " NULL, '/log', 'SUCCEEDED', 'CRON', NULL, NULL, '{}', '16', '16', gen_random_uuid(),"
+        " 'FULL', %s, '/x/M2.sha256') FROM backup_catalog WHERE bck_id = %s",
+        ("1" * 64, bck),
+    )
     call("delete_backup_catalog", bck)
     assert status() == [("UPLOADED", None, True)]
     # The shell shows it.
@@ -137,7 +150,7 @@ def test_status_transitions_and_rows_outliving_local_files(
     assert "offsite copy kept" in res.stdout and "s3://bkt/p/x/" in res.stdout
     res = Shell(pgb_env).cmd("show_backup_catalog all all all all all", "json")
     listed = res.json()["backup_catalog"]
-    assert [r["offsite"] for r in listed] == ["UPLOADED"]
+    assert [r["offsite"] for r in listed if r["bckid"] == bck] == ["UPLOADED"]
     # Offsite retention expires the copy: nothing is left anywhere, the row goes.
     assert call("set_backup_offsite_status", bck, "EXPIRED", None, None, None) is None
     assert status() == []

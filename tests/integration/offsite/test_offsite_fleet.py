@@ -36,15 +36,18 @@ def test_second_backup_server_restores_a_backup_of_the_first(
         f"UPDATE backup_server_config SET value = '{root2}'"
         f" WHERE server_id = {srv2} AND parameter = 'root_backup_partition'"
     )
-    cfg2 = pgb.tmp / "pgbackman2.conf"
-    cfg2.write_text(
-        pgb.config_path.read_text(encoding="utf-8")
-        .replace("backup01.pgbackman.test", "backup02.pgbackman.test")
-        .replace(
-            f"root_backup_partition = {pgb.root}", f"root_backup_partition = {root2}"
-        ),
-        encoding="utf-8",
-    )
+    # Its programs log in as pgbackman_role_server, an operator's shell there as rw.
+    cfg2, shell_cfg2 = pgb.tmp / "pgbackman2.conf", pgb.tmp / "pgbackman2-shell.conf"
+    for dst, src in ((cfg2, pgb.config_path), (shell_cfg2, pgb.shell_config_path)):
+        dst.write_text(
+            src.read_text(encoding="utf-8")
+            .replace("backup01.pgbackman.test", "backup02.pgbackman.test")
+            .replace(
+                f"root_backup_partition = {pgb.root}",
+                f"root_backup_partition = {root2}",
+            ),
+            encoding="utf-8",
+        )
     creds = pgb.tmp / "aws-credentials"
     creds.write_text(
         f"[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n",
@@ -62,6 +65,13 @@ def test_second_backup_server_restores_a_backup_of_the_first(
     shutil.rmtree(pgb.root / f"pgsql_node_{off.node_id}" / "dump")
 
     node2_id = pgb.register_node(node2)
+    # Node partitions must lie inside the local root_backup_partition of the server that
+    # writes there (the restore log goes to the target node's log/): backup02's.
+    pgb.su_query(
+        "UPDATE pgsql_node_config SET value = %s"
+        " WHERE node_id = %s AND parameter = 'pgnode_backup_partition'",
+        (str(root2 / f"pgsql_node_{node2_id}"), node2_id),
+    )
     res = run(
         [
             str(VENV_BIN / "pgbackman"),
@@ -69,7 +79,7 @@ def test_second_backup_server_restores_a_backup_of_the_first(
             f'register_restore_definition "" {row["bck_id"]} {node2_id} offsite_fleet "" "" ""'
             " backup02.pgbackman.test",
         ],
-        env2,
+        {**env2, "PGBACKMAN_CONFIG": str(shell_cfg2)},
     )
     assert res.returncode == 0, res.stdout + res.stderr
     restore_def, server = pgb.su_query(
