@@ -80,7 +80,7 @@ class Shell:
     def on_host(self, fqdn: str) -> Shell:
         """The same shell run on a host named ``fqdn`` (its config's [backup_server]
         backup_server): defaults that come from the host, such as the domain, follow it."""
-        source = self.config or self.pgb.config_path
+        source = self.config or self.pgb.shell_config_path or self.pgb.config_path
         text = source.read_text(encoding="utf-8")
         lines = [
             f"backup_server = {fqdn}" if ln.startswith("backup_server =") else ln

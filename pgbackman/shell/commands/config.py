@@ -22,31 +22,6 @@ from pgbackman.version import SCHEMA_TAG, SCHEMA_VERSION, SOFTWARE_VERSION
 CONFIG_COLUMNS = ["Parameter", "Value", "Description"]
 
 
-def _within_local_limits(ctx: ShellContext, changes: dict[str, str]) -> None:
-    """Refuse, as typed, node paths that this host's own configuration file would make
-    pgbackman_control refuse (core/authority.py): a crontab file outside crontab_dir, a
-    backup partition outside root_backup_partition. Run the shell on a backup server with
-    its configuration (the node's paths are the same on every backup server)."""
-    bs = ctx.cfg.backup_server
-    if "pgnode_crontab_file" in changes:
-        authority.check_crontab_file(
-            "pgnode_crontab_file", changes["pgnode_crontab_file"], bs.crontab_dir
-        )
-    if "pgnode_backup_partition" in changes:
-        authority.check_partition(
-            "pgnode_backup_partition",
-            changes["pgnode_backup_partition"],
-            bs.root_backup_partition,
-        )
-
-
-def _local_server_id(ctx: ShellContext) -> int | None:
-    try:
-        return ctx.resolve_server(ctx.default_backup_server())
-    except PgBackManError:
-        return None
-
-
 def _config_table(
     ctx: ShellContext, result_type: str, rows: list[dict[str, Any]]
 ) -> None:
