@@ -284,7 +284,7 @@ def restore_logs_to_delete(cat: Catalog, srv_id: int) -> list[Row]:
     definition the same log name)."""
     return cat.query(
         "SELECT l.del_id, l.restore_log_file, l.restore_def, l.target_pgsql_node_id,"
-        "       l.target_dbname, EXISTS (SELECT 1 FROM restore_catalog r"
+        "       l.target_dbname, l.restore_job, EXISTS (SELECT 1 FROM restore_catalog r"
         "                                 WHERE r.restore_log_file = l.restore_log_file) AS in_use"
         "  FROM get_restore_logs_to_delete l WHERE l.backup_server_id = %s ORDER BY l.del_id",
         (srv_id,),

@@ -26,7 +26,7 @@ from pgbackman.catalog import monitoring as mon
 from pgbackman.core import diskusage as core
 from pgbackman.errors import CatalogUnavailableError, PgBackManError, UserInputError
 from pgbackman.maintenance.report import PassReport
-from pgbackman.maintenance.tasks import PassContext
+from pgbackman.maintenance.deleting import PassContext
 
 log = logging.getLogger("pgbackman_maintenance")
 
@@ -123,9 +123,9 @@ def disk_usage(ctx: PassContext, report: PassReport) -> None:
     """Record this server's disk usage (at most every MEASURE_EVERY) and alert on low space."""
     stats = report.task(DISK_USAGE)
     partitions = {
-        node_id: p.replace("%%pgnode%%", str(node_id))
-        for node_id, p in ctx.partitions.items()
-        if os.path.isdir(p.replace("%%pgnode%%", str(node_id)))
+        node_id: nd.partition.replace("%%pgnode%%", str(node_id))
+        for node_id, nd in ctx.nodes.items()
+        if os.path.isdir(nd.partition.replace("%%pgnode%%", str(node_id)))
     }
     systems: dict[str, FileSystem] = {}
     for path in [ctx.root, *partitions.values()]:

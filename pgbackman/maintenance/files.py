@@ -258,17 +258,20 @@ class Deleter:
         restore_def: int | None,
         node_id: int | None,
         target_dbname: str,
+        job: str = "restoredef",
     ) -> Path:
-        """The log of one restore, checked (it lives in the TARGET node's log/)."""
+        """The log of one restore or restore drill (``job``), checked (it lives in the
+        TARGET node's log/)."""
         part, node = self._node(node_id)
         p = self._in_dir(path, part, naming.LOG_DIR)
         pattern = naming.restore_log_pattern(
-            target_dbname, node.fqdn, int(restore_def or 0)
+            target_dbname, node.fqdn, int(restore_def or 0), job
         )
         if restore_def is None or not pattern.fullmatch(p.name):
+            what = "restore drill" if job == "drill" else "restore definition"
             raise UnsafePathError(
                 f"Refusing to delete {path}: not the log pgbackman_restore writes for "
-                f"restore definition {restore_def}"
+                f"{what} {restore_def}"
             )
         self._check_kind(p, directory=False)
         return p

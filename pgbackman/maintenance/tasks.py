@@ -286,6 +286,7 @@ def restore_logs(ctx: PassContext, report: PassReport) -> None:
                         as_int(row["restore_def"]),
                         as_int(row["target_pgsql_node_id"]),
                         str(row["target_dbname"] or ""),
+                        str(row["restore_job"] or "restoredef"),
                     )
                 ]
             except UnsafePathError as exc:

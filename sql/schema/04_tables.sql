@@ -385,9 +385,11 @@ CREATE TABLE restore_logs_to_delete (
   registered           timestamptz NOT NULL DEFAULT now(),
   backup_server_id     integer NOT NULL,
   restore_log_file     text NOT NULL,
-  restore_def          bigint,          -- identity of the log (D42)
+  restore_def          bigint,          -- identity of the log (D42): restore definition or drill
   target_pgsql_node_id bigint,
-  target_dbname        text
+  target_dbname        text,
+  restore_job          text NOT NULL DEFAULT 'restoredef'
+                       CHECK (restore_job IN ('restoredef', 'drill'))
 );
 
 CREATE TABLE pgbackman_version (

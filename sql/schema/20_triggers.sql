@@ -328,8 +328,12 @@ CREATE FUNCTION trg_restore_drill_run_log_to_delete() RETURNS trigger
 AS $$
 BEGIN
   IF OLD.drill_log_file IS NOT NULL AND OLD.drill_log_file <> '' THEN
-    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file)
-    VALUES (OLD.backup_server_id, OLD.drill_log_file);
+    -- The identity of the log (D42): the drill's scratch restore, as pgbackman_restore
+    -- named it (restore/plan.log_file_name with job 'drill').
+    INSERT INTO restore_logs_to_delete (backup_server_id, restore_log_file, restore_def,
+                                        target_pgsql_node_id, target_dbname, restore_job)
+    VALUES (OLD.backup_server_id, OLD.drill_log_file, OLD.drill_id, OLD.drill_node_id,
+            OLD.scratch_dbname, 'drill');
   END IF;
   RETURN NULL;
 END;

@@ -278,7 +278,7 @@ SELECT del_id, registered, def_id, bck_id, backup_server_id, pgsql_node_id, dbna
 
 CREATE VIEW get_restore_logs_to_delete AS
 SELECT del_id, registered, backup_server_id, restore_log_file, restore_def, target_pgsql_node_id,
-       target_dbname
+       target_dbname, restore_job
   FROM restore_logs_to_delete
  ORDER BY del_id;
 

@@ -103,7 +103,19 @@ GRANT EXECUTE ON FUNCTION
   claim_waiting_restore(bigint),
   update_snapshot_status(bigint, text),
   update_restore_status(bigint, text),
+  claim_waiting_clone(bigint),
+  update_clone_status(bigint, text),
+  get_due_restore_drills(integer),
+  claim_due_restore_drill(bigint),
+  update_restore_drill_queue_status(bigint, text),
   delete_pgsql_node_to_delete(integer, bigint),
+  -- pgbackman_restore --drill / --clone
+  register_restore_drill_run(bigint, bigint, bigint, integer, bigint, integer, text, text,
+                             timestamptz, timestamptz, interval, text, text[], text[], text,
+                             text, text, uuid),
+  start_clone_snapshot(bigint),
+  define_clone_restore(bigint, bigint),
+  record_clone_error(bigint, text),
   -- pgbackman_maintenance
   delete_catalog_entries_to_delete(bigint),
   delete_restore_logs_to_delete(bigint),
@@ -112,6 +124,7 @@ GRANT EXECUTE ON FUNCTION
   record_backup_integrity(bigint, text, text),
   set_backup_offsite_status(bigint, text, text, text, text),
   delete_offsite_copies_to_delete(bigint),
+  record_disk_usage(integer, bigint, text, text, text, bigint, bigint, bigint, bigint, jsonb),
   update_backup_definition_status_to_delete(bigint),
   purge_deleted_backup_definition(bigint)
 TO pgbackman_role_server;

@@ -125,7 +125,7 @@ def test_low_free_space_raises_one_alert_per_episode(site: Site) -> None:
         bad.returncode == 1 and "Invalid Min free disk space value [lots]" in bad.stdout
     )
     with pytest.raises(CatalogError, match="Invalid min_free_disk_space value"):
-        site.pgb.cat.call(
+        site.pgb.operator.call(
             "update_backup_server_config", srv, "min_free_disk_space", "9 XB"
         )
     assert site.pgb.su_query(

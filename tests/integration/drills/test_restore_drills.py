@@ -89,6 +89,15 @@ def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
     details = site.shell_json(f"show_restore_drill_details {run['drill_run_id']}")
     (det,) = details["restore_drill_details"]
     assert det["execution_status"] == "SUCCEEDED" and det["bckid"] == bck["bck_id"]
+    # Deleting the drill takes its runs; maintenance deletes the run's log, which it
+    # recognises as the log pgbackman_restore wrote for that drill (D42), and nothing else.
+    log_file = Path(run["drill_log_file"])
+    res = site.shell(f"delete_restore_drill {drill_id}")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = site.run("pgbackman_maintenance", "--once")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not log_file.exists() and log_file.parent.is_dir()
+    assert site.pgb.su_query("SELECT count(*) FROM restore_logs_to_delete") == [(0,)]
 
 
 def test_drill_of_a_corrupted_backup_fails_is_recorded_and_alerts(
