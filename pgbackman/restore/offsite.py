@@ -8,6 +8,8 @@ UPLOADED, the copy is downloaded into a private staging directory (0700, under
 on arrival (the manifest against the catalog checksum, every file against the manifest),
 and the run's file paths point there. The usual verification then checks the staged copy
 once more, the restore runs from it, and :func:`discard` removes it whatever the outcome.
+The verification fetches the copy the same way when the local files are there but damaged
+(:func:`fetch`).
 """
 
 from __future__ import annotations
@@ -50,11 +52,21 @@ def fetch_if_missing(
 ) -> tuple[RestoreSpec, Path | None]:
     """The spec to restore from and the staging directory to discard afterwards (None when
     the local files are used). ``interrupt`` raises when the run must stop."""
-    if files_here(spec):
+    if files_here(spec) or spec.offsite_row is None:
+        # (no copy: the usual verification reports the missing files)
         return spec, None
+    return fetch(cfg, spec, interrupt)
+
+
+def fetch(
+    cfg: Config, spec: RestoreSpec, interrupt: Callable[[], None]
+) -> tuple[RestoreSpec, Path]:
+    """Fetch the backup's UPLOADED offsite copy (``spec.offsite_row``) into a private staging
+    directory: the spec that points there, and the directory to discard afterwards. Also
+    used when the local files are there but damaged (restore/runner.py)."""
     row = spec.offsite_row
-    if row is None:
-        return spec, None  # the usual verification reports the missing files
+    if row is None:  # callers check it
+        raise RestoreError(f"Backup {spec.bck_id} has no offsite copy")
     base = ensure_dir(staging_root(cfg, spec), 0o700)
     staging = base / f"restore-def{spec.restore_def}-{os.getpid()}"
     if staging.exists():

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pgbackman.archive import integrity
 from pgbackman.run import clients
 from pgbackman.archive.globalsfile import read_globals_from_users_file, render_roles_sql
 from pgbackman.run.jobrun import JobRun
@@ -53,7 +52,7 @@ from pgbackman.core import naming, pgversion
 from pgbackman.errors import NodeUnavailableError, PgBackManError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir
-from pgbackman.restore import decrypt, legacy, offsite, plan
+from pgbackman.restore import decrypt, legacy, offsite, plan, verification
 from pgbackman.restore.cluster import CleanupHook, restore_cluster
 from pgbackman.restore.spec import RestoreSpec, check_backup
 
@@ -101,7 +100,7 @@ class RestoreRun(JobRun):
         self.legacy_globals: DatabaseGlobals | None = None  # restore/legacy.py
         self.identities: list[Any] = []  # age identities of an encrypted backup
         self.plain_dir: Path | None = None  # its decrypted copy (restore/decrypt.py)
-        self._staging: Path | None = None  # a fetched offsite copy (restore/offsite.py)
+        self.staging: Path | None = None  # a fetched offsite copy (restore/offsite.py)
 
     # -- the run ----------------------------------------------------------------------------
     def execute(self) -> Outcome:
@@ -146,12 +145,12 @@ class RestoreRun(JobRun):
                 raise
         finally:
             self._close()
-            offsite.discard(self.cfg, self.spec, self._staging)
+            offsite.discard(self.cfg, self.spec, self.staging)
         return self.outcome
 
     def _fetch_if_missing(self) -> None:
         """Files gone from this server but uploaded offsite: fetch them (restore/offsite.py)."""
-        self.spec, self._staging = offsite.fetch_if_missing(
+        self.spec, self.staging = offsite.fetch_if_missing(
             self.cfg, self.spec, self.checkpoint
         )
 
@@ -212,41 +211,7 @@ class RestoreRun(JobRun):
             log.warning("%s", note)
 
     def _verify_dump(self) -> None:
-        """Checksums first (pgbackman.archive.integrity, as maintenance checks them): the
-        manifest against the catalog, every file against the manifest and its recorded size.
-
-        A LEGACY backup (imported from upstream, never had a checksum) is restored with a
-        warning. Anything else that is not INTACT, notably UNVERIFIED (a backup this software
-        wrote whose checksum is gone from the catalog: tampering), is refused unless the run
-        was forced (``pgbackman_restore --force``)."""
-        s = self.spec
-        if s.legacy:
-            legacy.accept(self)  # files present; restored UNVERIFIED, said in the log
-            return
-        verdict = integrity.check(s.backup_row)
-        if verdict.intact:
-            log.info("Checksums verified: the files of backup %s are intact", s.bck_id)
-            return
-        if verdict.state == integrity.LEGACY:  # not reached: spec.legacy says the same
-            log.warning(
-                "Backup %s is a legacy backup imported from upstream PgBackMan: it has no "
-                "checksum and is restored unverified",
-                s.bck_id,
-            )
-            return
-        what = {
-            integrity.CORRUPT: f"Checksum mismatch: backup {s.bck_id} is CORRUPT",
-            integrity.MISSING: f"Backup {s.bck_id} is MISSING files",
-        }.get(
-            verdict.state,
-            f"Backup {s.bck_id} is UNVERIFIED (its checksum is not in the catalog)",
-        ) + f" ({_shorten(verdict.problems)})"
-        if s.force:
-            log.warning("%s; restoring it anyway (--force)", what)
-            return
-        raise RestoreError(
-            f"{what}; restore refused (pgbackman_restore --force restores it anyway)"
-        )
+        verification.verify(self)
 
     # -- node -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -585,8 +550,3 @@ class RestoreRun(JobRun):
             "backup_pg_release": s.backup_pg_release,
             "run_uuid": self.run_uuid,
         }
-
-
-def _shorten(problems: list[str]) -> str:
-    shown = ", ".join(problems[:5])
-    return shown + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else "")

@@ -337,3 +337,52 @@ def test_an_encrypted_backup_goes_offsite_as_it_is_on_disk_and_restores(
         assert off.fingerprint(node2, "offsite_sealed") == before
     finally:
         node2.psql('DROP DATABASE IF EXISTS "offsite_sealed" WITH (FORCE)')
+
+
+def test_damaged_local_files_are_restored_from_the_offsite_copy(
+    off: OffsiteEnv, node2: PgCluster
+) -> None:
+    """Local files that fail their checksum are not restored (nor is the restore refused)
+    when a verified offsite copy exists: the copy is fetched and restored instead."""
+    off.create_database("offsite_rotten", rows=300)
+    before = off.fingerprint(off.node, "offsite_rotten")
+    row = off.dump(off.define("offsite_rotten"))
+    assert off.maintenance().returncode == 0
+    row = off.row(row["bck_id"])  # type: ignore[assignment]
+    assert row["offsite_status"] == "UPLOADED"
+    dump_dir = Path(row["pg_dump_file"])
+    victim = max(
+        (p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
+        key=lambda p: p.stat().st_size,
+    )
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    node2_id = off.pgb.register_node(node2)
+    restore_def = int(
+        off.pgb.su_query(
+            "SELECT register_restore_definition(now(), %s, %s, %s, 'offsite_rotten', NULL,"
+            " '', '{}')",
+            (off.pgb.server_id, node2_id, row["bck_id"]),
+        )[0][0]
+    )
+    try:
+        res = run(
+            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
+            off.pgb.env,
+        )
+        assert res.returncode == 0, res.stderr
+        assert off.fingerprint(node2, "offsite_rotten") == before
+        (log_file,) = off.pgb.su_query(
+            "SELECT restore_log_file FROM restore_catalog WHERE restore_def = %s",
+            (restore_def,),
+        )[0]
+        text = Path(log_file).read_text(encoding="utf-8")
+        assert (
+            f"The local files of backup {row['bck_id']} are CORRUPT" in text
+            and "restoring from its offsite copy" in text
+        ), text
+        assert victim.read_bytes() == bytes(data)  # the local files are left as found
+        assert list((off.pgb.root / "offsite_staging").iterdir()) == []
+    finally:
+        node2.psql('DROP DATABASE IF EXISTS "offsite_rotten" WITH (FORCE)')
