@@ -1,6 +1,6 @@
 """Benchmark: pgbackman_restore of a FULL backup vs bare createdb + pg_restore.
 
-    .venv/bin/python bench/bench_restore.py [--quick]
+    .venv/bin/python bench/bench_restore.py [--quick] [--before DIR]
 
 One pgbench database (``-s 20`` + 500 small tables; ``--quick``: ``-s 2``) is backed up once
 with the real pgbackman_dump. Then, interleaved (ours, bare, ours, bare, ...) into new
@@ -8,7 +8,10 @@ databases of the same cluster, for ``-j 1`` and ``-j 2``:
 
 * ours: ``pgbackman_restore --restore-def N`` of a restore definition (checksum manifest
   verification, roles, database settings, pg_restore into a temporary database, rename);
-* bare: ``createdb -T template0 X`` then ``pg_restore --exit-on-error -d X [-j 2] DIR``.
+* bare: ``createdb -T template0 X`` then ``pg_restore --exit-on-error -d X [-j 2] DIR``;
+* with ``--before DIR``: the pgbackman_restore of another source tree, same backup.
+
+Target (issue 16): at most 1.05 x bare.
 
 Prints Markdown on stdout.
 """
@@ -26,22 +29,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dump import NODE_CONF, SMALL_TABLES, define, make_database
 from common import (
     BENCH,
+    REPO,
     VENV_BIN,
     BenchEnv,
     cleanup,
     cmdline,
+    compile_sources,
     fmt_mib,
     fmt_runs,
     log,
     make_base,
     median,
     run_timed,
+    source_env,
     time_v,
     time_v_kib,
     setup_env,
     start_cluster,
 )
 from support.pgcluster import PgCluster
+
+TARGET = 1.05  # issue 16: at most 1.05 x bare createdb + pg_restore
 
 
 def restore_def(
@@ -59,7 +67,13 @@ def drop(node: PgCluster, dbname: str) -> None:
 
 
 def run_ours(
-    env: BenchEnv, node: PgCluster, node_id: int, bck_id: int, target: str, extra: str
+    env: BenchEnv,
+    node: PgCluster,
+    node_id: int,
+    bck_id: int,
+    target: str,
+    extra: str,
+    src: Path | None = None,
 ) -> dict[str, Any]:
     rdef = restore_def(env, node_id, bck_id, target, extra)
     out = env.base / "rss.json"
@@ -73,7 +87,7 @@ def run_ours(
         "--config",
         str(env.config_path),
     ]
-    r = run_timed(argv, env.env)
+    r = run_timed(argv, source_env(env.env, src))
     got = env.q(
         "SELECT execution_status, error_message FROM restore_catalog WHERE restore_def = %s",
         (rdef,),
@@ -120,11 +134,12 @@ def run_bare(node: PgCluster, target: str, dump_dir: str, jobs: int) -> dict[str
     return {"s": total, "child": peak}
 
 
-def run(quick: bool) -> str:
+def run(quick: bool, before: Path | None = None) -> str:
     scale = 2 if quick else 20
-    n = 3
+    n = 3 if quick else 5
     base = make_base()
     env = node = None
+    compile_sources(REPO, *([before] if before else []))
     try:
         env = setup_env(base)
         node = start_cluster(base, "node", NODE_CONF)
@@ -155,23 +170,40 @@ def run(quick: bool) -> str:
         rows, mem, cmds = [], [], []
         for jobs in (1, 2):
             extra = "" if jobs == 1 else f"-j {jobs}"
-            ours, bare = [], []
+            ours, bare, old = [], [], []
             for i in range(n + 1):  # round 0 warms the page cache and is dropped
                 o = run_ours(env, node, node_id, bck_id, f"r_ours_{jobs}_{i}", extra)
                 b = run_bare(node, f"r_bare_{jobs}_{i}", dump_dir, jobs)
+                w = (
+                    run_ours(
+                        env, node, node_id, bck_id, f"r_old_{jobs}_{i}", extra, before
+                    )
+                    if before is not None
+                    else None
+                )
                 log(
-                    f"restore j{jobs} round {i}: ours {o['s']:.2f}s, bare {b['s']:.2f}s;"
-                    f" python {o['self'] / 1024:.0f} MiB"
+                    f"restore j{jobs} round {i}: ours {o['s']:.2f}s, bare {b['s']:.2f}s"
+                    + (f", before {w['s']:.2f}s" if w else "")
+                    + f"; python {o['self'] / 1024:.0f} MiB"
                 )
                 if i:
                     ours.append(o)
                     bare.append(b)
+                    if w:
+                        old.append(w)
             mo, mb = median([x["s"] for x in ours]), median([x["s"] for x in bare])
             label = f"-s {scale} ({size}, +{SMALL_TABLES} tables), -j {jobs}"
-            rows.append(
-                f"| {label} | {fmt_runs([x['s'] for x in bare])} | {fmt_runs([x['s'] for x in ours])} | "
-                f"**{mo / mb:.2f}** |"
-            )
+            verdict = "met" if mo / mb <= TARGET else "missed"
+            cells = [
+                label,
+                fmt_runs([x["s"] for x in bare]),
+                fmt_runs([x["s"] for x in ours]),
+                f"**{mo / mb:.2f}** ({verdict})",
+            ]
+            if before is not None:
+                mw = median([x["s"] for x in old])
+                cells += [fmt_runs([x["s"] for x in old]), f"**{mw / mb:.2f}**"]
+            rows.append("| " + " | ".join(cells) + " |")
             mem.append(
                 f"| {label} | {fmt_mib(max(x['self'] for x in ours))} | "
                 f"{fmt_mib(max(x['child'] for x in bare))} |"
@@ -191,10 +223,18 @@ def run(quick: bool) -> str:
             cmds += [
                 cmdline(a) for a in bare_argvs(node, "<target>", "<dump dir>", jobs)
             ]
+        head = ["database", "bare createdb + pg_restore", "pgbackman_restore"]
+        head.append(f"ratio (target <= {TARGET})")
+        if before is not None:
+            head += [f"pgbackman_restore before (`{before.name}`)", "ratio"]
         return (
             f"Restore of one FULL backup into a new database of the same cluster, medians of {n} "
             "interleaved rounds after one warm-up round.\n\n"
-            "| database | bare createdb + pg_restore | pgbackman_restore | ratio |\n|---|---|---|---|\n"
+            "| "
+            + " | ".join(head)
+            + " |\n|"
+            + "---|" * len(head)
+            + "\n"
             + "\n".join(rows)
             + "\n\n"
             "Peak RSS: pgbackman_restore = the Python process itself (VmHWM, bench/rss_wrap.py; children "
@@ -215,7 +255,11 @@ def run(quick: bool) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
-    print(run(p.parse_args().quick))
+    p.add_argument(
+        "--before", type=Path, help="source tree of the code to compare with"
+    )
+    a = p.parse_args()
+    print(run(a.quick, a.before))
 
 
 if __name__ == "__main__":

@@ -67,9 +67,8 @@ class DatabaseConfig:
 class DumpConfig:
     tmp_dir: str = "/tmp"  # noqa: S108 - upstream default; our files in it are 0600/0700
     pause_recovery_process_on_slave: bool = False
-    read_back_check: bool = (
-        True  # pg_restore -f /dev/null of every dump before SUCCEEDED
-    )
+    # Every data file decompressed to its end before SUCCEEDED (backup/dirdump.py).
+    read_back_check: bool = True
 
 
 @dataclass(frozen=True)

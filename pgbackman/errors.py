@@ -18,6 +18,7 @@ Families (``PgBackManError`` is the root, exit status 1 unless said otherwise)::
     DumpError, RestoreError
     CryptError                              age encryption or decryption of a backup file
     OffsiteError                            object storage refused, failed or mismatched
+    ReadBackError                           a file of a backup does not read back whole
     UnsafePathError                         a deletion outside the backup root
     CacheError                              local cache missing or unreadable
     CronFileError                           a cron.d file cannot be installed or removed
@@ -92,6 +93,11 @@ class CryptError(PgBackManError):
 class OffsiteError(PgBackManError):
     """An offsite copy could not be uploaded, fetched, verified or deleted (object storage
     unreachable or refusing, a checksum mismatch, a missing object)."""
+
+
+class ReadBackError(PgBackManError):
+    """A file of a backup does not read back whole: truncated, corrupt, missing, or changed
+    after it was checked (archive/streamcheck.py, archive/readback.py)."""
 
 
 class DeliveryError(PgBackManError):

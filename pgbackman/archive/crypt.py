@@ -27,7 +27,7 @@ import hashlib
 import os
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +35,7 @@ import pyrage
 from pyrage import x25519
 
 from pgbackman.errors import CryptError
+from pgbackman.infra.fsutil import start_writeback
 
 # What the library raises for a file it cannot encrypt or decrypt (a damaged file, a wrong
 # identity, an I/O error of the reader or writer).
@@ -56,14 +57,18 @@ def _create(path: Path) -> IO[bytes]:
 
 
 class _HashingReader:
-    """A reader that hashes what the library pulls through it."""
+    """A reader that hashes what the library pulls through it; ``stop()`` true makes the
+    next read fail (a run that is stopping does not wait for a whole file)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], stop: Callable[[], bool] | None = None) -> None:
         self._raw = raw
+        self._stop = stop
         self.sha = hashlib.sha256()
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
+        if self._stop is not None and self._stop():
+            raise CryptError("stopped")
         data = self._raw.read(n if n and n > 0 else CHUNK)
         self.sha.update(data)
         self.size += len(data)
@@ -171,6 +176,7 @@ class Sealer:
         self._to = [x25519.Recipient.from_str(k) for k in self.recipients]
         self._to.append(self._ephemeral.to_public())
         self.digests: dict[Path, str] = {}  # encrypted file -> SHA-256 of its plaintext
+        self.checked: dict[Path, str] = {}  # read back: encrypted file -> its SHA-256
 
     def writer(self, path: Path) -> EncryptingWriter:
         """A new encrypted file ``path`` written chunk by chunk (record it with
@@ -192,16 +198,28 @@ class Sealer:
         self.finish(w)
         return path
 
-    def seal_file(self, src: Path) -> Path:
-        """Encrypt ``src`` into ``src.age``, then remove ``src``; returns the new path."""
+    def seal_file(
+        self,
+        src: Path,
+        *,
+        durable: bool = True,
+        stop: Callable[[], bool] | None = None,
+    ) -> Path:
+        """Encrypt ``src`` into ``src.age``, then remove ``src``; returns the new path.
+
+        ``durable=False``: the new file's writeback is only started (the caller fsyncs
+        many files at once, infra/fsutil.fsync_many)."""
         dst = src.with_name(src.name + SUFFIX)
         with open(src, "rb") as fh, _create(dst) as out:
-            reader = _HashingReader(fh)
+            reader = _HashingReader(fh, stop)
             try:
                 pyrage.encrypt_io(reader, out, self._to)
                 out.flush()
-                os.fsync(out.fileno())
-            except AGE_ERRORS as exc:
+                if durable:
+                    os.fsync(out.fileno())
+                else:
+                    start_writeback(out.fileno())
+            except (pyrage.EncryptError, OSError, ValueError, CryptError) as exc:
                 dst.unlink(missing_ok=True)
                 raise CryptError(f"Encrypting {src.name} failed: {exc}") from None
         self.digests[dst] = reader.sha.hexdigest()
@@ -218,9 +236,10 @@ class Sealer:
                 out.append(self.seal_file(Path(dirpath) / name))
         return out
 
-    def check(self, path: Path) -> None:
+    def check(self, path: Path) -> str:
         """The read-back check of one encrypted file: decrypt it in a stream with the run's
-        ephemeral identity; the plaintext must hash to what was encrypted."""
+        ephemeral identity; the plaintext must hash to what was encrypted. Returns the
+        SHA-256 of the encrypted file as read (the manifest's value)."""
         expected = self.digests.get(path)
         if expected is None:
             raise CryptError(f"{path.name} was not encrypted by this run")
@@ -229,13 +248,18 @@ class Sealer:
         sink = _HashingSink()
         try:
             with open(path, "rb") as fh:
-                pyrage.decrypt_io(fh, sink, [self._ephemeral])
+                raw = _HashingReader(fh)
+                pyrage.decrypt_io(raw, sink, [self._ephemeral])
+                while raw.read(CHUNK):
+                    pass  # bytes after the age stream would make the hash differ
         except AGE_ERRORS as exc:
             raise CryptError(f"Decrypting {path.name} back failed: {exc}") from None
         if sink.sha.hexdigest() != expected:
             raise CryptError(
                 f"{path.name} does not decrypt to the data that was encrypted"
             )
+        self.checked[path] = raw.sha.hexdigest()
+        return self.checked[path]
 
     def reader(self, path: Path) -> DecryptingReader:
         """A stream of the plaintext of ``path`` (for checks that must read the content)."""

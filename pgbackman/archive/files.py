@@ -2,9 +2,14 @@
 and the sweep of stale staging directories.
 
 A run writes everything into ``dump/.partial-<job>-<pid>-<TS>/`` and renames each item into
-``dump/`` only when the dump, the read-back check and the manifest are complete. The manifest
-(``sha256sum -c`` format, paths relative to ``dump/``) is renamed last: its presence marks a
-complete backup. Modes are forced to 0600 (files) / 0700 (directories) whatever the umask.
+``dump/`` only when the dump, the read-back check and the manifest are complete and durable.
+The manifest (``sha256sum -c`` format, paths relative to ``dump/``) is renamed last: its
+presence marks a complete backup. Modes are forced to 0600 (files) / 0700 (directories) whatever the umask.
+
+The SHA-256 of a file read back while it was written (archive/readback.py) is taken from
+that reading (:class:`~pgbackman.archive.readback.Verified`) instead of reading it again;
+such a file whose size or mtime changed since is refused (ReadBackError). Other files are
+hashed here.
 """
 
 from __future__ import annotations
@@ -13,11 +18,23 @@ import hashlib
 import logging
 import os
 import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pgbackman.core.naming import partial_glob
+from pgbackman.errors import ReadBackError
 from pgbackman.infra import proc
-from pgbackman.infra.fsutil import atomic_write, fsync_dir, fsync_file, safe_remove
+from pgbackman.infra.fsutil import (
+    fsync_dir,
+    fsync_file,
+    fsync_many,
+    safe_remove,
+)
+
+if TYPE_CHECKING:
+    from pgbackman.archive.readback import Verified
 
 log = logging.getLogger(__name__)
 FILE_MODE = 0o600
@@ -87,8 +104,22 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def manifest_lines(staging: Path, items: list[str]) -> list[str]:
-    """``<sha256>  <path relative to dump/>`` for every regular file of ``items``."""
+def _digest(fp: Path, rel: str, known: Mapping[str, Verified]) -> str:
+    v = known.get(rel)
+    if v is None:
+        return sha256_file(fp)
+    st = os.lstat(fp)
+    if (st.st_size, st.st_mtime_ns) != (v.size, v.mtime_ns):
+        raise ReadBackError(f"{rel} changed after it was read back")
+    return v.digest
+
+
+def manifest_lines(
+    staging: Path, items: list[str], known: Mapping[str, Verified] | None = None
+) -> list[str]:
+    """``<sha256>  <path relative to dump/>`` for every regular file of ``items``
+    (``known``: digests of files read back, by that relative path)."""
+    known = known or {}
     lines = []
     for name in items:
         p = staging / name
@@ -96,19 +127,69 @@ def manifest_lines(staging: Path, items: list[str]) -> list[str]:
             for dirpath, _dirs, files in os.walk(p):
                 for f in files:
                     fp = Path(dirpath) / f
-                    lines.append(
-                        f"{sha256_file(fp)}  {fp.relative_to(staging).as_posix()}"
-                    )
+                    rel = fp.relative_to(staging).as_posix()
+                    lines.append(f"{_digest(fp, rel, known)}  {rel}")
         else:
-            lines.append(f"{sha256_file(p)}  {name}")
+            lines.append(f"{_digest(p, name, known)}  {name}")
+    gone = sorted(set(known) - {line[66:] for line in lines})
+    if gone:
+        raise ReadBackError(f"{gone[0]} was read back but is no longer there")
     return sorted(lines, key=lambda line: line[66:])
 
 
-def write_manifest(staging: Path, manifest_name: str, items: list[str]) -> str:
-    """Write the manifest into ``staging``; return the SHA-256 of the manifest itself."""
-    text = "\n".join(manifest_lines(staging, items)) + "\n"
-    atomic_write(staging / manifest_name, text, FILE_MODE)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Staged:
+    """What :func:`write_manifest` made durable in a staging directory: the items, the
+    manifest that names every file of them, and the manifest's own SHA-256. :func:`commit`
+    takes only this, so nothing gets a final name before it and its manifest are on disk."""
+
+    items: tuple[str, ...]
+    manifest_name: str
+    checksum: str
+
+
+def write_manifest(
+    staging: Path,
+    manifest_name: str,
+    items: list[str],
+    known: Mapping[str, Verified] | None = None,
+) -> Staged:
+    """Write the manifest of ``items`` into ``staging``, then make it durable with every
+    file of ``items`` and the directory itself in one batch (:func:`sync_items`).
+
+    The manifest has no fsync of its own (atomic_write's fsync of the file and of the
+    directory would cost two more disk cache flushes per run): its fsync is one of the
+    batch, which ends before this returns. It has no final name until :func:`commit`
+    renames it last, so a crash before that leaves a staging directory that the next run
+    sweeps, and a failed fsync fails the run with nothing renamed."""
+    text = "\n".join(manifest_lines(staging, items, known)) + "\n"
+    data = text.encode("utf-8")
+    fd = os.open(
+        staging / manifest_name,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+        FILE_MODE,
+    )
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fd, FILE_MODE)  # exactly 0600, whatever the umask
+        fh.write(data)
+    sync_items(staging, [*items, manifest_name])
+    return Staged(tuple(items), manifest_name, hashlib.sha256(data).hexdigest())
+
+
+def sync_items(staging: Path, items: list[str]) -> int:
+    """Make every file and directory of ``items`` durable (parallel fsync, see
+    infra/fsutil.fsync_many); returns how many were synced."""
+    paths: list[str] = []
+    for name in items:
+        p = staging / name
+        if p.is_dir():
+            for dirpath, _dirs, files in os.walk(p):
+                paths += [os.path.join(dirpath, f) for f in files]
+                paths.append(dirpath)
+        else:
+            paths.append(str(p))
+    paths.append(str(staging))
+    return fsync_many(paths)
 
 
 def verify_manifest(dump_dir: Path, manifest_name: str) -> list[str]:
@@ -122,17 +203,16 @@ def verify_manifest(dump_dir: Path, manifest_name: str) -> list[str]:
     return bad
 
 
-def commit(
-    staging: Path, dump_dir: Path, items: list[str], manifest_name: str
-) -> list[Path]:
-    """Rename ``items`` then the manifest from ``staging`` into ``dump_dir``.
+def commit(staging: Path, dump_dir: Path, staged: Staged) -> list[Path]:
+    """Rename the items then the manifest of ``staged`` (durable: :func:`write_manifest`)
+    from ``staging`` into ``dump_dir``, and make the renames durable.
 
     On failure the items already renamed are removed again (nothing half-committed stays
     under a final name) and the error propagates.
     """
     done: list[Path] = []
     try:
-        for name in [*items, manifest_name]:
+        for name in [*staged.items, staged.manifest_name]:
             target = dump_dir / name
             if target.exists():
                 raise FileExistsError(f"{target} already exists")

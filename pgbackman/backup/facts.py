@@ -25,7 +25,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pgbackman.archive.crypt import Sealer
 from pgbackman.core import facts as core
+from pgbackman.core import naming
 from pgbackman.errors import NodeUnavailableError
 from pgbackman.infra.fsutil import atomic_write
 from pgbackman.pgnode import connection as pgnode
@@ -159,11 +161,18 @@ class FactsRecorder:
         except Exception:  # noqa: BLE001 - a broken connection has no socket to shut
             return None
 
-    def write(self, archive_dir: Path) -> None:
-        """Write the facts into the archive directory (no-op when there are none)."""
+    def write(self, archive_dir: Path, sealer: Sealer | None = None) -> None:
+        """Write the facts into the archive directory (no-op when there are none); with
+        ``sealer`` (an encrypted definition) encrypted from memory, ``.age`` added, like
+        every other file of the archive (read back with the run's other sealed files)."""
         if self.facts is None or not archive_dir.is_dir():
             return
-        atomic_write(archive_dir / core.FACTS_FILE, self.facts.to_json(), 0o600)
+        data = self.facts.to_json()
+        if sealer is not None:
+            name = core.FACTS_FILE + naming.ENCRYPTED_SUFFIX
+            sealer.seal_bytes(data.encode("utf-8"), archive_dir / name)
+        else:
+            atomic_write(archive_dir / core.FACTS_FILE, data, 0o600)
 
     def close(self) -> None:
         """End the snapshot's transaction (after pg_dump ended) and the connection."""

@@ -8,11 +8,12 @@ alert) and nothing is written, never a plaintext backup in its place. The compre
 checked again against the pg_dump release the run found (:func:`check_release`).
 
 What plaintext touches the disk of an encrypted run: pg_dump -Fd writes its directory into
-the run's private staging directory (0700, inside the node's dump directory); each file is
-encrypted and its plaintext removed right after the dump, the data check and pg_restore's
-read-back of the plain archive, before anything is renamed into place. The roles and
-database-configuration files are encrypted from memory, and a CLUSTER dump on its way
-from pg_dumpall: no plaintext of them is ever written.
+the run's private staging directory (0700, inside the node's dump directory); each data
+file is encrypted and its plaintext removed as soon as pg_dump has closed it and it was read
+back (archive/readback.py), the table of contents once ``pg_restore --list`` has read it,
+all before anything is renamed into place. The roles and database-configuration files are
+encrypted from memory, and a CLUSTER dump on its way from pg_dumpall: no plaintext of them
+is ever written.
 """
 
 from __future__ import annotations
@@ -86,25 +87,18 @@ def check_release(prot: Protection, backup_code: str, release: Release) -> None:
         raise DumpError(f"Invalid backup compression: {exc}") from None
 
 
-def seal_database(sealer: Sealer, directory: Path) -> int:
-    """Encrypt every file of a pg_dump -Fd directory (plaintext removed file by file)."""
-    try:
-        sealed = sealer.seal_tree(directory)
-    except CryptError as exc:
-        raise DumpError(str(exc)) from None
-    log.info("Encrypted %d files of %s", len(sealed), directory.name)
-    return len(sealed)
-
-
-def check_sealed(sealer: Sealer) -> None:
-    """The read-back check of every encrypted file, one file at a time: decrypted in a
-    stream with the run's ephemeral identity, the plaintext must hash to what went in."""
-    for path in sorted(sealer.digests):
+def check_sealed(sealer: Sealer) -> dict[Path, str]:
+    """The read-back check of the encrypted files not checked yet, one file at a time:
+    decrypted in a stream with the run's ephemeral identity, the plaintext must hash to
+    what went in. Returns {file: SHA-256 of the encrypted file} of those checked now."""
+    done = {}
+    for path in sorted(set(sealer.digests) - set(sealer.checked)):
         try:
-            sealer.check(path)
+            done[path] = sealer.check(path)
         except CryptError as exc:
             raise DumpError(f"Read-back check failed: {exc}") from None
     log.info(
         "Read-back check passed: %d encrypted files decrypt to what was written",
-        len(sealer.digests),
+        len(sealer.checked),
     )
+    return done

@@ -2,15 +2,18 @@
 
 Order of a run (each step either completes or the run ends as ONE ERROR result):
 resolve the job (catalog, else local cache) -> take the per-job flock -> sweep stale
-``.partial-*`` of this job -> connect to the node -> choose pg_dump by release -> dump into a
-staging directory (pg_dump -Fd --compress, or pg_dumpall compressed in Python: backup/cluster.py)
--> roles and database settings files (FULL/SCHEMA/DATA), data check of the archive's contents
-(FULL/DATA/RDS), facts for restore drills (backup/facts.py: in pg_dump's own snapshot) ->
-read-back check (pg_restore -f /dev/null; the decompressed stream and its
-trailer for CLUSTER) -> for an encrypted definition, every file encrypted with age and each
-one decrypted back in a stream (backup/protection.py) -> modes, fsync, SHA-256 manifest of
-what is on disk -> rename into place (manifest last) -> register_backup_catalog, or a pending
-file when the catalog is down.
+``.partial-*`` of this job -> wait for a slot of the node and of the server
+(max_parallel_backups, backup/waiting.py) -> connect to the node (meanwhile the candidate
+pg_dump programs report their versions) -> choose pg_dump by release -> facts for restore
+drills (backup/facts.py: counted in a snapshot that pg_dump then dumps) -> dump into a
+staging directory: pg_dump -Fd with, while it runs, the database size, the roles and
+database settings files (FULL/SCHEMA/DATA) and the read-back check of every file as pg_dump
+closes it (decompressed and hashed; for an encrypted definition then encrypted with age and
+decrypted back), and its table of contents read back with pg_restore --list
+(backup/dirdump.py); or pg_dumpall compressed in Python, then read back (backup/cluster.py)
+-> data check of the archive's contents (FULL/DATA/RDS), the facts file -> modes, SHA-256
+manifest (from the read-back), fsync of every file and the manifest at once -> rename into
+place (manifest last) -> register_backup_catalog, or a pending file when the catalog is down.
 
 A second run of the same job while one is running exits 1 after logging "locked, skipped"
 and records no backup row (no files were produced, and an ERROR row would look like a
@@ -25,7 +28,6 @@ otherwise.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import os
 import signal
@@ -38,13 +40,9 @@ from typing import Any
 
 from pgbackman.archive import files
 from pgbackman.archive.crypt import Sealer
+from pgbackman.archive.readback import Verified
 from pgbackman.run import clients
-from pgbackman.archive.globalsfile import (
-    GLOBALS_MARKER,
-    render_dbconfig_sql,
-    render_roles_sql,
-)
-from pgbackman.backup import cluster, datacheck, protection
+from pgbackman.backup import datacheck, dirdump, protection, waiting
 from pgbackman.backup.facts import FactsRecorder
 from pgbackman.backup.job import JobSpec
 from pgbackman.run.jobrun import JobRun
@@ -60,8 +58,7 @@ from pgbackman.errors import (
     NodeUnavailableError,
     PgBackManError,
 )
-from pgbackman.infra import proc
-from pgbackman.infra.fsutil import atomic_write, ensure_dir, safe_remove, tree_size
+from pgbackman.infra.fsutil import ensure_dir, safe_remove, tree_size
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +86,7 @@ class Outcome:
     compression: str | None = None
     encrypted: bool = False
     encryption_recipients: list[str] | None = None
+    wait_duration: float | None = None  # seconds waited for a slot (backup/waiting.py)
 
 
 class DumpRun(JobRun):
@@ -112,6 +110,10 @@ class DumpRun(JobRun):
         self._conn: Any = None
         self._sealer: Sealer | None = None
         self._facts: FactsRecorder | None = None
+        self._no_sync = False  # pg_dump >= 10: --no-sync (write_manifest syncs)
+        self._turn: waiting.Turn | None = None  # its slots (max_parallel_backups)
+        self._waiting = False
+        self._known: dict[str, Verified] = {}  # read back: the manifest's digests
 
     # -- the run ----------------------------------------------------------------------------
     def prepare_dirs(self) -> None:
@@ -140,22 +142,28 @@ class DumpRun(JobRun):
                 raise DumpError(f"Invalid extra backup parameters: {dataless}")
             prot = protection.resolve(spec, extra)
             extra = prot.extra
-            self._connect()
-            version_num = pgnode.server_version_num(self._conn)
-            node_rel = pgversion.release_from_version_num(version_num)
-            self.outcome.node_release = pgversion.release_dotted(node_rel)
-            try:
-                want = pgversion.choose_release(node_rel, spec.pg_dump_release)
-            except ValueError as exc:
-                raise DumpError(str(exc)) from None
-            programs = [tool, "pg_restore"] if tool == "pg_dump" else [tool]
-            bindir, rel, full = clients.find_bindir(
-                want,
-                spec.server_config,
-                programs,
-                exact=spec.pg_dump_release is not None,
-            )
+            self._take_turn()
+            # The --version of every pg_dump the run could use is asked while it connects;
+            # the probes are reaped when the block ends, whatever happens in it.
+            with clients.VersionProbes(spec.server_config, tool) as probes:
+                self._connect()
+                version_num = pgnode.server_version_num(self._conn)
+                node_rel = pgversion.release_from_version_num(version_num)
+                self.outcome.node_release = pgversion.release_dotted(node_rel)
+                try:
+                    want = pgversion.choose_release(node_rel, spec.pg_dump_release)
+                except ValueError as exc:
+                    raise DumpError(str(exc)) from None
+                programs = [tool, "pg_restore"] if tool == "pg_dump" else [tool]
+                bindir, rel, full = clients.find_bindir(
+                    want,
+                    spec.server_config,
+                    programs,
+                    exact=spec.pg_dump_release is not None,
+                    probes=probes,
+                )
             self.outcome.pg_dump_release = pgversion.release_dotted(rel)
+            self._no_sync = rel >= (10,)
             protection.check_release(prot, code, rel)
             self.outcome.compression = str(prot.compression)
             if prot.encrypted:
@@ -168,8 +176,6 @@ class DumpRun(JobRun):
                 0o700,
             )
             if code != "CLUSTER":
-                self.outcome.dbname_size = nodeglobals.database_size(self._conn)
-            if code != "CLUSTER":
                 extra = [compression.pg_dump_option(prot.compression, rel), *extra]
             items = self._dump(code, bindir, extra, names, prot)
             if self._sealer is not None:
@@ -179,12 +185,13 @@ class DumpRun(JobRun):
             self.checkpoint()
             for name in items:
                 files.force_modes(self._staging / name)
-                files.fsync_tree(self._staging / name)
-            self.outcome.checksum = files.write_manifest(
-                self._staging, names.manifest, items
+            # Every file and the manifest made durable in one batch, then renamed.
+            staged = files.write_manifest(
+                self._staging, names.manifest, items, self._known
             )
+            self.outcome.checksum = staged.checksum
             self.checkpoint()
-            files.commit(self._staging, self.dump_dir, items, names.manifest)
+            files.commit(self._staging, self.dump_dir, staged)
             self._staging = None
             self._fill_paths(names, items)
             self.outcome.status = "SUCCEEDED"
@@ -210,6 +217,16 @@ class DumpRun(JobRun):
         return self.outcome
 
     # -- steps ------------------------------------------------------------------------------
+    def _take_turn(self) -> None:
+        """Wait for a slot of the node and of the server (backup/waiting.py)."""
+        root = self.spec.root or self.cfg.backup_server.root_backup_partition
+        started_ns = int(self.started.timestamp() * 1e9)
+        self._waiting = True
+        self._turn = waiting.take_turn(self.spec, root, started_ns, self.checkpoint)
+        self._waiting = False
+        self.outcome.wait_duration = round(self._turn.waited, 3)
+        self.keep_fds = (*self.keep_fds, *self._turn.fds)
+
     def _connect(self) -> None:
         spec = self.spec
         dbname = None if spec.backup_code == "CLUSTER" else spec.dbname
@@ -249,7 +266,7 @@ class DumpRun(JobRun):
         s = self.spec
         log.info(
             "pgbackman_dump run %s: %s, node %s:%s (server_version_num %s), database %r, code %s, "
-            "pg_dump %s, source %s",
+            "pg_dump %s, source %s, waited %.1f s for a slot",
             self.run_uuid,
             s.label,
             s.node_fqdn,
@@ -259,6 +276,7 @@ class DumpRun(JobRun):
             s.backup_code,
             pg_dump_version,
             "local cache" if s.from_cache else "catalog",
+            self.outcome.wait_duration or 0.0,
         )
         for note in s.notes:
             log.warning("%s", note)
@@ -281,10 +299,6 @@ class DumpRun(JobRun):
             env.pop("PGDATABASE")
         return env
 
-    def _run(self, argv: list[str], env: dict[str, str]) -> proc.Result:
-        log.info("Running %s", argv[0])
-        return self.run_logged(argv, env)
-
     def _dump(
         self,
         code: str,
@@ -295,6 +309,8 @@ class DumpRun(JobRun):
     ) -> list[str]:
         assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
         pause_enabled = self.cfg.dump.pause_recovery_process_on_slave
+        if code == "CLUSTER":  # its compression libraries only when needed
+            from pgbackman.backup import cluster
         with ReplayPause(self._conn, pause_enabled):
             if code == "CLUSTER":
                 cluster.dump_cluster(
@@ -308,92 +324,100 @@ class DumpRun(JobRun):
                 )
                 items = [names.cluster_file]
             else:
-                out = self._staging / names.database
-                data = (
-                    datacheck.plan(self._conn, code, extra)
-                    if code in argvmod.DATA_CODES
-                    else None
-                )
-                facts = self._facts = FactsRecorder(
-                    self.spec.target, self.spec.dbname, code, extra, self.checkpoint
-                )
-                try:
-                    self._run(
-                        argvmod.pg_dump_argv(
-                            bindir, code, str(out), [*extra, *facts.start()]
-                        ),
-                        self._env(self.spec.dbname),
-                    )
-                finally:
-                    facts.close()
-                self.checkpoint()
-                if data is not None:
-                    self.outcome.excluded_tables = datacheck.check(
-                        self._conn, data, self._toc(bindir, out)
-                    )
-                facts.write(out)
-                items = [names.database]
-                if code != "RDS":
-                    items += self._write_globals(names)
+                items = self._dump_database(code, bindir, extra, names)
         self.checkpoint()
         if code == "CLUSTER":
             cluster.check_cluster_file(
                 self, self._staging / names.cluster_file, self._sealer
             )
-            return items
-        if self.cfg.dump.read_back_check:
-            self._run(
-                argvmod.pg_restore_check_argv(
-                    bindir, str(self._staging / names.database)
-                ),
-                {},
-            )
-            log.info("Read-back check passed (pg_restore -f /dev/null)")
-        if self._sealer is not None:
-            protection.seal_database(self._sealer, self._staging / names.database)
-            self.checkpoint()
-            protection.check_sealed(self._sealer)
+        elif self._sealer is not None:
+            # What is left to read back: the roles and database configuration files.
+            for path, digest in protection.check_sealed(self._sealer).items():
+                st = path.stat()
+                rel = path.relative_to(self._staging).as_posix()
+                self._known[rel] = Verified(
+                    path.name, digest, st.st_size, st.st_mtime_ns, path.name
+                )
         return items
 
-    def _toc(self, bindir: str, archive: Path) -> str:
-        """The archive's table of contents (``pg_restore -l``; errors go to the run log)."""
-        argv = argvmod.pg_restore_list_argv(bindir, str(archive))
-        offset = self.runlog.header(argv)
-        res = proc.run(argv, stderr=self.runlog.fh, pass_fds=self.keep_fds)
-        self.checkpoint()
-        if not res.ok:
-            raise DumpError(
-                f"Reading the archive's contents failed: {self.failure(res, offset)}"
+    def _dump_database(
+        self, code: str, bindir: str, extra: list[str], names: naming.DumpNames
+    ) -> list[str]:
+        """pg_dump -Fd in the snapshot the facts were counted in, read back while it runs
+        (backup/dirdump.py), the data check, and the facts file."""
+        assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
+        out = self._staging / names.database
+        data = (
+            datacheck.plan(self._conn, code, extra)
+            if code in argvmod.DATA_CODES
+            else None
+        )
+        items = [names.database]
+        facts = self._facts = FactsRecorder(
+            self.spec.target, self.spec.dbname, code, extra, self.checkpoint
+        )
+        try:
+            result = self._dump_directory(
+                code, bindir, [*extra, *facts.start()], out, names, items
             )
-        return res.stdout
+        finally:
+            facts.close()
+        for v in result.verified.values():
+            self._known[f"{names.database}/{v.name}"] = v
+        self.checkpoint()
+        if data is not None:
+            self.outcome.excluded_tables = datacheck.check(
+                self._conn, data, result.listing
+            )
+        # After the read-back of pg_dump's files: hashed into the manifest (sealed like the
+        # roles files for an encrypted definition, and read back with them).
+        facts.write(out, self._sealer)
+        return items
+
+    def _dump_directory(
+        self,
+        code: str,
+        bindir: str,
+        extra: list[str],
+        out: Path,
+        names: naming.DumpNames,
+        items: list[str],
+    ) -> dirdump.DirDump:
+        """pg_dump into ``out`` with its read-back; the database size and the roles and
+        database settings files (their names added to ``items``) are done while it runs."""
+
+        def meanwhile() -> None:  # while pg_dump runs
+            self.outcome.dbname_size = nodeglobals.database_size(self._conn)
+            if code != "RDS":
+                items.extend(self._write_globals(names))
+
+        return dirdump.dump_directory(
+            self,
+            bindir,
+            argvmod.pg_dump_argv(bindir, code, str(out), extra, no_sync=self._no_sync),
+            self._env(self.spec.dbname),
+            out,
+            decode=self.cfg.dump.read_back_check,
+            sealer=self._sealer,
+            meanwhile=meanwhile,
+        )
 
     def _write_globals(self, names: naming.DumpNames) -> list[str]:
         assert self._staging is not None  # noqa: S101 - internal invariant, for the type checker
-        g = nodeglobals.read_database_globals(self._conn)
-        node = f"{self.spec.node_fqdn}:{self.spec.node_port}"
-        now = _dt.datetime.now(_dt.timezone.utc)
-        for note in g.notes:
-            log.warning("%s", note)
-        roles = render_roles_sql(g, node=node, generated=now)
-        # The structured data rides along as one comment line, so a restore can re-render a
-        # subset of roles without a separate file to keep track of.
-        roles += (
-            GLOBALS_MARKER
-            + json.dumps(g.to_json_dict(), ensure_ascii=True, sort_keys=True)
-            + "\n"
+        # Imported here: this runs while pg_dump works, not before it starts.
+        from pgbackman.backup.globalsfiles import write_globals_files
+
+        out = write_globals_files(
+            self._conn,
+            self._staging,
+            names.users,
+            names.dbconfig,
+            f"{self.spec.node_fqdn}:{self.spec.node_port}",
+            self._sealer,
         )
-        dbconfig = render_dbconfig_sql(g, node=node, generated=now)
-        for name, text in ((names.users, roles), (names.dbconfig, dbconfig)):
-            if self._sealer is not None:  # encrypted from memory: no plaintext on disk
-                self._sealer.seal_bytes(text.encode("utf-8"), self._staging / name)
-            else:
-                atomic_write(self._staging / name, text, files.FILE_MODE)
-        self.outcome.role_list = g.role_list
-        log.info(
-            "Roles file and database configuration file written (%d roles)",
-            len(g.role_list),
-        )
-        return [names.users, names.dbconfig]
+        self._known.update(out.verified)
+        self.outcome.role_list = out.role_list
+        return out.names
 
     def _fill_paths(self, names: naming.DumpNames, items: list[str]) -> None:
         o = self.outcome
@@ -425,6 +449,8 @@ class DumpRun(JobRun):
         self._cleanup()
 
     def _describe(self, exc: BaseException) -> str:
+        if self.timed_out is not None and self._waiting:
+            return f"{self.timed_out} while waiting for a backup slot (max_parallel_backups)"
         if self.timed_out is not None:
             return self.timed_out
         if self.stop_signal is not None:
@@ -447,6 +473,9 @@ class DumpRun(JobRun):
         pgnode.close_quietly(self._conn)
         self._conn = None
         self.close_runlog()
+        if self._turn is not None:  # the next waiting run may start
+            self._turn.release()
+            self._turn = None
 
     # -- the result -------------------------------------------------------------------------
     def record(self, finished: _dt.datetime) -> dict[str, Any]:
@@ -488,4 +517,5 @@ class DumpRun(JobRun):
             "compression": o.compression,
             "encrypted": o.encrypted,
             "encryption_recipients": o.encryption_recipients,
+            "wait_duration": o.wait_duration,
         }

@@ -50,26 +50,32 @@ class NodeInfo:
         return f"{self.hostname}.{self.domain_name}"
 
 
-def get_node(cat: Catalog, node_id: int) -> NodeInfo | None:
-    row = cat.query_one(
-        "SELECT node_id, hostname, domain_name, pgport, admin_user, status"
-        " FROM pgsql_node WHERE node_id = %s",
-        (node_id,),
-    )
-    if row is None:
-        return None
-    cfg = cat.query(
-        "SELECT parameter, value FROM pgsql_node_config WHERE node_id = %s", (node_id,)
-    )
-    return NodeInfo(
-        node_id=int(row["node_id"]),
-        hostname=row["hostname"],
-        domain_name=row["domain_name"],
-        pgport=int(row["pgport"]),
-        admin_user=row["admin_user"],
-        status=row["status"],
-        config={r["parameter"]: r["value"] for r in cfg},
-    )
+def get_nodes(cat: Catalog, node_ids: list[int]) -> dict[int, NodeInfo]:
+    """The nodes of ``node_ids`` that exist, with their configuration (two queries)."""
+    ids = [int(n) for n in node_ids]
+    out = {
+        int(row["node_id"]): NodeInfo(
+            node_id=int(row["node_id"]),
+            hostname=row["hostname"],
+            domain_name=row["domain_name"],
+            pgport=int(row["pgport"]),
+            admin_user=row["admin_user"],
+            status=row["status"],
+        )
+        for row in cat.query(
+            "SELECT node_id, hostname, domain_name, pgport, admin_user, status"
+            " FROM pgsql_node WHERE node_id = ANY(%s)",
+            (ids,),
+        )
+    }
+    if out:
+        for r in cat.query(
+            "SELECT node_id, parameter, value FROM pgsql_node_config"
+            " WHERE node_id = ANY(%s)",
+            (sorted(out),),
+        ):
+            out[int(r["node_id"])].config[r["parameter"]] = r["value"]
+    return out
 
 
 def nodes_with_jobs(cat: Catalog, server_id: int) -> list[int]:
@@ -109,10 +115,22 @@ def requeue_node(cat: Catalog, server_id: int, node_id: int) -> None:
     cat.call("update_job_queue", server_id, node_id)
 
 
-def crontab_jobs(cat: Catalog, server_id: int, node_id: int) -> list[dict[str, Any]]:
-    return cat.query(
-        "SELECT * FROM get_crontab_backup_jobs(%s, %s)", (server_id, node_id)
-    )
+def crontab_jobs_many(
+    cat: Catalog, server_id: int, node_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """get_crontab_backup_jobs of every node of ``node_ids`` in one query, each node's rows
+    in the function's order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in cat.query(
+        "SELECT n.node_id, j.def_id, j.minutes_cron, j.hours_cron, j.day_month_cron,"
+        " j.month_cron, j.weekday_cron"
+        " FROM unnest(%s::bigint[]) AS n(node_id)"
+        " CROSS JOIN LATERAL get_crontab_backup_jobs(%s, n.node_id) WITH ORDINALITY AS j"
+        " ORDER BY n.node_id, j.ordinality",
+        ([int(n) for n in node_ids], server_id),
+    ):
+        out.setdefault(int(r.pop("node_id")), []).append(r)
+    return out
 
 
 # ---------------------------------------------------------------------------------------

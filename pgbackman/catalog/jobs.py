@@ -22,7 +22,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbackman.catalog import alerts, nodes, servers
+from pgbackman.catalog import alerts, servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.errors import CatalogUnavailableError, PendingRecordError, PgBackManError
 from pgbackman.infra import spool
@@ -39,6 +39,7 @@ BACKUP_FIELDS = (
     "snapshot_id", "role_list", "pgsql_node_release", "pg_dump_release",
     "run_uuid", "backup_code", "checksum", "pg_dump_manifest_file", "dbname_size",
     "excluded_tables", "compression", "encrypted", "encryption_recipients",
+    "wait_duration",
 )  # fmt: skip
 RESTORE_FIELDS = (
     "restore_def", "procpid", "server_id", "target_node_id", "source_dbname", "target_dbname",
@@ -106,45 +107,73 @@ def build_node_cache(
     Definitions: every definition of (server, node) whatever its status (a STOPPED job started
     by hand still runs). Snapshots: those of (server, node) not yet in the backup catalog.
     """
-    node = nodes.get_node(cat, node_id)
-    if node is None:
-        return None
-    defs = cat.query(
-        "SELECT def_id, dbname, backup_code, extra_backup_parameters,"
+    return build_node_caches(cat, server_id, [node_id]).get(int(node_id))
+
+
+def build_node_caches(
+    cat: Catalog, server_id: int, node_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """:func:`build_node_cache` of many nodes in four queries (pgbackman_control --once
+    writes every node's cache; one round trip per node and table was most of its time)."""
+    ids = [int(n) for n in node_ids]
+    node_rows = cat.query(
+        "SELECT node_id, hostname, domain_name, hostname || '.' || domain_name AS fqdn,"
+        " pgport, admin_user, status FROM pgsql_node WHERE node_id = ANY(%s)",
+        (ids,),
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for node in node_rows:
+        out[int(node["node_id"])] = {
+            "node": {
+                "node_id": int(node["node_id"]),
+                "hostname": node["hostname"],
+                "domain_name": node["domain_name"],
+                "fqdn": node["fqdn"],
+                "pgport": int(node["pgport"]),
+                "admin_user": node["admin_user"],
+                "status": node["status"],
+            },
+            "config": {},
+            "definitions": {},
+            "snapshots": {},
+        }
+    if not out:
+        return out
+    ids = sorted(out)
+    for r in cat.query(
+        "SELECT node_id, parameter, value FROM pgsql_node_config"
+        " WHERE node_id = ANY(%s) ORDER BY node_id, parameter",
+        (ids,),
+    ):
+        out[int(r["node_id"])]["config"][r["parameter"]] = r["value"]
+    for d in cat.query(
+        "SELECT pgsql_node_id, def_id, dbname, backup_code, extra_backup_parameters,"
         " retention_period::text AS retention_period, retention_redundancy, job_status,"
         " backup_server_id, encryption, backup_compression FROM backup_definition"
-        " WHERE backup_server_id = %s AND pgsql_node_id = %s ORDER BY def_id",
-        (int(server_id), int(node_id)),
-    )
-    snaps = cat.query(
-        "SELECT s.snapshot_id, s.dbname, s.backup_code, s.extra_backup_parameters,"
-        " s.retention_period::text AS retention_period, s.pg_dump_release,"
-        " s.at_time::text AS at_time, s.status, s.backup_server_id, s.encryption,"
-        " s.backup_compression FROM snapshot_definition s"
-        " WHERE s.backup_server_id = %s AND s.pgsql_node_id = %s"
+        " WHERE backup_server_id = %s AND pgsql_node_id = ANY(%s) ORDER BY def_id",
+        (int(server_id), ids),
+    ):
+        node_id = int(d.pop("pgsql_node_id"))
+        out[node_id]["definitions"][str(d["def_id"])] = {
+            **d,
+            "def_id": int(d["def_id"]),
+        }
+    for sn in cat.query(
+        "SELECT s.pgsql_node_id, s.snapshot_id, s.dbname, s.backup_code,"
+        " s.extra_backup_parameters, s.retention_period::text AS retention_period,"
+        " s.pg_dump_release, s.at_time::text AS at_time, s.status, s.backup_server_id,"
+        " s.encryption, s.backup_compression FROM snapshot_definition s"
+        " WHERE s.backup_server_id = %s AND s.pgsql_node_id = ANY(%s)"
         " AND NOT EXISTS (SELECT 1 FROM backup_catalog b WHERE b.snapshot_id = s.snapshot_id)"
         " ORDER BY s.snapshot_id",
-        (int(server_id), int(node_id)),
-    )
-    return {
-        "node": {
-            "node_id": int(node["node_id"]),
-            "hostname": node["hostname"],
-            "domain_name": node["domain_name"],
-            "fqdn": node["fqdn"],
-            "pgport": int(node["pgport"]),
-            "admin_user": node["admin_user"],
-            "status": node["status"],
-        },
-        "config": nodes.node_config_dict(cat, node_id),
-        "definitions": {
-            str(d["def_id"]): {**d, "def_id": int(d["def_id"])} for d in defs
-        },
-        "snapshots": {
-            str(s["snapshot_id"]): {**s, "snapshot_id": int(s["snapshot_id"])}
-            for s in snaps
-        },
-    }
+        (int(server_id), ids),
+    ):
+        node_id = int(sn.pop("pgsql_node_id"))
+        out[node_id]["snapshots"][str(sn["snapshot_id"])] = {
+            **sn,
+            "snapshot_id": int(sn["snapshot_id"]),
+        }
+    return out
 
 
 # -- result registration ----------------------------------------------------------------------
@@ -175,7 +204,7 @@ def _args(record: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
         v = record.get(f)
         if f in _TIME_FIELDS:
             v = _to_time(v)
-        elif f == "duration":
+        elif f in ("duration", "wait_duration"):
             v = _to_interval(v)
         elif f == "run_uuid":
             try:

@@ -3,9 +3,14 @@
 Shape (patroni): signal handlers only set flags; each turn of the loop waits at most about a
 second for notifications, so SIGTERM is acted on promptly, and never in the middle of a file
 installation. On every (re)connect the daemon LISTENs first and then resyncs everything:
-notifications sent while it was disconnected are lost, the catalog state is not. A burst of
-notifications is drained for a short window and handled once (one pop of the whole job queue,
-each affected node's file rewritten once). A full resync also runs every
+notifications sent while it was disconnected are lost, the catalog state is not.
+
+A single change is acted on at once: the notifications already there are drained and
+handled (one pop of the whole job queue, each affected node's file rewritten once), so a
+definition change reaches its crontab file in the time of one node's rendering. Only a
+burst is coalesced: a notification within BURST_GAP of the last handling means changes are
+still coming, so the daemon collects until they pause for COALESCE_WINDOW (at most
+COALESCE_MAX) and handles them together. A full resync also runs every
 ``[pgbackman_control] resync_interval`` seconds in case a notification was missed anyway.
 """
 
@@ -26,7 +31,8 @@ log = logging.getLogger("pgbackman_control")
 
 APPLICATION_NAME = "pgbackman_control"
 WAIT_SLICE = 1.0  # seconds per wait for notifications (bounds the SIGTERM latency)
-COALESCE_WINDOW = 0.15  # collect a burst of notifications for this long ...
+BURST_GAP = 0.5  # a notification this soon after the last handling: a burst is going on
+COALESCE_WINDOW = 0.15  # in a burst, collect until notifications pause this long ...
 COALESCE_MAX = 1.0  # ... but never longer than this in total
 DRILL_CHECK_INTERVAL = 60.0  # seconds between two looks for restore drills fallen due
 
@@ -47,6 +53,7 @@ class ControlDaemon(Daemon):
         self.listening: set[str] = set()
         self.next_resync = 0.0
         self.next_drill_check = 0.0
+        self.last_handled = -BURST_GAP  # monotonic time of the last handling
 
     # -- one-shot ------------------------------------------------------------------------
     def run_once(self) -> int:
@@ -79,6 +86,7 @@ class ControlDaemon(Daemon):
             channels = self._wait_burst()
             if channels:
                 self.handle(channels)
+                self.last_handled = time.monotonic()
             elif self.controller.retries and self.controller.due_retries():
                 self.controller.sync_queue()
             if time.monotonic() >= self.next_resync:
@@ -133,12 +141,17 @@ class ControlDaemon(Daemon):
         self.listening = wanted
 
     def _wait_burst(self) -> set[str]:
-        """Wait up to WAIT_SLICE for a notification, then drain the burst that follows."""
+        """Wait up to WAIT_SLICE for a notification; a single change is returned at once
+        (with whatever already arrived), a burst once it pauses (see module docstring)."""
         notes = self.cat.wait_notifications(WAIT_SLICE)
         if not notes:
             return set()
         channels = {ch for ch, _payload in notes}
         start = time.monotonic()
+        if start - self.last_handled >= BURST_GAP:
+            while more := self.cat.wait_notifications(0):
+                channels |= {ch for ch, _payload in more}
+            return channels
         quiet_until = start + COALESCE_WINDOW
         while not self.flags.should_stop():
             now = time.monotonic()

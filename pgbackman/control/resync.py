@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgbackman.catalog import alerts
 from pgbackman.catalog import control as ccat
 from pgbackman.catalog import jobs as catjobs
 from pgbackman.catalog import servers
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.control import files, programs
+from pgbackman.control.refusals import Refusals
 from pgbackman.core import authority
 from pgbackman.core.cron import CronJob, CrontabContext, render_crontab
 from pgbackman.errors import (
@@ -46,7 +46,12 @@ from pgbackman.errors import (
     PgBackManError,
 )
 from pgbackman.infra import atjobs, cache, cronfile
-from pgbackman.infra.fsutil import atomic_write, sweep_stale_temps
+from pgbackman.infra.fsutil import (
+    PendingWrite,
+    atomic_write,
+    atomic_write_many,
+    sweep_stale_temps,
+)
 
 log = logging.getLogger("pgbackman_control")
 
@@ -76,6 +81,24 @@ class ServerState:
     refused: ConfigRefusedError | None = None
 
 
+@dataclass
+class _NodePlan:
+    """One node's files, rendered: written by :meth:`Controller.sync_nodes`."""
+
+    node_id: int
+    fqdn: str
+    crontab_file: str
+    lines: int
+    state_changed: bool
+    cache: PendingWrite | None
+    crontab: PendingWrite | None
+
+    def __post_init__(self) -> None:
+        for w in (self.cache, self.crontab):
+            if w is not None:
+                w.tag = self.node_id
+
+
 class Controller:
     """Resync of one backup server's local files from the catalog."""
 
@@ -88,10 +111,7 @@ class Controller:
         self.retries: dict[int, tuple[float, float]] = {}
         self._state: dict[str, dict[str, str]] | None = None
         self._swept: set[str] = set()
-        # Alert episodes of refused values: opened by _refuse(), ended once the value is
-        # accepted (checked at the first use of each key in this process, then on change).
-        self._refused: set[str] = set()
-        self._accepted: set[str] = set()
+        self.refusals = Refusals()  # catalog values this server's config file refuses
 
     # -- server ------------------------------------------------------------------------
     def load_server(self) -> ServerState:
@@ -102,9 +122,9 @@ class Controller:
         value = conf.get("root_backup_partition") or local
         try:
             root = Path(authority.check_server_root(value, local))
-            self._accept(server_id, None, "root_backup_partition")
+            self.refusals.accept(self.cat, None, "root_backup_partition")
         except ConfigRefusedError as exc:
-            self._refuse(server_id, None, exc)
+            self.refusals.refuse(self.cat, self.cfg, server_id, None, exc)
             root = Path(local)
         if str(root) != local:
             log.warning(
@@ -121,9 +141,9 @@ class Controller:
                 files.uid_of(backup_user),
                 self.cfg.backup_server.allow_root_backup_user,
             )
-            self._accept(server_id, None, "backup_user")
+            self.refusals.accept(self.cat, None, "backup_user")
         except ConfigRefusedError as exc:
-            self._refuse(server_id, None, exc)
+            self.refusals.refuse(self.cat, self.cfg, server_id, None, exc)
             refused = exc
         self.server = ServerState(
             server_id=server_id,
@@ -136,42 +156,6 @@ class Controller:
             refused=refused,
         )
         return self.server
-
-    # -- refused catalog values ------------------------------------------------------------
-    @staticmethod
-    def _episode(node_id: int | None, parameter: str) -> str:
-        scope = "server" if node_id is None else f"node:{node_id}"
-        return f"config:{scope}:{parameter}"
-
-    def _refuse(
-        self, server_id: int, node_id: int | None, exc: ConfigRefusedError
-    ) -> None:
-        """Log the refusal and raise one Config-refused alert per episode."""
-        where = "backup server" if node_id is None else f"PgSQL node {node_id}"
-        log.error("%s: %s", where, exc)
-        key = self._episode(node_id, exc.parameter)
-        self._refused.add(key)
-        self._accepted.discard(key)
-        alerts.raise_or_spool(
-            self.cat,
-            self.cfg.backup_server.root_backup_partition,
-            alerts.Alert(
-                alert_type=alerts.CONFIG_REFUSED,
-                server_id=server_id,
-                node_id=node_id,
-                message=f"pgbackman_control on {self.cfg.backup_server.fqdn}, {where}: {exc}",
-                episode_key=key,
-            ),
-        )
-
-    def _accept(self, server_id: int, node_id: int | None, parameter: str) -> None:
-        """The value is fine (again): end its refusal episode, if one is open."""
-        key = self._episode(node_id, parameter)
-        if key in self._accepted:
-            return
-        alerts.end_episode(self.cat, key)
-        self._refused.discard(key)
-        self._accepted.add(key)
 
     @property
     def srv(self) -> ServerState:
@@ -226,36 +210,87 @@ class Controller:
 
     # -- nodes ----------------------------------------------------------------------------
     def sync_nodes(self, node_ids: Iterable[int]) -> bool:
-        ok = True
-        changed_state = False
-        for node_id in node_ids:
-            try:
-                changed_state = self.sync_node(node_id) or changed_state
-                self.retries.pop(node_id, None)
-            except CatalogUnavailableError:
+        """Crontab files, directories and caches of ``node_ids``; False when some failed
+        (logged, retried with back-off).
+
+        Set-based: the catalog is read for all the nodes at once (a few queries, not a few
+        per node), and the files are written in two batches (infra/fsutil.
+        atomic_write_many: every file still appears complete or not at all, but the fsyncs
+        run together): the caches and directories first, so that a job started by a new
+        cron line finds everything ready, then the crontab files that changed."""
+        ids = sorted(set(node_ids))
+        if not ids:
+            return True
+        srv = self.srv
+        try:
+            infos = ccat.get_nodes(self.cat, ids)
+            jobs = ccat.crontab_jobs_many(self.cat, srv.server_id, ids)
+            caches = catjobs.build_node_caches(self.cat, srv.server_id, ids)
+        except CatalogUnavailableError:
+            for node_id in ids:
                 self._schedule_retry(node_id)
-                raise
+            raise
+        failed: dict[int, str] = {}
+        plans: list[_NodePlan] = []
+        changed_state = False
+        owner = self.owner()
+        for node_id in ids:
+            info = infos.get(node_id)
+            if info is None:  # deleted: handled through pgsql_node_to_delete
+                self.retries.pop(node_id, None)
+                continue
+            try:
+                plan = self._plan_node(info, jobs.get(node_id, []), caches.get(node_id))
+                changed_state = plan.state_changed or changed_state
+                plans.append(plan)
             except (PgBackManError, OSError) as exc:
-                ok = False
-                delay = self._schedule_retry(node_id)
-                log.error("PgSQL node %s: %s (retrying in %.0fs)", node_id, exc, delay)
+                failed[node_id] = str(exc)
+        caches_written = self._write_batch(
+            [p.cache for p in plans if p.cache is not None], failed
+        )
+        for p in plans:
+            if p.node_id in caches_written and p.node_id not in failed:
+                try:
+                    files.chown_cache_files(srv.root, p.node_id, owner)
+                except OSError as exc:
+                    failed[p.node_id] = str(exc)
+        ready = [p for p in plans if p.node_id not in failed]
+        written = self._write_batch(
+            [p.crontab for p in ready if p.crontab is not None], failed, crontab=True
+        )
+        for p in ready:
+            if p.node_id in failed:
+                continue
+            self.retries.pop(p.node_id, None)
+            if p.node_id in written:
+                log.info(
+                    "Crontab file %s of PgSQL node %s written (%d jobs)",
+                    p.crontab_file,
+                    p.fqdn,
+                    p.lines,
+                )
+        for node_id, reason in sorted(failed.items()):
+            delay = self._schedule_retry(node_id)
+            log.error("PgSQL node %s: %s (retrying in %.0fs)", node_id, reason, delay)
         if changed_state:
             self._save_state()
-        return ok
+        return not failed
 
-    def sync_node(self, node_id: int) -> bool:
-        """Crontab file, directories and cache of one node. Returns True if the remembered
-        file locations of the node changed."""
+    def _plan_node(
+        self,
+        node: ccat.NodeInfo,
+        rows: list[dict[str, Any]],
+        cache_data: dict[str, Any] | None,
+    ) -> _NodePlan:
+        """Render one node's files and make its directories (nothing written yet)."""
         srv = self.srv
-        node = ccat.get_node(self.cat, node_id)
-        if node is None:
-            return False  # deleted: handled through pgsql_node_to_delete
         if srv.refused is not None:
             raise srv.refused  # nothing runs as a refused backup_user: files stay as they are
         crontab_file = node.config.get("pgnode_crontab_file", "")
         partition = node.config.get("pgnode_backup_partition", "")
-        self._check_node_paths(srv.server_id, node_id, crontab_file, partition)
-        rows = ccat.crontab_jobs(self.cat, srv.server_id, node_id)
+        self.refusals.check_node_paths(
+            self.cat, self.cfg, srv.server_id, node.node_id, crontab_file, partition
+        )
         ctx = CrontabContext(
             file_path=crontab_file,
             node_fqdn=node.fqdn,
@@ -282,46 +317,42 @@ class Controller:
                 "Backup definition %s skipped in %s: %s", def_id, crontab_file, reason
             )
         if crontab_file:
-            self._sweep_once(crontab_file, cache.node_cache_path(srv.root, node_id))
-        state_changed = self._forget_old_files(node_id, crontab_file, partition)
-        # Directories and cache first: a job started by the new line finds everything ready.
-        owner = self.owner()
-        if partition:
-            files.ensure_node_dirs(Path(partition), owner)
-        data = catjobs.build_node_cache(self.cat, srv.server_id, node_id)
-        if data is not None:
-            cache.write_node_cache(srv.root, node_id, data)
-            files.chown_cache_files(srv.root, node_id, owner)
-        if cronfile.install_crontab(crontab_file, result.text):
-            log.info(
-                "Crontab file %s of PgSQL node %s written (%d jobs)",
-                crontab_file,
-                node.fqdn,
-                result.lines,
+            self._sweep_once(
+                crontab_file, cache.node_cache_path(srv.root, node.node_id)
             )
-        return state_changed
+        state_changed = self._forget_old_files(node.node_id, crontab_file, partition)
+        if partition:
+            files.ensure_node_dirs(Path(partition), self.owner())
+        return _NodePlan(
+            node_id=node.node_id,
+            fqdn=node.fqdn,
+            crontab_file=crontab_file,
+            lines=result.lines,
+            state_changed=state_changed,
+            cache=(
+                cache.node_cache_write(srv.root, node.node_id, cache_data)
+                if cache_data is not None
+                else None
+            ),
+            crontab=cronfile.crontab_write(crontab_file, result.text),
+        )
 
-    def _check_node_paths(
-        self, server_id: int, node_id: int, crontab_file: str, partition: str
-    ) -> None:
-        """The node's crontab file and partition as this server's configuration allows them
-        (ConfigRefusedError otherwise: logged, alerted, the node is retried later)."""
-        bs = self.cfg.backup_server
-        for parameter, value in (
-            ("pgnode_crontab_file", crontab_file),
-            ("pgnode_backup_partition", partition),
-        ):
-            if not value:
-                continue
-            try:
-                if parameter == "pgnode_crontab_file":
-                    authority.check_crontab_file(parameter, value, bs.crontab_dir)
-                else:
-                    files.check_partition(bs.root_backup_partition, value)
-            except ConfigRefusedError as exc:
-                self._refuse(server_id, node_id, exc)
-                raise
-            self._accept(server_id, node_id, parameter)
+    def _write_batch(
+        self, writes: list[PendingWrite], failed: dict[int, str], crontab: bool = False
+    ) -> set[int]:
+        """Write ``writes`` (tagged with their node ids by ``_NodePlan``); failures go to
+        ``failed``; returns the node ids written."""
+        if writes:
+            files.make_dir(cache.cache_dir(self.srv.root), self.owner())
+        for w in atomic_write_many(writes):
+            assert w.error is not None  # noqa: S101 - atomic_write_many's contract
+            node_id = int(w.tag)
+            failed[node_id] = str(
+                cronfile.write_error(w.path, w.error)
+                if crontab
+                else f"Cannot write {w.path}: {w.error.strerror or w.error}"
+            )
+        return {int(w.tag) for w in writes if w.error is None}
 
     def _sweep_once(self, *targets: str | Path) -> None:
         """Remove temp files of our atomic writes left by a killed run (SIGKILL between

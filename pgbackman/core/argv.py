@@ -236,9 +236,16 @@ def _check_name(name: str, tool: str, table: dict[str, _Opt]) -> None:
 
 
 def pg_dump_argv(
-    bindir: str, backup_code: str, output_dir: str, extra: Sequence[str] = ()
+    bindir: str,
+    backup_code: str,
+    output_dir: str,
+    extra: Sequence[str] = (),
+    *,
+    no_sync: bool = False,
 ) -> list[str]:
-    """pg_dump in directory format into ``output_dir``; the database comes from PGDATABASE."""
+    """pg_dump in directory format into ``output_dir``; the database comes from PGDATABASE.
+
+    ``no_sync`` (pg_dump >= 10): the caller makes the files durable itself."""
     code = backup_code.upper()
     if code not in DATABASE_CODES:
         raise ValueError(f"backup code {backup_code!r} is not a database dump code")
@@ -249,6 +256,8 @@ def pg_dump_argv(
         "--format=directory",
         f"--file={output_dir}",
     ]
+    if no_sync:
+        argv.append("--no-sync")
     if code == "SCHEMA":
         argv.append("--schema-only")
     elif code == "DATA":

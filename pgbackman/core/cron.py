@@ -10,10 +10,17 @@ never reach a shell. Each command token is still ``shlex.quote``-d and every ``%
 ``\\%`` (cron turns an unescaped ``%`` into a newline), and the rendered file is parsed back
 (our emulation of cron's rules plus python-crontab) before it is handed to the installer.
 A definition whose schedule or tokens are not safe is skipped and reported, never written.
+
+The lines of one file differ only in their schedule and their id, so the checks that do not
+depend on those are made once and remembered (pgbackman_control --once renders 8 000 lines):
+the command without its id parses back to its argv with any id appended (the id is
+digits), a schedule is validated once, and python-crontab reads each distinct line shape
+(schedule, user, command without its id) once.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -37,8 +44,13 @@ def validate_schedule(fields: Sequence[str]) -> list[str]:
     (the catalog is not trusted with what root's cron runs); raise CronRenderError."""
     if len(fields) != 5:
         raise CronRenderError(f"A cron schedule has 5 fields, got {len(fields)}")
+    return list(_valid_schedule(tuple(str(f) for f in fields)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_schedule(fields: tuple[str, ...]) -> tuple[str, ...]:
     try:
-        return list(cronfields.validate_schedule(*fields, normalize=False))
+        return tuple(cronfields.validate_schedule(*fields, normalize=False))
     except UserInputError as exc:
         raise CronRenderError(str(exc)) from None
 
@@ -143,9 +155,21 @@ def job_argv(ctx: CrontabContext, def_id: int) -> list[str]:
 def render_job_line(ctx: CrontabContext, job: CronJob) -> str:
     schedule = validate_schedule(job.fields)
     user = validate_cron_user(ctx.os_user)
-    line = f"{' '.join(schedule)} {user} {render_command(job_argv(ctx, job.def_id))}"
-    _check_line(line, job_argv(ctx, job.def_id))
-    return line
+    head = " ".join(schedule) + " " + user
+    if len(head.split()) != 6:  # the command must start at cron's 7th field
+        raise CronRenderError(f"Cron schedule and user do not make 6 fields: {head!r}")
+    return f"{head} {_command_without_id(ctx.dump_program, ctx.config_file)} {int(job.def_id)}"
+
+
+@functools.lru_cache(maxsize=256)
+def _command_without_id(dump_program: str, config_file: str) -> str:
+    """The command of a job line up to its id, checked once: with an id appended it parses
+    back (cron's rules, then /bin/sh's) to exactly the job's argv (see module docstring)."""
+    ctx = CrontabContext("", "", "", "", dump_program, config_file)
+    argv = job_argv(ctx, 1)
+    command = render_command(argv[:-1])
+    _check_line(f"* * * * * user {command} 1", argv)
+    return command
 
 
 def _check_line(line: str, argv: list[str]) -> None:
@@ -199,13 +223,23 @@ def render_crontab(
 
 
 def _check_file(text: str, expected_jobs: int) -> None:
-    """python-crontab must read back exactly the job lines we wrote (system cron format)."""
-    tab = CronTab(tab=text, user=False)
-    valid = [j for j in tab if j.is_valid() and j.is_enabled()]
-    if len(valid) != expected_jobs:
+    """python-crontab must read back exactly the job lines we wrote (system cron format):
+    none from the header, one from every job line (each line shape read once)."""
+    header, _, body = text.partition("\n\n")
+    found = _jobs_read_back(header + "\n")
+    for line in body.splitlines():
+        shape, _, ident = line.rpartition(" ")
+        found += _jobs_read_back(f"{shape} 1\n") if ident.isdigit() else 99
+    if found != expected_jobs:
         raise CronRenderError(
-            f"Rendered crontab reads back {len(valid)} jobs instead of {expected_jobs}"
+            f"Rendered crontab reads back {found} jobs instead of {expected_jobs}"
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _jobs_read_back(text: str) -> int:
+    tab = CronTab(tab=text, user=False)
+    return sum(1 for j in tab if j.is_valid() and j.is_enabled())
 
 
 def parse_job_lines(text: str) -> list[tuple[list[str], str, list[str]]]:

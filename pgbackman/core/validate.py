@@ -261,6 +261,30 @@ def min_free_disk_space(value: str, field: str = "min_free_disk_space") -> str:
     return v
 
 
+MAX_PARALLEL_BACKUPS = 10000
+
+
+def max_parallel_backups(
+    value: str, field: str = "Max parallel backups", allow_auto: bool = False
+) -> str:
+    """A max_parallel_backups value: 1..10000, ``unlimited``, or (backup servers only)
+    ``auto``; the same rule as SQL ``validate_max_parallel_backups``."""
+    v = value.strip().lower()
+    if v == "unlimited" or (v == "auto" and allow_auto):
+        return v
+    if not _DIGITS_RE.fullmatch(v) or not 1 <= int(v) <= MAX_PARALLEL_BACKUPS:
+        auto = ", auto" if allow_auto else ""
+        raise UserInputError(
+            f"{field} [{value.strip()}] must be a number from 1 to "
+            f"{MAX_PARALLEL_BACKUPS}{auto}, or unlimited"
+        )
+    return str(int(v))
+
+
+def server_max_parallel_backups(value: str, field: str = "Max parallel backups") -> str:
+    return max_parallel_backups(value, field, allow_auto=True)
+
+
 def redundancy(value: str | int, field: str = "Retention redundancy") -> int:
     text = str(value).strip()
     if not _DIGITS_RE.fullmatch(text) or not 1 <= int(text) <= MAX_REDUNDANCY:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pgbackman.errors import CacheError
-from pgbackman.infra.fsutil import atomic_write, ensure_dir
+from pgbackman.infra.fsutil import PendingWrite, atomic_write, ensure_dir
 
 CACHE_DIR = "cache_dir"
 
@@ -31,15 +31,29 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    ensure_dir(path.parent, 0o700)
+def _pending(path: Path, data: dict[str, Any]) -> PendingWrite:
     payload = dict(data)
     payload["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
-    atomic_write(
-        path,
-        json.dumps(payload, default=_json_default, indent=1, sort_keys=True),
-        0o600,
+    # Compact: with an indent json uses its pure-Python encoder (10 times slower over the
+    # 10 000 definitions pgbackman_control --once writes).
+    text = json.dumps(
+        payload, default=_json_default, sort_keys=True, separators=(",", ":")
     )
+    return PendingWrite(path, text.encode("utf-8"), 0o600)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    ensure_dir(path.parent, 0o700)
+    w = _pending(path, data)
+    atomic_write(w.path, w.data, w.mode)
+
+
+def node_cache_write(
+    root: str | Path, node_id: int, data: dict[str, Any]
+) -> PendingWrite:
+    """The node cache file as a write for infra/fsutil.atomic_write_many (the caller
+    made the cache directory)."""
+    return _pending(node_cache_path(root, node_id), data)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pgbackman.core.cron import GENERATED_PREFIX, same_content, valid_cron_file_name
 from pgbackman.errors import CronFileError
-from pgbackman.infra.fsutil import atomic_write, ensure_dir
+from pgbackman.infra.fsutil import PendingWrite, atomic_write, ensure_dir
 
 CRONTAB_MODE = 0o644
 
@@ -39,23 +39,38 @@ def read_crontab(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
-def install_crontab(path: str | os.PathLike[str], text: str) -> bool:
-    """Install ``text`` at ``path`` atomically (mode 0644). Returns False when the file
-    already holds the same content (apart from its Generated: line) and was left alone."""
+def crontab_write(path: str | os.PathLike[str], text: str) -> PendingWrite | None:
+    """What installing ``text`` at ``path`` takes, for infra/fsutil.atomic_write_many
+    (mode 0644); None when the file already holds the same content (apart from its
+    Generated: line) and stays as it is."""
     p = check_path(path)
     if not text.strip():
         raise CronFileError(f"Refusing to install an empty crontab file {p}")
     if same_content(read_crontab(p), text) and _mode_ok(p):
-        return False
+        return None
     try:
         # The parent (e.g. /etc/cron.d) normally exists; a custom location may not.
         if not p.parent.exists():
             ensure_dir(p.parent, 0o755)
-        atomic_write(p, text, CRONTAB_MODE)
     except OSError as exc:
-        raise CronFileError(
-            f"Cannot write crontab file {p}: {exc.strerror or exc}"
-        ) from None
+        raise write_error(p, exc) from None
+    return PendingWrite(p, text.encode("utf-8"), CRONTAB_MODE)
+
+
+def write_error(p: Path, exc: OSError) -> CronFileError:
+    return CronFileError(f"Cannot write crontab file {p}: {exc.strerror or exc}")
+
+
+def install_crontab(path: str | os.PathLike[str], text: str) -> bool:
+    """Install ``text`` at ``path`` atomically (mode 0644). Returns False when the file
+    already holds the same content (apart from its Generated: line) and was left alone."""
+    w = crontab_write(path, text)
+    if w is None:
+        return False
+    try:
+        atomic_write(w.path, w.data, w.mode)
+    except OSError as exc:
+        raise write_error(w.path, exc) from None
     return True
 
 

@@ -4,10 +4,18 @@ to the backup root.
 ``atomic_write`` writes a dot-prefixed temp file in the target directory, fsyncs it, sets its
 mode explicitly (whatever the umask), renames it over the target and fsyncs the directory.
 ``safe_remove`` deletes a file or tree only when its real path lies inside the given root.
+
+Many files made durable at once (the 500 files of a directory dump): :func:`start_writeback`
+when each file is complete (the kernel starts writing it, nobody waits), then
+:func:`fsync_many` syncs them from a few threads. On ext4 every fsync() ends with a disk
+cache flush even for a file already on disk; concurrent flushes are merged by the block
+layer, so 500 fsyncs from 16 threads cost about as much as one, where a loop pays 500
+flushes (seconds on a busy virtual disk).
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import re
@@ -15,9 +23,13 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pgbackman.errors import UnsafePathError
+from pgbackman.infra import libc
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -38,6 +50,56 @@ def fsync_file(path: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+SYNC_FILE_RANGE_WRITE = 2  # <fcntl.h>
+FSYNC_THREADS = 16
+
+
+def _load_sync_file_range() -> Any:
+    fn = libc.function("sync_file_range")
+    if fn is not None:  # not Linux: None, and fsync_many does all the work
+        fn.argtypes = [
+            ctypes.c_int,
+            ctypes.c_longlong,
+            ctypes.c_longlong,
+            ctypes.c_uint,
+        ]
+    return fn
+
+
+_sync_file_range = _load_sync_file_range()
+
+
+def start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing the file's dirty pages now (Linux
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``: no wait, no flush, no guarantee; the fsync
+    that follows has less left to do)."""
+    if _sync_file_range is not None:
+        _sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)
+
+
+def _fsync_path(path: str | os.PathLike[str]) -> None:
+    if os.path.isdir(path):
+        fsync_dir(path)
+    else:
+        fsync_file(path)
+
+
+def fsync_many(paths: Iterable[str | os.PathLike[str]]) -> int:
+    """fsync every file and directory of ``paths`` from FSYNC_THREADS threads (see module
+    docstring); the first error is raised once all are done. Returns how many."""
+    items = list(paths)
+    if len(items) <= 2:
+        for p in items:
+            _fsync_path(p)
+        return len(items)
+    from concurrent.futures import ThreadPoolExecutor  # only runs that sync many files
+
+    with ThreadPoolExecutor(min(FSYNC_THREADS, len(items))) as pool:
+        for _ in pool.map(_fsync_path, items):
+            pass
+    return len(items)
 
 
 def atomic_write(
@@ -63,6 +125,80 @@ def atomic_write(
             pass
         raise
     fsync_dir(target.parent)
+
+
+@dataclass
+class PendingWrite:
+    """One file of :func:`atomic_write_many`."""
+
+    path: Path
+    data: bytes
+    mode: int = 0o600
+    tag: Any = None  # the caller's (e.g. the node the file belongs to)
+    error: OSError | None = None  # set by atomic_write_many when this file failed
+    _tmp: str | None = field(default=None, repr=False)
+
+
+def _parallel(fn: Callable[[str], None], paths: list[str]) -> dict[str, OSError]:
+    """``fn(path)`` from FSYNC_THREADS threads; the errors by path."""
+    errors: dict[str, OSError] = {}
+
+    def one(p: str) -> None:
+        try:
+            fn(p)
+        except OSError as exc:
+            errors[p] = exc
+
+    if len(paths) <= 2:
+        for p in paths:
+            one(p)
+        return errors
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(FSYNC_THREADS, len(paths))) as pool:
+        list(pool.map(one, paths))
+    return errors
+
+
+def atomic_write_many(writes: list[PendingWrite]) -> list[PendingWrite]:
+    """:func:`atomic_write` of many files at once: every temp file is written, then all are
+    fsynced from several threads (see module docstring), renamed, and each directory is
+    fsynced once. Each file still appears complete or not at all; one that fails gets its
+    ``error`` and leaves the others alone. Returns the writes that failed."""
+    for w in writes:
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{w.path.name}.", suffix=".tmp", dir=w.path.parent
+            )
+            w._tmp = tmp
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(w.data)
+            os.chmod(tmp, w.mode)
+        except OSError as exc:
+            w.error = exc
+    pending = [w for w in writes if w.error is None and w._tmp]
+    errors = _parallel(fsync_file, [str(w._tmp) for w in pending])
+    dirs: set[str] = set()
+    for w in pending:
+        assert w._tmp is not None  # noqa: S101 - set above
+        w.error = errors.get(w._tmp)
+        if w.error is None:
+            try:
+                os.replace(w._tmp, w.path)
+                dirs.add(str(w.path.parent))
+            except OSError as exc:
+                w.error = exc
+    for w in writes:
+        if w.error is not None and w._tmp:
+            try:
+                os.unlink(w._tmp)
+            except FileNotFoundError:
+                pass
+    dir_errors = _parallel(fsync_dir, sorted(dirs))
+    for w in writes:
+        if w.error is None and str(w.path.parent) in dir_errors:
+            w.error = dir_errors[str(w.path.parent)]
+    return [w for w in writes if w.error is not None]
 
 
 def ensure_dir(path: str | os.PathLike[str], mode: int = 0o700) -> Path:

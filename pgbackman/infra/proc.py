@@ -8,14 +8,13 @@ Every child dies with its parent: it is started with ``PR_SET_PDEATHSIG`` = SIGT
 ``prctl``), so a ``kill -9`` of pgbackman_dump takes pg_dump down with it instead of leaving
 an orphan that keeps writing into a staging directory nobody owns (pg_dump forwards the
 SIGTERM to its ``-j`` workers). The death signal is sent when the *thread* that started the
-child ends, so children are started from the main thread only. :func:`processes_using`
-finds live processes that still write under a directory (for the partial-dump sweeps).
+child ends, so children are started from the main thread only. A :class:`Probe` is a short
+program (``pg_dump --version``) started early and read later, reaped on every path.
+:func:`processes_using` finds live processes that still write under a directory (for the partial-dump sweeps).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -26,21 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pgbackman.infra import libc
+
 _children: set[subprocess.Popen[Any]] = set()
 _lock = threading.Lock()
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEATH_SIGNAL = signal.SIGTERM
 
 
-def _load_prctl() -> Any:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl
-    except (OSError, AttributeError):
-        return None  # not Linux: children are still stopped by terminate_children()
-
-
-_prctl = _load_prctl()
+# Not Linux: None, and children are still stopped by terminate_children().
+_prctl = libc.function("prctl")
 
 
 def _die_with(parent: int) -> Callable[[], None] | None:
@@ -93,15 +87,28 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def _start(argv: list[str], **popen: Any) -> subprocess.Popen[Any]:
+    """Start ``argv`` with the death signal (:func:`_die_with`) and remember it for
+    :func:`terminate_children`; the caller must reap it and forget it."""
+    # The one place that starts programs: an argv list, never a shell (names are data).
+    child = subprocess.Popen(argv, preexec_fn=_die_with(os.getpid()), **popen)  # noqa: S603
+    with _lock:
+        _children.add(child)
+    return child
+
+
+def _forget(child: subprocess.Popen[Any]) -> None:
+    """``child`` was reaped: :func:`terminate_children` leaves it alone."""
+    with _lock:
+        _children.discard(child)
+
+
 @contextmanager
 def _tracked(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
     """Start ``argv``; while it runs it is known to :func:`terminate_children`, and if the
     caller is interrupted (e.g. by a signal handler raising) the child is never left running.
     """
-    # The one place that starts programs: an argv list, never a shell (names are data).
-    proc = subprocess.Popen(argv, preexec_fn=_die_with(os.getpid()), **popen)  # noqa: S603
-    with _lock:
-        _children.add(proc)
+    proc = _start(argv, **popen)
     try:
         yield proc
     except BaseException:
@@ -114,8 +121,7 @@ def _tracked(argv: list[str], **popen: Any) -> Iterator[subprocess.Popen[Any]]:
                 proc.wait()
         raise
     finally:
-        with _lock:
-            _children.discard(proc)
+        _forget(proc)
 
 
 def _env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -156,6 +162,150 @@ def run(
             out, err = proc.communicate()
             return Result(args, -signal.SIGKILL, out or "", (err or "") + "\ntimed out")
     return Result(args, proc.returncode, out or "", err or "")
+
+
+class Child:
+    """A program started by :func:`started` that runs while the caller does other work.
+
+    ``pidfd`` (Linux >= 5.3) becomes readable when the program exits, so a caller waiting
+    in ``select.poll`` for other events notices the exit at once; None elsewhere."""
+
+    def __init__(self, popen: subprocess.Popen[Any]) -> None:
+        self._popen = popen
+        self.argv = [str(a) for a in popen.args]  # type: ignore[union-attr]
+        self.pid = popen.pid
+        self.pidfd: int | None = None
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.pidfd = os.pidfd_open(popen.pid)
+            except OSError:
+                self.pidfd = None
+
+    def poll(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self) -> Result:
+        self._popen.wait()
+        return Result(self.argv, self._popen.returncode, "", "")
+
+    def close(self) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+@contextmanager
+def started(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: IO[Any] | int | None = None,
+    stderr: IO[Any] | int | None = None,
+    pass_fds: Sequence[int] = (),
+) -> Iterator[Child]:
+    """Start ``argv`` (no shell) and let the caller work while it runs; the block must wait
+    for it (:meth:`Child.wait`). Leaving the block by an exception stops the program (as
+    :func:`run` does). ``stdout``/``stderr`` should be files, never pipes nobody reads."""
+    args = [str(a) for a in argv]
+    with _tracked(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        env=_env(env),
+        pass_fds=tuple(pass_fds),
+    ) as popen:
+        child = Child(popen)
+        try:
+            yield child
+            if popen.poll() is None:  # a caller that did not wait: never an orphan
+                popen.terminate()
+                popen.wait()
+        finally:
+            child.close()
+
+
+class Probe:
+    """A short program started now and read later, so that the caller works meanwhile:
+    ``pg_dump --version`` of every installed release runs while pgbackman_dump connects to
+    its node (run/clients.VersionProbes) instead of after it, one after the other.
+
+    Its output is captured (a few lines: the pipes cannot fill up). Like every child it is
+    known to :func:`terminate_children` and dies with its parent. The caller must end it
+    with :meth:`result` or :meth:`discard`; both reap it and close its pipes whatever
+    happens, so a probe never stays behind as a zombie or as open descriptors (a run may
+    last hours after its probes were needed)."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 30,
+    ) -> None:
+        self.argv = [str(a) for a in argv]
+        self.timeout = timeout
+        self._result: Result | None = None
+        self._popen: subprocess.Popen[str] | None = _start(
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(env),
+            text=True,
+        )
+
+    @property
+    def running(self) -> bool:
+        """Not yet reaped (neither :meth:`result` nor :meth:`discard` ended it)."""
+        return self._popen is not None
+
+    def result(self) -> Result:
+        """Wait for the program (at most ``timeout`` seconds: then it is killed) and return
+        its status and output; the same Result on later calls."""
+        if self._result is not None:
+            return self._result
+        popen, self._popen = self._popen, None
+        if popen is None:
+            raise RuntimeError(f"{self.argv[0]}: probe discarded before its result")
+        try:
+            out, err = popen.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _reap(popen)
+            self._result = Result(self.argv, -signal.SIGKILL, "", "timed out")
+        except BaseException:  # interrupted: never leave it running or unreaped
+            _reap(popen)
+            raise
+        else:  # communicate() closed the pipes and reaped it
+            _forget(popen)
+            self._result = Result(self.argv, popen.returncode, out or "", err or "")
+        return self._result
+
+    def discard(self) -> None:
+        """Not needed after all: kill it if it still runs and reap it (idempotent)."""
+        popen, self._popen = self._popen, None
+        if popen is not None:
+            _reap(popen)
+
+
+def _reap(popen: subprocess.Popen[Any]) -> None:
+    """Kill ``popen`` if it still runs, close our ends of its pipes and wait for it.
+
+    The pipes are closed before the wait, never drained: a grandchild that inherited them
+    cannot make this block (SIGKILL cannot be caught, so the wait is short)."""
+    try:
+        if popen.poll() is None:
+            popen.kill()
+    finally:
+        try:
+            for pipe in (popen.stdin, popen.stdout, popen.stderr):
+                if pipe is not None:
+                    pipe.close()
+        finally:
+            try:
+                popen.wait()
+            finally:
+                _forget(popen)
 
 
 def terminate_children(sig: int = signal.SIGTERM) -> None:

@@ -1,5 +1,6 @@
 """Client programs of a dump run: which bin directory (pgsql_bin_<major> / Debian layout /
-newest compatible), their version, and the per-run log file they write into.
+newest compatible), their version, and the per-run log file they write into. A dump run asks
+every candidate for its version at once while it connects to its node (VersionProbes).
 
 The run log gets a header per command (upstream §4.3: dashes, timestamp, the exact command
 with secrets redacted, dashes) followed by the program's own stdout/stderr (pg_dump runs with
@@ -15,6 +16,7 @@ import logging
 import os
 import shlex
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
@@ -39,15 +41,69 @@ def installed_bindirs() -> list[tuple[Release, str]]:
     return out
 
 
+class VersionProbes:
+    """``<program> --version`` of every directory a run could choose, started before the
+    run knows which release it needs: they run while it connects to its node and asks for
+    the node's release, instead of after it (a few ms each, paid by every run).
+    :func:`find_bindir` reads the ones it looks at.
+
+    A context manager: leaving the block (normally or by an exception) kills and reaps
+    every probe still there, so none outlives the choice of pg_dump."""
+
+    def __init__(self, server_config: Mapping[str, str], program: str) -> None:
+        self.program = program
+        self._probes: dict[str, proc.Probe] = {}
+        configured = [
+            v.strip() for k, v in server_config.items() if k.startswith("pgsql_bin_")
+        ]
+        dirs = [*configured, *(d for _rel, d in installed_bindirs())]
+        try:
+            for d in dict.fromkeys(x for x in dirs if x):
+                path = os.path.join(d, program)
+                if not os.access(path, os.X_OK):
+                    continue  # find_bindir skips it too
+                try:
+                    self._probes[d] = proc.Probe([path, "--version"])
+                except OSError:
+                    continue  # find_bindir runs it again and reports the error
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> VersionProbes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def result(self, bindir: str) -> proc.Result:
+        """``<program> --version`` of ``bindir``: the probe's, else run now."""
+        probe = self._probes.get(bindir)
+        if probe is None:
+            return proc.run(
+                [os.path.join(bindir, self.program), "--version"], timeout=30
+            )
+        return probe.result()
+
+    def close(self) -> None:
+        """Kill and reap every probe (each one, even when another fails to end)."""
+        probes, self._probes = list(self._probes.values()), {}
+        with ExitStack() as stack:
+            for probe in probes:
+                stack.callback(probe.discard)
+
+
 def find_bindir(
     want: Release,
     server_config: Mapping[str, str],
     programs: Sequence[str],
     *,
     exact: bool,
+    probes: VersionProbes | None = None,
 ) -> tuple[str, Release, str]:
     """First candidate directory holding every program in ``programs`` whose pg_dump
-    reports a release >= ``want``; returns (bindir, release, full version)."""
+    reports a release >= ``want``; returns (bindir, release, full version). ``probes``:
+    the versions already asked for (their program must be ``programs[0]``)."""
     tried = []
     for d in pgversion.bindir_candidates(
         want, server_config, installed_bindirs(), exact=exact
@@ -55,7 +111,10 @@ def find_bindir(
         tried.append(d)
         if not all(os.access(os.path.join(d, p), os.X_OK) for p in programs):
             continue
-        res = proc.run([os.path.join(d, programs[0]), "--version"], timeout=30)
+        if probes is not None and probes.program == programs[0]:
+            res = probes.result(d)
+        else:
+            res = proc.run([os.path.join(d, programs[0]), "--version"], timeout=30)
         if not res.ok:
             log.warning("%s --version failed in %s: %s", programs[0], d, res.describe())
             continue

@@ -198,3 +198,25 @@ AS $$
      AND p_value !~ '(^|/)\.{1,2}(/|$)'
      AND p_value !~ '[\x01-\x1f\x7f]'
 $$;
+
+-- validate_max_parallel_backups(value, allow_auto): the canonical text of a
+--   max_parallel_backups value: a number of dumps from 1 to 10000, 'unlimited', or (backup
+--   servers only) 'auto' = 2 per CPU of the backup server. The same rule as
+--   core/validate.max_parallel_backups; pgbackman_dump reads it with core/concurrency.py.
+CREATE FUNCTION validate_max_parallel_backups(p_value text, p_allow_auto boolean) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+  SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_v text := lower(btrim(coalesce(p_value, '')));
+BEGIN
+  IF v_v = 'unlimited' OR (v_v = 'auto' AND p_allow_auto) THEN
+    RETURN v_v;
+  END IF;
+  IF v_v !~ '^[0-9]{1,5}$' OR v_v::integer NOT BETWEEN 1 AND 10000 THEN
+    RAISE EXCEPTION 'Invalid max_parallel_backups value: % (expected a number from 1 to 10000%, or unlimited)',
+      p_value, CASE WHEN p_allow_auto THEN ', auto' ELSE '' END;
+  END IF;
+  RETURN v_v::integer::text;
+END;
+$$;

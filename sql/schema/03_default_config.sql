@@ -27,6 +27,7 @@ INSERT INTO backup_server_default_config (parameter, value, description) VALUES
   ('admin_user',            'postgres',                  'PostgreSQL admin user'),
   ('backup_user',           'pgbackman',                 'OS user that runs cron and at jobs'),
   ('encryption_recipients', '',                          'age public keys (age1...) encrypted backups are encrypted to; this server cannot decrypt them'),
+  ('max_parallel_backups',  'auto',                      'Dumps this backup server runs at once (auto = 2 per CPU, a number, or unlimited); the others wait their turn'),
   ('pgsql_bin_12',          '/usr/lib/postgresql/12/bin','PostgreSQL 12 bin directory'),
   ('pgsql_bin_13',          '/usr/lib/postgresql/13/bin','PostgreSQL 13 bin directory'),
   ('pgsql_bin_14',          '/usr/lib/postgresql/14/bin','PostgreSQL 14 bin directory'),
@@ -62,4 +63,5 @@ INSERT INTO pgsql_node_default_config (parameter, value, description) VALUES
   ('logs_email',                   'example@example.org', 'E-mail to send logs'),
   ('automatic_deletion_retention', '14 days',             'Retention after a backup definition was set to DELETED'),
   ('stale_backup_grace',           '4 hours',             'How long after a scheduled run a definition without a new successful backup is STALE'),
-  ('backup_timeout',               '1 day',               'Wall-clock limit of one backup run; a run still going then ends as one ERROR');
+  ('backup_timeout',               '1 day',               'Wall-clock limit of one backup run; a run still going then ends as one ERROR'),
+  ('max_parallel_backups',         '4',                   'Dumps one backup server runs at once against this node (a number, or unlimited); the others wait their turn');

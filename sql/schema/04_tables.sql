@@ -158,6 +158,7 @@ CREATE TABLE backup_catalog (
   integrity                  text CHECK (integrity IN ('INTACT', 'MISSING', 'CORRUPT', 'UNVERIFIED', 'LEGACY')),
   integrity_checked          timestamptz,
   integrity_detail           text,
+  wait_duration              interval,  -- waited for a slot (max_parallel_backups) before dumping
   CHECK ((def_id IS NULL) <> (snapshot_id IS NULL))
 );
 

@@ -115,6 +115,8 @@ BEGIN
       EXCEPTION WHEN others THEN
         RAISE EXCEPTION 'Invalid backup_timeout value: % (expected an interval from 1 second to 365 days, e.g. 6 hours)', v_v;
       END;
+    WHEN 'max_parallel_backups' THEN
+      v_v := validate_max_parallel_backups(v_v, false);
     WHEN 'retention_redundancy' THEN
       IF v_v !~ '^[0-9]{1,6}$' OR v_v::int < 1 THEN
         RAISE EXCEPTION 'Invalid retention_redundancy value: % (integer >= 1)', v_v;

@@ -130,6 +130,8 @@ BEGIN
     IF NOT retention_interval_ok(safe_interval(v_v)) THEN
       RAISE EXCEPTION 'Invalid offsite_retention_period value: % (expected an interval more than 0 and at most 100 years, e.g. 90 days)', v_v;
     END IF;
+  ELSIF p_parameter = 'max_parallel_backups' THEN
+    v_v := validate_max_parallel_backups(v_v, true);
   END IF;
 
   UPDATE backup_server_config SET value = v_v

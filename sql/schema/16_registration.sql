@@ -16,7 +16,8 @@ CREATE FUNCTION register_backup_catalog(
     p_run_uuid uuid DEFAULT NULL, p_backup_code text DEFAULT NULL, p_checksum text DEFAULT NULL,
     p_pg_dump_manifest_file text DEFAULT NULL, p_dbname_size bigint DEFAULT NULL,
     p_excluded_tables text[] DEFAULT NULL, p_compression text DEFAULT NULL,
-    p_encrypted boolean DEFAULT NULL, p_encryption_recipients text[] DEFAULT NULL)
+    p_encrypted boolean DEFAULT NULL, p_encryption_recipients text[] DEFAULT NULL,
+    p_wait_duration interval DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
@@ -62,7 +63,7 @@ BEGIN
                               run_uuid, backup_code, checksum, pg_dump_manifest_file, dbname_size,
                               excluded_tables, compression, encrypted, encryption_recipients,
                               offsite_status, offsite_updated,
-                              integrity, integrity_checked, integrity_detail)
+                              integrity, integrity_checked, integrity_detail, wait_duration)
   VALUES (p_def_id, p_procpid, p_server_id, p_node_id, p_dbname, p_started, p_finished,
           coalesce(p_duration, p_finished - p_started), p_pg_dump_file, p_pg_dump_file_size,
           p_pg_dump_log_file, p_pg_dump_roles_file, p_pg_dump_roles_file_size, p_pg_dump_roles_log_file,
@@ -83,7 +84,8 @@ BEGIN
                THEN now() END,
           v_integrity, CASE WHEN v_integrity IS NOT NULL THEN coalesce(p_finished, now()) END,
           CASE v_integrity WHEN 'INTACT' THEN 'verified by pgbackman_dump when written'
-                           WHEN 'UNVERIFIED' THEN 'no checksum manifest recorded' END)
+                           WHEN 'UNVERIFIED' THEN 'no checksum manifest recorded' END,
+          p_wait_duration)
   ON CONFLICT (run_uuid) DO NOTHING
   RETURNING bck_id INTO v_id;
   IF v_id IS NULL THEN          -- lost a race with a concurrent ingest of the same run

@@ -91,6 +91,7 @@ CREATE VIEW show_backup_details AS
 SELECT c.bck_id, c.procpid, date_trunc('second', c.registered) AS registered,
        date_trunc('second', c.started) AS started, date_trunc('second', c.finished) AS finished,
        date_trunc('second', c.duration)::text AS duration,
+       date_trunc('second', c.wait_duration)::text AS wait_duration,
        pg_size_pretty((coalesce(c.pg_dump_file_size, 0) + coalesce(c.pg_dump_roles_file_size, 0)
                        + coalesce(c.pg_dump_dbconfig_file_size, 0))::bigint) AS total_size,
        c.execution_method, c.execution_status, c.def_id, c.snapshot_id, c.dbname,

@@ -85,7 +85,7 @@ GRANT EXECUTE ON FUNCTION
   register_backup_catalog(bigint, integer, integer, bigint, text, timestamptz, timestamptz, interval,
                           text, bigint, text, text, bigint, text, text, bigint, text, text, text, text,
                           text, bigint, text[], text, text, uuid, text, text, text, bigint, text[],
-                          text, boolean, text[]),
+                          text, boolean, text[], interval),
   register_restore_catalog(bigint, integer, integer, bigint, text, text, text, timestamptz,
                            timestamptz, interval, text, text, text, text, text[], text, text, uuid),
   -- alerts (raised by every program, delivered by pgbackman_alerts)

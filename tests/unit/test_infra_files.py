@@ -13,7 +13,9 @@ import pytest
 from pgbackman.errors import CacheError, UnsafePathError
 from pgbackman.infra import cache, spool
 from pgbackman.infra.fsutil import (
+    PendingWrite,
     atomic_write,
+    atomic_write_many,
     ensure_dir,
     safe_remove,
     tree_size,
@@ -52,6 +54,26 @@ def test_atomic_write_failure_keeps_old_content(tmp_path: Path) -> None:
     with pytest.raises((TypeError, RuntimeError)):
         atomic_write(target, Boom())  # type: ignore[arg-type]
     assert target.read_text() == "old"
+
+
+def test_atomic_write_many_writes_each_file_whole_and_isolates_failures(
+    tmp_path: Path,
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "sub" / "b"
+    (tmp_path / "sub").mkdir()
+    a.write_text("old a")
+    writes = [
+        PendingWrite(a, b"new a", 0o644, tag=1),
+        PendingWrite(tmp_path / "missing" / "c", b"c", tag=2),
+        PendingWrite(b, b"b" * 100_000, 0o600, tag=3),
+    ]
+    failed = atomic_write_many(writes)
+    assert [w.tag for w in failed] == [2] and isinstance(failed[0].error, OSError)
+    assert a.read_text() == "new a" and mode(a) == 0o644
+    assert b.read_bytes() == b"b" * 100_000 and mode(b) == 0o600
+    # No temp file is left behind, next to a written file or a failed one.
+    assert sorted(p.name for p in tmp_path.rglob(".*")) == []
+    assert atomic_write_many([]) == []
 
 
 def test_safe_remove_confined_to_root(tmp_path: Path) -> None:

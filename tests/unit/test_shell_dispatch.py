@@ -67,12 +67,20 @@ def test_registry_has_every_part_a_command() -> None:
         "help",
     ):
         assert name in names
-    # upstream's 20 arguments, or 21-23 with the optional [stale backup grace]
-    # [backup timeout] [backup compression]
-    assert registry.get("update_pgsql_node_config").nargs == (20, 21, 22, 23)  # type: ignore[union-attr]
-    # upstream's 9, or 10 to 14 with the optional [encryption recipients], the three
-    # offsite ones and [min free disk space]
-    assert registry.get("update_backup_server_config").nargs == (9, 10, 11, 12, 13, 14)  # type: ignore[union-attr]
+    # upstream's 20 arguments, or 21-24 with the optional [stale backup grace]
+    # [backup timeout] [backup compression] [max parallel backups]
+    assert registry.get("update_pgsql_node_config").nargs == (20, 21, 22, 23, 24)  # type: ignore[union-attr]
+    # upstream's 9, or 10 to 15 with the optional [encryption recipients], the three
+    # offsite ones, [min free disk space] and [max parallel backups]
+    assert registry.get("update_backup_server_config").nargs == (
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+    )  # type: ignore[union-attr]
     assert registry.get("show_pgsql_nodes").readonly  # type: ignore[union-attr]
     assert not registry.get("delete_pgsql_node").readonly  # type: ignore[union-attr]
 

@@ -148,8 +148,20 @@ NODE_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         prot.node_compression,
         K.words(*prot.EXAMPLES),
     ),
+    (
+        "max_parallel_backups",
+        "Max parallel backups",
+        "[max parallel backups]",
+        validate.max_parallel_backups,
+        K.words("unlimited"),
+    ),
 ]
-NODE_CONFIG_OPTIONAL = ("stale_backup_grace", "backup_timeout", "backup_compression")
+NODE_CONFIG_OPTIONAL = (
+    "stale_backup_grace",
+    "backup_timeout",
+    "backup_compression",
+    "max_parallel_backups",
+)
 
 # "" keeps a value, so clearing one (offsite copies off, back to AWS) is spelled "none".
 CLEAR = "none"
@@ -216,8 +228,15 @@ SERVER_CONFIG: list[tuple[str, str, str, _Rule, Any]] = [
         validate.min_free_disk_space,
         None,
     ),
+    (
+        "max_parallel_backups",
+        "Max parallel backups",
+        "[max parallel backups]",
+        validate.server_max_parallel_backups,
+        K.words("auto", "unlimited"),
+    ),
 ]
-SERVER_CONFIG_OPTIONAL = 5
+SERVER_CONFIG_OPTIONAL = 6
 
 
 def config_params(
@@ -356,6 +375,9 @@ SERVER_PARAMS = [
             "min_free_disk_space": "Free space every backup partition of the server "
             "must keep: a percentage of its size (10%) or a size (50 GB); less raises a "
             "Disk-space alert (pgbackman_maintenance).",
+            "max_parallel_backups": "Dumps the server runs at once (a number from 1 "
+            "to 10000, auto = 2 per CPU of the server (default), or unlimited); the runs "
+            "beyond it wait their turn in order of start.",
         },
     ),
 ]

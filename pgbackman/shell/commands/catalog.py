@@ -121,7 +121,9 @@ def show_backup_catalog(ctx: ShellContext, v: Values) -> None:
     of a FULL, DATA or RDS backup whose data the archive does not hold (excluded by its
     extra parameters; checked against the archive when the backup was taken).
     "Compression" is the method the backup was written with, "Encrypted" whether its files
-    are encrypted with age and to which recipients (public keys).
+    are encrypted with age and to which recipients (public keys). "Waited for a slot" is
+    the part of the duration the run waited for its turn (max_parallel_backups of the node
+    and of the backup server).
     """,
     notes="""
     Example:
@@ -170,6 +172,7 @@ def _detail_pairs(d: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Started", d["started"]),
         ("Finished", d["finished"]),
         ("Duration", d["duration"]),
+        ("Waited for a slot", d["wait_duration"] or ""),
         ("Total size", d["total_size"]),
         ("Execution method", d["execution_method"]),
         ("Execution status", d["execution_status"]),

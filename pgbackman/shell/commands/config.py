@@ -43,7 +43,7 @@ def show_backup_server_config(ctx: ShellContext, v: Values) -> None:
     "update_backup_server_config",
     params=C.SERVER_PARAMS,
     doc="""
-    Updates the configuration of a backup server (9 parameters as upstream, or up to 14
+    Updates the configuration of a backup server (9 parameters as upstream, or up to 15
     with the optional last ones). "" keeps the current value.
     """,
     notes="""
@@ -90,7 +90,7 @@ def show_pgsql_node_config(ctx: ShellContext, v: Values) -> None:
     "update_pgsql_node_config",
     params=C.NODE_PARAMS,
     doc="""
-    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 to 23 with
+    Updates the configuration of a PgSQL node (20 parameters as upstream, or 21 to 24 with
     the optional last ones). "" keeps the current value.
     Every value is validated; a bad one is an error and nothing is changed.
 
@@ -113,6 +113,9 @@ def show_pgsql_node_config(ctx: ShellContext, v: Values) -> None:
       gzip:N (1-9), zstd:N (1-22), lz4:N (1-12) or none (default gzip:6). zstd and lz4
       need pg_dump 16+: refused for a node older than PostgreSQL 16 (the shell connects to
       the node to check; set them per CLUSTER definition instead).
+    * [max parallel backups]: dumps a backup server runs at once against this node (a
+      number from 1 to 10000 (default 4), or unlimited); the others wait their turn. The
+      time a backup waited counts against its backup timeout.
     """,
     notes="""
     e.g.

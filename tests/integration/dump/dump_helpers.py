@@ -1,11 +1,40 @@
-"""Restore-by-hand helpers (psql / pg_restore on argv) used to prove a dump is complete."""
+"""Restore-by-hand helpers (psql / pg_restore on argv) used to prove a dump is complete, and
+the bin directory with a wrapped pg_dump (the real one plus an injected fault) that the
+failure tests configure as the server's pgsql_bin_15."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from support.pgcluster import PgCluster
+
+REAL_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def fake_bindir(dump_env: Any, tmp: Path, script: str) -> Path:
+    """``script`` as pg_dump (pg_restore and pg_dumpall are the real ones)."""
+    d = tmp / "fakebin"
+    d.mkdir(exist_ok=True)
+    (d / "pg_dump").write_text(script)
+    os.chmod(d / "pg_dump", 0o755)
+    for prog in ("pg_restore", "pg_dumpall"):
+        if not (d / prog).exists():
+            os.symlink(f"{REAL_BIN}/{prog}", d / prog)
+    dump_env.pgb.su_query(
+        "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = 'pgsql_bin_15'",
+        (str(d), dump_env.pgb.server_id),
+    )
+    return d
+
+
+def real_bindir(dump_env: Any) -> None:
+    dump_env.pgb.su_query(
+        "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = 'pgsql_bin_15'",
+        (REAL_BIN, dump_env.pgb.server_id),
+    )
 
 
 def _conn_args(cluster: PgCluster, dbname: str) -> list[str]:

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from dump_helpers import (
+    REAL_BIN,
+    fake_bindir as _fake_bindir,
+    real_bindir as _real_bindir,
+)
 from support.pgcluster import PgCluster
 
-REAL_BIN = "/usr/lib/postgresql/15/bin"
 
 SLOW_PG_DUMP = f"""#!/bin/bash
 # Fake pg_dump: --version like the real one; otherwise start an output directory and hang.
@@ -34,28 +38,6 @@ for a in "$@"; do case "$a" in --file=*) out="${{a#--file=}}";; esac; done
 rm -f "$(ls "$out"/[0-9]*.dat* | head -1)"
 exit 0
 """
-
-
-def _fake_bindir(dump_env, tmp: Path, script: str) -> Path:  # type: ignore[no-untyped-def]
-    d = tmp / "fakebin"
-    d.mkdir(exist_ok=True)
-    (d / "pg_dump").write_text(script)
-    os.chmod(d / "pg_dump", 0o755)
-    for prog in ("pg_restore", "pg_dumpall"):
-        if not (d / prog).exists():
-            os.symlink(f"{REAL_BIN}/{prog}", d / prog)
-    dump_env.pgb.su_query(
-        "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = 'pgsql_bin_15'",
-        (str(d), dump_env.pgb.server_id),
-    )
-    return d
-
-
-def _real_bindir(dump_env) -> None:  # type: ignore[no-untyped-def]
-    dump_env.pgb.su_query(
-        "UPDATE backup_server_config SET value = %s WHERE server_id = %s AND parameter = 'pgsql_bin_15'",
-        (REAL_BIN, dump_env.pgb.server_id),
-    )
 
 
 def _wait_for(pred, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -176,7 +158,8 @@ def test_pg_dump_exit_0_with_missing_file_fails_read_back(
     res = dump_env.run("--def-id", str(def_id))
     assert res.returncode == 1
     [row] = dump_env.rows(def_id)
-    assert row["execution_status"] == "ERROR" and "pg_restore" in row["error_message"]
+    assert row["execution_status"] == "ERROR"
+    assert "Read-back check failed" in row["error_message"]
     _assert_nothing_final(dump_env)
 
 

@@ -171,6 +171,8 @@ def test_update_config_interactive(
     sh.sendline("")
     sh.expect_exact("# Min free disk space [10%]: ")
     sh.sendline("5%")
+    sh.expect_exact("# Max parallel backups [auto]: ")
+    sh.sendline("6")
     sh.expect_exact("# Are all values to update correct (yes/no): ")
     sh.sendline("yes")
     sh.expect_exact(
@@ -179,6 +181,7 @@ def test_update_config_interactive(
     assert server_cfg(pgb_env)["pgsql_bin_17"] == "/opt/pg17/bin"
     assert server_cfg(pgb_env)["offsite_url"] == "s3://pg-backups/site-a"
     assert server_cfg(pgb_env)["min_free_disk_space"] == "5%"
+    assert server_cfg(pgb_env)["max_parallel_backups"] == "6"
 
     sh.sendline("update_pgsql_node_config")
     sh.expect_exact("# NodeID / FQDN []: ")
@@ -265,6 +268,7 @@ def test_remaining_commands_interactively(
         ("# Stale backup grace [4 hours]: ", "2 hours"),
         ("# Backup timeout [1 day]: ", "12 hours"),
         ("# Backup compression [gzip:6]: ", ""),
+        ("# Max parallel backups [4]: ", "2"),
         ("# Are all values to update correct (yes/no): ", "yes"),
     )
     sh.expect_exact(f"[Done] Configuration parameters for NodeID: {nid} updated.")
@@ -277,7 +281,8 @@ def test_remaining_commands_interactively(
         cfg["extra_backup_parameters"],
         cfg["stale_backup_grace"],
         cfg["backup_timeout"],
-    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments", "2 hours", "12 hours")
+        cfg["max_parallel_backups"],
+    ) == ("00-09", "1-5", "CLUSTER", "3", "--no-comments", "2 hours", "12 hours", "2")
 
     sh.sendline("set")
     answer(("# Parameter=value []: ", "output_format=json"))
