@@ -190,7 +190,7 @@ def make_protectors(env: BenchEnv, dbname: str, server_id: int) -> int:
         dump_dir = Path(manifest).parent
         items = [Path(p).name for p in (dump, roles, dbconfig)]
         ids.append(bck_id)
-        sums.append(write_manifest(dump_dir, Path(manifest).name, items))
+        sums.append(write_manifest(dump_dir, Path(manifest).name, items).checksum)
         s1.append(tree_size(dump))
         s2.append(tree_size(roles))
         s3.append(tree_size(dbconfig))

@@ -21,7 +21,7 @@ def _backup(dump: Path) -> dict[str, Any]:
     (dump / "b-DBCONFIG.sql").write_text("-- db\n")
     checksum = write_manifest(
         dump, "b-MANIFEST.sha256", ["b-DATABASE", "b-USERS.sql", "b-DBCONFIG.sql"]
-    )
+    ).checksum
     return {
         "bck_id": 1,
         "run_uuid": "00000000-0000-0000-0000-000000000001",

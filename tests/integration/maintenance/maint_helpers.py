@@ -121,7 +121,7 @@ class MaintEnv:
         files["pg_dump_dbconfig_log_file"] = log
         checksum = write_manifest(
             dump_dir, names.manifest, [names.database, names.users, names.dbconfig]
-        )
+        ).checksum
         files["pg_dump_manifest_file"] = dump_dir / names.manifest
         return files, checksum
 
