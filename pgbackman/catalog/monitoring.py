@@ -1,7 +1,7 @@
 """What the monitoring side reads from the catalog: pgbackman_check, pgbackman_metrics, the
 Zabbix helpers, the stale-definition task of maintenance and ``show_backup_status``.
 
-Only views are read (``backup_definition_health``, ``show_alerts``, ``show_backup_servers``,
+Only views are read (``backup_definition_health``, ``restore_drill_health``, ``show_alerts``, ``show_backup_servers``,
 ``show_backup_server_config``, ``show_jobs_queue``), so a monitoring login holding nothing but
 ``pgbackman_role_ro`` works. Filters are bound parameters. Verdicts (OK, STALE, FAILED) are
 not taken here but in :mod:`pgbackman.core.health`.
@@ -80,6 +80,28 @@ def definition_health(cat: Catalog, scope: Scope) -> list[Row]:
             "pgsql_node_id",
             "dbname",
             "def_id",
+        ),
+    )
+
+
+def drill_health(cat: Catalog, scope: Scope) -> list[Row]:
+    """Rows of ``restore_drill_health`` (one per restore drill) of the definitions in
+    ``scope`` (server, node and database of the definition, not of the drill node)."""
+    return read_view(
+        cat,
+        "restore_drill_health",
+        where={
+            "backup_server_id": scope.server_ids,
+            "pgsql_node_id": scope.node_ids,
+            "def_id": scope.def_ids,
+            "dbname": scope.dbnames,
+        },
+        order_by=(
+            "backup_server_id",
+            "pgsql_node_fqdn",
+            "dbname",
+            "def_id",
+            "drill_id",
         ),
     )
 

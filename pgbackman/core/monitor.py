@@ -2,7 +2,8 @@
 
 :class:`ServerState` is everything ``pgbackman/monitoring/state.py`` gathered (definitions
 with their :mod:`~pgbackman.core.health` verdicts, the spool, the partitions, undelivered
-alerts, recent integrity alerts). :func:`evaluate` turns it into a Nagios result with the
+alerts, recent integrity alerts, restore drills with their
+:mod:`~pgbackman.core.drillhealth` verdicts). :func:`evaluate` turns it into a Nagios result with the
 plugin conventions: one status line with perfdata, exit 0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN. Every threshold is a count (or a percentage for disks) at or above which the
 level is reached; 0 switches that level off.
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pgbackman.core.drillhealth import DrillVerdict
 from pgbackman.core.health import FAILED, INACTIVE, OK, STALE, Verdict
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -34,6 +36,22 @@ class DefinitionState:
     def label(self) -> str:
         db = self.row["dbname"] or "(cluster)"
         return f"{db}@{self.row['pgsql_node_fqdn']} (DefID {self.row['def_id']})"
+
+
+@dataclass(frozen=True)
+class DrillState:
+    """One restore drill: its ``restore_drill_health`` row and its verdict."""
+
+    row: Mapping[str, Any]
+    verdict: DrillVerdict
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.row['dbname']}@{self.row['pgsql_node_fqdn']} (DefID "
+            f"{self.row['def_id']}, DrillID {self.row['drill_id']} on "
+            f"{self.row['drill_node_fqdn']})"
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ class ServerState:
     # Offsite copies per status (PENDING, UPLOADED, ERROR, EXPIRED) and PENDING_OVERDUE
     # (1 when the oldest PENDING copy waits longer than allowed).
     offsite: Mapping[str, int] = field(default_factory=dict)
+    drills: list[DrillState] = field(default_factory=list)
 
     def count(self, state: str) -> int:
         return sum(1 for d in self.definitions if d.verdict.state == state)
@@ -93,6 +112,14 @@ class ServerState:
         )
 
     @property
+    def drills_failed(self) -> int:
+        return sum(1 for d in self.drills if d.verdict.failed)
+
+    @property
+    def drills_overdue(self) -> int:
+        return sum(1 for d in self.drills if d.verdict.overdue)
+
+    @property
     def disk_used_pct(self) -> float:
         return max((p.used_pct for p in self.partitions), default=0.0)
 
@@ -109,6 +136,11 @@ class Thresholds:
     pending_critical: int = 100
     unsent_warning: int = 1
     unsent_critical: int = 0
+    # A failed drill is the strongest evidence that a backup is bad: CRITICAL at once.
+    drill_failed_warning: int = 1
+    drill_failed_critical: int = 1
+    drill_overdue_warning: int = 1
+    drill_overdue_critical: int = 0
     disk_warning: float = 80.0
     disk_critical: float = 90.0
 
@@ -124,7 +156,9 @@ def level(value: float, warning: float, critical: float) -> int:
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # failed, stale, missing, integrity, pending, rejected, disk, alerts, offsite, catalog
+    # failed, stale, missing, integrity, drill_failed, drill_overdue, pending, rejected,
+    # disk, alerts, offsite, catalog
+    kind: str
     status: int
     text: str
     detail: Mapping[str, Any] = field(default_factory=dict)
@@ -222,6 +256,46 @@ def _definition_problems(state: ServerState, th: Thresholds) -> list[Problem]:
                 {"alert_id": a.get("alert_id"), "bck_id": a.get("bck_id")},
             )
         )
+    return out + _drill_problems(state, th)
+
+
+def _drill_problems(state: ServerState, th: Thresholds) -> list[Problem]:
+    out: list[Problem] = []
+    for d in state.drills:
+        detail = {
+            "def_id": d.row["def_id"],
+            "drill_id": d.row["drill_id"],
+            "node": d.row["pgsql_node_fqdn"],
+            "dbname": d.row["dbname"],
+            "drill_node": d.row["drill_node_fqdn"],
+            "drill_run_id": d.row["last_run_id"],
+        }
+        if d.verdict.failed:
+            out.append(
+                Problem(
+                    "drill_failed",
+                    level(
+                        state.drills_failed,
+                        th.drill_failed_warning,
+                        th.drill_failed_critical,
+                    ),
+                    f"DRILL FAILED {d.label}: {d.verdict.reason}",
+                    detail,
+                )
+            )
+        elif d.verdict.overdue:
+            out.append(
+                Problem(
+                    "drill_overdue",
+                    level(
+                        state.drills_overdue,
+                        th.drill_overdue_warning,
+                        th.drill_overdue_critical,
+                    ),
+                    f"DRILL OVERDUE {d.label}: {d.verdict.reason}",
+                    detail,
+                )
+            )
     return out
 
 
@@ -305,6 +379,12 @@ def evaluate(state: ServerState, th: Thresholds) -> CheckResult:
             f"{state.count(OK)} ok, {state.stale} stale, {state.failed} failed, "
             f"{state.missing} missing"
         )
+        drills = sum(1 for d in state.drills if d.verdict.active)
+        if drills:
+            summary += (
+                f"; {drills} active restore drill(s): {state.drills_failed} failed, "
+                f"{state.drills_overdue} overdue"
+            )
         if state.server_wide and state.partitions:
             summary += f"; disk {state.disk_used_pct:.1f}% used"
     told = [p for p in problems if p.kind != "catalog"]  # the catalog one is said above
@@ -318,6 +398,18 @@ def evaluate(state: ServerState, th: Thresholds) -> CheckResult:
         _perf("stale", state.stale, th.stale_warning, th.stale_critical),
         _perf("failed", state.failed, th.failed_warning, th.failed_critical),
         _perf("missing", state.missing, th.missing_warning, th.missing_critical),
+        _perf(
+            "drill_failed",
+            state.drills_failed,
+            th.drill_failed_warning,
+            th.drill_failed_critical,
+        ),
+        _perf(
+            "drill_overdue",
+            state.drills_overdue,
+            th.drill_overdue_warning,
+            th.drill_overdue_critical,
+        ),
     ]
     if state.server_wide:
         perf += [

@@ -11,6 +11,10 @@ server``):
   or its node is stopped; nothing is expected from it)
 * ``pgbackman_restore_drill_last_success_timestamp_seconds`` (definitions with a restore
   drill: finish time of the newest successful drill, 0: never)
+* ``pgbackman_restore_drill_last_run_failed`` and ``pgbackman_restore_drill_overdue``
+  (definitions with an active restore drill: 1 when the newest run of one of its drills
+  failed / when one of its drills was not run for twice its interval; the verdicts of
+  :mod:`pgbackman.core.drillhealth`, the same pgbackman_check judges)
 
 Per server (label ``server``): ``pgbackman_catalog_up``, ``pgbackman_pending_results``,
 ``pgbackman_pending_results_rejected``, ``pgbackman_alerts_unsent``,
@@ -30,7 +34,7 @@ from pgbackman.catalog import monitoring as mon
 from pgbackman.catalog.connection import Catalog
 from pgbackman.config import Config
 from pgbackman.core.health import INACTIVE
-from pgbackman.core.monitor import ServerState
+from pgbackman.core.monitor import DrillState, ServerState
 from pgbackman.monitoring.state import gather
 
 DEF_LABELS = ["def_id", "node", "dbname", "server"]
@@ -69,6 +73,25 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
         "Finish time of the newest successful restore drill (0 = never; only definitions "
         "that have a restore drill)",
     )
+    drill_failed = per_def(
+        "pgbackman_restore_drill_last_run_failed",
+        "1 when the newest run of one of the definition's active restore drills failed "
+        "(its backup did not restore or did not match its facts)",
+    )
+    drill_overdue = per_def(
+        "pgbackman_restore_drill_overdue",
+        "1 when one of the definition's active restore drills has not run for twice its "
+        "interval",
+    )
+    by_def: dict[int, list[DrillState]] = {}
+    for dr in state.drills:
+        if dr.verdict.active:
+            by_def.setdefault(int(dr.row["def_id"]), []).append(dr)
+    for def_id, drills in sorted(by_def.items()):
+        r = drills[0].row
+        labels = [str(def_id), str(r["pgsql_node_fqdn"]), str(r["dbname"]), server]
+        drill_failed.add_metric(labels, float(any(x.verdict.failed for x in drills)))
+        drill_overdue.add_metric(labels, float(any(x.verdict.overdue for x in drills)))
     for d in state.definitions:
         r = d.row
         labels = [str(r["def_id"]), str(r["pgsql_node_fqdn"]), str(r["dbname"]), server]
@@ -101,7 +124,8 @@ def families(state: ServerState) -> list[GaugeMetricFamily]:
         labels=["server"],
     )
     rejected.add_metric([server], float(state.rejected))
-    out = [last_ok, duration, size, status, stale, active, drill_ok, up, pending]
+    out = [last_ok, duration, size, status, stale, active, drill_ok, drill_failed]
+    out += [drill_overdue, up, pending]
     out.append(rejected)
     if state.catalog_error is None:
         unsent = GaugeMetricFamily(

@@ -1,8 +1,8 @@
 """Gathering a backup server's state for pgbackman_check and pgbackman_metrics.
 
-Reads the catalog (views only, see ``catalog/monitoring.py``) and this host: the dumps of the
-newest successful backups (are they still on disk?), the pending-results spool and the
-backup partitions (statvfs). Runs on the backup server it describes. A catalog that cannot
+Reads the catalog (views only, see ``catalog/monitoring.py``) and this host: the definitions
+and restore drills with their verdicts, the dumps of the newest successful backups (are they
+still on disk?), the pending-results spool and the backup partitions (statvfs). Runs on the backup server it describes. A catalog that cannot
 be reached is a fact to report (``catalog_error``), not a crash: the local facts are still
 gathered from the configuration.
 """
@@ -20,8 +20,8 @@ from pgbackman.catalog import alerts as cat_alerts
 from pgbackman.catalog import monitoring as mon
 from pgbackman.catalog.connection import Catalog, Row
 from pgbackman.config import Config
-from pgbackman.core import health
-from pgbackman.core.monitor import DefinitionState, Partition, ServerState
+from pgbackman.core import drillhealth, health
+from pgbackman.core.monitor import DefinitionState, DrillState, Partition, ServerState
 from pgbackman.errors import CatalogUnavailableError, PgBackManError
 from pgbackman.infra import spool
 
@@ -89,6 +89,13 @@ def gather(
             mon.Scope([server_id], scope.node_ids, scope.def_ids, scope.dbnames),
         )
         defs = [DefinitionState(r, health.judge(r, now, tz), _missing(r)) for r in rows]
+        drills = [
+            DrillState(r, drillhealth.judge(r, now))
+            for r in mon.drill_health(
+                cat,
+                mon.Scope([server_id], scope.node_ids, scope.def_ids, scope.dbnames),
+            )
+        ]
         unsent = mon.unsent_alerts_summary(
             cat, server_id, limits.unsent_age.total_seconds()
         )
@@ -119,6 +126,7 @@ def gather(
         integrity_alerts=integrity,
         server_wide=server_wide,
         offsite=offsite,
+        drills=drills,
     )
 
 

@@ -6,7 +6,8 @@
 Prints ONE line ``PGBACKMAN <STATUS> - <summary> | <perfdata>`` (``-o json``: the whole
 detail) and exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN -- also for bad options, so a
 monitoring system never mistakes a usage error for a CRITICAL. Covers: last run failed,
-STALE definitions, the newest good dump gone from disk (MISSING) or reported by
+STALE definitions, restore drills whose newest run failed (CRITICAL: a backup that did not
+restore or did not match its facts) or that are overdue (no run for twice their interval), the newest good dump gone from disk (MISSING) or reported by
 ``--verify``/maintenance (Backup-integrity alerts), the catalog unreachable, pending results
 not ingested (or rejected), the backup partitions nearly full and alerts not delivered.
 Server-wide items are judged only when no --node/--def-id/--dbname narrows the scope.
@@ -74,13 +75,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("missing", "backups missing or corrupt"),
         ("pending", "pending results older than --pending-age"),
         ("unsent", "alerts undelivered after --unsent-age"),
+        ("drill-failed", "restore drills whose newest run failed"),
+        ("drill-overdue", "restore drills not run for twice their interval"),
     ):
         for lvl in ("warning", "critical"):
             p.add_argument(
                 f"--{kind}-{lvl}",
                 type=_count,
                 metavar="N",
-                default=getattr(d, f"{kind}_{lvl}"),
+                default=getattr(d, f"{kind.replace('-', '_')}_{lvl}"),
                 help=f"{lvl.upper()} at N {what} (default %(default)s)",
             )
     p.add_argument("--disk-warning", type=_pct, metavar="PCT", default=d.disk_warning)
@@ -166,6 +169,23 @@ def _json(result: monitor.CheckResult, state: monitor.ServerState) -> str:
                 "next_due": d.verdict.due,
             }
             for d in state.definitions
+        ],
+        "drills": [
+            {
+                "drill_id": d.row["drill_id"],
+                "def_id": d.row["def_id"],
+                "node": d.row["pgsql_node_fqdn"],
+                "dbname": d.row["dbname"],
+                "drill_node": d.row["drill_node_fqdn"],
+                "active": d.verdict.active,
+                "failed": d.verdict.failed,
+                "overdue": d.verdict.overdue,
+                "reason": d.verdict.reason,
+                "last_run_id": d.row["last_run_id"],
+                "last_run_status": d.row["last_run_status"],
+                "last_run_started": d.row["last_run_started"],
+            }
+            for d in state.drills
         ],
         "partitions": [
             {

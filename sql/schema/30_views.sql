@@ -435,6 +435,45 @@ SELECT x.drill_run_id, x.drill_id, x.def_id, x.bck_id, x.procpid, x.dbname, x.sc
   LEFT JOIN backup_definition d ON d.def_id = x.def_id
   LEFT JOIN pgsql_node sn ON sn.node_id = d.pgsql_node_id;
 
+-- One row per restore drill with what monitoring judges (pgbackman/core/drillhealth.py:
+-- a failed newest run, an overdue drill): the drill's, its definition's and its drill
+-- node's status, whether the definition has a SUCCEEDED backup to drill, and the newest
+-- run (by started, as show_restore_drills). Read by pgbackman_check and pgbackman_metrics
+-- (pgbackman_role_ro is enough).
+CREATE VIEW restore_drill_health AS
+SELECT r.drill_id,
+       r.def_id,
+       r.registered AS drill_registered,
+       r.drill_interval,
+       r.status AS drill_status,
+       d.job_status,
+       d.backup_server_id,
+       d.pgsql_node_id,
+       sn.hostname || '.' || sn.domain_name AS pgsql_node_fqdn,
+       d.dbname,
+       r.drill_node_id,
+       n.hostname || '.' || n.domain_name AS drill_node_fqdn,
+       n.status AS drill_node_status,
+       EXISTS (SELECT 1 FROM backup_catalog b
+                WHERE b.def_id = r.def_id AND b.execution_status = 'SUCCEEDED') AS has_successful_backup,
+       lr.drill_run_id AS last_run_id,
+       lr.bck_id AS last_run_bck_id,
+       lr.started AS last_run_started,
+       lr.finished AS last_run_finished,
+       lr.execution_status AS last_run_status,
+       lr.error_message AS last_run_error
+  FROM restore_drill r
+  JOIN backup_definition d ON d.def_id = r.def_id
+  JOIN pgsql_node sn ON sn.node_id = d.pgsql_node_id
+  JOIN pgsql_node n ON n.node_id = r.drill_node_id
+  LEFT JOIN LATERAL (
+         SELECT x.drill_run_id, x.bck_id, x.started, x.finished, x.execution_status,
+                x.error_message
+           FROM restore_drill_run x
+          WHERE x.drill_id = r.drill_id
+          ORDER BY x.started DESC NULLS LAST, x.drill_run_id DESC
+          LIMIT 1) lr ON true;
+
 -- Disk usage: the newest measurement of each (server, node partition) ...
 CREATE VIEW disk_usage_latest AS
 SELECT DISTINCT ON (u.backup_server_id, u.pgsql_node_id)
