@@ -126,6 +126,34 @@ def partial_glob(tag: str) -> str:
     return f"{PARTIAL_PREFIX}{tag}-*"
 
 
+# A restore of an encrypted pg_dump directory decrypts it first into a private directory of
+# the target node's partition (restore/decrypt.py), named after its restore definition (or
+# drill / clone id) and its pid; a killed restore leaves it behind, and it holds plaintext.
+DECRYPTED_PREFIX = ".decrypted-restoredef"
+_DECRYPTED_RE = re.compile(r"^\.decrypted-restoredef(?P<job>[0-9]+)-(?P<pid>[0-9]+)$")
+
+
+@dataclass(frozen=True)
+class DecryptedName:
+    """What a decrypted copy's name says: the restore job's id and the pid of its run."""
+
+    job_id: int
+    pid: int
+
+
+def decrypted_dir_name(job_id: int, pid: int) -> str:
+    """``.decrypted-restoredef<N>-<pid>``: directly in the target node's partition."""
+    return f"{DECRYPTED_PREFIX}{int(job_id)}-{int(pid)}"
+
+
+def parse_decrypted_name(name: str) -> DecryptedName | None:
+    """The parts of a ``.decrypted-restoredef<N>-<pid>`` name (None for anything else)."""
+    m = _DECRYPTED_RE.match(name)
+    if m is None:
+        return None
+    return DecryptedName(int(m["job"]), int(m["pid"]))
+
+
 @dataclass(frozen=True)
 class DumpNames:
     """Base names (no directory) of every file a run may produce."""

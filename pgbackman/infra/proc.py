@@ -447,3 +447,18 @@ def processes_using(path: str | os.PathLike[str]) -> list[int]:
         if any(link == top or link.startswith(prefix) for link in links):
             found.append(int(entry))
     return sorted(found)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process other than this one runs with ``pid`` (one we may not signal
+    counts as alive). Used to tell a killed run's leftovers from a live run's files; a pid
+    reused by another process keeps them a while longer, which is the safe side."""
+    if pid == os.getpid():
+        return False  # a killed run had our pid; we are not that run
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

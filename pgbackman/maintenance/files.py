@@ -299,6 +299,36 @@ class Deleter:
             log.info("Deleted %s", p)
         return removed
 
+    def remove_decrypted(self, node_id: int, path: Path) -> bool:
+        """Remove a decrypted copy ``.decrypted-restoredef<N>-<pid>/`` of a killed restore
+        (the caller checked that its run is dead and no process uses it). Only such a
+        directory, directly in a node partition inside the local root, is removed; its tree
+        (a decrypted pg_dump directory) goes without following any symlink."""
+        part = self.partition(node_id)
+        p = Path(str(path))
+        if not _normalised(str(path)) or p.parent != part:
+            raise UnsafePathError(f"Refusing to delete {p}: not directly inside {part}")
+        if naming.parse_decrypted_name(p.name) is None:
+            raise UnsafePathError(
+                f"Refusing to delete {p}: not the decrypted copy of a restore"
+            )
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafePathError(f"Refusing to delete {p}: not a directory")
+        if os.path.realpath(p.parent) != os.path.realpath(part):
+            raise UnsafePathError(
+                f"Refusing to delete {p}: its directory leads elsewhere"
+            )
+        if self.dry_run:
+            return True
+        removed = safe_remove(part, p)
+        if removed:
+            log.info("Deleted %s", p)
+        return removed
+
     @staticmethod
     def _check_kind(p: Path, directory: bool | None) -> None:
         """``directory``: True a pg_dump directory, False a regular file, None either."""

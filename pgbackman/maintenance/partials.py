@@ -1,4 +1,4 @@
-"""Maintenance task: stale partial dumps.
+"""Maintenance task: stale partial dumps, and decrypted copies of killed restores.
 
 A run stages everything in ``dump/.partial-<job>-<pid>-<TS>/`` and renames it into place at
 the end; a run that was killed (kill -9, OOM killer, reboot) leaves that directory behind and
@@ -9,6 +9,12 @@ Each pass looks at every node partition of this host: a partial whose job lock i
 run of the job lives; children inherit the lock) and that no live process works in is stale.
 It is reported (pass report, log, one ``Maintenance`` alert) and removed through the pass's
 root-confined Deleter. A dry run only lists what it would remove.
+
+A restore of an encrypted backup decrypts it into ``<partition>/.decrypted-restoredef<N>-<pid>/``
+(restore/decrypt.py) and removes it at the end; a killed restore leaves that plaintext copy
+behind, and only the next restore on the same node swept it. The same pass removes such a
+directory when the run named by its pid is gone and no live process works in it (restores
+take no job lock: the pid and /proc decide), with the same report, log and alert.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ import logging
 from pathlib import Path
 
 from pgbackman.catalog import alerts
-from pgbackman.core.naming import PARTIAL_PREFIX, PartialName, parse_partial_name
+from pgbackman.core.naming import (
+    DECRYPTED_PREFIX,
+    PARTIAL_PREFIX,
+    PartialName,
+    parse_decrypted_name,
+    parse_partial_name,
+)
 from pgbackman.errors import (
     CatalogUnavailableError,
     LockBusyError,
@@ -45,6 +57,8 @@ def stale_partials(ctx: PassContext, report: PassReport) -> None:
     stats = report.task(STALE_PARTIALS)
     for node_id, nd in sorted(ctx.nodes.items()):
         partition = nd.partition
+        if not stale_decrypted(ctx, report, node_id, Path(partition)):
+            return
         dump_dir = Path(partition) / "dump"
         try:
             found = sorted(dump_dir.glob(PARTIAL_PREFIX + "*"))
@@ -102,13 +116,71 @@ def stale_partials(ctx: PassContext, report: PassReport) -> None:
             _alert(ctx, node_id, name, message)
 
 
-def _alert(ctx: PassContext, node_id: int, name: PartialName, message: str) -> None:
+def stale_decrypted(
+    ctx: PassContext, report: PassReport, node_id: int, partition: Path
+) -> bool:
+    """Remove the decrypted copies killed restores left in one node partition. False when
+    a stop was requested."""
+    stats = report.task(STALE_PARTIALS)
+    try:
+        found = sorted(partition.glob(DECRYPTED_PREFIX + "*"))
+    except OSError as exc:
+        report.error(STALE_PARTIALS, f"cannot list {partition}: {exc}")
+        return True
+    for path in found:
+        if ctx.should_stop():
+            return False
+        name = parse_decrypted_name(path.name)
+        if name is None or path.is_symlink() or not path.is_dir():
+            continue
+        if proc.pid_alive(name.pid):
+            stats.skipped += 1  # its restore still runs (or the pid was reused): later
+            continue
+        users = proc.processes_using(path)
+        if users:
+            stats.skipped += 1
+            log.warning(
+                "[%s] %s is in use by process(es) %s: left in place",
+                STALE_PARTIALS,
+                path,
+                ", ".join(map(str, users)),
+            )
+            continue
+        what = f"stale decrypted copy {path} of a restore (run pid {name.pid})"
+        if ctx.dry_run:
+            ctx.would(
+                report,
+                f"WOULD DELETE {what}: the restore was killed before it removed it",
+            )
+            continue
+        try:
+            ctx.deleter.remove_decrypted(node_id, path)
+        except (OSError, UnsafePathError) as exc:
+            report.error(STALE_PARTIALS, f"{what}: cannot remove it: {exc}")
+            continue
+        stats.deleted += 1
+        stats.files += 1
+        message = (
+            f"{what} removed: that restore was killed before it removed the plaintext "
+            "copy of an encrypted backup (see the restore's log in the node's log directory)"
+        )
+        log.warning("[%s] %s", STALE_PARTIALS, message)
+        _alert(ctx, node_id, None, message)
+    return True
+
+
+def _alert(
+    ctx: PassContext, node_id: int, name: PartialName | None, message: str
+) -> None:
+    ref_id = None
+    if name is not None:
+        ref_id = name.def_id if name.def_id is not None else name.snapshot_id
     alert = alerts.Alert(
         alerts.MAINTENANCE,
         server_id=ctx.server_id,
         message=message,
         node_id=node_id,
-        ref_id=name.def_id if name.def_id is not None else name.snapshot_id,
+        ref_id=ref_id,
     )
     try:
         alerts.raise_or_spool(ctx.cat, ctx.root, alert)

@@ -13,18 +13,19 @@ in parallel) is decrypted first into a private directory ``.decrypted-restoredef
 (0700) of the target node's partition, together with its roles and database-configuration
 files; every file is authenticated by age while it is decrypted, so a damaged or tampered
 file stops the restore before the target is touched. The copy is removed when the run ends,
-whatever its result; one left by a killed run is removed by the next restore on that node.
+whatever its result; one left by a killed run is removed by the next restore on that node
+or by pgbackman_maintenance (task stale-partials).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pgbackman.archive import crypt
+from pgbackman.core import naming
 from pgbackman.errors import CryptError, RestoreError
 from pgbackman.infra import proc
 from pgbackman.infra.fsutil import ensure_dir, safe_remove
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from pgbackman.restore.runner import RestoreRun
 
 log = logging.getLogger(__name__)
-PREFIX = ".decrypted-restoredef"
-_NAME_RE = re.compile(r"^\.decrypted-restoredef[0-9]+-(?P<pid>[0-9]+)$")
 
 
 def identities(run: RestoreRun) -> list[Any]:
@@ -78,7 +77,9 @@ def prepare(run: RestoreRun) -> None:
     if s.backup_code == "CLUSTER":
         return  # decrypted in a stream into psql
     sweep(s.partition)
-    plain = ensure_dir(s.partition / f"{PREFIX}{s.restore_def}-{os.getpid()}", 0o700)
+    plain = ensure_dir(
+        s.partition / naming.decrypted_dir_name(s.restore_def, os.getpid()), 0o700
+    )
     run.plain_dir = plain
     try:
         s.pg_dump_file = str(_decrypt_tree(main, plain, ids))
@@ -140,15 +141,16 @@ def remove(run: RestoreRun) -> None:
 
 
 def sweep(partition: Path) -> None:
-    """Remove decrypted copies left by killed restores on this node partition."""
+    """Remove decrypted copies left by killed restores on this node partition (maintenance's
+    stale-partials task removes them too, when no restore comes to this node again)."""
     try:
-        found = [(p, _NAME_RE.match(p.name)) for p in partition.iterdir()]
+        found = [(p, naming.parse_decrypted_name(p.name)) for p in partition.iterdir()]
     except OSError:
         return
-    for path, m in found:
-        if m is None:
+    for path, name in found:
+        if name is None:
             continue
-        if _alive(int(m["pid"])) or proc.processes_using(path):
+        if proc.pid_alive(name.pid) or proc.processes_using(path):
             continue
         try:
             safe_remove(partition, path)
@@ -157,15 +159,3 @@ def sweep(partition: Path) -> None:
             )
         except OSError as exc:
             log.error("Cannot remove the stale decrypted copy %s: %s", path, exc)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this run has not made its copy yet: a killed run had our pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

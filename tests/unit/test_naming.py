@@ -104,3 +104,18 @@ def test_job_tag_and_lock_names() -> None:
 
     assert fnmatch.fnmatch(p, naming.partial_glob("defid4"))
     assert not fnmatch.fnmatch(p, naming.partial_glob("defid40"))
+
+
+def test_decrypted_copy_names() -> None:
+    name = naming.decrypted_dir_name(12, 4321)
+    assert name == ".decrypted-restoredef12-4321"
+    assert naming.parse_decrypted_name(name) == naming.DecryptedName(12, 4321)
+    for other in (
+        ".decrypted-restoredef12-4321x",
+        ".decrypted-restoredefNone-4321",
+        ".decrypted-restoredef12-",
+        "decrypted-restoredef12-4321",
+        ".partial-defid1-2-20200101T000000",
+        ".decrypted-restoredef1-2/../x",
+    ):
+        assert naming.parse_decrypted_name(other) is None, other
