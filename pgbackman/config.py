@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pgbackman.core import validate
 from pgbackman.core.authority import normalised_absolute
-from pgbackman.errors import ConfigError
+from pgbackman.errors import ConfigError, UserInputError
 
 SYSTEM_CONFIG = Path("/etc/pgbackman/pgbackman.conf")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
@@ -84,6 +85,9 @@ class RestoreConfig:
 class MaintenanceConfig:
     maintenance_interval: int = 70
     pidfile: str = "/run/pgbackman/pgbackman_maintenance.pid"  # daemon mode only
+    # Delivered alerts older than this are deleted (task alert-retention), so the alerts
+    # table does not grow forever; unsent alerts and open episodes are always kept.
+    alert_retention: str = "90 days"
 
 
 @dataclass(frozen=True)
@@ -345,6 +349,7 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             "Configuration [pgbackman_maintenance] maintenance_interval must be >= 1"
         )
+    _validate_alert_retention(cfg.maintenance.alert_retention)
     identity = cfg.restore.identity_file
     if identity and not Path(identity).is_absolute():
         raise ConfigError(
@@ -352,6 +357,25 @@ def _validate(cfg: Config) -> None:
         )
     _validate_alerts(cfg.alerts)
     _validate_offsite(cfg.offsite)
+
+
+MIN_ALERT_RETENTION_SECONDS = (
+    86400  # pgbackman_check reads the last day's integrity alerts
+)
+
+
+def _validate_alert_retention(value: str) -> None:
+    """An interval PostgreSQL reads, from 1 day to 100 years (the catalog's function checks
+    the upper bound again)."""
+    where = "Configuration [pgbackman_maintenance] alert_retention"
+    try:
+        text = validate.interval(value, where)
+    except UserInputError as exc:
+        raise ConfigError(str(exc)) from None
+    if validate.interval_seconds(text) < MIN_ALERT_RETENTION_SECONDS:
+        raise ConfigError(
+            f"{where} [{value}] is out of range: it must be at least 1 day"
+        )
 
 
 def _validate_offsite(o: OffsiteConfig) -> None:

@@ -171,3 +171,29 @@ def list_alerts(
         order_by=("-registered", "-alert_id"),
         limit=limit,
     )
+
+
+# -- retention (pgbackman_maintenance) ----------------------------------------------------
+PRUNE_BATCH = 10000
+
+
+def count_sent_past_retention(cat: Catalog, server_id: int, retention: str) -> int:
+    """How many delivered alerts of this server are older than ``retention`` (the rule is
+    SQL ``sent_alerts_past_retention()``: never an unsent alert or one of an open episode)."""
+    value = cat.scalar(
+        "SELECT count(*) FROM sent_alerts_past_retention(%s, %s::interval)",
+        (server_id, retention),
+    )
+    return int(value)
+
+
+def delete_sent_past_retention(
+    cat: Catalog, server_id: int, retention: str, limit: int = PRUNE_BATCH
+) -> int:
+    """Delete at most ``limit`` of those alerts; returns how many went."""
+    return int(
+        cat.scalar(
+            "SELECT delete_sent_alerts(%s, %s::interval, %s)",
+            (server_id, retention, limit),
+        )
+    )

@@ -19,6 +19,7 @@ from pgbackman.errors import (
     PgBackManError,
 )
 from pgbackman.maintenance import diskusage, partials, tasks
+from pgbackman.maintenance.alertretention import ALERT_RETENTION, AlertRetention
 from pgbackman.maintenance.deleting import PassContext
 from pgbackman.maintenance.files import Deleter
 from pgbackman.maintenance.integrity import IntegrityKeeper
@@ -29,17 +30,19 @@ log = logging.getLogger("pgbackman_maintenance")
 
 
 def pass_tasks(
-    offsite: OffsiteTasks,
+    offsite: OffsiteTasks, alert_retention: AlertRetention
 ) -> list[tuple[str, Callable[[PassContext, PassReport], None]]]:
     """Offsite uploads first (before local retention can remove the files), the
-    catalog-driven tasks, offsite retention, then the file-system sweep of partial dumps
-    left by killed runs, and last the disk usage of what is left (measured after retention
-    deleted what it could)."""
+    catalog-driven tasks, offsite retention, the retention of delivered alerts (after the
+    tasks that raise alerts), then the file-system sweep of partial dumps and decrypted
+    copies left by killed runs, and last the disk usage of what is left (measured after
+    retention deleted what it could)."""
     upload, retention = offsite.tasks()
     return [
         upload,
         *tasks.TASKS,
         retention,
+        (ALERT_RETENTION, alert_retention),
         (partials.STALE_PARTIALS, partials.stale_partials),
         (diskusage.DISK_USAGE, diskusage.disk_usage),
     ]
@@ -66,6 +69,7 @@ class Maintenance:
         )
         self._server_id: int | None = None
         self.offsite = OffsiteTasks(cfg)
+        self.alert_retention = AlertRetention(cfg.maintenance.alert_retention)
 
     # -- one pass -----------------------------------------------------------------------
     def server_id(self) -> int:
@@ -101,7 +105,7 @@ class Maintenance:
         """Run every task once. Raises CatalogUnavailableError when the catalog is lost."""
         report = PassReport(dry_run=self.dry_run)
         ctx = self.context()
-        for name, task in pass_tasks(self.offsite):
+        for name, task in pass_tasks(self.offsite, self.alert_retention):
             if self.should_stop():
                 log.info("Stop requested: pass ended before task %s", name)
                 break

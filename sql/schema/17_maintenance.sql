@@ -368,3 +368,49 @@ AS $$
    WHERE backup_server_id = p_server_id AND left(episode_key, length(p_prefix)) = p_prefix
    ORDER BY episode_key;
 $$;
+
+-- Alert retention (pgbackman_maintenance, local config [pgbackman_maintenance]
+-- alert_retention): the alerts of a server that were delivered (alert_sent) longer than
+-- p_retention ago, oldest first. Never an unsent alert (it still has to reach a person) nor
+-- one whose episode is open (raise_alert() keys the episode's next alerts on it, and the
+-- trouble is still going on). The one rule for the dry run's listing and the deletion.
+CREATE FUNCTION sent_alerts_past_retention(p_server_id integer, p_retention interval)
+  RETURNS SETOF bigint
+  LANGUAGE sql STABLE SET search_path = public, pg_temp
+AS $$
+  SELECT a.alert_id
+    FROM alerts a
+   WHERE a.backup_server_id = p_server_id
+     AND a.alert_sent
+     AND greatest(a.registered, coalesce(a.sent_at, a.registered)) <= retention_cutoff(p_retention)
+     AND NOT EXISTS (SELECT 1 FROM alert_episode e
+                      WHERE e.alert_id = a.alert_id OR e.episode_key = a.episode_key)
+   ORDER BY a.alert_id
+$$;
+
+-- Delete at most p_limit of those alerts (their delivery records are columns of the row);
+-- returns how many went. Batches keep one call well inside statement_timeout on a catalog
+-- that kept every alert for years.
+CREATE FUNCTION delete_sent_alerts(p_server_id integer, p_retention interval,
+                                   p_limit integer DEFAULT 10000)
+  RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+  v_count integer;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM backup_server WHERE server_id = p_server_id) THEN
+    RAISE EXCEPTION 'Backup server % does not exist', p_server_id;
+  END IF;
+  PERFORM check_retention_interval(p_retention, 'alert retention');
+  IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100000 THEN
+    RAISE EXCEPTION 'Invalid batch size % (from 1 to 100000)', p_limit;
+  END IF;
+  DELETE FROM alerts
+   WHERE alert_id IN (SELECT s.alert_id
+                        FROM sent_alerts_past_retention(p_server_id, p_retention) AS s(alert_id)
+                       LIMIT p_limit);
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  RETURN v_count;
+END;
+$$;

@@ -95,6 +95,8 @@ GRANT EXECUTE ON FUNCTION
   update_alert_sent(bigint, boolean),
   record_alert_delivery(bigint[], text, text[]),
   record_alert_delivery_failure(bigint[], text, text),
+  sent_alerts_past_retention(integer, interval),
+  delete_sent_alerts(integer, interval, integer),
   -- pgbackman_control
   pop_job_queue(integer),
   get_next_crontab_id_to_generate(integer),

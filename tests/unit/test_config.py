@@ -33,6 +33,7 @@ def test_full_file_is_typed(tmp_path: Path) -> None:
     assert cfg.database.pg_connect_retry_interval == 3
     assert cfg.dump.pause_recovery_process_on_slave is True
     assert cfg.maintenance.maintenance_interval == 30
+    assert cfg.maintenance.alert_retention == "90 days"  # the default
     assert cfg.logging.log_level == "debug"
 
 
@@ -53,6 +54,9 @@ def test_full_file_is_typed(tmp_path: Path) -> None:
         ("[logging]\nlog_level = LOUD\n", "log_level"),
         ("no section header\n", "malformed"),
         ("[pgbackman_maintenance]\nmaintenance_interval = 0\n", "maintenance_interval"),
+        ("[pgbackman_maintenance]\nalert_retention = forever\n", "alert_retention"),
+        ("[pgbackman_maintenance]\nalert_retention = 2 hours\n", "at least 1 day"),
+        ("[pgbackman_maintenance]\nalert_retention = 101 years\n", "alert_retention"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
