@@ -227,6 +227,7 @@ def show_pgbackman_config(ctx: ShellContext, v: Values) -> None:
         ("####", ""),
         ("#PGBACKMAN_MAINTENANCE", ""),
         ("Maintenance interval", f"{cfg.maintenance.maintenance_interval} sec."),
+        ("Alert retention", cfg.maintenance.alert_retention),
         ("#####", ""),
         ("#PGBACKMAN_ALERTS", ""),
         ("SMTP alerts activated", "ON" if cfg.alerts.smtp_alerts else "OFF"),

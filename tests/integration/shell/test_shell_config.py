@@ -205,6 +205,7 @@ def test_show_pgbackman_config(pgb_env: PgbEnv, shell_run: Any) -> None:
     assert cfg["configuration_file_used"] == str(pgb_env.shell_config_path)
     assert cfg["db_version"] == "[5]:v_2_0_0"
     assert cfg["dbport"] == pgb_env.catalog_cluster.port
+    assert cfg["alert_retention"] == "90 days"
     assert "password" not in res.stdout.lower()
     res = shell_run("show_pgbackman_config")
     assert "PGBACKMAN DATABASE" in res.stdout and "DBname:" in res.stdout
