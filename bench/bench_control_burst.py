@@ -59,7 +59,8 @@ def setup(base: Path) -> tuple[PgCluster, Path, Path, int]:
     conf = base / "pgbackman.conf"
     conf.write_text(
         "[backup_server]\nbackup_server = bench.example.org\n"
-        f"root_backup_partition = {root}\n"
+        f"root_backup_partition = {root}\ncrontab_dir = {cron}\n"
+        "allow_root_backup_user = ON\n"
         f"[pgbackman_database]\nhost = {cluster.host}\nport = {cluster.port}\n"
         "dbname = pgbackman\nuser = pgbackman_role_rw\npg_connect_retry_interval = 1\n"
         f"[pgbackman_control]\npidfile = {base}/control.pid\n"

@@ -45,6 +45,7 @@ from common import (
     make_base,
     median,
     run_timed,
+    config_for,
     source_env,
     time_v,
     time_v_kib,
@@ -121,11 +122,15 @@ def make_database(
     ).strip()
 
 
-def define(env: BenchEnv, node_id: int, dbname: str, extra: str) -> int:
+def define(
+    env: BenchEnv, node_id: int, dbname: str, extra: str, minute: int = 0
+) -> int:
+    """A FULL definition (never started by cron: the bench runs it); ``minute`` tells
+    otherwise identical definitions apart (the catalog refuses duplicates)."""
     rows = env.q(
-        "SELECT register_backup_definition(%s, %s, %s, '0', '3', '*', '*', '*', 'FULL', false,"
+        "SELECT register_backup_definition(%s, %s, %s, %s, '3', '*', '*', '*', 'FULL', false,"
         " '7 days', 1, %s, 'ACTIVE', 'bench')",
-        (env.server_id, node_id, dbname, extra),
+        (env.server_id, node_id, dbname, str(minute), extra),
     )
     return int(rows[0][0])
 
@@ -159,7 +164,7 @@ def run_ours(
         "--def-id",
         str(def_id),
         "--config",
-        str(cfg),
+        str(config_for(cfg, src)),
     ]
     r = run_timed(argv, source_env(env.env, src))
     data = json.loads(out.read_text())
@@ -256,8 +261,8 @@ def run(quick: bool, before: Path | None = None) -> str:
                 # One definition per side of ours: a second run of one definition within
                 # the same second would wait for the next second (its file names hold it).
                 defs = {
-                    side: define(env, node_id, db, extra)
-                    for side in ("ours", "nocheck", "before")
+                    side: define(env, node_id, db, extra, minute)
+                    for minute, side in enumerate(("ours", "nocheck", "before"))
                     if side != "before" or before is not None
                 }
                 sides: dict[str, list[dict[str, Any]]] = {

@@ -41,6 +41,7 @@ from common import (
     make_base,
     median,
     run_timed,
+    config_for,
     source_env,
     time_v,
     time_v_kib,
@@ -85,7 +86,7 @@ def run_ours(
         "--restore-def",
         str(rdef),
         "--config",
-        str(env.config_path),
+        str(config_for(env.config_path, src)),
     ]
     r = run_timed(argv, source_env(env.env, src))
     got = env.q(

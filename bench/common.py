@@ -10,6 +10,7 @@ peak RSS (``ru_maxrss``) reported by the kernel.
 from __future__ import annotations
 
 import compileall
+import configparser
 import os
 import platform
 import re
@@ -55,6 +56,28 @@ def source_env(env: dict[str, str], src: Path | None) -> dict[str, str]:
     out["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(src), env.get("PYTHONPATH", "")) if p
     )
+    return out
+
+
+def config_for(cfg: Path, src: Path | None) -> Path:
+    """``cfg`` as the code of ``src`` (``--before DIR``) reads it: without the keys that
+    tree does not know (its config refuses unknown keys). A key is known when a field of
+    that name is declared in its ``pgbackman/config.py``."""
+    if src is None:
+        return cfg
+    declared = (src / "pgbackman" / "config.py").read_text(encoding="utf-8")
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(cfg, encoding="utf-8")
+    values = {
+        section: {
+            k: v
+            for k, v in parser[section].items()
+            if re.search(rf"^\s+{re.escape(k)}\s*:", declared, re.M)
+        }
+        for section in parser.sections()
+    }
+    out = cfg.with_name(f"{cfg.stem}-{src.name}.conf")
+    write_config(out, values)
     return out
 
 
@@ -250,6 +273,9 @@ def setup_env(base: Path, catalog_conf: str = "", log_level: str = "INFO") -> Be
             "backup_server": {
                 "backup_server": SERVER_FQDN,
                 "root_backup_partition": str(root),
+                # What this server's own file lets pgbackman_control touch (issue 11).
+                "crontab_dir": str(cron_dir),
+                "allow_root_backup_user": "ON",  # the bench runs as root
             },
             "pgbackman_database": {
                 "host": catalog.host,
