@@ -2,11 +2,13 @@
 (rules and format: :mod:`pgbackman.core.facts`).
 
 Before pg_dump starts, :meth:`FactsRecorder.start` opens a connection of its own to the
-database, begins a read-only REPEATABLE READ transaction, exports its snapshot, reads the
-size estimates of every table and counts the rows of the small ones in that snapshot (never
+database, begins a read-only REPEATABLE READ transaction and exports its snapshot; pg_dump
+runs with ``--snapshot=<it>``. While it runs, :meth:`FactsRecorder.collect` reads the size
+estimates of every table and counts the rows of the small ones in that same snapshot (never
 waiting for a lock: a table another session holds locked is left to the estimates, see
-:mod:`pgbackman.pgnode.facts`; the run's timeout shuts this connection down too); pg_dump
-then runs with ``--snapshot=<it>``, so it dumps exactly what was counted. The transaction
+:mod:`pgbackman.pgnode.facts`; the run's timeout shuts this connection down too), so the
+counts describe exactly what pg_dump dumps, and counting 500 small tables costs no wall time
+before pg_dump starts. The transaction
 stays open until the dump is over (pg_dump -j workers import the snapshot later).
 :meth:`FactsRecorder.write` puts the facts into the archive directory, before the manifest
 is written, so they are checksummed with the backup.
@@ -59,32 +61,53 @@ class FactsRecorder:
         self.facts: core.Facts | None = None
         self._conn: Any = None
         self._busy = False
+        self._snapshot: str | None = None  # exported by start(), dumped by pg_dump
+        self._own = False  # the extra parameters choose the snapshot themselves
+        self._taken = ""
 
     def start(self) -> list[str]:
-        """Collect the facts; returns the options to add to pg_dump's command line."""
-        taken = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        own = any(
+        """Open the facts' connection and export its snapshot; returns the options to add
+        to pg_dump's command line. The facts themselves are read by :meth:`collect`, while
+        pg_dump runs: in the same snapshot, so they describe exactly what it dumps."""
+        self._taken = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        self._own = any(
             w == o or w.startswith(o + "=") for w in self.extra for o in OWN_SNAPSHOT
         )
-        counting = self.code != "SCHEMA" and not own
+        counting = self.code != "SCHEMA" and not self._own
         self._busy = True
         try:
             self._conn = pgnode.connect(self.target, self.dbname, APPLICATION_NAME)
-            snapshot = nodefacts.export_snapshot(self._conn) if counting else None
+            self._snapshot = nodefacts.export_snapshot(self._conn) if counting else None
+        except NodeUnavailableError as exc:
+            self._unavailable(exc)
+            return []
+        finally:
+            self._busy = False
+        return [f"--snapshot={self._snapshot}"] if self._snapshot else []
+
+    def _unavailable(self, exc: Exception) -> None:
+        log.warning("Facts for restore drills not recorded (%s): the dump goes on", exc)
+        self.close()
+
+    def collect(self) -> None:
+        """Read the tables, their sizes and the exact counts of the small ones (see the
+        module docstring); no facts when the node cannot give them."""
+        if self._conn is None:
+            return  # start() could not connect: already said
+        snapshot = self._snapshot
+        self._busy = True
+        try:
             rows = nodefacts.tables(self._conn)
             tables, locked = (
                 self._counted(rows) if snapshot else (self._facts(rows), [])
             )
         except NodeUnavailableError as exc:
-            log.warning(
-                "Facts for restore drills not recorded (%s): the dump goes on", exc
-            )
-            self.close()
-            return []
+            self._unavailable(exc)
+            return
         finally:
             self._busy = False
         notes = []
-        if own:
+        if self._own:
             notes.append(
                 "the extra backup parameters choose the dump's snapshot: no exact counts"
             )
@@ -97,7 +120,7 @@ class FactsRecorder:
         self.facts = core.Facts(
             database=self.dbname,
             backup_code=self.code,
-            taken=taken,
+            taken=self._taken,
             in_dump_snapshot=snapshot is not None,
             tables=tables,
             notes=notes,
@@ -108,7 +131,6 @@ class FactsRecorder:
             sum(t.rows is not None for t in tables),
             " in the dump's snapshot" if snapshot else "",
         )
-        return [f"--snapshot={snapshot}"] if snapshot else []
 
     @staticmethod
     def _facts(rows: list[dict[str, Any]]) -> list[core.TableFact]:

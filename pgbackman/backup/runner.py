@@ -387,6 +387,8 @@ class DumpRun(JobRun):
         database settings files (their names added to ``items``) are done while it runs."""
 
         def meanwhile() -> None:  # while pg_dump runs
+            if self._facts is not None:
+                self._facts.collect()
             self.outcome.dbname_size = nodeglobals.database_size(self._conn)
             if code != "RDS":
                 items.extend(self._write_globals(names))
