@@ -19,20 +19,10 @@ from support.site import (
     wait_for,
 )
 from support.agekeys import new_key, set_identity_file
+from support.damage import flip_a_byte
 from support.richdb import RichDb
 
 from pgbackman.core.facts import FACTS_FILE
-
-
-def _flip_a_byte(dump_dir: Path) -> Path:
-    victim = max(
-        (p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
-        key=lambda p: p.stat().st_size,
-    )
-    data = bytearray(victim.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    victim.write_bytes(bytes(data))
-    return victim
 
 
 def test_drill_of_a_full_backup_succeeds_leaves_nothing_behind_and_is_recorded(
@@ -105,7 +95,7 @@ def test_drill_of_a_corrupted_backup_fails_is_recorded_and_alerts(
 ) -> None:
     def_id = site.definition(rich.dbname)
     bck = site.backup(def_id)
-    victim = _flip_a_byte(Path(bck["pg_dump_file"]))
+    victim = flip_a_byte(Path(bck["pg_dump_file"]))
     drill_id = site.register_drill(def_id)
     before_roles, before_dbs = roles(site.node2), databases(site.node2)
 

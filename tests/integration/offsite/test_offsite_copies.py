@@ -8,12 +8,14 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from psycopg2 import sql
 
 from offsite_helpers import PREFIX, VENV_BIN, OffsiteEnv, run
 from pgbackman.core import offsite as core
 from support.agekeys import new_key, set_identity_file
+from support.damage import flip_a_byte
 from support.pgcluster import PgCluster
 
 # Quotes, a shell command, '%', '/', '..', a backslash, a space and non-ASCII: names are data.
@@ -32,6 +34,24 @@ def _local_files_gone(row: dict[str, object]) -> None:
             shutil.rmtree(p)
         else:
             p.unlink()
+
+
+def _restore(
+    off: OffsiteEnv, node_id: int, bck_id: int, dbname: str
+) -> tuple[int, Any]:
+    """Register a restore of ``bck_id`` as ``dbname`` on node ``node_id`` and run it as its
+    at job would: (restore definition, finished process)."""
+    restore_def = int(
+        off.pgb.su_query(
+            "SELECT register_restore_definition(now(), %s, %s, %s, %s, NULL, '', '{}')",
+            (off.pgb.server_id, node_id, bck_id, dbname),
+        )[0][0]
+    )
+    res = run(
+        [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
+        off.pgb.env,
+    )
+    return restore_def, res
 
 
 def test_upload_checksums_then_restore_from_offsite(
@@ -76,17 +96,8 @@ def test_upload_checksums_then_restore_from_offsite(
     # The local files go; the restore fetches the copy, verifies it and restores it.
     _local_files_gone(row)
     node2_id = off.pgb.register_node(node2)
-    restore_def = int(
-        off.pgb.su_query(
-            "SELECT register_restore_definition(now(), %s, %s, %s, %s, NULL, '', '{}')",
-            (off.pgb.server_id, node2_id, row["bck_id"], HOSTILE),
-        )[0][0]
-    )
     try:
-        res = run(
-            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
-            off.pgb.env,
-        )
+        _, res = _restore(off, node2_id, row["bck_id"], HOSTILE)
         assert res.returncode == 0, res.stderr
         assert off.fingerprint(node2, HOSTILE) == before
         staging = off.pgb.root / "offsite_staging"
@@ -321,18 +332,8 @@ def test_an_encrypted_backup_goes_offsite_as_it_is_on_disk_and_restores(
     _local_files_gone(row)
     set_identity_file(off.pgb.config_path, key.identity_file)
     node2_id = off.pgb.register_node(node2)
-    restore_def = int(
-        off.pgb.su_query(
-            "SELECT register_restore_definition(now(), %s, %s, %s, 'offsite_sealed', NULL,"
-            " '', '{}')",
-            (off.pgb.server_id, node2_id, row["bck_id"]),
-        )[0][0]
-    )
     try:
-        res = run(
-            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
-            off.pgb.env,
-        )
+        _, res = _restore(off, node2_id, row["bck_id"], "offsite_sealed")
         assert res.returncode == 0, res.stderr
         assert off.fingerprint(node2, "offsite_sealed") == before
     finally:
@@ -350,27 +351,11 @@ def test_damaged_local_files_are_restored_from_the_offsite_copy(
     assert off.maintenance().returncode == 0
     row = off.row(row["bck_id"])  # type: ignore[assignment]
     assert row["offsite_status"] == "UPLOADED"
-    dump_dir = Path(row["pg_dump_file"])
-    victim = max(
-        (p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
-        key=lambda p: p.stat().st_size,
-    )
-    data = bytearray(victim.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    victim.write_bytes(bytes(data))
+    victim = flip_a_byte(Path(row["pg_dump_file"]))
+    damaged = victim.read_bytes()
     node2_id = off.pgb.register_node(node2)
-    restore_def = int(
-        off.pgb.su_query(
-            "SELECT register_restore_definition(now(), %s, %s, %s, 'offsite_rotten', NULL,"
-            " '', '{}')",
-            (off.pgb.server_id, node2_id, row["bck_id"]),
-        )[0][0]
-    )
     try:
-        res = run(
-            [str(VENV_BIN / "pgbackman_restore"), "--restore-def", str(restore_def)],
-            off.pgb.env,
-        )
+        restore_def, res = _restore(off, node2_id, row["bck_id"], "offsite_rotten")
         assert res.returncode == 0, res.stderr
         assert off.fingerprint(node2, "offsite_rotten") == before
         (log_file,) = off.pgb.su_query(
@@ -382,7 +367,7 @@ def test_damaged_local_files_are_restored_from_the_offsite_copy(
             f"The local files of backup {row['bck_id']} are CORRUPT" in text
             and "restoring from its offsite copy" in text
         ), text
-        assert victim.read_bytes() == bytes(data)  # the local files are left as found
+        assert victim.read_bytes() == damaged  # the local files are left as found
         assert list((off.pgb.root / "offsite_staging").iterdir()) == []
     finally:
         node2.psql('DROP DATABASE IF EXISTS "offsite_rotten" WITH (FORCE)')

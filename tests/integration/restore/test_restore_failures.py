@@ -8,23 +8,13 @@ import subprocess
 from pathlib import Path
 
 from restore_helpers import VENV_BIN, databases, roles
+from support.damage import flip_a_byte
 from support.richdb import RichDb, table_checksums
-
-
-def _flip_a_byte(dump_dir: Path) -> Path:
-    victim = max(
-        (p for p in dump_dir.iterdir() if p.name.endswith(".dat.gz")),
-        key=lambda p: p.stat().st_size,
-    )
-    data = bytearray(victim.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    victim.write_bytes(bytes(data))
-    return victim
 
 
 def test_checksum_mismatch_refuses_and_touches_nothing(rst, rich: RichDb) -> None:  # type: ignore[no-untyped-def]
     bck = rst.backup(rich.dbname, "FULL")
-    victim = _flip_a_byte(Path(bck["pg_dump_file"]))
+    victim = flip_a_byte(Path(bck["pg_dump_file"]))
     before_roles, before_dbs = roles(rst.node2), databases(rst.node2)
     rdef = rst.define(bck["bck_id"], rich.dbname, roles=rich.roles)
     res = rst.restore(rdef)
