@@ -86,8 +86,11 @@ class FactsRecorder:
         return [f"--snapshot={self._snapshot}"] if self._snapshot else []
 
     def _unavailable(self, exc: Exception) -> None:
-        log.warning("Facts for restore drills not recorded (%s): the dump goes on", exc)
         self.close()
+        # The run's timeout (or a stop signal) shut this connection down: that ends the
+        # run, it is not a node that could not give facts.
+        self.checkpoint()
+        log.warning("Facts for restore drills not recorded (%s): the dump goes on", exc)
 
     def collect(self) -> None:
         """Read the tables, their sizes and the exact counts of the small ones (see the
