@@ -27,50 +27,91 @@ BEGIN
 END;
 $$;
 
--- Retention's deletion of one catalog row (maintenance deletes its files first). Refused
--- unless the row has expired: older than its definition's / snapshot's retention period and,
--- for a backup definition, with a newer SUCCEEDED backup of the same definition recorded
+-- Retention's deletion of catalog rows (maintenance deletes their files first), many in one
+-- call. Each row is judged on its own and a refused one stops none of the others: it is
+-- refused unless it has expired: older than its definition's / snapshot's retention period
+-- and, for a backup definition, with a newer SUCCEEDED backup of the same definition recorded
 -- INTACT. Maintenance decides with keep = max(redundancy, 1) on verified files; this is the
 -- catalog's own floor: whoever calls it, the newest intact backup row of a definition stays.
+-- Every row is judged against the catalog as it was when the call began (one statement): a
+-- protector deleted by the same call protected only rows older than itself, and the newest
+-- intact row, which nothing protects, is never deleted, so every deleted row still has a
+-- newer intact row afterwards.
+-- Returns one row per distinct id asked: refusal NULL when it was deleted (or, with an
+-- UPLOADED offsite copy, kept with local_deleted_at set), else why it was not.
+CREATE FUNCTION delete_backup_catalog_many(p_bck_ids bigint[])
+  RETURNS TABLE (bck_id bigint, refusal text)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  IF p_bck_ids IS NULL OR array_position(p_bck_ids, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'delete_backup_catalog_many: every backup id must be given (no NULL)';
+  END IF;
+  -- Lock first, in id order (two callers never deadlock); the verdict below is a new
+  -- statement, so it sees what committed while it waited.
+  PERFORM 1 FROM backup_catalog a WHERE a.bck_id = ANY (p_bck_ids) ORDER BY a.bck_id
+    FOR UPDATE;
+  RETURN QUERY
+  WITH asked AS (
+    SELECT DISTINCT x.id FROM unnest(p_bck_ids) AS x(id)
+  ), verdict AS (
+    SELECT q.id, a.offsite_status,
+           CASE
+             WHEN a.bck_id IS NULL THEN
+               format('Backup %s does not exist in the catalog', q.id)
+             WHEN a.finished IS NULL OR NOT a.finished < retention_cutoff(p.period) THEN
+               format('Backup %s has not expired (retention period %s)', q.id,
+                      coalesce(p.period::text, 'unknown'))
+             WHEN a.def_id IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM backup_catalog g
+                     WHERE g.def_id = a.def_id
+                       AND g.execution_status = 'SUCCEEDED'
+                       AND g.integrity = 'INTACT'
+                       AND g.local_deleted_at IS NULL
+                       AND (g.finished, g.bck_id) > (a.finished, a.bck_id)) THEN
+               format('Backup %s is not followed by an intact backup of definition %s: kept',
+                      q.id, a.def_id)
+           END AS refusal
+      FROM asked q
+      LEFT JOIN backup_catalog a ON a.bck_id = q.id
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN a.def_id IS NOT NULL
+                    THEN (SELECT b.retention_period FROM backup_definition b
+                           WHERE b.def_id = a.def_id)
+                    ELSE (SELECT s.retention_period FROM snapshot_definition s
+                           WHERE s.snapshot_id = a.snapshot_id)
+               END AS period) p ON true
+  ), episodes AS (
+    DELETE FROM alert_episode e USING verdict v
+     WHERE v.refusal IS NULL AND e.episode_key = 'integrity:bck:' || v.id
+  ), offsite_kept AS (
+    -- A backup whose offsite copy is UPLOADED lives on after its local files (removed by
+    -- the caller first): the row stays, marked, until offsite retention expires the copy
+    -- (set_backup_offsite_status(.., 'EXPIRED', ..) deletes it then).
+    UPDATE backup_catalog a SET local_deleted_at = coalesce(a.local_deleted_at, now())
+      FROM verdict v
+     WHERE v.refusal IS NULL AND v.offsite_status = 'UPLOADED' AND a.bck_id = v.id
+  ), deleted AS (
+    DELETE FROM backup_catalog a USING verdict v      -- cascades to restores and alerts
+     WHERE v.refusal IS NULL AND v.offsite_status IS DISTINCT FROM 'UPLOADED'
+       AND a.bck_id = v.id
+  )
+  SELECT v.id, v.refusal FROM verdict v ORDER BY v.id;
+END;
+$$;
+
+-- One row: the same rules (delete_backup_catalog_many), a refusal raised as an error.
 CREATE FUNCTION delete_backup_catalog(p_bck_id bigint) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
-  r        backup_catalog%ROWTYPE;
-  v_period interval;
+  v_refusal text;
 BEGIN
-  SELECT * INTO r FROM backup_catalog WHERE bck_id = p_bck_id FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
+  SELECT m.refusal INTO v_refusal FROM delete_backup_catalog_many(ARRAY[p_bck_id]) m;
+  IF v_refusal IS NOT NULL THEN
+    RAISE EXCEPTION '%', v_refusal;
   END IF;
-  IF r.def_id IS NOT NULL THEN
-    SELECT retention_period INTO v_period FROM backup_definition WHERE def_id = r.def_id;
-  ELSE
-    SELECT retention_period INTO v_period FROM snapshot_definition WHERE snapshot_id = r.snapshot_id;
-  END IF;
-  IF r.finished IS NULL OR NOT r.finished < retention_cutoff(v_period) THEN
-    RAISE EXCEPTION 'Backup % has not expired (retention period %)', p_bck_id,
-      coalesce(v_period::text, 'unknown');
-  END IF;
-  IF r.def_id IS NOT NULL AND NOT EXISTS (
-       SELECT 1 FROM backup_catalog g
-        WHERE g.def_id = r.def_id
-          AND g.execution_status = 'SUCCEEDED'
-          AND g.integrity = 'INTACT'
-          AND g.local_deleted_at IS NULL
-          AND (g.finished, g.bck_id) > (r.finished, r.bck_id)) THEN
-    RAISE EXCEPTION 'Backup % is not followed by an intact backup of definition %: kept', p_bck_id, r.def_id;
-  END IF;
-  DELETE FROM alert_episode WHERE episode_key = 'integrity:bck:' || p_bck_id;
-  -- A backup whose offsite copy is UPLOADED lives on after its local files (removed by the
-  -- caller first): the row stays, marked, until offsite retention expires the copy
-  -- (set_backup_offsite_status(.., 'EXPIRED', ..) deletes it then).
-  IF r.offsite_status = 'UPLOADED' THEN
-    UPDATE backup_catalog SET local_deleted_at = coalesce(local_deleted_at, now())
-     WHERE bck_id = p_bck_id;
-    RETURN;
-  END IF;
-  DELETE FROM backup_catalog WHERE bck_id = p_bck_id;   -- cascades to restores and alerts
 END;
 $$;
 

@@ -122,6 +122,7 @@ GRANT EXECUTE ON FUNCTION
   delete_catalog_entries_to_delete(bigint),
   delete_restore_logs_to_delete(bigint),
   delete_backup_catalog(bigint),
+  delete_backup_catalog_many(bigint[]),
   delete_snapshot_definition(bigint),
   record_backup_integrity(bigint, text, text),
   set_backup_offsite_status(bigint, text, text, text, text),
