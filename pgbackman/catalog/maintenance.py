@@ -10,6 +10,7 @@ period is out of range (forged, hand-edited) expires nothing and stops nothing e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,36 +189,78 @@ _BACKUP_SQL = sql.SQL(
     "  FROM backup_catalog a"
     "  LEFT JOIN backup_definition d ON d.def_id = a.def_id"
     "  LEFT JOIN snapshot_definition s ON s.snapshot_id = a.snapshot_id"
-    " WHERE a.bck_id = %s"
+    " WHERE a.bck_id = ANY(%s)"
 ).format(files=_FILES_SQL)
 
 
+def backup_rows(cat: Catalog, bck_ids: Sequence[int]) -> dict[int, Row]:
+    """Identity, files, sizes and checksum of catalog rows, in one statement (read only for
+    rows about to be deleted or checked, a batch at a time, so a catch-up pass over a huge
+    catalog never holds every path). Rows deleted meanwhile are absent."""
+    if not bck_ids:
+        return {}
+    return {
+        int(r["bck_id"]): r
+        for r in cat.query(_BACKUP_SQL, ([int(b) for b in bck_ids],))
+    }
+
+
 def backup_row(cat: Catalog, bck_id: int) -> Row | None:
-    """Identity, files, sizes and checksum of one catalog row (read only for rows about to
-    be deleted or checked, so a catch-up pass over a huge catalog never holds every path)."""
-    return cat.query_one(_BACKUP_SQL, (bck_id,))
+    """:func:`backup_rows` of one row."""
+    return backup_rows(cat, [bck_id]).get(int(bck_id))
 
 
-def claimed_elsewhere(
-    cat: Catalog,
-    bck_id: int | None,
-    def_id: int | None,
-    snapshot_id: int | None,
-    paths: list[str],
-) -> list[str]:
-    """Which of ``paths`` another catalog row of the same job names too (only runs of the
-    same job have matching names): such a file is never deleted for this row."""
-    if not paths:
-        return []
+@dataclass(frozen=True)
+class PathsOf:
+    """The paths a row is about to lose, and who it is (only runs of the same job, a
+    definition or a snapshot, have matching names). ``bck_id`` None: a row that is no
+    longer in backup_catalog (a forced deletion's queue row)."""
+
+    bck_id: int | None
+    def_id: int | None
+    snapshot_id: int | None
+    paths: tuple[str, ...]
+
+
+def claimed_elsewhere_many(cat: Catalog, rows: Sequence[PathsOf]) -> list[list[str]]:
+    """For each of ``rows``, which of its paths another catalog row of the same job names
+    too (sorted), in one statement: such a file is never deleted for that row. Two rows of
+    ``rows`` naming the same file claim it from each other."""
+    wanted = sorted({p for r in rows for p in r.paths})
+    if not wanted:
+        return [[] for _ in rows]
     q = sql.SQL(
-        "SELECT DISTINCT p FROM backup_catalog a, unnest(ARRAY[{files}]) AS p"
-        " WHERE (a.def_id = %(def)s OR a.snapshot_id = %(snap)s)"
-        "   AND a.bck_id IS DISTINCT FROM %(bck)s AND p = ANY(%(paths)s)"
+        "SELECT DISTINCT a.bck_id, a.def_id, a.snapshot_id, p"
+        "  FROM backup_catalog a, unnest(ARRAY[{files}]) AS p"
+        " WHERE (a.def_id = ANY(%(defs)s) OR a.snapshot_id = ANY(%(snaps)s))"
+        "   AND p = ANY(%(paths)s)"
     ).format(files=_FILES_SQL)
-    rows = cat.query(
-        q, {"def": def_id, "snap": snapshot_id, "bck": bck_id, "paths": list(paths)}
+    hits = cat.query(
+        q,
+        {
+            "defs": sorted({r.def_id for r in rows if r.def_id is not None}),
+            "snaps": sorted({r.snapshot_id for r in rows if r.snapshot_id is not None}),
+            "paths": wanted,
+        },
     )
-    return sorted(str(r["p"]) for r in rows)
+    by_path: dict[str, list[Row]] = {}
+    for h in hits:
+        by_path.setdefault(str(h["p"]), []).append(h)
+    out: list[list[str]] = []
+    for r in rows:
+        claimed = {
+            p
+            for p in r.paths
+            for h in by_path.get(p, ())
+            # the same job (NULL matches nothing, as in SQL), another row
+            if (
+                (r.def_id is not None and h["def_id"] == r.def_id)
+                or (r.snapshot_id is not None and h["snapshot_id"] == r.snapshot_id)
+            )
+            and (r.bck_id is None or int(h["bck_id"]) != r.bck_id)
+        }
+        out.append(sorted(claimed))
+    return out
 
 
 def record_integrity(cat: Catalog, bck_id: int, state: str, detail: str) -> None:
@@ -225,10 +268,15 @@ def record_integrity(cat: Catalog, bck_id: int, state: str, detail: str) -> None
     cat.call("record_backup_integrity", bck_id, state, detail)
 
 
-def delete_backup_row(cat: Catalog, bck_id: int) -> None:
-    """Delete one expired catalog row (cascades to its restore definitions and alerts); the
-    catalog refuses a row that has not expired or is the newest intact one."""
-    cat.call("delete_backup_catalog", bck_id)
+def delete_backup_rows(cat: Catalog, bck_ids: Sequence[int]) -> dict[int, str | None]:
+    """Delete expired catalog rows in one call (each cascades to its restore definitions
+    and alerts; a row with an UPLOADED offsite copy is kept, marked local_deleted_at).
+    Returns bck_id -> None (done) or why the catalog refused it (not expired, the newest
+    intact one, gone): a refused row stops none of the others."""
+    if not bck_ids:
+        return {}
+    rows = cat.call_rows("delete_backup_catalog_many", [int(b) for b in bck_ids])
+    return {int(r["bck_id"]): r["refusal"] for r in rows}
 
 
 # -- task 3: snapshot retention -------------------------------------------------------
