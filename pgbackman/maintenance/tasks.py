@@ -23,6 +23,7 @@ from pgbackman.catalog import alerts, jobs
 from pgbackman.catalog import maintenance as mcat
 from pgbackman.catalog.connection import Row
 from pgbackman.core.retention import (
+    Decision,
     RunRow,
     expired_backups,
     quarantine_over,
@@ -40,10 +41,14 @@ from pgbackman.maintenance.files import (
     job_busy,
 )
 from pgbackman.maintenance.deleting import (
+    BATCH,
     PassContext,
     as_int,
-    delete_backup,
+    backup_item,
+    delete_backups,
     delete_row_files,
+    drop_backup_rows,
+    one_by_one,
     files_text,
     partition_holding_lock,
     refused,
@@ -64,38 +69,54 @@ DROPPED = "dropped-databases"
 
 # -- 1 ---------------------------------------------------------------------------------
 def forced_deletions(ctx: PassContext, report: PassReport) -> None:
-    """Files of catalog rows removed by a forced definition deletion, then the queue row."""
+    """Files of catalog rows removed by a forced definition deletion, then the queue row;
+    a batch at a time (one path check for all, each job's lock taken once)."""
     report.task(FORCED)
-    for row in mcat.forced_deletes(ctx.cat, ctx.server_id):
+    rows = mcat.forced_deletes(ctx.cat, ctx.server_id)
+    for start in range(0, len(rows), BATCH):
         if ctx.should_stop():
             return
-        what = f"forced-deleted backup bck_id={row['bck_id']} def_id={row['def_id']}"
-        delete_backup(
+        items = [
+            backup_item(
+                ctx,
+                row,
+                f"forced-deleted backup bck_id={row['bck_id']} def_id={row['def_id']}",
+                "its definition was force-deleted",
+                f"refused:del:{row['del_id']}",
+                partition=ctx.partition(row.get("pgsql_node_id"))
+                or partition_holding_lock(ctx, row["def_id"]),
+            )
+            for row in rows[start : start + BATCH]
+        ]
+        delete_backups(
             ctx,
             report,
             FORCED,
-            row,
-            what,
-            "its definition was force-deleted",
-            partial(mcat.delete_forced_entry, ctx.cat, int(row["del_id"])),
-            f"refused:del:{row['del_id']}",
-            partition=ctx.partition(row.get("pgsql_node_id"))
-            or partition_holding_lock(ctx, row["def_id"]),
+            items,
+            one_by_one(
+                lambda i: mcat.delete_forced_entry(ctx.cat, int(i.row["del_id"]))
+            ),
         )
 
 
 # -- 2 ---------------------------------------------------------------------------------
 def backup_retention(ctx: PassContext, report: PassReport) -> None:
     """Expired cron dumps (core.retention decides on verified facts), files then row. One
-    definition that fails is reported and never stops the others."""
+    definition that fails is reported and never stops the others. The decisions of
+    several definitions are carried out together, a batch of rows at a time
+    (:func:`_delete_expired`): one read of their rows, one path check, one catalog call."""
     report.task(RETENTION)
     _report_refused_intervals(ctx, report)
     rows = mcat.retention_candidates(ctx.cat, ctx.server_id)
+    batch: list[tuple[int, Decision]] = []
     for def_id, group in groupby(rows, key=lambda r: r["def_id"]):
         if ctx.should_stop():
             return
         try:
-            _retain_definition(ctx, report, int(def_id), list(group))
+            batch += [
+                (int(def_id), d)
+                for d in _decide_definition(ctx, report, int(def_id), list(group))
+            ]
         except CatalogUnavailableError:
             raise
         except PgBackManError as exc:
@@ -106,6 +127,11 @@ def backup_retention(ctx: PassContext, report: PassReport) -> None:
                 RETENTION,
                 f"backup definition def_id={def_id}: {type(exc).__name__}: {exc}",
             )
+        if len(batch) >= BATCH:
+            _delete_expired(ctx, report, batch)
+            batch = []
+    if batch:
+        _delete_expired(ctx, report, batch)
 
 
 _INTERVAL_EPISODE = re.compile(
@@ -153,9 +179,9 @@ def _report_refused_intervals(ctx: PassContext, report: PassReport) -> None:
             alerts.end_episode(ctx.cat, key)
 
 
-def _retain_definition(
+def _decide_definition(
     ctx: PassContext, report: PassReport, def_id: int, history: list[Row]
-) -> None:
+) -> list[Decision]:
     first = next(r for r in history if r["backup_server_id"] == ctx.server_id)
     partition = ctx.partition(first["pgsql_node_id"])
     if not ctx.dry_run and job_busy(partition, def_id=def_id):
@@ -166,9 +192,9 @@ def _retain_definition(
             f"backup definition def_id={def_id}: job is running (lock held); "
             "skipped until the next pass",
         )
-        return
+        return []
     by_id = {int(r["bck_id"]): r for r in history}
-    decisions = expired_backups(
+    return expired_backups(
         [
             RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"]))
             for r in history
@@ -178,25 +204,24 @@ def _retain_definition(
         ctx.now,
         intact=lambda bck_id: _intact(ctx, report, by_id[bck_id]),
     )
-    for d in decisions:
-        row = mcat.backup_row(ctx.cat, d.bck_id)
+
+
+def _delete_expired(
+    ctx: PassContext, report: PassReport, batch: list[tuple[int, Decision]]
+) -> None:
+    """Carry out retention's decisions (of several definitions): their rows read in one
+    query, then checked, their files deleted and their rows dropped together."""
+    rows = mcat.backup_rows(ctx.cat, [d.bck_id for _def_id, d in batch])
+    items = []
+    for def_id, d in batch:
+        row = rows.get(d.bck_id)
         if row is None:
             continue  # deleted meanwhile (shell, another pass): nothing to do
         if int(row["backup_server_id"]) != ctx.server_id:
             continue  # another server's row: never deleted here
         what = f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
-        outcome = delete_backup(
-            ctx,
-            report,
-            RETENTION,
-            row,
-            what,
-            d.reason,
-            partial(mcat.delete_backup_row, ctx.cat, d.bck_id),
-            f"refused:bck:{d.bck_id}",
-        )
-        if outcome == "busy":
-            break  # busy definition: leave the rest of it for the next pass too
+        items.append(backup_item(ctx, row, what, d.reason, f"refused:bck:{d.bck_id}"))
+    delete_backups(ctx, report, RETENTION, items, drop_backup_rows(ctx))
 
 
 def _intact(ctx: PassContext, report: PassReport, row: Row) -> bool:
@@ -217,29 +242,33 @@ def snapshot_retention(ctx: PassContext, report: PassReport) -> None:
     """Expired snapshot dumps, then snapshot definitions that are over."""
     report.task(SNAPSHOTS)
     fully_expired: set[int] = set()
-    for row in mcat.expired_snapshot_rows(ctx.cat, ctx.server_id):
+    expired = [
+        row
+        for row in mcat.expired_snapshot_rows(ctx.cat, ctx.server_id)
+        # The query already filters by age; re-check with the same pure rule as a guard.
+        if snapshot_row_expired(row["finished"], row["retention_period"], ctx.now)
+    ]
+    for start in range(0, len(expired), BATCH):
         if ctx.should_stop():
             return
-        # The query already filters by age; re-check with the same pure rule as a guard.
-        if not snapshot_row_expired(row["finished"], row["retention_period"], ctx.now):
-            continue
-        full = mcat.backup_row(ctx.cat, int(row["bck_id"]))
-        if full is None:
-            continue
-        sid = int(row["snapshot_id"])
-        what = f"snapshot backup bck_id={row['bck_id']} snapshot_id={sid}"
-        delete_backup(
-            ctx,
-            report,
-            SNAPSHOTS,
-            full,
-            what,
-            f"older than its retention period {row['retention_period']}",
-            partial(mcat.delete_backup_row, ctx.cat, int(row["bck_id"])),
-            f"refused:bck:{row['bck_id']}",
-        )
-        if ctx.dry_run and row["snapshot_fully_expired"]:
-            fully_expired.add(sid)
+        chunk = expired[start : start + BATCH]
+        full = mcat.backup_rows(ctx.cat, [int(r["bck_id"]) for r in chunk])
+        items = [
+            backup_item(
+                ctx,
+                full[int(row["bck_id"])],
+                f"snapshot backup bck_id={row['bck_id']} snapshot_id={row['snapshot_id']}",
+                f"older than its retention period {row['retention_period']}",
+                f"refused:bck:{row['bck_id']}",
+            )
+            for row in chunk
+            if int(row["bck_id"]) in full
+        ]
+        delete_backups(ctx, report, SNAPSHOTS, items, drop_backup_rows(ctx))
+        if ctx.dry_run:
+            fully_expired.update(
+                int(r["snapshot_id"]) for r in chunk if r["snapshot_fully_expired"]
+            )
     for snap in mcat.finished_snapshot_definitions(ctx.cat, ctx.server_id):
         fully_expired.discard(int(snap["snapshot_id"]))
         what = (
