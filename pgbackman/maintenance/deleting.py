@@ -215,7 +215,8 @@ def delete_backups(
         elif ctx.dry_run:
             item.outcome = "deleted"
             ctx.would(
-                report, f"WOULD DELETE {item.what}: {item.reason}: {files_text(item.paths)}"
+                report,
+                f"WOULD DELETE {item.what}: {item.reason}: {files_text(item.paths)}",
             )
         else:
             ok.append(item)
@@ -281,8 +282,9 @@ def delete_checked(
         except OSError as exc:
             for item in gone:
                 report.error(
-                    task, f"{item.what}: its files are deleted but not durably ({exc}); "
-                    "the row is kept until the next pass"
+                    task,
+                    f"{item.what}: its files are deleted but not durably ({exc}); "
+                    "the row is kept until the next pass",
                 )
                 item.outcome = "error"
             return
