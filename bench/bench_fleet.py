@@ -1,6 +1,7 @@
 """Benchmark: the control plane at fleet scale, and shell start-up.
 
-    .venv/bin/python bench/bench_fleet.py [--quick]
+    .venv/bin/python bench/bench_fleet.py [--quick] [--only control,shell,maintenance]
+                                          [--before DIR]
 
 Builds a catalog with bench/fleet.py, then measures:
 
@@ -11,6 +12,10 @@ Builds a catalog with bench/fleet.py, then measures:
 * ``pgbackman_maintenance --dry-run`` / ``--once`` over the million rows (on copies of the
   catalog database, so every run starts from the same state), and the retention decision
   alone measured in-process.
+
+``--only`` measures some parts (the fleet is built all the same); ``--before DIR`` also
+runs the maintenance passes with the code of another source tree (``git archive <rev> | tar
+-x -C DIR``), on copies of the same catalog, interleaved with this checkout's.
 
 Prints Markdown on stdout (run_all.py puts it into RESULTS.md).
 """
@@ -32,8 +37,10 @@ import fleet as fleetmod
 from common import (
     SERVER_FQDN,
     BenchEnv,
+    REPO,
     cleanup,
     cmdline,
+    compile_sources,
     fmt_runs,
     fmt_s,
     log,
@@ -41,6 +48,7 @@ from common import (
     median,
     run_timed,
     setup_env,
+    source_env,
 )
 
 TARGETS = {
@@ -48,6 +56,7 @@ TARGETS = {
     "latency": 0.5,
     "shell": 0.3,
     "maintenance": 10.0,
+    "maintenance_once": 5.0,  # issue 16: a pass deleting 8 000 expired backups
 }
 
 
@@ -321,8 +330,46 @@ def decision_in_process(cfg_path: Path) -> tuple[float, float, int, int]:
     return t1 - t0, t2 - t1, len(rows), expired
 
 
+def maintenance_run(
+    env: BenchEnv, name: str, src: Path | None
+) -> tuple[float, float, float, float, int, int]:
+    """One measured pass pair on a fresh copy of the catalog, with the code of ``src``
+    (None: this checkout): (query s, decide s, --dry-run s, --once s, candidates, deleted)."""
+    cfg = clone_db(env, name)
+    paths = fleetmod.expiring_paths(env, name, env.server_id)
+    fleetmod.create_files(paths)
+    protectors = fleetmod.make_protectors(env, name, env.server_id)
+    log(f"maintenance {name}: {protectors} backups retention checks in full")
+    qs, ds, cand, exp = decision_in_process(cfg)
+    run_env = source_env(env.env, src)
+    argv_dry = [env.prog("pgbackman_maintenance"), "--dry-run", "--config", str(cfg)]
+    r = run_timed(argv_dry, run_env)
+    would = sum(
+        1
+        for line in r.stdout.decode().splitlines()
+        if line.startswith("WOULD DELETE backup")
+    )
+    argv_once = [env.prog("pgbackman_maintenance"), "--once", "--config", str(cfg)]
+    count = "SELECT count(*) FROM backup_catalog"
+    before = int(env.catalog.query(count, dbname=name)[0][0])
+    once = run_timed(argv_once, run_env).seconds
+    deleted = before - int(env.catalog.query(count, dbname=name)[0][0])
+    if deleted != exp or would != exp:
+        raise RuntimeError(
+            f"maintenance ({name}) deleted {deleted}, dry run said {would}, decision {exp}"
+        )
+    left = sum(1 for p in paths if os.path.exists(p))
+    log(
+        f"maintenance {name}: decision {qs:.2f}+{ds:.2f}s, dry {r.seconds:.2f}s, "
+        f"once {once:.2f}s, deleted {deleted} rows, {len(paths) - left} of {len(paths)} "
+        f"files; load average {os.getloadavg()[0]:.2f}"
+    )
+    env.catalog.psql(f"DROP DATABASE {name} WITH (FORCE)")
+    return qs, ds, r.seconds, once, cand, deleted
+
+
 def bench_maintenance(
-    env: BenchEnv, fl: fleetmod.Fleet, n: int
+    env: BenchEnv, fl: fleetmod.Fleet, n: int, before: Path | None = None
 ) -> tuple[str, dict[str, Any]]:
     measured_rows = int(
         env.q(
@@ -330,51 +377,21 @@ def bench_maintenance(
             (env.server_id,),
         )[0][0]
     )
-    dry, once, q_s, d_s = [], [], [], []
-    deleted = cand = 0
+    sides: dict[str, list[tuple[float, float, float, float, int, int]]] = {
+        "after": [],
+        "before": [],
+    }
+    loads: list[float] = []
     for i in range(n):
-        name = f"pgbackman_m{i}"
-        cfg = clone_db(env, name)
-        paths = fleetmod.expiring_paths(env, name, env.server_id)
-        fleetmod.create_files(paths)
-        protectors = fleetmod.make_protectors(env, name, env.server_id)
-        log(f"maintenance run {i}: {protectors} backups retention checks in full")
-        qs, ds, cand, exp = decision_in_process(cfg)
-        q_s.append(qs)
-        d_s.append(ds)
-        argv_dry = [
-            env.prog("pgbackman_maintenance"),
-            "--dry-run",
-            "--config",
-            str(cfg),
-        ]
-        r = run_timed(argv_dry, env.env)
-        dry.append(r.seconds)
-        would = sum(
-            1
-            for line in r.stdout.decode().splitlines()
-            if line.startswith("WOULD DELETE backup")
-        )
-        argv_once = [env.prog("pgbackman_maintenance"), "--once", "--config", str(cfg)]
-        before = int(
-            env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0]
-        )
-        once.append(run_timed(argv_once, env.env).seconds)
-        after = int(
-            env.catalog.query("SELECT count(*) FROM backup_catalog", dbname=name)[0][0]
-        )
-        deleted = before - after
-        if deleted != exp or would != exp:
-            raise RuntimeError(
-                f"maintenance deleted {deleted}, dry run said {would}, decision {exp}"
-            )
-        left = sum(1 for p in paths if os.path.exists(p))
-        log(
-            f"maintenance run {i}: decision {qs:.2f}+{ds:.2f}s, dry {dry[-1]:.2f}s, once {once[-1]:.2f}s,"
-            f" deleted {deleted} rows, {len(paths) - left} of {len(paths)} files"
-        )
-        env.catalog.psql(f"DROP DATABASE {name} WITH (FORCE)")
-    per_row = (median(once) - median(dry)) / max(deleted, 1) * 1000
+        loads.append(os.getloadavg()[0])
+        sides["after"].append(maintenance_run(env, f"pgbackman_m{i}", None))
+        if before is not None:  # interleaved: both see the same machine
+            sides["before"].append(maintenance_run(env, f"pgbackman_b{i}", before))
+    runs = sides["after"]
+    q_s, d_s = [r[0] for r in runs], [r[1] for r in runs]
+    dry, once = [r[2] for r in runs], [r[3] for r in runs]
+    cand, deleted = runs[-1][4], runs[-1][5]
+    target = TARGETS["maintenance_once"]
     text = (
         f"| Retention decision only (in-process: the candidates query over {measured_rows} rows of the "
         f"measured server -> {cand} candidate rows, then core.retention -> {deleted} expired) | "
@@ -383,15 +400,30 @@ def bench_maintenance(
         f"| `pgbackman_maintenance --dry-run` (whole pass, decides and prints {deleted} WOULD DELETE lines)"
         f" | {fmt_runs(dry)} | < {TARGETS['maintenance']} s | {verdict(median(dry), TARGETS['maintenance'])} |\n"
         f"| `pgbackman_maintenance --once` (whole pass, deletes {deleted} rows and their files) | "
-        f"{fmt_runs(once)} | (deletion: ~{per_row:.2f} ms per row) | |\n"
+        f"{fmt_runs(once)} | < {target} s | {verdict(median(once), target)} |\n"
+    )
+    if sides["before"]:
+        b = sides["before"]
+        text += (
+            f"| before (`--before {before}`): `--dry-run` | {fmt_runs([r[2] for r in b])} | | |\n"
+            f"| before: `--once` (deletes {b[-1][5]} rows) | {fmt_runs([r[3] for r in b])} "
+            f"| < {target} s | {verdict(median([r[3] for r in b]), target)} |\n"
+        )
+    text += (
+        f"\nLoad average (1 min) when each measured pair started: "
+        f"{', '.join(f'{x:.2f}' for x in loads)} (2 CPUs, shared).\n"
     )
     return text, {"dry": dry, "once": once, "deleted": deleted, "rows": measured_rows}
 
 
 # -- main -------------------------------------------------------------------------------
-def run(quick: bool) -> str:
+PARTS = ("control", "shell", "maintenance")
+
+
+def run(quick: bool, before: Path | None = None, only: tuple[str, ...] = PARTS) -> str:
     nodes, defs, per_def = (50, 2000, 100) if quick else (200, 10000, 100)
     n_fast, n_slow = (3, 3) if quick else (5, 3)
+    compile_sources(REPO, *([before] if before else []))
     base = make_base()
     env = None
     try:
@@ -405,68 +437,39 @@ def run(quick: bool) -> str:
         load_s = time.monotonic() - t0
         log(f"fleet built in {load_s:.0f} s")
         parts: list[str] = []
+        shell_parts: list[str] = []
+        imports = ""
         cmds: list[str] = []
-        log("control --once")
-        t, info = bench_control_once(env, fl, n_fast)
-        parts.append(t)
-        cmds.append(info["cmd"])
-        log("daemon latency")
-        t, info = bench_latency(env, fl, n_fast)
-        parts.append(t)
-        cmds.append(
-            info["cmd"]
-            + "   # then UPDATE backup_definition SET minutes_cron = ... WHERE def_id = ..."
-        )
-        log("shell")
-        node = fl.nodes[0]
-        db = env.q(
-            "SELECT dbname FROM backup_definition WHERE backup_server_id = %s AND pgsql_node_id = %s"
-            " ORDER BY def_id LIMIT 1",
-            (env.server_id, node),
-        )[0][0]
-        shell_parts = []
-        for command, label in (
-            (
-                f"show_backup_catalog {SERVER_FQDN} {node} {db} all all",
-                "show_backup_catalog, one node and database",
-            ),
-            (
-                "show_backup_definitions all all all",
-                "show_backup_definitions, every definition",
-            ),
-            ("show_backup_servers", "Shell start-up: show_backup_servers"),
-        ):
-            t, info = shell_case(env, command, n_fast, label)
-            shell_parts.append(t)
+        if "control" in only:
+            log("control --once")
+            t, info = bench_control_once(env, fl, n_fast)
+            parts.append(t)
             cmds.append(info["cmd"])
-        t, info = shell_case(
-            env,
-            "show_backup_definitions all all all",
-            n_fast,
-            "show_backup_definitions, every definition, CSV",
-            ("-o", "csv"),
-        )
-        shell_parts.append(t)
-        shell_parts.append(python_baselines(env, n_fast))
-        imports = importtime_top(env)
-        log("maintenance")
-        t, info = bench_maintenance(env, fl, n_slow)
-        parts.append(t)
-        cmds.append(
-            cmdline(
-                [
-                    env.prog("pgbackman_maintenance"),
-                    "--dry-run",
-                    "--config",
-                    "<copy>.conf",
-                ]
+            log("daemon latency")
+            t, info = bench_latency(env, fl, n_fast)
+            parts.append(t)
+            cmds.append(
+                info["cmd"]
+                + "   # then UPDATE backup_definition SET minutes_cron = ... WHERE def_id = ..."
             )
-        )
-        cmds.append(
-            cmdline(
-                [env.prog("pgbackman_maintenance"), "--once", "--config", "<copy>.conf"]
-            )
-        )
+        if "shell" in only:
+            shell_parts, imports, shell_cmds = bench_shell(env, fl, n_fast)
+            cmds += shell_cmds
+        if "maintenance" in only:
+            log("maintenance")
+            t, info = bench_maintenance(env, fl, n_slow, before)
+            parts.append(t)
+            for mode in ("--dry-run", "--once"):
+                cmds.append(
+                    cmdline(
+                        [
+                            env.prog("pgbackman_maintenance"),
+                            mode,
+                            "--config",
+                            "<copy>.conf",
+                        ]
+                    )
+                )
         servers_share = env.q(
             "SELECT count(*) FROM backup_definition WHERE backup_server_id = %s",
             (env.server_id,),
@@ -478,19 +481,69 @@ def run(quick: bool) -> str:
             "`shared_buffers = 256MB`, `fsync = off` (tests/support/pgcluster.py). Medians; every "
             "program run is a new process, start-up included.\n\n"
         )
+        if tuple(only) != PARTS:
+            head += f"Measured alone: {', '.join(only)}.\n\n"
         table = "| measurement | result (median, n, min-max) | target | |\n|---|---|---|---|\n"
         body = head + "### Control plane\n\n" + table + "".join(parts) + "\n"
-        body += "### Shell\n\n" + table + "".join(shell_parts) + "\n" + imports + "\n"
+        if shell_parts:
+            body += (
+                "### Shell\n\n" + table + "".join(shell_parts) + "\n" + imports + "\n"
+            )
         body += "Command lines:\n\n```\n" + "\n".join(cmds) + "\n```\n"
         return body
     finally:
         cleanup(base, [env.catalog] if env else [])
 
 
+def bench_shell(
+    env: BenchEnv, fl: fleetmod.Fleet, n_fast: int
+) -> tuple[list[str], str, list[str]]:
+    """(table rows, import times, command lines) of the shell figures."""
+    log("shell")
+    cmds: list[str] = []
+    node = fl.nodes[0]
+    db = env.q(
+        "SELECT dbname FROM backup_definition WHERE backup_server_id = %s AND pgsql_node_id = %s"
+        " ORDER BY def_id LIMIT 1",
+        (env.server_id, node),
+    )[0][0]
+    shell_parts = []
+    for command, label in (
+        (
+            f"show_backup_catalog {SERVER_FQDN} {node} {db} all all",
+            "show_backup_catalog, one node and database",
+        ),
+        (
+            "show_backup_definitions all all all",
+            "show_backup_definitions, every definition",
+        ),
+        ("show_backup_servers", "Shell start-up: show_backup_servers"),
+    ):
+        t, info = shell_case(env, command, n_fast, label)
+        shell_parts.append(t)
+        cmds.append(info["cmd"])
+    t, info = shell_case(
+        env,
+        "show_backup_definitions all all all",
+        n_fast,
+        "show_backup_definitions, every definition, CSV",
+        ("-o", "csv"),
+    )
+    shell_parts.append(t)
+    shell_parts.append(python_baselines(env, n_fast))
+    return shell_parts, importtime_top(env), cmds
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
-    print(run(p.parse_args().quick))
+    p.add_argument("--only", help="comma list of: " + ", ".join(PARTS))
+    p.add_argument(
+        "--before", type=Path, help="source tree to compare maintenance with"
+    )
+    a = p.parse_args()
+    only = tuple(x for x in PARTS if x in a.only.split(",")) if a.only else PARTS
+    print(run(a.quick, a.before, only))
 
 
 if __name__ == "__main__":

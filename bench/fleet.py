@@ -189,6 +189,11 @@ def make_protectors(env: BenchEnv, dbname: str, server_id: int) -> int:
         create_files([dump, roles, dbconfig, logf])
         dump_dir = Path(manifest).parent
         items = [Path(p).name for p in (dump, roles, dbconfig)]
+        # A protector may itself be past its period (a definition failing for 99 days
+        # keeps its last good backup), so create_files may have put a placeholder there,
+        # and an earlier copy's run left its manifest: write_manifest creates, never
+        # overwrites.
+        Path(manifest).unlink(missing_ok=True)
         ids.append(bck_id)
         sums.append(write_manifest(dump_dir, Path(manifest).name, items).checksum)
         s1.append(tree_size(dump))
