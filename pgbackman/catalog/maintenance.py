@@ -268,6 +268,23 @@ def record_integrity(cat: Catalog, bck_id: int, state: str, detail: str) -> None
     cat.call("record_backup_integrity", bck_id, state, detail)
 
 
+def record_integrity_many(
+    cat: Catalog, found: Sequence[tuple[int, str, str]]
+) -> dict[int, str | None]:
+    """What checks found about many backups' files, (bck_id, state, detail) each, in ONE
+    call. Returns bck_id -> None (recorded) or why the catalog refused it (gone, not
+    SUCCEEDED, INTACT without checksum...): a refused row stops none of the others."""
+    if not found:
+        return {}
+    rows = cat.call_rows(
+        "record_backup_integrity_many",
+        [int(b) for b, _s, _d in found],
+        [s for _b, s, _d in found],
+        [d for _b, _s, d in found],
+    )
+    return {int(r["bck_id"]): r["refusal"] for r in rows}
+
+
 def delete_backup_rows(cat: Catalog, bck_ids: Sequence[int]) -> dict[int, str | None]:
     """Delete expired catalog rows in one call (each cascades to its restore definitions
     and alerts; a row with an UPLOADED offsite copy is kept, marked local_deleted_at).

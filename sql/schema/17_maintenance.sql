@@ -206,38 +206,78 @@ BEGIN
 END;
 $$;
 
--- What maintenance found about the files of one SUCCEEDED backup (D41). INTACT needs a
--- recorded checksum; LEGACY only exists for rows without run_uuid (imported from upstream);
--- a row this software wrote can never be declared LEGACY.
+-- What maintenance found about the files of SUCCEEDED backups (D41), a batch at a time:
+-- element n of p_bck_ids gets state p_integrity[n] and detail p_details[n]. Each row is
+-- judged on its own and refused with the reason (the others are still recorded): INTACT
+-- needs a recorded checksum; LEGACY only exists for rows without run_uuid (imported from
+-- upstream); a row this software wrote can never be declared LEGACY.
+CREATE FUNCTION record_backup_integrity_many(p_bck_ids bigint[], p_integrity text[],
+                                             p_details text[])
+  RETURNS TABLE (bck_id bigint, refusal text)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  n integer;
+  r backup_catalog%ROWTYPE;
+  v_state text;
+  v_detail text;
+  v_refusal text;
+BEGIN
+  IF p_bck_ids IS NULL OR p_integrity IS NULL OR p_details IS NULL
+     OR array_position(p_bck_ids, NULL) IS NOT NULL
+     OR coalesce(array_ndims(p_bck_ids), 1) <> 1
+     OR coalesce(array_ndims(p_integrity), 1) <> 1
+     OR coalesce(array_ndims(p_details), 1) <> 1
+     OR cardinality(p_integrity) <> cardinality(p_bck_ids)
+     OR cardinality(p_details) <> cardinality(p_bck_ids) THEN
+    RAISE EXCEPTION 'record_backup_integrity_many: one backup id (no NULL), state and detail each';
+  END IF;
+  -- Lock in id order (two callers never deadlock).
+  PERFORM 1 FROM backup_catalog a WHERE a.bck_id = ANY (p_bck_ids) ORDER BY a.bck_id
+    FOR UPDATE;
+  FOR n IN 1 .. coalesce(cardinality(p_bck_ids), 0) LOOP
+    v_state := p_integrity[n];
+    v_detail := coalesce(p_details[n], '');
+    v_refusal := NULL;
+    SELECT * INTO r FROM backup_catalog a WHERE a.bck_id = p_bck_ids[n];
+    IF NOT FOUND THEN
+      v_refusal := format('Backup %s does not exist in the catalog', p_bck_ids[n]);
+    ELSIF r.execution_status IS DISTINCT FROM 'SUCCEEDED' THEN
+      v_refusal := format('Backup %s did not succeed: it has no files to check', p_bck_ids[n]);
+    ELSIF v_state IS NULL OR v_state NOT IN ('INTACT', 'MISSING', 'CORRUPT', 'UNVERIFIED', 'LEGACY') THEN
+      v_refusal := format('Invalid integrity state %s (INTACT, MISSING, CORRUPT, UNVERIFIED or LEGACY)',
+                          coalesce(v_state, 'NULL'));
+    ELSIF v_state = 'INTACT' AND r.checksum IS NULL THEN
+      v_refusal := format('Backup %s has no checksum: it cannot be INTACT', p_bck_ids[n]);
+    ELSIF v_state = 'LEGACY' AND r.run_uuid IS NOT NULL THEN
+      v_refusal := format('Backup %s was written by this software: it cannot be LEGACY', p_bck_ids[n]);
+    ELSE
+      UPDATE backup_catalog a
+         SET integrity = v_state, integrity_checked = now(),
+             integrity_detail = left(regexp_replace(v_detail, '[\x01-\x1f\x7f]', ' ', 'g'), 2000)
+       WHERE a.bck_id = p_bck_ids[n];
+    END IF;
+    bck_id := p_bck_ids[n];
+    refusal := v_refusal;
+    RETURN NEXT;
+  END LOOP;
+END;
+$$;
+
+-- One row: the same rules (record_backup_integrity_many), a refusal raised as an error.
 CREATE FUNCTION record_backup_integrity(p_bck_id bigint, p_integrity text, p_detail text)
   RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 DECLARE
-  r backup_catalog%ROWTYPE;
+  v_refusal text;
 BEGIN
-  SELECT * INTO r FROM backup_catalog WHERE bck_id = p_bck_id FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'Backup % does not exist in the catalog', p_bck_id;
+  SELECT m.refusal INTO v_refusal
+    FROM record_backup_integrity_many(ARRAY[p_bck_id], ARRAY[p_integrity], ARRAY[p_detail]) m;
+  IF v_refusal IS NOT NULL THEN
+    RAISE EXCEPTION '%', v_refusal;
   END IF;
-  IF r.execution_status IS DISTINCT FROM 'SUCCEEDED' THEN
-    RAISE EXCEPTION 'Backup % did not succeed: it has no files to check', p_bck_id;
-  END IF;
-  IF p_integrity IS NULL OR p_integrity NOT IN ('INTACT', 'MISSING', 'CORRUPT', 'UNVERIFIED', 'LEGACY') THEN
-    RAISE EXCEPTION 'Invalid integrity state % (INTACT, MISSING, CORRUPT, UNVERIFIED or LEGACY)', p_integrity;
-  END IF;
-  IF p_integrity = 'INTACT' AND r.checksum IS NULL THEN
-    RAISE EXCEPTION 'Backup % has no checksum: it cannot be INTACT', p_bck_id;
-  END IF;
-  IF p_integrity = 'LEGACY' AND r.run_uuid IS NOT NULL THEN
-    RAISE EXCEPTION 'Backup % was written by this software: it cannot be LEGACY', p_bck_id;
-  END IF;
-  IF p_detail ~ '[\x01-\x1f\x7f]' THEN
-    p_detail := regexp_replace(p_detail, '[\x01-\x1f\x7f]', ' ', 'g');
-  END IF;
-  UPDATE backup_catalog
-     SET integrity = p_integrity, integrity_checked = now(), integrity_detail = left(p_detail, 2000)
-   WHERE bck_id = p_bck_id;
 END;
 $$;
 

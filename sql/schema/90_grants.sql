@@ -125,6 +125,7 @@ GRANT EXECUTE ON FUNCTION
   delete_backup_catalog_many(bigint[]),
   delete_snapshot_definition(bigint),
   record_backup_integrity(bigint, text, text),
+  record_backup_integrity_many(bigint[], text[], text[]),
   set_backup_offsite_status(bigint, text, text, text, text),
   delete_offsite_copies_to_delete(bigint),
   record_disk_usage(integer, bigint, text, text, text, bigint, bigint, bigint, bigint, jsonb),
