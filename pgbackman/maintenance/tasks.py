@@ -24,8 +24,6 @@ from pgbackman.catalog import maintenance as mcat
 from pgbackman.catalog.connection import Row
 from pgbackman.core.retention import (
     Decision,
-    RunRow,
-    expired_backups,
     quarantine_over,
     snapshot_row_expired,
 )
@@ -38,7 +36,6 @@ from pgbackman.errors import (
 from pgbackman.infra import spool
 from pgbackman.maintenance.files import (
     already_gone,
-    job_busy,
 )
 from pgbackman.maintenance.deleting import (
     BATCH,
@@ -54,13 +51,13 @@ from pgbackman.maintenance.deleting import (
     refused,
 )
 from pgbackman.maintenance.report import PassReport
+from pgbackman.maintenance.retention import RETENTION, decide_many
 from pgbackman.maintenance.stale import STALE, stale_definitions
 from pgbackman.pgnode import connection as pgnode
 
 log = logging.getLogger("pgbackman_maintenance")
 
 FORCED = "forced-deletions"
-RETENTION = "backup-retention"
 SNAPSHOTS = "snapshot-retention"
 RESTORE_LOGS = "restore-logs"
 PENDING = "pending-results"
@@ -108,30 +105,15 @@ def backup_retention(ctx: PassContext, report: PassReport) -> None:
     report.task(RETENTION)
     _report_refused_intervals(ctx, report)
     rows = mcat.retention_candidates(ctx.cat, ctx.server_id)
-    batch: list[tuple[int, Decision]] = []
-    for def_id, group in groupby(rows, key=lambda r: r["def_id"]):
+    defs = [(int(d), list(g)) for d, g in groupby(rows, key=lambda r: r["def_id"])]
+    for start in range(0, len(defs), BATCH):
         if ctx.should_stop():
             return
-        try:
-            batch += [
-                (int(def_id), d)
-                for d in _decide_definition(ctx, report, int(def_id), list(group))
-            ]
-        except CatalogUnavailableError:
-            raise
-        except PgBackManError as exc:
-            report.error(RETENTION, f"backup definition def_id={def_id}: {exc}")
-        except Exception as exc:  # one bad definition must not stop the others
-            log.exception("[%s] backup definition def_id=%s", RETENTION, def_id)
-            report.error(
-                RETENTION,
-                f"backup definition def_id={def_id}: {type(exc).__name__}: {exc}",
-            )
-        if len(batch) >= BATCH:
-            _delete_expired(ctx, report, batch)
-            batch = []
-    if batch:
-        _delete_expired(ctx, report, batch)
+        decisions = decide_many(ctx, report, defs[start : start + BATCH])
+        for at in range(0, len(decisions), BATCH):
+            if ctx.should_stop():
+                return
+            _delete_expired(ctx, report, decisions[at : at + BATCH])
 
 
 _INTERVAL_EPISODE = re.compile(
@@ -179,33 +161,6 @@ def _report_refused_intervals(ctx: PassContext, report: PassReport) -> None:
             alerts.end_episode(ctx.cat, key)
 
 
-def _decide_definition(
-    ctx: PassContext, report: PassReport, def_id: int, history: list[Row]
-) -> list[Decision]:
-    first = next(r for r in history if r["backup_server_id"] == ctx.server_id)
-    partition = ctx.partition(first["pgsql_node_id"])
-    if not ctx.dry_run and job_busy(partition, def_id=def_id):
-        # Checking the newest backups is pointless while nothing can be deleted.
-        report.task(RETENTION).skipped += 1
-        report.warning(
-            RETENTION,
-            f"backup definition def_id={def_id}: job is running (lock held); "
-            "skipped until the next pass",
-        )
-        return []
-    by_id = {int(r["bck_id"]): r for r in history}
-    return expired_backups(
-        [
-            RunRow(int(r["bck_id"]), r["finished"], str(r["execution_status"]))
-            for r in history
-        ],
-        first["retention_period"],
-        first["retention_redundancy"],
-        ctx.now,
-        intact=lambda bck_id: _intact(ctx, report, by_id[bck_id]),
-    )
-
-
 def _delete_expired(
     ctx: PassContext, report: PassReport, batch: list[tuple[int, Decision]]
 ) -> None:
@@ -222,19 +177,6 @@ def _delete_expired(
         what = f"backup bck_id={d.bck_id} def_id={def_id} ({row['execution_status']})"
         items.append(backup_item(ctx, row, what, d.reason, f"refused:bck:{d.bck_id}"))
     delete_backups(ctx, report, RETENTION, items, drop_backup_rows(ctx))
-
-
-def _intact(ctx: PassContext, report: PassReport, row: Row) -> bool:
-    """Retention's question about a backup it would rely on; damage found is a warning of
-    the pass (and an alert, raised by the keeper)."""
-    ok = ctx.keeper.is_intact(row)
-    if not ok and int(row["backup_server_id"]) == ctx.server_id:
-        report.warning(
-            RETENTION,
-            f"backup bck_id={row['bck_id']} def_id={row['def_id']} is not intact: "
-            "it does not count towards the retention redundancy",
-        )
-    return ok
 
 
 # -- 3 ---------------------------------------------------------------------------------
