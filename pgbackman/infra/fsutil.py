@@ -212,8 +212,11 @@ def ensure_dir(path: str | os.PathLike[str], mode: int = 0o700) -> Path:
 
 def is_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
     """True when the real path of ``path`` is ``root`` itself or below it."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
+    return real_inside(os.path.realpath(root), os.path.realpath(path))
+
+
+def real_inside(real_root: str, real: str) -> bool:
+    """:func:`is_inside` on real paths already resolved (callers that cache them)."""
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 

@@ -33,7 +33,7 @@ from pgbackman.catalog.maintenance import NodeDirs
 from pgbackman.core import naming
 from pgbackman.core.naming import lock_file_name
 from pgbackman.errors import LockBusyError, UnsafePathError
-from pgbackman.infra.fsutil import is_inside, safe_remove
+from pgbackman.infra.fsutil import real_inside, safe_remove
 from pgbackman.infra.locking import JobLock
 
 log = logging.getLogger("pgbackman_maintenance")
@@ -82,6 +82,12 @@ class Deleter:
         self.root = root
         self.nodes = dict(nodes)
         self.dry_run = dry_run
+        # directory -> (its real path, (st_dev, st_ino) of what it resolved to): each
+        # directory is resolved once a pass (a catch-up pass checks ~55 000 paths in a few
+        # directories), and the cache is trusted only while the directory still resolves
+        # to that same inode (one stat): a directory swapped for a symlink, or moved, is
+        # resolved again. remove() checks the directory it opens against it too.
+        self._reals: dict[str, tuple[str, tuple[int, int]]] = {}
 
     # -- what may go ----------------------------------------------------------------------
     def _node(self, node_id: int | None) -> tuple[Path, NodeDirs]:
@@ -105,8 +111,7 @@ class Deleter:
         if (
             not _normalised(part)
             or not part.startswith(root.rstrip("/") + "/")
-            or not is_inside(root, part)
-            or os.path.realpath(part) == os.path.realpath(root)
+            or not self._inside(root, part)
         ):
             raise UnsafePathError(
                 f"Refusing to delete in {part!r}: the backup partition of PgSQL node "
@@ -121,12 +126,33 @@ class Deleter:
             raise UnsafePathError(
                 f"Refusing to delete {path}: not directly inside {part / sub}"
             )
-        real_dir = os.path.realpath(p.parent)
-        if real_dir != os.path.join(os.path.realpath(part), sub):
+        real_dir = self._real(str(p.parent))
+        if real_dir != os.path.join(self._real(str(part)), sub):
             raise UnsafePathError(
                 f"Refusing to delete {path}: {p.parent} leads elsewhere ({real_dir})"
             )
         return p
+
+    def _real(self, directory: str) -> str:
+        """``os.path.realpath(directory)``, resolved once while it stays the same inode."""
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return os.path.realpath(directory)  # nothing there (yet): not cached
+        ident = (st.st_dev, st.st_ino)
+        known = self._reals.get(directory)
+        if known is not None and known[1] == ident:
+            return known[0]
+        real = os.path.realpath(directory)
+        rst = os.stat(real)
+        if (rst.st_dev, rst.st_ino) == ident:  # not swapped while resolving
+            self._reals[directory] = (real, ident)
+        return real
+
+    def _inside(self, root: str, part: str) -> bool:
+        """The partition's real path is strictly below the root's (cached real paths)."""
+        real_root, real = self._real(root), self._real(part)
+        return real != real_root and real_inside(real_root, real)
 
     def backup_paths(
         self,
@@ -318,7 +344,7 @@ class Deleter:
             return False
         if not stat.S_ISDIR(st.st_mode):
             raise UnsafePathError(f"Refusing to delete {p}: not a directory")
-        if os.path.realpath(p.parent) != os.path.realpath(part):
+        if self._real(str(p.parent)) != self._real(str(part)):
             raise UnsafePathError(
                 f"Refusing to delete {p}: its directory leads elsewhere"
             )
@@ -362,6 +388,12 @@ class Deleter:
             return os.path.lexists(p)
         parent = os.open(p.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
+            checked = self._reals.get(str(p.parent))
+            pst = os.fstat(parent)
+            if checked is not None and checked[1] != (pst.st_dev, pst.st_ino):
+                raise UnsafePathError(
+                    f"Refusing to delete {p}: {p.parent} changed since it was checked"
+                )
             try:
                 st = os.stat(p.name, dir_fd=parent, follow_symlinks=False)
             except FileNotFoundError:
@@ -432,7 +464,8 @@ def job_lock(
     ):
         yield
         return
-    with JobLock.for_job(partition, def_id, snapshot_id):
+    # Held for a moment only: the file's content (the PID of the last run) is left as is.
+    with JobLock.for_job(partition, def_id, snapshot_id, record_pid=False):
         yield
 
 
