@@ -22,8 +22,14 @@ from pgbackman.errors import LockBusyError
 class JobLock:
     """A non-blocking exclusive flock on ``path`` (file created 0600 when missing)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, record_pid: bool = True
+    ) -> None:
         self.path = Path(path)
+        # A run records its PID (who holds the job, for "busy" messages). Maintenance holds
+        # a job's lock for a moment only, thousands of times a pass: it leaves the file as
+        # it is (no truncate and write, no inode change to journal each time).
+        self.record_pid = record_pid
         self._fd: int | None = None
 
     @classmethod
@@ -32,8 +38,12 @@ class JobLock:
         partition: str | os.PathLike[str],
         def_id: int | None,
         snapshot_id: int | None,
+        *,
+        record_pid: bool = True,
     ) -> JobLock:
-        return cls(Path(partition) / lock_file_name(def_id, snapshot_id))
+        return cls(
+            Path(partition) / lock_file_name(def_id, snapshot_id), record_pid=record_pid
+        )
 
     @property
     def held(self) -> bool:
@@ -68,6 +78,9 @@ class JobLock:
                 who = f" (held by pid {pid})" if pid else ""
                 raise LockBusyError(f"Job lock {self.path} is busy{who}") from None
             raise
+        if not self.record_pid:
+            self._fd = fd
+            return self
         try:
             os.fchmod(fd, 0o600)
             os.ftruncate(fd, 0)
