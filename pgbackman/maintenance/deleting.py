@@ -166,29 +166,9 @@ def check_backup_paths(ctx: PassContext, items: list[Doomed]) -> list[str | None
     another row of the job names too: one query for all of them)."""
     refusals: list[str | None] = [None] * len(items)
     asks: list[tuple[int, mcat.PathsOf]] = []
-    for n, item in enumerate(items):
-        row = item.row
-        present = {c: p for c, p in mcat.row_files(row).items() if not already_gone(p)}
-        item.paths = []
-        if not present:
-            continue
-        ident = BackupIdentity.of(row)
-        try:
-            item.paths = ctx.deleter.backup_paths(ident, present)
-        except UnsafePathError as exc:
-            refusals[n] = str(exc)
-            continue
-        asks.append(
-            (
-                n,
-                mcat.PathsOf(
-                    as_int(row.get("bck_id")) if "del_id" not in row else None,
-                    ident.def_id,
-                    ident.snapshot_id,
-                    tuple(str(p) for p in item.paths),
-                ),
-            )
-        )
+    with ctx.deleter.batch():
+        for n, item in enumerate(items):
+            _check_item(ctx, n, item, refusals, asks)
     claims = mcat.claimed_elsewhere_many(ctx.cat, [a for _n, a in asks])
     for (n, _a), claimed in zip(asks, claims, strict=True):
         if claimed:
@@ -196,6 +176,38 @@ def check_backup_paths(ctx: PassContext, items: list[Doomed]) -> list[str | None
                 f"Refusing to delete {', '.join(claimed)}: another backup row names it too"
             )
     return refusals
+
+
+def _check_item(
+    ctx: PassContext,
+    n: int,
+    item: Doomed,
+    refusals: list[str | None],
+    asks: list[tuple[int, mcat.PathsOf]],
+) -> None:
+    """The paths of one item (check_backup_paths): a refusal, or a claim to ask about."""
+    row = item.row
+    present = {c: p for c, p in mcat.row_files(row).items() if not already_gone(p)}
+    item.paths = []
+    if not present:
+        return
+    ident = BackupIdentity.of(row)
+    try:
+        item.paths = ctx.deleter.backup_paths(ident, present)
+    except UnsafePathError as exc:
+        refusals[n] = str(exc)
+        return
+    asks.append(
+        (
+            n,
+            mcat.PathsOf(
+                as_int(row.get("bck_id")) if "del_id" not in row else None,
+                ident.def_id,
+                ident.snapshot_id,
+                tuple(str(p) for p in item.paths),
+            ),
+        )
+    )
 
 
 def delete_backups(

@@ -82,12 +82,16 @@ class Deleter:
         self.root = root
         self.nodes = dict(nodes)
         self.dry_run = dry_run
-        # directory -> (its real path, (st_dev, st_ino) of what it resolved to): each
-        # directory is resolved once a pass (a catch-up pass checks ~55 000 paths in a few
-        # directories), and the cache is trusted only while the directory still resolves
-        # to that same inode (one stat): a directory swapped for a symlink, or moved, is
-        # resolved again. remove() checks the directory it opens against it too.
-        self._reals: dict[str, tuple[str, tuple[int, int]]] = {}
+        # Within one batch of rows (:meth:`batch`), each directory is resolved once
+        # (root, node partition, dump/, log/: a catch-up pass checks ~55 000 paths in a
+        # few directories): directory -> (real path, (st_dev, st_ino) it resolved to),
+        # trusted only while the directory still resolves to that inode (one stat). The
+        # cache ends with the batch, so a directory is never trusted longer than the
+        # checks of one batch took before (they all ran before its removals).
+        self._reals: dict[str, tuple[str, tuple[int, int]]] | None = None
+        # directory -> the inode its last check resolved to: remove() refuses a path
+        # whose directory, opened, is another one (swapped or moved since the check).
+        self._checked: dict[str, tuple[int, int]] = {}
 
     # -- what may go ----------------------------------------------------------------------
     def _node(self, node_id: int | None) -> tuple[Path, NodeDirs]:
@@ -133,20 +137,34 @@ class Deleter:
             )
         return p
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Check the paths of a batch of rows, resolving each directory once."""
+        self._reals = {}
+        try:
+            yield
+        finally:
+            self._reals = None
+
     def _real(self, directory: str) -> str:
-        """``os.path.realpath(directory)``, resolved once while it stays the same inode."""
+        """``os.path.realpath(directory)``; within a batch resolved once while it stays
+        the same inode."""
         try:
             st = os.stat(directory)
         except OSError:
-            return os.path.realpath(directory)  # nothing there (yet): not cached
+            return os.path.realpath(directory)  # nothing there (yet): nothing to trust
         ident = (st.st_dev, st.st_ino)
-        known = self._reals.get(directory)
+        known = self._reals.get(directory) if self._reals is not None else None
         if known is not None and known[1] == ident:
             return known[0]
         real = os.path.realpath(directory)
         rst = os.stat(real)
         if (rst.st_dev, rst.st_ino) == ident:  # not swapped while resolving
-            self._reals[directory] = (real, ident)
+            self._checked[directory] = ident
+            if self._reals is not None:
+                self._reals[directory] = (real, ident)
+        else:
+            self._checked.pop(directory, None)
         return real
 
     def _inside(self, root: str, part: str) -> bool:
@@ -388,9 +406,9 @@ class Deleter:
             return os.path.lexists(p)
         parent = os.open(p.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
-            checked = self._reals.get(str(p.parent))
+            checked = self._checked.get(str(p.parent))
             pst = os.fstat(parent)
-            if checked is not None and checked[1] != (pst.st_dev, pst.st_ino):
+            if checked is not None and checked != (pst.st_dev, pst.st_ino):
                 raise UnsafePathError(
                     f"Refusing to delete {p}: {p.parent} changed since it was checked"
                 )

@@ -230,3 +230,47 @@ def test_restore_logs_named_by_1x(tmp_path: Path) -> None:
     for restore_def, target in ((5, "app 1"), (4, "app 2"), (4, "app")):
         with pytest.raises(UnsafePathError):
             deleter.restore_log_path(str(log), restore_def, 1, target)
+
+
+def test_a_directory_swapped_after_a_batch_is_resolved_again(tmp_path: Path) -> None:
+    """Within a batch each directory is resolved once; the next batch resolves it again:
+    a dump/ moved out of the partition and replaced by a symlink to it is refused."""
+    deleter, part, files = _world(tmp_path)
+    with deleter.batch():
+        first = deleter.backup_paths(IDENT, files)
+        assert deleter.backup_paths(IDENT, files) == first
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.rename(part / "dump", outside / "dump")
+    (part / "dump").symlink_to(outside / "dump")
+    with deleter.batch(), pytest.raises(UnsafePathError, match="leads elsewhere"):
+        deleter.backup_paths(IDENT, files)
+    # A path checked before the swap is not removed through the symlink either.
+    removed, errors = deleter.remove_all(first)
+    dump_files = [p for p in first if p.parent.name == "dump"]
+    assert (removed, len(errors)) == (len(first) - len(dump_files), len(dump_files))
+    assert sorted(p.name for p in (outside / "dump").iterdir()) == sorted(
+        p.name for p in dump_files
+    )
+
+
+def test_a_directory_replaced_after_the_check_is_not_removed_from(
+    tmp_path: Path,
+) -> None:
+    """remove() deletes only in the directory the check resolved: one moved away and
+    replaced by another (same path, other inode) is refused."""
+    deleter, part, files = _world(tmp_path)
+    with deleter.batch():
+        checked = deleter.backup_paths(IDENT, files)
+    os.rename(part / "dump", tmp_path / "moved")
+    (part / "dump").mkdir()
+    for p in checked:
+        if p.parent.name == "dump":
+            target = part / "dump" / p.name
+            target.mkdir() if p.name.endswith("-DATABASE") else target.write_text("x")
+    removed, errors = deleter.remove_all(checked)
+    dump_files = [p for p in checked if p.parent.name == "dump"]
+    assert removed == len(checked) - len(dump_files)
+    assert len(errors) == len(dump_files)
+    assert all("changed since it was checked" in e for e in errors)
+    assert all(p.exists() for p in dump_files)
