@@ -303,7 +303,10 @@ def delete_checked(
         answers = drop(gone)
     for item, why in zip(gone, answers, strict=True):
         if why is not None:
-            report.error(task, f"{item.what}: {why}")
+            report.error(
+                task,
+                f"{item.what}: {why} (its files are deleted: {files_text(item.paths)})",
+            )
             item.outcome = "error"
             continue
         stats.deleted += 1
