@@ -119,3 +119,34 @@ def test_decrypted_copy_names() -> None:
         ".decrypted-restoredef1-2/../x",
     ):
         assert naming.parse_decrypted_name(other) is None, other
+
+
+def test_run_base_pattern_is_the_regular_expression_it_replaces() -> None:
+    """RunBase (two literals and two precompiled patterns) accepts exactly the names the
+    expression <head>-<fqdn>-v<release>-<tag>-c<code>-<ts> does."""
+    import re
+
+    from pgbackman.core.naming import _RELEASE_RE, _TS_RE, run_base_pattern
+
+    pat = run_base_pattern(
+        dbname="app-1", node_fqdn="db.example.org", tag="defid7", backup_code="full"
+    )
+    regex = re.compile(
+        r"app-1-db\.example\.org-v" + _RELEASE_RE + r"-defid7-cFULL-" + _TS_RE
+    )
+    names = [
+        "app-1-db.example.org-v15-defid7-cFULL-20261202T101500",
+        "app-1-db.example.org-v9_6-defid7-cFULL-20261202T101500",
+        "app-1-db.example.org-v15_-defid7-cFULL-20261202T101500",
+        "app-1-db.example.org-v-defid7-cFULL-20261202T101500",
+        "app-1-db.example.org-v15-defid7-cFULL-20261202T101500x",
+        "app-1-db.example.org-v15-defid77-cFULL-20261202T101500",
+        "app-1-db.example.org-v15-defid7-cSCHEMA-20261202T101500",
+        "app-1-db.example.org-v15-defid7-cFULL-2026120T101500",
+        "app-2-db.example.org-v15-defid7-cFULL-20261202T101500",
+        "app-1-db.example.org-v15-defid7-cFULL-20261202T101500-DATABASE",
+        "",
+    ]
+    for name in names:
+        assert pat.fullmatch(name) == bool(regex.fullmatch(name)), name
+    assert pat.fullmatch(names[0]) and pat.fullmatch(names[1])
