@@ -17,6 +17,7 @@ from types import TracebackType
 
 from pgbackman.core.naming import lock_file_name
 from pgbackman.errors import LockBusyError
+from pgbackman.infra import proc
 
 
 class JobLock:
@@ -75,7 +76,9 @@ class JobLock:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 pid = self.holder_pid()
-                who = f" (held by pid {pid})" if pid else ""
+                # Only pgbackman_dump records its pid (maintenance leaves the file as it
+                # is): a recorded pid that is gone is not the holder, so it is not named.
+                who = f" (held by pid {pid})" if pid and proc.pid_alive(pid) else ""
                 raise LockBusyError(f"Job lock {self.path} is busy{who}") from None
             raise
         if not self.record_pid:
