@@ -105,6 +105,9 @@ class FactsRecorder:
                 self._counted(rows) if snapshot else (self._facts(rows), [])
             )
         except NodeUnavailableError as exc:
+            # The connection is gone, and its snapshot with it: pg_dump imported it when it
+            # started (its -j workers, a moment later), so only a node in trouble enough to
+            # break pg_dump too can end a dump here.
             self._unavailable(exc)
             return
         finally:
