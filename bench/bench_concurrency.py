@@ -23,7 +23,6 @@ recorded in the catalog. Prints Markdown on stdout.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    main_with_before,
     REPO,
     BenchEnv,
     cleanup,
@@ -253,13 +253,7 @@ def run(quick: bool, before: Path | None = None) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--quick", action="store_true")
-    p.add_argument(
-        "--before", type=Path, help="source tree of the code to compare with"
-    )
-    a = p.parse_args()
-    print(run(a.quick, a.before))
+    main_with_before(run)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ read-back check on. Prints Markdown on stdout.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    main_with_before,
     BENCH,
     REPO,
     BenchEnv,
@@ -375,13 +375,7 @@ def run(quick: bool, before: Path | None = None) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--quick", action="store_true")
-    p.add_argument(
-        "--before", type=Path, help="source tree of the code to compare with"
-    )
-    a = p.parse_args()
-    print(run(a.quick, a.before))
+    main_with_before(run)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Prints Markdown on stdout.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_dump import NODE_CONF, SMALL_TABLES, define, make_database
 from common import (
+    main_with_before,
     BENCH,
     REPO,
     VENV_BIN,
@@ -254,13 +254,7 @@ def run(quick: bool, before: Path | None = None) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--quick", action="store_true")
-    p.add_argument(
-        "--before", type=Path, help="source tree of the code to compare with"
-    )
-    a = p.parse_args()
-    print(run(a.quick, a.before))
+    main_with_before(run)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ peak RSS (``ru_maxrss``) reported by the kernel.
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import configparser
 import os
@@ -79,6 +80,17 @@ def config_for(cfg: Path, src: Path | None) -> Path:
     out = cfg.with_name(f"{cfg.stem}-{src.name}.conf")
     write_config(out, values)
     return out
+
+
+def main_with_before(run: Callable[[bool, Path | None], str]) -> None:
+    """A bench script run alone: ``[--quick] [--before DIR]``, its section printed."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    p.add_argument(
+        "--before", type=Path, help="source tree of the code to compare with"
+    )
+    a = p.parse_args()
+    print(run(a.quick, a.before))
 
 
 def log(msg: str) -> None:

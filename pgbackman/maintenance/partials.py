@@ -38,7 +38,7 @@ from pgbackman.errors import (
 )
 from pgbackman.infra import proc
 from pgbackman.maintenance.files import job_lock
-from pgbackman.maintenance.report import PassReport
+from pgbackman.maintenance.report import PassReport, TaskStats
 from pgbackman.maintenance.deleting import PassContext
 
 log = logging.getLogger("pgbackman_maintenance")
@@ -82,15 +82,7 @@ def stale_partials(ctx: PassContext, report: PassReport) -> None:
                     snapshot_id=name.snapshot_id,
                     dry_run=ctx.dry_run,
                 ):
-                    users = proc.processes_using(path)
-                    if users:
-                        stats.skipped += 1
-                        log.warning(
-                            "[%s] %s is in use by process(es) %s: left in place",
-                            STALE_PARTIALS,
-                            path,
-                            ", ".join(map(str, users)),
-                        )
+                    if _in_use(stats, path):
                         continue
                     if ctx.dry_run:
                         ctx.would(
@@ -106,14 +98,14 @@ def stale_partials(ctx: PassContext, report: PassReport) -> None:
             except (OSError, UnsafePathError) as exc:
                 report.error(STALE_PARTIALS, f"{what}: cannot remove it: {exc}")
                 continue
-            stats.deleted += 1
-            stats.files += 1
-            message = (
+            _removed(
+                ctx,
+                stats,
+                node_id,
+                name,
                 f"{what} removed: that run was killed before it recorded a result "
-                "(see the run's log in the node's log directory)"
+                "(see the run's log in the node's log directory)",
             )
-            log.warning("[%s] %s", STALE_PARTIALS, message)
-            _alert(ctx, node_id, name, message)
 
 
 def stale_decrypted(
@@ -136,15 +128,7 @@ def stale_decrypted(
         if proc.pid_alive(name.pid):
             stats.skipped += 1  # its restore still runs (or the pid was reused): later
             continue
-        users = proc.processes_using(path)
-        if users:
-            stats.skipped += 1
-            log.warning(
-                "[%s] %s is in use by process(es) %s: left in place",
-                STALE_PARTIALS,
-                path,
-                ", ".join(map(str, users)),
-            )
+        if _in_use(stats, path):
             continue
         what = f"stale decrypted copy {path} of a restore (run pid {name.pid})"
         if ctx.dry_run:
@@ -158,15 +142,43 @@ def stale_decrypted(
         except (OSError, UnsafePathError) as exc:
             report.error(STALE_PARTIALS, f"{what}: cannot remove it: {exc}")
             continue
-        stats.deleted += 1
-        stats.files += 1
-        message = (
+        _removed(
+            ctx,
+            stats,
+            node_id,
+            None,
             f"{what} removed: that restore was killed before it removed the plaintext "
-            "copy of an encrypted backup (see the restore's log in the node's log directory)"
+            "copy of an encrypted backup (see the restore's log in the node's log directory)",
         )
-        log.warning("[%s] %s", STALE_PARTIALS, message)
-        _alert(ctx, node_id, None, message)
     return True
+
+
+def _in_use(stats: TaskStats, path: Path) -> bool:
+    """A leftover some process still works in (open file or cwd): left, and said."""
+    users = proc.processes_using(path)
+    if users:
+        stats.skipped += 1
+        log.warning(
+            "[%s] %s is in use by process(es) %s: left in place",
+            STALE_PARTIALS,
+            path,
+            ", ".join(map(str, users)),
+        )
+    return bool(users)
+
+
+def _removed(
+    ctx: PassContext,
+    stats: TaskStats,
+    node_id: int,
+    name: PartialName | None,
+    message: str,
+) -> None:
+    """Count, log and alert one leftover removed."""
+    stats.deleted += 1
+    stats.files += 1
+    log.warning("[%s] %s", STALE_PARTIALS, message)
+    _alert(ctx, node_id, name, message)
 
 
 def _alert(

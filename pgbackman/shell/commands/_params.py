@@ -251,6 +251,19 @@ def remarks(
     )
 
 
+def def_id_filter(placeholder: str = "[DefID]", help: str = "") -> Param:
+    """``[DefID]`` of the listings: one id, a comma list, or all (``*``, ``''``)."""
+    return Param(
+        "def_ids",
+        "DefID",
+        lambda ctx, v, text: id_filter(text, "DefID"),
+        default="all",
+        complete=with_all(def_ids),
+        placeholder=placeholder,
+        help=help or "Backup definition id (all, * or '' = every definition).",
+    )
+
+
 def listing_filters(
     node_label: str = "NodeID / FQDN", db_label: str = "DBname"
 ) -> list[Param]:

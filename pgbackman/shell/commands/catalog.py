@@ -59,15 +59,7 @@ EMPTY_COLUMNS = (
     "show_backup_catalog",
     params=[
         *K.listing_filters(),
-        Param(
-            "def_ids",
-            "DefID",
-            lambda ctx, v, text: K.id_filter(text, "DefID"),
-            default="all",
-            complete=K.with_all(K.def_ids),
-            placeholder="[DefID]",
-            help="Backup definition id (all, * or '' = every definition).",
-        ),
+        K.def_id_filter(),
         Param(
             "statuses",
             "Status",

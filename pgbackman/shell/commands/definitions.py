@@ -405,15 +405,7 @@ def _target_server(ctx: ShellContext, v: Values, text: str) -> int:
             placeholder="[DBname]",
             help="Only these databases (all, * or '' = every database).",
         ),
-        Param(
-            "def_ids",
-            "DefID",
-            lambda ctx, v, text: K.id_filter(text, "DefID"),
-            default="all",
-            complete=K.with_all(K.def_ids),
-            placeholder="[DefID]",
-            help="Only these DefIDs (all, * or '' = every definition).",
-        ),
+        K.def_id_filter(help="Only these DefIDs (all, * or '' = every definition)."),
     ],
     doc="""
     Moves backup definitions from one backup server to another. The crontabs of both servers

@@ -203,14 +203,9 @@ DRILL_LEFT = ("DBname", "PgSQL node", "Drill node")
 @command(
     "show_restore_drills",
     params=[
-        Param(
-            "def_ids",
-            "DefID",
-            lambda ctx, v, text: K.id_filter(text, "DefID"),
-            default="all",
-            complete=K.with_all(K.def_ids),
-            placeholder="[DefID|all]",
-            help="Backup definition; all, * or '' = every one; comma list allowed.",
+        K.def_id_filter(
+            "[DefID|all]",
+            "Backup definition; all, * or '' = every one; comma list allowed.",
         )
     ],
     doc="""
