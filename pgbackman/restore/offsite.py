@@ -1,6 +1,6 @@
 """Restore from an offsite copy: the "fetch the files if missing" step of a restore run.
 
-Runs before the usual verification (restore/runner.py ``_verify_dump``). When the backup's
+Runs before the usual verification (restore/verification.py). When the backup's
 files are not on this server (removed by local retention, lost with a dead backup server, or
 taken by another backup server of the fleet) and the catalog says its offsite copy is
 UPLOADED, the copy is downloaded into a private staging directory (0700, under
@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 def files_here(spec: RestoreSpec) -> bool:
     """The backup's files are on this server: it took the backup, and its manifest and
-    every file the manifest lists exist (a stat each; the checksums are checked later)."""
+    every file the manifest lists exist (a stat each; the checksums are checked later).
+    Another server's backup is always fetched, never read from paths of that server's
+    partitions, even when they exist here (the local config decides what this server
+    touches)."""
     if spec.backup_server_id != spec.server_id or not spec.manifest_file:
         return False
     manifest = Path(spec.manifest_file)
